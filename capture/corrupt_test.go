@@ -1,0 +1,254 @@
+package capture
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/wsclosescan/wsclosescan/internal/pcapgen"
+	"github.com/wsclosescan/wsclosescan/reassembly"
+)
+
+// pcapRecords returns the offsets of the records of a little-endian pcap file.
+func pcapRecords(data []byte) []int {
+	var offs []int
+	for off := 24; off+16 <= len(data); off += 16 + int(binary.LittleEndian.Uint32(data[off+8:])) {
+		offs = append(offs, off)
+	}
+	return offs
+}
+
+// ngBlocks returns the offsets of the blocks of a little-endian pcapng file.
+func ngBlocks(data []byte) []int {
+	var offs []int
+	for off := 0; off+8 <= len(data); off += int(binary.LittleEndian.Uint32(data[off+4:])) {
+		offs = append(offs, off)
+	}
+	return offs
+}
+
+// smallConversation is a handshake, one data segment each way and a FIN.
+func smallConversation() []pcapgen.Packet {
+	c := newConn(v4)
+	p := c.Handshake()
+	p = append(p, c.Send(reassembly.ClientToServer, []byte("hello"))...)
+	p = append(p, c.Send(reassembly.ServerToClient, []byte("world!"))...)
+	return append(p, c.Close(reassembly.ClientToServer)...)
+}
+
+func TestHeaderErrors(t *testing.T) {
+	valid := mustCapture(t, pcapgen.Options{LinkType: pcapgen.LinkEthernet}, smallConversation())
+	tests := []struct {
+		name string
+		data []byte
+		want string
+		is   error
+	}{
+		{"html", []byte("<!DOCTYPE html><html>"), "capture: test.pcap: not a pcap or pcapng file (starts with 3c 21 44 4f)", ErrNotCapture},
+		{"empty", nil, "capture: test.pcap: empty file", nil},
+		{"two bytes", []byte{0xd4, 0xc3}, "capture: test.pcap: truncated file header at byte 0", ErrTruncated},
+		{"short pcap header", valid[:10], "capture: test.pcap: truncated file header at byte 0", ErrTruncated},
+		{"short pcapng header", []byte{0x0a, 0x0d, 0x0d, 0x0a, 28, 0, 0, 0}, "capture: test.pcap: truncated section header block at byte 0", ErrTruncated},
+		{"pcapng bad byte order", []byte{0x0a, 0x0d, 0x0d, 0x0a, 28, 0, 0, 0, 1, 2, 3, 4}, "capture: test.pcap: corrupt section header block (byte-order magic 04030201) at byte 0", ErrCorrupt},
+		{"gzip garbage", []byte{0x1f, 0x8b, 0, 0, 0}, "capture: test.pcap: truncated gzip header", ErrTruncated},
+		{"gzip of html", gzipped([]byte("<!DOCTYPE")), "capture: test.pcap: not a pcap or pcapng file (starts with 3c 21 44 4f)", ErrNotCapture},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := NewReader("test.pcap", bytes.NewReader(tc.data), Options{})
+			if err == nil || err.Error() != tc.want {
+				t.Fatalf("got error %v, want %q", err, tc.want)
+			}
+			fileError(t, err)
+			if tc.is != nil && !errors.Is(err, tc.is) {
+				t.Errorf("got error %v, want one wrapping %v", err, tc.is)
+			}
+		})
+	}
+}
+
+func gzipped(b []byte) []byte {
+	var buf bytes.Buffer
+	w := gzipWriter(&buf)
+	w.Write(b)
+	w.Close()
+	return buf.Bytes()
+}
+
+func TestCorruptPcapRecordHeader(t *testing.T) {
+	pkts := smallConversation()
+	data := mustCapture(t, pcapgen.Options{LinkType: pcapgen.LinkEthernet}, pkts)
+	offs := pcapRecords(data)
+	binary.LittleEndian.PutUint32(data[offs[2]+8:], 0xffffffff)
+	segs, _, err := readAll(t, data, Options{})
+	compareSegs(t, segs, wantSegs(pkts[:2]))
+	fe := fileError(t, err)
+	if fe.Offset != int64(offs[2]) || !errors.Is(err, ErrCorrupt) {
+		t.Errorf("got %v, want corrupt record at byte %d", err, offs[2])
+	}
+	want := "capture: test.pcap: corrupt packet record header (captured length 4294967295) at byte 164"
+	if err.Error() != want {
+		t.Errorf("got %q, want %q", err, want)
+	}
+}
+
+// TestMalformedPackets patches one packet of a capture and checks that it alone is skipped
+// and counted with the right description.
+func TestMalformedPackets(t *testing.T) {
+	const eth = 14 // IPv4 header starts here in each frame
+	tests := []struct {
+		name  string
+		patch func(frame []byte) []byte
+		kind  SkipKind
+		first string
+	}{
+		{"IPv4 header length 3", func(f []byte) []byte { f[eth] = 0x43; return f }, SkipBadIPv4, "packet 2: bad IPv4 header length 3"},
+		{"IPv4 version 5", func(f []byte) []byte { f[eth] = 0x55; return f }, SkipBadIPv4, "packet 2: bad IPv4 version 5"},
+		{"IPv4 header length past packet", func(f []byte) []byte { f[eth] = 0x4f; return f[:eth+40] }, SkipBadIPv4, "packet 2: truncated IPv4 header (40 bytes)"},
+		{"IPv4 total length past packet", func(f []byte) []byte { binary.BigEndian.PutUint16(f[eth+2:], 1000); return f }, SkipBadIPv4, "packet 2: IPv4 total length 1000 past the packet (40 bytes)"},
+		{"IPv4 total length under header", func(f []byte) []byte { binary.BigEndian.PutUint16(f[eth+2:], 12); return f }, SkipBadIPv4, "packet 2: bad IPv4 total length 12 (header 20)"},
+		{"TCP data offset past packet", func(f []byte) []byte { f[eth+20+12] = 0xf0; return f }, SkipBadTCP, "packet 2: TCP data offset 60 past the segment (20 bytes)"},
+		{"TCP data offset under 20", func(f []byte) []byte { f[eth+20+12] = 0x40; return f }, SkipBadTCP, "packet 2: TCP data offset 16 past the segment (20 bytes)"},
+		{"TCP segment short", func(f []byte) []byte {
+			binary.BigEndian.PutUint16(f[eth+2:], 30)
+			return f[:eth+30]
+		}, SkipBadTCP, "packet 2: TCP segment of 10 bytes"},
+		{"Ethernet short", func(f []byte) []byte { return f[:10] }, SkipBadLinkHeader, "packet 2: Ethernet header truncated (10 bytes)"},
+		{"VLAN short", func(f []byte) []byte { return []byte{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x81, 0, 0, 1} }, SkipBadLinkHeader, "packet 2: VLAN header truncated (16 bytes)"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			pkts := smallConversation()
+			want := wantSegs(pkts)
+			pkts[1].Data = tc.patch(append([]byte(nil), pkts[1].Data...))
+			want = append(want[:1], want[2:]...)
+			segs, st, err := readAll(t, mustCapture(t, pcapgen.Options{LinkType: pcapgen.LinkEthernet}, pkts), Options{})
+			wantEOF(t, err)
+			compareSegs(t, segs, want)
+			n, first := skipCount(st, tc.kind)
+			if n != 1 || first != tc.first || len(st.Skipped) != 1 {
+				t.Errorf("got skipped %+v, want 1 %v: %q", st.Skipped, tc.kind, tc.first)
+			}
+		})
+	}
+}
+
+func TestNonTCP(t *testing.T) {
+	c := newConn(v4)
+	pkts := c.Handshake()
+	arp := pcapgen.EthernetFrame(pcapgen.EtherTypeARP, nil, make([]byte, 28))
+	udp := pcapgen.Link{Type: pcapgen.LinkEthernet}.Frame(pcapgen.IP{Src: client4.Addr(), Dst: server4.Addr(), Proto: pcapgen.ProtoUDP}.
+		Packet(pcapgen.UDP(client4, server4, []byte("dns?"))))
+	icmp6 := pcapgen.Link{Type: pcapgen.LinkEthernet}.Frame(pcapgen.IP{Src: client6.Addr(), Dst: server6.Addr(), Proto: 58}.Packet(make([]byte, 8)))
+	noNext := pcapgen.Link{Type: pcapgen.LinkEthernet}.Frame(pcapgen.IP{Src: client6.Addr(), Dst: server6.Addr(), Proto: pcapgen.ProtoNoNext}.Packet(nil))
+	gre1 := pcapgen.Link{Type: pcapgen.LinkEthernet}.Frame(pcapgen.IP{Src: client4.Addr(), Dst: server4.Addr(), Proto: pcapgen.ProtoGRE}.Packet([]byte{0, 1, 0x88, 0x0b}))
+	for _, d := range [][]byte{arp, udp, icmp6, noNext, gre1} {
+		pkts = append(pkts, pcapgen.Packet{Time: c.Time, Data: d})
+	}
+	segs, st, err := readAll(t, mustCapture(t, pcapgen.Options{LinkType: pcapgen.LinkEthernet}, pkts), Options{})
+	wantEOF(t, err)
+	compareSegs(t, segs, wantSegs(pkts))
+	if st.NonTCP != 5 || st.Packets != 8 || len(st.Skipped) != 0 {
+		t.Errorf("got %d non-TCP of %d packets, skipped %v, want 5 of 8, none", st.NonTCP, st.Packets, st.Skipped)
+	}
+}
+
+func TestUnknownLinkType(t *testing.T) {
+	pkts := smallConversation()
+	segs, st, err := readAll(t, mustCapture(t, pcapgen.Options{LinkType: 147}, pkts), Options{})
+	wantEOF(t, err)
+	n, first := skipCount(st, SkipUnknownLinkType)
+	if len(segs) != 0 || n != int64(len(pkts)) || first != "packet 1: link type 147" {
+		t.Errorf("got %d segments, %d skipped (%q), want 0, %d (\"packet 1: link type 147\")", len(segs), n, first, len(pkts))
+	}
+}
+
+func TestCorruptPcapNG(t *testing.T) {
+	tests := []struct {
+		name    string
+		patch   func(data []byte, blocks []int) []byte
+		drop    int // index of the packet expected to be skipped, -1 for none
+		kind    SkipKind
+		first   string
+		errAt   int // block index of a FileError, -1 for io.EOF
+		errText string
+	}{
+		{"EPB captured length past block", func(d []byte, b []int) []byte {
+			binary.LittleEndian.PutUint32(d[b[3]+20:], 5000)
+			return d
+		}, 1, SkipBadRecord, "packet 2: pcapng captured length 5000 past its block (56 bytes)", -1, ""},
+		{"EPB unknown interface", func(d []byte, b []int) []byte {
+			binary.LittleEndian.PutUint32(d[b[3]+8:], 5)
+			return d
+		}, 1, SkipUnknownInterface, "packet 2: pcapng packet on interface 5, section has 1", -1, ""},
+		{"trailing length mismatch", func(d []byte, b []int) []byte {
+			binary.LittleEndian.PutUint32(d[b[4]-4:], 12)
+			return d
+		}, 1, SkipBadRecord, "packet 2: pcapng trailing block length 12, leading 88", -1, ""},
+		{"EPB too short for its fields", func(d []byte, b []int) []byte {
+			// Turn packet 2's block into a 24-byte EPB followed by a 64-byte unknown block.
+			binary.LittleEndian.PutUint32(d[b[3]+4:], 24)
+			binary.LittleEndian.PutUint32(d[b[3]+20:], 24)
+			binary.LittleEndian.PutUint32(d[b[3]+24:], 0xbad)
+			binary.LittleEndian.PutUint32(d[b[3]+28:], 64)
+			binary.LittleEndian.PutUint32(d[b[4]-4:], 64)
+			return d
+		}, 1, SkipBadRecord, "packet 2: pcapng packet block too short (24 bytes)", -1, ""},
+		{"block length under 12", func(d []byte, b []int) []byte {
+			binary.LittleEndian.PutUint32(d[b[4]+4:], 8)
+			return d
+		}, -1, 0, "", 4, "capture: test.pcap: corrupt block length 8 (block type 0x6) at byte 224"},
+		{"block length not a multiple of 4", func(d []byte, b []int) []byte {
+			binary.LittleEndian.PutUint32(d[b[4]+4:], 90)
+			return d
+		}, -1, 0, "", 4, "capture: test.pcap: corrupt block length 90 (block type 0x6) at byte 224"},
+		{"block past the end", func(d []byte, b []int) []byte {
+			binary.LittleEndian.PutUint32(d[b[4]+4:], 1<<30)
+			return d
+		}, -1, 0, "", 4, "capture: test.pcap: truncated block at byte 224"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			pkts := smallConversation()
+			data := mustCapture(t, pcapgen.Options{Format: pcapgen.FormatPcapNG, LinkType: pcapgen.LinkEthernet}, pkts)
+			blocks := ngBlocks(data) // SHB, IDB, then one EPB per packet
+			data = tc.patch(data, blocks)
+			want := wantSegs(pkts)
+			if tc.errAt >= 0 {
+				want = want[:tc.errAt-2]
+			} else if tc.drop >= 0 {
+				want = append(want[:tc.drop:tc.drop], want[tc.drop+1:]...)
+			}
+			segs, st, err := readAll(t, data, Options{})
+			compareSegs(t, segs, want)
+			if tc.errAt >= 0 {
+				fe := fileError(t, err)
+				if fe.Offset != int64(blocks[tc.errAt]) || err.Error() != tc.errText {
+					t.Errorf("got %q, want %q", err, tc.errText)
+				}
+				return
+			}
+			wantEOF(t, err)
+			if n, first := skipCount(st, tc.kind); n != 1 || first != tc.first {
+				t.Errorf("got skipped %+v, want 1 %v: %q", st.Skipped, tc.kind, tc.first)
+			}
+		})
+	}
+}
+
+// TestGzipCorrupt flips a byte inside the compressed stream: packets before it come out,
+// then a FileError that is not a truncation.
+func TestGzipCorrupt(t *testing.T) {
+	pkts := smallConversation()
+	data := mustCapture(t, pcapgen.Options{LinkType: pcapgen.LinkEthernet, Gzip: true}, pkts)
+	data[len(data)-6] ^= 0xff // inside the CRC/length trailer
+	segs, _, err := readAll(t, data, Options{})
+	compareSegs(t, segs, wantSegs(pkts))
+	fileError(t, err)
+	if errors.Is(err, ErrTruncated) || err == io.EOF || !strings.Contains(err.Error(), "checksum") {
+		t.Errorf("got %v, want a gzip checksum error", err)
+	}
+}

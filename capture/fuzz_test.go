@@ -1,0 +1,133 @@
+package capture
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/wsclosescan/wsclosescan/internal/pcapgen"
+	"github.com/wsclosescan/wsclosescan/reassembly"
+)
+
+var updateSeeds = flag.Bool("update", false, "rewrite testdata/fuzz/FuzzReader seeds")
+
+// fuzzSeeds returns one small capture per format and link type / encapsulation.
+func fuzzSeeds(t testing.TB) map[string][]byte {
+	seeds := map[string][]byte{}
+	small := func(c *pcapgen.Conn) []pcapgen.Packet {
+		p := c.Handshake()
+		p = append(p, c.Send(reassembly.ClientToServer, []byte("GET / HTTP/1.1\r\n\r\n"), 8)...)
+		return append(p, c.Close(reassembly.ServerToClient)...)
+	}
+	links := map[string]pcapgen.Link{
+		"eth":   {Type: pcapgen.LinkEthernet, VLANs: []uint16{1, 2}},
+		"sll":   {Type: pcapgen.LinkSLL},
+		"sll2":  {Type: pcapgen.LinkSLL2},
+		"raw":   {Type: pcapgen.LinkRaw},
+		"ipv4":  {Type: pcapgen.LinkIPv4},
+		"ipv6":  {Type: pcapgen.LinkIPv6},
+		"null":  {Type: pcapgen.LinkNull},
+		"loop":  {Type: pcapgen.LinkLoop},
+		"nullb": {Type: pcapgen.LinkNull, BigEndian: true, Family6: pcapgen.AFInet6FBSD},
+	}
+	for name, l := range links {
+		fam := v4
+		if l.Type == pcapgen.LinkIPv6 || l.Type == pcapgen.LinkLoop || name == "nullb" {
+			fam = v6
+		}
+		c := newConn(fam)
+		c.Link = l
+		seeds["pcap-"+name] = mustCapture(t, pcapgen.Options{LinkType: l.Type}, small(c))
+	}
+	encaps := map[string]func([]byte) [][]byte{
+		"frag4":  pcapgen.Fragmenter4(16),
+		"vxlan":  tunnel(pcapgen.Tunnel{Kind: pcapgen.TunnelVXLAN, Src: outer4a, Dst: outer4b}),
+		"gre":    tunnel(pcapgen.Tunnel{Kind: pcapgen.TunnelGRE, Src: outer4a, Dst: outer4b, GREKey: true}),
+		"erspan": tunnel(pcapgen.Tunnel{Kind: pcapgen.TunnelERSPAN3, Src: outer4a, Dst: outer4b}),
+	}
+	for name, e := range encaps {
+		c := newConn(v4)
+		c.Encap = e
+		c.IP.Options = []byte{1, 1, 1, 1}
+		seeds["pcap-"+name] = mustCapture(t, pcapgen.Options{LinkType: pcapgen.LinkEthernet}, small(c))
+	}
+	c6 := newConn(v6)
+	c6.IP.Ext = []pcapgen.Ext{{Type: pcapgen.ProtoHopByHop}, {Type: pcapgen.ProtoDestOpts}}
+	c6.Encap = pcapgen.Fragmenter6(16)
+	seeds["pcap-frag6"] = mustCapture(t, pcapgen.Options{LinkType: pcapgen.LinkEthernet}, small(c6))
+	ng := pcapgen.Options{Format: pcapgen.FormatPcapNG, BigEndian: true, Snaplen: 60, Interfaces: []pcapgen.Interface{
+		{LinkType: pcapgen.LinkEthernet, Snaplen: 60}, {LinkType: pcapgen.LinkSLL2, Nano: true}}}
+	a, b := newConn(v4), newConn(v6)
+	b.Link, b.Iface = pcapgen.Link{Type: pcapgen.LinkSLL2}, 1
+	seeds["pcapng-2if-snaplen"] = mustCapture(t, ng, interleave(small(a), small(b)))
+	seeds["pcap-ns-be-gzip"] = mustCapture(t, pcapgen.Options{Format: pcapgen.FormatPcapNano, BigEndian: true, Gzip: true,
+		LinkType: pcapgen.LinkEthernet}, small(newConn(v4)))
+	seeds["pcapng-gzip"] = mustCapture(t, pcapgen.Options{Format: pcapgen.FormatPcapNG, Gzip: true,
+		LinkType: pcapgen.LinkEthernet}, small(newConn(v6)))
+	return seeds
+}
+
+// TestFuzzSeeds checks that the committed seed corpus matches fuzzSeeds (-update rewrites it).
+func TestFuzzSeeds(t *testing.T) {
+	dir := filepath.Join("testdata", "fuzz", "FuzzReader")
+	for name, data := range fuzzSeeds(t) {
+		path := filepath.Join(dir, name)
+		content := []byte(fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", data))
+		if *updateSeeds {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, content, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		got, err := os.ReadFile(path)
+		if err != nil || !bytes.Equal(got, content) {
+			t.Errorf("seed %s is missing or stale (err %v); run go test ./capture -run TestFuzzSeeds -update", path, err)
+		}
+	}
+}
+
+// FuzzReader feeds arbitrary bytes to the whole reader and checks that it never panics,
+// ends with io.EOF or a *FileError, and returns sane segments.
+func FuzzReader(f *testing.F) {
+	f.Add([]byte{})
+	f.Add([]byte{0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := NewReader("fuzz", bytes.NewReader(data), Options{MaxFragmentBuffers: 4})
+		if err != nil {
+			var fe *FileError
+			if !errors.As(err, &fe) {
+				t.Fatalf("NewReader: got %T %v, want *FileError", err, err)
+			}
+			return
+		}
+		var s reassembly.Segment
+		for i := 0; ; i++ {
+			err := r.Next(&s)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				var fe *FileError
+				if !errors.As(err, &fe) || fe.Offset < 0 {
+					t.Fatalf("Next: got %T %v, want *FileError with an offset", err, err)
+				}
+				break
+			}
+			if s.Missing < 0 || len(s.Payload) > 65535 || !s.Src.IsValid() || !s.Dst.IsValid() {
+				t.Fatalf("bad segment %s", segString(s))
+			}
+		}
+		st := r.Stats()
+		if st.TCPSegments > st.Packets+st.Reassembled {
+			t.Fatalf("got %d segments from %d packets", st.TCPSegments, st.Packets)
+		}
+	})
+}

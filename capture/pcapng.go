@@ -1,0 +1,261 @@
+package capture
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math/bits"
+	"time"
+)
+
+// pcapng block types.
+const (
+	ngSHB = 0x0a0d0d0a // section header
+	ngIDB = 1          // interface description
+	ngOPB = 2          // obsolete packet block
+	ngSPB = 3          // simple packet block
+	ngEPB = 6          // enhanced packet block
+
+	ngByteOrderMagic = 0x1a2b3c4d
+	maxInterfaces    = 4096
+)
+
+// ngState is the state of the current pcapng section.
+type ngState struct {
+	be     bool
+	ifaces []ngIface
+}
+
+// ngIface is one interface of the current section.
+type ngIface struct {
+	link    uint32
+	snaplen uint32
+	pow2    bool   // resolution is 2^-shift (else 10^-exp)
+	shift   uint   // for pow2
+	units   uint64 // units per second (10^exp) when !pow2
+	offset  int64  // if_tsoffset, seconds
+}
+
+func isNGMagic(b []byte) bool { return binary.LittleEndian.Uint32(b) == ngSHB }
+
+func (s *ngState) u16(b []byte) uint16 {
+	if s.be {
+		return binary.BigEndian.Uint16(b)
+	}
+	return binary.LittleEndian.Uint16(b)
+}
+
+func (s *ngState) u32(b []byte) uint32 {
+	if s.be {
+		return binary.BigEndian.Uint32(b)
+	}
+	return binary.LittleEndian.Uint32(b)
+}
+
+// readSectionStart checks that the stream starts with a valid section header block; the
+// block itself is consumed by nextNG.
+func (r *Reader) readSectionStart() error {
+	h, err := r.peek(12)
+	if err != nil {
+		return r.readErr(0, "section header block", len(h)+1, err)
+	}
+	if bom := binary.LittleEndian.Uint32(h[8:]); bom != ngByteOrderMagic && bom != 0x4d3c2b1a {
+		return &FileError{File: r.name, Offset: 0,
+			Err: fmt.Errorf("%w section header block (byte-order magic %08x)", ErrCorrupt, bom)}
+	}
+	return nil
+}
+
+// nextNG reads blocks until the next packet block.
+func (r *Reader) nextNG(rec *record) error {
+	for {
+		start := r.off
+		h, err := r.peek(8)
+		if err != nil {
+			return r.readErr(start, "block header", len(h), err)
+		}
+		typ := r.ngs.u32(h)
+		if binary.LittleEndian.Uint32(h) == ngSHB {
+			typ = ngSHB
+			h, err = r.peek(12)
+			if err != nil {
+				return r.readErr(start, "section header block", len(h)+1, err)
+			}
+			switch binary.LittleEndian.Uint32(h[8:]) {
+			case ngByteOrderMagic:
+				r.ngs.be = false
+			case 0x4d3c2b1a:
+				r.ngs.be = true
+			default:
+				return &FileError{File: r.name, Offset: start,
+					Err: fmt.Errorf("%w section header block (byte-order magic % x)", ErrCorrupt, h[8:12])}
+			}
+		}
+		blen := r.ngs.u32(h[4:])
+		if blen < 12 || blen%4 != 0 {
+			return &FileError{File: r.name, Offset: start,
+				Err: fmt.Errorf("%w block length %d (block type %#x)", ErrCorrupt, blen, typ)}
+		}
+		switch typ {
+		case ngEPB, ngSPB, ngOPB, ngIDB, ngSHB:
+		default:
+			if err := r.discard(int64(blen)); err != nil {
+				return r.readErr(start, "block", 1, err)
+			}
+			continue
+		}
+		if blen > bufSize {
+			switch typ {
+			case ngSHB:
+				r.ngs.ifaces = r.ngs.ifaces[:0]
+			case ngIDB:
+				r.ngs.addIface(ngIface{link: 0xffffffff})
+			default:
+				r.stats.Packets++
+				r.skip(SkipBadRecord, "pcapng block of %d bytes", blen)
+			}
+			if err := r.discard(int64(blen)); err != nil {
+				return r.readErr(start, "block", 1, err)
+			}
+			continue
+		}
+		b, err := r.peek(int(blen))
+		if err != nil {
+			return r.readErr(start, "block", len(b)+1, err)
+		}
+		if err := r.discard(int64(blen)); err != nil {
+			return r.readErr(start, "block", 1, err)
+		}
+		body := b[8 : blen-4]
+		if r.ngs.u32(b[blen-4:]) != blen {
+			if typ == ngEPB || typ == ngSPB || typ == ngOPB {
+				r.stats.Packets++
+				r.skip(SkipBadRecord, "pcapng trailing block length %d, leading %d", r.ngs.u32(b[blen-4:]), blen)
+			}
+			continue
+		}
+		switch typ {
+		case ngSHB:
+			r.ngs.ifaces = r.ngs.ifaces[:0]
+		case ngIDB:
+			r.ngs.addIface(r.ngs.parseIDB(body))
+		default:
+			r.stats.Packets++
+			if r.packetBlock(typ, body, rec) {
+				return nil
+			}
+		}
+	}
+}
+
+func (s *ngState) addIface(ifc ngIface) {
+	if len(s.ifaces) < maxInterfaces {
+		s.ifaces = append(s.ifaces, ifc)
+	}
+}
+
+// parseIDB reads an interface description block body; a short one yields an interface
+// with an unknown link type, so that later interface numbers stay right.
+func (s *ngState) parseIDB(body []byte) ngIface {
+	ifc := ngIface{link: 0xffffffff, units: 1e6}
+	if len(body) < 8 {
+		return ifc
+	}
+	ifc.link = uint32(s.u16(body))
+	ifc.snaplen = s.u32(body[4:])
+	opts := body[8:]
+	for len(opts) >= 4 {
+		code, n := s.u16(opts), int(s.u16(opts[2:]))
+		if code == 0 || 4+n > len(opts) {
+			break
+		}
+		v := opts[4 : 4+n]
+		switch {
+		case code == 9 && n >= 1: // if_tsresol
+			if v[0]&0x80 != 0 {
+				ifc.pow2, ifc.shift = true, uint(min(v[0]&0x7f, 63))
+			} else {
+				ifc.units = 1
+				for range min(v[0], 19) {
+					ifc.units *= 10
+				}
+			}
+		case code == 14 && n >= 8: // if_tsoffset
+			if s.be {
+				ifc.offset = int64(binary.BigEndian.Uint64(v))
+			} else {
+				ifc.offset = int64(binary.LittleEndian.Uint64(v))
+			}
+		}
+		opts = opts[4+(n+3)/4*4:]
+	}
+	return ifc
+}
+
+// time converts a pcapng timestamp to a time.
+func (ifc *ngIface) time(ts uint64) time.Time {
+	var sec, ns uint64
+	if ifc.pow2 {
+		sec = ts >> ifc.shift
+		frac := ts & (1<<ifc.shift - 1)
+		if ifc.shift > 0 {
+			hi, lo := bits.Mul64(frac, 1e9)
+			ns = hi<<(64-ifc.shift) | lo>>ifc.shift
+		}
+	} else {
+		sec, ns = ts/ifc.units, ts%ifc.units
+		hi, lo := bits.Mul64(ns, 1e9)
+		ns, _ = bits.Div64(hi, lo, ifc.units)
+	}
+	return time.Unix(int64(sec)+ifc.offset, int64(ns)).UTC()
+}
+
+// packetBlock fills rec from an EPB, SPB or OPB body; it counts and skips bad blocks.
+func (r *Reader) packetBlock(typ uint32, body []byte, rec *record) bool {
+	s := &r.ngs
+	var ifid, caplen, origlen uint32
+	var ts uint64
+	var data []byte
+	switch typ {
+	case ngSPB:
+		if len(body) < 4 {
+			r.skip(SkipBadRecord, "pcapng simple packet block too short (%d bytes)", len(body)+12)
+			return false
+		}
+		origlen = s.u32(body)
+		caplen = min(origlen, uint32(len(body)-4))
+		if len(s.ifaces) > 0 && s.ifaces[0].snaplen > 0 {
+			caplen = min(caplen, s.ifaces[0].snaplen)
+		}
+		data = body[4:]
+	default: // EPB or OPB: same layout except a 16-bit interface ID in the OPB
+		if len(body) < 20 {
+			r.skip(SkipBadRecord, "pcapng packet block too short (%d bytes)", len(body)+12)
+			return false
+		}
+		if typ == ngEPB {
+			ifid = s.u32(body)
+		} else {
+			ifid = uint32(s.u16(body))
+		}
+		ts = uint64(s.u32(body[4:]))<<32 | uint64(s.u32(body[8:]))
+		caplen, origlen = s.u32(body[12:]), s.u32(body[16:])
+		data = body[20:]
+	}
+	if caplen > uint32(len(data)) || caplen > MaxRecordSize {
+		r.skip(SkipBadRecord, "pcapng captured length %d past its block (%d bytes)", caplen, len(data))
+		return false
+	}
+	if int(ifid) >= len(s.ifaces) {
+		r.skip(SkipUnknownInterface, "pcapng packet on interface %d, section has %d", ifid, len(s.ifaces))
+		return false
+	}
+	ifc := &s.ifaces[ifid]
+	if origlen < caplen {
+		origlen = caplen
+	}
+	rec.data = data[:caplen]
+	rec.origLen = int(origlen)
+	rec.ts = ifc.time(ts)
+	rec.link = ifc.link
+	return true
+}

@@ -1,0 +1,239 @@
+// Package capture reads pcap and pcapng files (optionally gzip-compressed) and decodes the
+// TCP segments in them, through Ethernet (VLAN, QinQ), Linux cooked v1/v2, raw IP and BSD
+// loopback link layers, IPv4 options and fragments, IPv6 extension headers and fragments,
+// and VXLAN and GRE tunnels.
+//
+// Reader is a synchronous pull parser: Next returns one segment at a time, reusing its
+// buffers, and allocates nothing per packet once warmed up. Malformed packets are skipped
+// and counted in Stats; only damage that stops the file from being read (bad framing,
+// truncation, decompression errors) is returned as a *FileError, after every packet before
+// it.
+//
+// The file formats are framed here rather than with gopacket's pcapgo, which reports no
+// byte offsets, cannot skip a damaged pcapng block and keep reading, boxes the link type of
+// every pcapng packet (an allocation), and needs golang.org/x/net, which is not in go.sum.
+// The decoders are hand-written instead of a gopacket DecodingLayerParser: exact
+// snapshot-length accounting (Segment.Missing), zero allocations on every path including
+// tunnels and fragment reassembly, and ERSPAN III, which gopacket lacks.
+// A Reader is not safe for concurrent use.
+package capture
+
+import (
+	"bufio"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/wsclosescan/wsclosescan/reassembly"
+)
+
+// Limits applied to every capture.
+const (
+	// MaxRecordSize is the largest captured packet length accepted (libpcap's maximum
+	// snapshot length). Larger pcap records mean the framing is lost; larger pcapng packets
+	// are skipped.
+	MaxRecordSize = 262144
+	// bufSize is the size of the read buffers.
+	bufSize = 1 << 20
+)
+
+// Options configure a Reader. The zero value gives the defaults. There is no limit on the
+// gzip expansion ratio: input is streamed through fixed buffers, so a gzip bomb only costs
+// time.
+type Options struct {
+	// MaxFragmentBuffers bounds the number of IP datagrams being reassembled at once (each
+	// buffer grows to at most 64 KiB). 0 means 64.
+	MaxFragmentBuffers int
+	// FragmentTimeout drops a partly reassembled datagram when this much capture time has
+	// passed since its first fragment. 0 means 30 seconds.
+	FragmentTimeout time.Duration
+}
+
+// Reader decodes TCP segments from a capture.
+type Reader struct {
+	name string
+	br   *bufio.Reader
+	off  int64 // bytes consumed from br (offset in the uncompressed stream)
+	err  error // sticky error returned by Next
+
+	ng   bool // pcapng (else pcap)
+	pcap pcapState
+	ngs  ngState
+
+	defrag defragger
+	seg    *reassembly.Segment // segment being filled by the decoders
+	cut    bool                // current record was cut by the snapshot length
+	stats  Stats
+	skips  skipStats
+}
+
+// Open opens the capture file at path ("-" is standard input) and returns a Reader and
+// the Closer to call when done (a no-op for standard input).
+func Open(path string, opts Options) (*Reader, io.Closer, error) {
+	if path == "-" {
+		r, err := NewReader("<stdin>", os.Stdin, opts)
+		if err != nil {
+			return nil, nil, err
+		}
+		return r, nopCloser{}, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("capture: %w", err)
+	}
+	r, err := NewReader(path, f, opts)
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return r, f, nil
+}
+
+// nopCloser is the Closer returned for standard input, which is not ours to close.
+type nopCloser struct{}
+
+func (nopCloser) Close() error { return nil }
+
+// NewReader reads the file header from src and returns a Reader for the packets. The
+// format (pcap with micro- or nanosecond timestamps in either byte order, pcapng, either
+// of them gzip-compressed) is recognized from the first bytes; name is only used in errors.
+func NewReader(name string, src io.Reader, opts Options) (*Reader, error) {
+	r := &Reader{name: name, br: bufio.NewReaderSize(src, bufferSize(src))}
+	r.defrag.init(opts)
+	magic, err := r.br.Peek(4)
+	if len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		gz, err := gzip.NewReader(r.br)
+		if err != nil {
+			return nil, r.readErr(-1, "gzip header", 0, err)
+		}
+		r.br = bufio.NewReaderSize(gz, bufSize)
+		magic, err = r.br.Peek(4)
+	}
+	if len(magic) < 4 {
+		if len(magic) == 0 && err == io.EOF {
+			return nil, &FileError{File: name, Offset: -1, Err: errors.New("empty file")}
+		}
+		return nil, r.readErr(0, "file header", len(magic), err)
+	}
+	switch {
+	case isPcapMagic(magic):
+		err = r.readPcapHeader()
+	case isNGMagic(magic):
+		r.ng = true
+		err = r.readSectionStart()
+	default:
+		err = &FileError{File: name, Offset: -1,
+			Err: fmt.Errorf("%w (starts with % x)", ErrNotCapture, magic)}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Next decodes the next TCP segment into seg, overwriting all its fields. seg.Payload
+// points into the Reader's buffers and stays valid until the next call. Packets without
+// TCP and malformed packets are skipped and counted in Stats. Next returns io.EOF at the
+// clean end of the capture (a cut exactly between two records looks the same) and a
+// *FileError when the capture is damaged; once it returned an error it keeps returning it.
+func (r *Reader) Next(seg *reassembly.Segment) error {
+	r.seg = seg
+	var rec record
+	for r.err == nil {
+		var err error
+		if r.ng {
+			err = r.nextNG(&rec)
+		} else {
+			err = r.nextPcap(&rec)
+		}
+		if err != nil {
+			if err == io.EOF {
+				r.defrag.flush(r)
+			}
+			r.err = err
+			break
+		}
+		r.cut = len(rec.data) < rec.origLen
+		*seg = reassembly.Segment{Time: rec.ts}
+		switch r.link(rec.link, rec.data, 0) {
+		case resTCP:
+			r.stats.TCPSegments++
+			if seg.Missing > 0 {
+				r.stats.SnaplenCut++
+			}
+			return nil
+		case resNonTCP:
+			r.stats.NonTCP++
+		}
+	}
+	return r.err
+}
+
+// Stats returns the counts so far.
+func (r *Reader) Stats() Stats {
+	s := r.stats
+	s.Skipped = r.skips.list()
+	return s
+}
+
+// record is one packet record as framed by the file format.
+type record struct {
+	data    []byte
+	origLen int
+	ts      time.Time
+	link    uint32
+}
+
+// bufferSize is bufSize, or less for an input of known smaller length (such as a
+// bytes.Reader), where a unit larger than the buffer can only be truncated.
+func bufferSize(src io.Reader) int {
+	if l, ok := src.(interface{ Len() int }); ok && l.Len()+16 < bufSize {
+		return l.Len() + 16
+	}
+	return bufSize
+}
+
+// peek returns the next n bytes (n <= bufSize) without consuming them. A unit larger than
+// a reduced buffer (see bufferSize) is reported as truncated.
+func (r *Reader) peek(n int) ([]byte, error) {
+	if n > r.br.Size() {
+		b, _ := r.br.Peek(r.br.Size())
+		return b, io.ErrUnexpectedEOF
+	}
+	b, err := r.br.Peek(n)
+	if len(b) == n {
+		return b, nil
+	}
+	return b, err
+}
+
+// discard consumes n bytes, which may exceed the buffer size.
+func (r *Reader) discard(n int64) error {
+	for n > 0 {
+		step := int(min(n, bufSize))
+		d, err := r.br.Discard(step)
+		r.off += int64(d)
+		n -= int64(d)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readErr turns a failed read of the unit what, starting at offset off, into a FileError.
+// got is the number of bytes of the unit that were available.
+func (r *Reader) readErr(off int64, what string, got int, err error) error {
+	switch {
+	case err == io.EOF && got == 0:
+		return io.EOF
+	case err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF):
+		return &FileError{File: r.name, Offset: off, Err: fmt.Errorf("%w %s", ErrTruncated, what)}
+	case err == nil:
+		err = io.ErrNoProgress
+	}
+	return &FileError{File: r.name, Offset: off, Err: fmt.Errorf("reading %s: %w", what, err)}
+}

@@ -1,0 +1,231 @@
+package reassembly
+
+import (
+	"net/netip"
+	"time"
+)
+
+// Dir is the direction of a byte stream within a connection, named by its sender.
+type Dir uint8
+
+const (
+	// ClientToServer is the direction of bytes sent by the client (the SYN sender).
+	ClientToServer Dir = 0
+	// ServerToClient is the direction of bytes sent by the server.
+	ServerToClient Dir = 1
+)
+
+// Reverse returns the opposite direction.
+func (d Dir) Reverse() Dir { return d ^ 1 }
+
+// String names the sender: "client" or "server".
+func (d Dir) String() string {
+	if d == ClientToServer {
+		return "client"
+	}
+	return "server"
+}
+
+// TCPFlags holds the TCP header flags of a segment.
+type TCPFlags uint8
+
+// TCP flag bits as they appear in the header's flag byte.
+const (
+	FlagFIN TCPFlags = 1 << iota
+	FlagSYN
+	FlagRST
+	FlagPSH
+	FlagACK
+	FlagURG
+	FlagECE
+	FlagCWR
+)
+
+// Has reports whether all bits of f are set.
+func (t TCPFlags) Has(f TCPFlags) bool { return t&f == f }
+
+// Segment is one decoded TCP segment, as the capture layer hands it to the assembler.
+type Segment struct {
+	// Time is the capture timestamp of the packet.
+	Time time.Time
+	// Src and Dst are the sender's and receiver's addresses and ports.
+	Src, Dst netip.AddrPort
+	Seq, Ack uint32
+	Flags    TCPFlags
+	Window   uint16
+	// Payload is the captured TCP payload; it is only valid during Assembler.Add.
+	Payload []byte
+	// Missing counts payload bytes that were on the wire (per the IP length) but cut off by
+	// the capture's snapshot length. They follow Payload in sequence space.
+	Missing int
+	// WScale is the shift count of the window scale option (RFC 7323) carried by a SYN or
+	// SYN-ACK, and HasWScale whether the option was present. Only SYN segments are
+	// consulted; the assembler uses them to judge whether an RST is within the window.
+	WScale    uint8
+	HasWScale bool
+}
+
+// ClientBy says how the assembler decided which side is the client.
+type ClientBy uint8
+
+const (
+	// ClientBySYN: the client sent the connection's SYN.
+	ClientBySYN ClientBy = iota
+	// ClientBySYNACK: only the SYN-ACK was captured; its receiver is the client.
+	ClientBySYNACK
+	// ClientByPort: no SYN was captured; the side with the higher (ephemeral-looking) port,
+	// or failing that the sender of the first captured segment, was taken as the client.
+	ClientByPort
+)
+
+// String returns a short description such as "SYN".
+func (c ClientBy) String() string {
+	switch c {
+	case ClientBySYN:
+		return "SYN"
+	case ClientBySYNACK:
+		return "SYN-ACK"
+	default:
+		return "port heuristic"
+	}
+}
+
+// ConnInfo describes a connection when the assembler first sees it.
+type ConnInfo struct {
+	// Client and Server are the two endpoints; see By for how the roles were decided.
+	Client, Server netip.AddrPort
+	By             ClientBy
+	// Start is the capture time of the connection's first segment.
+	Start time.Time
+}
+
+// EventKind names a TCP event.
+type EventKind uint8
+
+// TCP events delivered to Stream.Event.
+const (
+	EventSYN EventKind = iota + 1
+	EventSYNACK
+	EventFIN
+	EventRST
+	// EventDataAfterFIN: the sender sent new payload bytes after its own FIN.
+	EventDataAfterFIN
+	// EventRetransmitMismatch: a retransmitted or overlapping segment carried bytes that
+	// differ from the ones already delivered for the same sequence numbers.
+	EventRetransmitMismatch
+)
+
+var eventNames = [...]string{
+	EventSYN:                "SYN",
+	EventSYNACK:             "SYN-ACK",
+	EventFIN:                "FIN",
+	EventRST:                "RST",
+	EventDataAfterFIN:       "data after FIN",
+	EventRetransmitMismatch: "retransmission with different bytes",
+}
+
+// String returns the event's name, such as "FIN".
+func (k EventKind) String() string {
+	if int(k) < len(eventNames) && eventNames[k] != "" {
+		return eventNames[k]
+	}
+	return "unknown event"
+}
+
+// Event is a TCP event with its direction (by sender) and capture time.
+type Event struct {
+	Kind EventKind
+	Dir  Dir
+	Time time.Time
+	// Offset is the position in Dir's byte stream that the event refers to: for FIN the
+	// stream length at the FIN; for RST the stream offset of its sequence number; for
+	// mismatches the first differing byte.
+	Offset int64
+	// WithACK is set for a RST that also has the ACK flag (RST+ACK).
+	WithACK bool
+	// OutOfWindow is set for a RST whose sequence number is outside the receiver's window
+	// (a receiver following RFC 5961 ignores it).
+	OutOfWindow bool
+}
+
+// GapCause says why bytes are missing from a stream.
+type GapCause uint8
+
+const (
+	// GapLost: the segments carrying the bytes were never captured.
+	GapLost GapCause = iota
+	// GapSnaplen: the bytes were on the wire but cut off by the snapshot length.
+	GapSnaplen
+	// GapMidstream: the capture started after the connection did; bytes before the first
+	// captured segment are unknown. Length is 0 when the amount cannot be known.
+	GapMidstream
+	// GapBufferLimit: the out-of-order buffer limit was reached and the oldest hole was
+	// declared lost.
+	GapBufferLimit
+)
+
+// String returns a short description such as "lost".
+func (g GapCause) String() string {
+	switch g {
+	case GapLost:
+		return "lost"
+	case GapSnaplen:
+		return "snaplen"
+	case GapMidstream:
+		return "capture started mid-stream"
+	default:
+		return "buffer limit"
+	}
+}
+
+// Stream consumes one connection's reassembled data and events. The assembler calls its
+// methods from the goroutine that calls Add and Flush, in capture order.
+type Stream interface {
+	// Data delivers the next in-order bytes sent in dir. data is only valid during the call.
+	// t is the capture time of the segment that carried (the end of) these bytes.
+	Data(dir Dir, data []byte, t time.Time)
+	// Gap reports length bytes missing at stream offset in dir; the stream continues after it.
+	Gap(dir Dir, offset, length int64, cause GapCause, t time.Time)
+	// Event reports a TCP event.
+	Event(e Event)
+	// End is called exactly once, when the assembler releases the connection (closed and
+	// idle, port reused, or flushed at the end of the capture). No calls follow it.
+	End(stats ConnStats)
+}
+
+// StreamFactory creates the Stream for a new connection.
+type StreamFactory interface {
+	NewStream(info ConnInfo) Stream
+}
+
+// DirStats counts what one direction carried.
+type DirStats struct {
+	Packets        int64
+	Bytes          int64 // payload bytes delivered in order
+	MissingBytes   int64 // bytes reported through Gap
+	Retransmitted  int64 // segments whose bytes were all already delivered
+	OutOfOrder     int64 // segments that arrived ahead of a hole
+	KeepAlives     int64
+	ZeroWindowProb int64
+}
+
+// ConnStats summarises a connection when it is released.
+type ConnStats struct {
+	Dirs [2]DirStats // indexed by Dir
+	// Reason says why the connection was released.
+	Reason EndReason
+}
+
+// EndReason says why the assembler released a connection.
+type EndReason uint8
+
+const (
+	// EndFlushed: the capture ended (or Flush was called) with the connection still tracked.
+	EndFlushed EndReason = iota
+	// EndClosed: both sides finished (FIN both ways, or RST) and the connection went idle.
+	EndClosed
+	// EndReused: a new SYN on the same 4-tuple started another connection.
+	EndReused
+	// EndIdle: the connection saw no segment for longer than the idle timeout.
+	EndIdle
+)
