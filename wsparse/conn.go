@@ -1,0 +1,289 @@
+package wsparse
+
+import (
+	"time"
+)
+
+// Defaults for Options fields left at zero.
+const (
+	DefaultMaxHeaderBytes    = 64 << 10
+	DefaultMaxControlPayload = 4 << 10
+	DefaultMaxPings          = 1000
+)
+
+// Options configures a Conn. Zero fields take the defaults.
+type Options struct {
+	// MaxHeaderBytes caps an HTTP header block (default 64 KiB). A longer block is a
+	// finding and HTTP parsing stops for that side.
+	MaxHeaderBytes int
+	// MaxControlPayload is how many bytes of a control frame payload are kept (default
+	// 4 KiB). Payloads above 125 bytes are a finding; they are read up to this cap.
+	MaxControlPayload int
+	// MaxPings caps the ping/pong records kept per connection (default 1000); the counts
+	// in DirStats continue past it.
+	MaxPings int
+	// OnEvent, if set, is called in stream order for timeline items.
+	OnEvent func(Event)
+}
+
+// EventKind says what an Event reports.
+type EventKind uint8
+
+// Event kinds.
+const (
+	// EventRequest: an HTTP request header block was parsed (Detail: "GET /path").
+	EventRequest EventKind = iota + 1
+	// EventResponse: an HTTP response header block was parsed (Status set).
+	EventResponse
+	// EventPing and EventPong: a ping or pong frame completed.
+	EventPing
+	EventPong
+	// EventClose: a close frame completed (Close set).
+	EventClose
+	// EventGap: bytes of the side are missing from the capture (Detail gives the amount).
+	EventGap
+	// EventResync: decoding resumed at a frame boundary found after a gap.
+	EventResync
+	// EventUndecodable: the side ended while no frame boundary could be found.
+	EventUndecodable
+	// EventFinding: the first occurrence of a finding code on a side (Code set).
+	EventFinding
+)
+
+// String names the kind, e.g. "close".
+func (k EventKind) String() string {
+	switch k {
+	case EventRequest:
+		return "request"
+	case EventResponse:
+		return "response"
+	case EventPing:
+		return "ping"
+	case EventPong:
+		return "pong"
+	case EventClose:
+		return "close"
+	case EventGap:
+		return "gap"
+	case EventResync:
+		return "resync"
+	case EventUndecodable:
+		return "undecodable"
+	case EventFinding:
+		return "finding"
+	}
+	return "unknown"
+}
+
+// Event is a timeline item. Side is the true side (see Conn.SidesSwapped).
+type Event struct {
+	Kind   EventKind
+	Side   Side
+	Time   time.Time
+	Frame  int // frame index in Side's direction, -1 when not about a frame
+	Status int // HTTP status of EventResponse
+	Close  *CloseFrame
+	Code   FindingCode // EventFinding
+	Detail string
+}
+
+// Conn decodes the WebSocket layer of one TCP connection from its two byte streams.
+//
+// Sides: Feed, Gap and Close take the side the bytes were fed as. When the evidence shows
+// that the stream fed as Client carries the server's bytes (an HTTP request on the side fed
+// as Server, or mid-stream: unmasked frames on the side fed as Client and masked ones on the
+// other), the roles are swapped internally and SidesSwapped reports true; from then on every
+// result (Close(Client), Stats(Client), findings, pings, events) refers to the TRUE client,
+// i.e. the bytes fed as Server. Callers that want results by fed side translate with
+// SidesSwapped.
+//
+// A Conn is not safe for concurrent use. Memory is bounded: header blocks by MaxHeaderBytes,
+// control payloads by MaxControlPayload, the resync lookahead by 64 KiB per side, records by
+// MaxPings and the number of distinct finding codes.
+type Conn struct {
+	opts Options
+	dirs [2]direction // indexed by fed side
+
+	roleKnown   bool
+	roleByChain bool // the roles were learned from mid-stream frames, not from HTTP
+	swapped     bool
+	ws          bool // WebSocket established or detected
+	httpSeen    bool
+	wsWanted    bool // an upgrade request or a 101 was seen: frames are expected
+	server101   bool // the server answered 101
+	extKnown    bool // the complete 101 was seen: negotiated extensions are known
+
+	hs       Handshake
+	hsSeen   bool
+	reqQueue []reqInfo // requests awaiting a response, oldest first (bounded)
+
+	closes     [2]*CloseFrame // by true side
+	closeCount [2]int
+	stats      [2]DirStats // by true side
+	findings   []Finding
+	pings      []Ping
+}
+
+// NewConn returns a Conn ready to be fed.
+func NewConn(opts Options) *Conn {
+	if opts.MaxHeaderBytes <= 0 {
+		opts.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
+	if opts.MaxControlPayload <= 0 {
+		opts.MaxControlPayload = DefaultMaxControlPayload
+	}
+	if opts.MaxPings <= 0 {
+		opts.MaxPings = DefaultMaxPings
+	}
+	c := &Conn{opts: opts}
+	for i := range c.dirs {
+		c.dirs[i].fed = Side(i)
+	}
+	return c
+}
+
+// Feed pushes the next in-order bytes sent by side. t is their capture time. data is only
+// valid during the call.
+func (c *Conn) Feed(side Side, data []byte, t time.Time) {
+	if side > Server || len(data) == 0 {
+		return
+	}
+	c.feedDir(&c.dirs[side], data, t)
+}
+
+// Gap says length bytes sent by side are missing (length 0 = unknown amount) at this point
+// of its stream.
+func (c *Conn) Gap(side Side, length int64, t time.Time) {
+	if side > Server {
+		return
+	}
+	if length < 0 {
+		length = 0
+	}
+	d := &c.dirs[side]
+	s := c.trueSide(side)
+	c.stats[s].MissingBytes += length
+	detail := "an unknown number of " + s.String() + " bytes missing from the capture"
+	if length > 0 {
+		detail = itoa64(length) + " " + s.String() + " bytes missing from the capture"
+	}
+	c.emit(Event{Kind: EventGap, Side: s, Time: t, Frame: -1, Detail: detail})
+	c.addFinding(FindCaptureGap, s, -1, t, detail)
+	c.gapDir(d, length, t)
+}
+
+// Finish is called at the end of the connection; incomplete header blocks are parsed as
+// truncated here, a frame cut short is reported, and a side still looking for a frame
+// boundary after a gap is marked undecodable.
+func (c *Conn) Finish(t time.Time) {
+	c.finishDir(&c.dirs[Client], t)
+	c.finishDir(&c.dirs[Server], t)
+}
+
+// Handshake returns the opening handshake, or nil if no upgrade request or response was
+// seen. The returned value belongs to the Conn.
+func (c *Conn) Handshake() *Handshake {
+	if !c.hsSeen {
+		return nil
+	}
+	return &c.hs
+}
+
+// Close returns the first close frame sent by side, nil if none was seen.
+func (c *Conn) Close(side Side) *CloseFrame {
+	if side > Server {
+		return nil
+	}
+	return c.closes[side]
+}
+
+// CloseCount returns how many close frames side sent.
+func (c *Conn) CloseCount(side Side) int {
+	if side > Server {
+		return 0
+	}
+	return c.closeCount[side]
+}
+
+// Stats returns the frame counts of side.
+func (c *Conn) Stats(side Side) DirStats {
+	if side > Server {
+		return DirStats{}
+	}
+	return c.stats[side]
+}
+
+// Pings returns the ping and pong records, in stream order per side (at most MaxPings).
+func (c *Conn) Pings() []Ping { return c.pings }
+
+// IsWebSocket reports whether the connection carries WebSocket: an upgrade request with
+// Upgrade: websocket (or a 101 with it) was seen, or a chain of valid frames was detected.
+func (c *Conn) IsWebSocket() bool { return c.ws }
+
+// SidesSwapped reports whether the bytes fed as Client are really the server's. All
+// results then refer to the true sides.
+func (c *Conn) SidesSwapped() bool { return c.swapped }
+
+// trueSide maps a fed side to the true side.
+func (c *Conn) trueSide(fed Side) Side {
+	if c.swapped {
+		return fed.Other()
+	}
+	return fed
+}
+
+// setRole records that the bytes fed as fed come from the true side s. The first decision
+// wins; later conflicting evidence is ignored.
+func (c *Conn) setRole(fed, s Side) {
+	if c.roleKnown {
+		return
+	}
+	c.roleKnown = true
+	if fed != s {
+		c.swapped = true
+		// Anything recorded before the decision was filed under the fed side.
+		c.stats[0], c.stats[1] = c.stats[1], c.stats[0]
+		c.closes[0], c.closes[1] = c.closes[1], c.closes[0]
+		c.closeCount[0], c.closeCount[1] = c.closeCount[1], c.closeCount[0]
+		for _, cf := range c.closes {
+			if cf != nil {
+				cf.Side = cf.Side.Other()
+			}
+		}
+		for i := range c.findings {
+			c.findings[i].Side = c.findings[i].Side.Other()
+		}
+		for i := range c.pings {
+			c.pings[i].Side = c.pings[i].Side.Other()
+		}
+	}
+}
+
+func (c *Conn) emit(e Event) {
+	if c.opts.OnEvent != nil {
+		c.opts.OnEvent(e)
+	}
+}
+
+func itoa64(n int64) string {
+	if n == 0 {
+		return "0"
+	}
+	var b [20]byte
+	i := len(b)
+	neg := n < 0
+	u := uint64(n)
+	if neg {
+		u = uint64(-n)
+	}
+	for u > 0 {
+		i--
+		b[i] = byte('0' + u%10)
+		u /= 10
+	}
+	if neg {
+		i--
+		b[i] = '-'
+	}
+	return string(b[i:])
+}

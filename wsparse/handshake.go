@@ -1,0 +1,194 @@
+package wsparse
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// reqHead is what the decoder keeps of an HTTP request header block.
+type reqHead struct {
+	method, uri, host, origin, userAgent string
+	version, key                         string
+	protocols, extensions                []string
+	upgradeWS                            bool // Upgrade lists "websocket"
+	upgradeOther                         bool // Upgrade lists something else only
+	contentLength                        int64
+	chunked                              bool
+	lineOnly                             bool // truncated inside the request line
+}
+
+// respHead is what the decoder keeps of an HTTP response header block.
+type respHead struct {
+	status                 int
+	reason                 string
+	upgrade, connection    string
+	accept                 string
+	hasAccept              bool
+	subprotocol            string
+	extensions             []string
+	versions               string
+	contentLength          int64 // -1 when unknown
+	chunked                bool
+	hasWSHeaders, lineOnly bool
+	hasUpgrade, hasConnHdr bool
+	upgradeWS, connUpgrade bool
+	protocolHeader, extHdr bool
+}
+
+var errNoStatus = errors.New("wsparse: truncated response has no status code")
+
+// closeBlock makes a truncated header block parseable: it keeps the complete lines and adds
+// the blank line. It reports false when not even the first line is complete.
+func closeBlock(block []byte) ([]byte, bool) {
+	i := bytes.LastIndexByte(block, '\n')
+	if i < 0 {
+		return nil, false
+	}
+	out := make([]byte, 0, i+3)
+	out = append(out, block[:i+1]...)
+	return append(out, '\r', '\n'), true
+}
+
+// parseRequest parses a request header block with net/http.
+func parseRequest(block []byte, truncated bool) (reqHead, error) {
+	var r reqHead
+	if truncated {
+		b, ok := closeBlock(block)
+		if !ok {
+			if m, _, found := strings.Cut(string(block), " "); found {
+				r.method = m
+			}
+			r.lineOnly = true
+			return r, nil
+		}
+		block = b
+	}
+	req, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(block)))
+	if err != nil {
+		return r, err
+	}
+	h := req.Header
+	r.method, r.uri, r.host = req.Method, req.RequestURI, req.Host
+	r.origin, r.userAgent = h.Get("Origin"), h.Get("User-Agent")
+	r.version, r.key = h.Get("Sec-WebSocket-Version"), h.Get("Sec-WebSocket-Key")
+	r.protocols = commaList(h.Values("Sec-WebSocket-Protocol"))
+	r.extensions = commaList(h.Values("Sec-WebSocket-Extensions"))
+	up := commaList(h.Values("Upgrade"))
+	r.upgradeWS = hasToken(up, "websocket")
+	r.upgradeOther = !r.upgradeWS && len(up) > 0
+	r.contentLength = req.ContentLength
+	r.chunked = len(req.TransferEncoding) > 0 && req.TransferEncoding[0] == "chunked"
+	return r, nil
+}
+
+// parseResponse parses a response header block with net/http. head says the request was a
+// HEAD (the response then has no body).
+func parseResponse(block []byte, truncated, head bool) (respHead, error) {
+	r := respHead{contentLength: -1}
+	if truncated {
+		b, ok := closeBlock(block)
+		if !ok {
+			return statusOnly(block)
+		}
+		block = b
+	}
+	var req *http.Request
+	if head {
+		req = &http.Request{Method: http.MethodHead}
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(block)), req)
+	if err != nil {
+		return r, err
+	}
+	h := resp.Header
+	r.status = resp.StatusCode
+	if _, reason, ok := strings.Cut(resp.Status, " "); ok {
+		r.reason = strings.TrimSpace(reason)
+	}
+	r.upgrade, r.connection = strings.Join(h.Values("Upgrade"), ", "), strings.Join(h.Values("Connection"), ", ")
+	r.hasUpgrade, r.hasConnHdr = len(h.Values("Upgrade")) > 0, len(h.Values("Connection")) > 0
+	r.upgradeWS = hasToken(commaList(h.Values("Upgrade")), "websocket")
+	r.connUpgrade = hasToken(commaList(h.Values("Connection")), "upgrade")
+	r.accept, r.hasAccept = h.Get("Sec-WebSocket-Accept"), len(h.Values("Sec-WebSocket-Accept")) > 0
+	r.protocolHeader = len(h.Values("Sec-WebSocket-Protocol")) > 0
+	r.subprotocol = strings.TrimSpace(h.Get("Sec-WebSocket-Protocol"))
+	r.extHdr = len(h.Values("Sec-WebSocket-Extensions")) > 0
+	r.extensions = commaList(h.Values("Sec-WebSocket-Extensions"))
+	r.versions = h.Get("Sec-WebSocket-Version")
+	r.hasWSHeaders = r.hasAccept || r.upgradeWS || r.protocolHeader || r.extHdr || r.versions != ""
+	r.contentLength = resp.ContentLength
+	r.chunked = len(resp.TransferEncoding) > 0 && resp.TransferEncoding[0] == "chunked"
+	return r, nil
+}
+
+// statusOnly reads the status code of a response cut inside its status line, e.g.
+// "HTTP/1.1 101 Swi".
+func statusOnly(block []byte) (respHead, error) {
+	r := respHead{contentLength: -1, lineOnly: true}
+	s := string(block)
+	if !strings.HasPrefix(s, "HTTP/") {
+		return r, errNoStatus
+	}
+	_, rest, ok := strings.Cut(s, " ")
+	if !ok || len(rest) < 3 {
+		return r, errNoStatus
+	}
+	code, err := strconv.Atoi(rest[:3])
+	if err != nil || code < 100 {
+		return r, errNoStatus
+	}
+	r.status = code
+	r.reason = strings.TrimSpace(rest[3:])
+	return r, nil
+}
+
+// commaList splits comma-separated header values, trimming blanks and dropping empty items.
+// Commas inside double quotes (extension parameters) do not split.
+func commaList(values []string) []string {
+	var out []string
+	for _, v := range values {
+		start, quoted := 0, false
+		for i := 0; i <= len(v); i++ {
+			if i < len(v) {
+				switch v[i] {
+				case '"':
+					quoted = !quoted
+					continue
+				case ',':
+					if !quoted {
+						break
+					}
+					continue
+				default:
+					continue
+				}
+			}
+			if item := strings.TrimSpace(v[start:i]); item != "" {
+				out = append(out, item)
+			}
+			start = i + 1
+		}
+	}
+	return out
+}
+
+// hasToken reports whether list holds tok, case-insensitively.
+func hasToken(list []string, tok string) bool {
+	for _, v := range list {
+		if strings.EqualFold(v, tok) {
+			return true
+		}
+	}
+	return false
+}
+
+// extensionName returns the name of an extension offer, e.g. "permessage-deflate" for
+// "permessage-deflate; client_max_window_bits".
+func extensionName(ext string) string {
+	name, _, _ := strings.Cut(ext, ";")
+	return strings.ToLower(strings.TrimSpace(name))
+}

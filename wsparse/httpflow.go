@@ -1,0 +1,373 @@
+package wsparse
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// reqInfo remembers what a response must be matched with.
+type reqInfo struct {
+	head, upgradeWS, upgradeOther bool
+}
+
+const maxQueuedRequests = 32
+
+// headerBytes accumulates a header block until its blank line.
+func (c *Conn) headerBytes(d *direction, data []byte, t time.Time) int {
+	skip := 0
+	if len(d.hdr) == 0 {
+		// Empty lines before a request or response line are ignored (RFC 9112 2.2).
+		for skip < len(data) && (data[skip] == '\r' || data[skip] == '\n') {
+			skip++
+		}
+		data = data[skip:]
+	}
+	return skip + c.headerLine(d, data, t)
+}
+
+func (c *Conn) headerLine(d *direction, data []byte, t time.Time) int {
+	for i, b := range data {
+		switch {
+		case b == '\n' && d.eoh != 0:
+			d.eoh = 0
+			if len(d.hdr)+i+1 > c.opts.MaxHeaderBytes {
+				c.headerTooLarge(d, t)
+				return i + 1
+			}
+			d.hdr = append(d.hdr, data[:i+1]...)
+			c.headerEnd(d, t, false)
+			return i + 1
+		case b == '\n':
+			d.eoh = 1
+		case b == '\r' && d.eoh == 1:
+			d.eoh = 2
+		default:
+			d.eoh = 0
+		}
+	}
+	if len(d.hdr)+len(data) > c.opts.MaxHeaderBytes {
+		c.headerTooLarge(d, t)
+		return len(data)
+	}
+	d.hdr = append(d.hdr, data...)
+	return len(data)
+}
+
+func (c *Conn) headerTooLarge(d *direction, t time.Time) {
+	s := c.trueSide(d.fed)
+	c.addFinding(FindHeaderTooLarge, s, -1, t, s.String()+" HTTP header block is larger than "+
+		strconv.Itoa(c.opts.MaxHeaderBytes)+" bytes; HTTP parsing stopped")
+	d.hdr = nil
+	d.mode = modeDead
+}
+
+// headerEnd parses the accumulated block. truncated says the block was cut (gap or end).
+func (c *Conn) headerEnd(d *direction, t time.Time, truncated bool) {
+	block := d.hdr
+	d.hdr, d.eoh = nil, 0
+	s := c.trueSide(d.fed)
+	if len(block) == 0 {
+		if truncated {
+			if c.wsWanted {
+				c.enterScan(d)
+			} else {
+				d.mode = modeDead
+			}
+		}
+		return
+	}
+	if truncated {
+		c.addFinding(FindHeadersTruncated, s, -1, t, s.String()+" HTTP headers truncated after "+
+			strconv.Itoa(len(block))+" bytes")
+	}
+	if d.isReq {
+		r, err := parseRequest(block, truncated)
+		if err != nil {
+			c.httpMalformed(d, s, t, err)
+			return
+		}
+		c.onRequest(d, &r, t, truncated)
+		return
+	}
+	head := len(c.reqQueue) > 0 && c.reqQueue[0].head
+	r, err := parseResponse(block, truncated, head)
+	if err != nil {
+		c.httpMalformed(d, s, t, err)
+		return
+	}
+	c.onResponse(d, &r, t, truncated)
+}
+
+func (c *Conn) httpMalformed(d *direction, s Side, t time.Time, err error) {
+	c.addFinding(FindHTTPMalformed, s, -1, t, s.String()+" HTTP header block could not be parsed: "+err.Error())
+	d.mode = modeDead
+	if c.wsWanted {
+		c.enterScan(d)
+	}
+}
+
+// onRequest records a parsed request and picks what the client sends next.
+func (c *Conn) onRequest(d *direction, r *reqHead, t time.Time, truncated bool) {
+	c.httpSeen = true
+	if len(c.reqQueue) < maxQueuedRequests {
+		c.reqQueue = append(c.reqQueue, reqInfo{head: r.method == http.MethodHead, upgradeWS: r.upgradeWS, upgradeOther: r.upgradeOther})
+	}
+	// A cut GET may have been the upgrade: keep it and look for frames after it.
+	ws := r.upgradeWS || (truncated && r.method == http.MethodGet)
+	if ws {
+		c.ws = r.upgradeWS || c.ws
+		c.wsWanted = true
+		c.hsSeen = true
+		h := &c.hs
+		*h = Handshake{RequestSeen: true, RequestTime: t, Method: r.method, Path: r.uri, Host: r.host,
+			Origin: r.origin, UserAgent: r.userAgent, Version: r.version, Key: r.key,
+			Protocols: r.protocols, Extensions: r.extensions, HeadersTruncated: truncated}
+		h.reqTruncated = truncated
+		c.judge()
+	}
+	detail := r.method + " " + r.uri
+	c.emit(Event{Kind: EventRequest, Side: c.trueSide(d.fed), Time: t, Frame: -1, Detail: detail})
+	if truncated {
+		if c.wsWanted {
+			c.enterScan(d)
+		} else {
+			d.mode = modeDead
+		}
+		return
+	}
+	next := modeHeader
+	if r.upgradeWS {
+		next = modePending
+		if c.server101 {
+			next = modeFrames
+			d.fs.reset(false)
+		}
+	}
+	switch {
+	case r.chunked:
+		d.body = bodySkip{chunked: true}
+	case r.contentLength > 0:
+		d.body = bodySkip{remain: r.contentLength}
+	default:
+		d.mode = next
+		return
+	}
+	d.mode, d.afterBody = modeBody, next
+}
+
+// onResponse records a parsed response and picks what both sides send next.
+func (c *Conn) onResponse(d *direction, r *respHead, t time.Time, truncated bool) {
+	c.httpSeen = true
+	var info reqInfo
+	known := false
+	if r.status != http.StatusSwitchingProtocols && r.status >= 100 && r.status < 200 {
+		// Interim response: the request still waits for its final response.
+		if len(c.reqQueue) > 0 {
+			info, known = c.reqQueue[0], true
+		}
+	} else if len(c.reqQueue) > 0 {
+		info, known = c.reqQueue[0], true
+		c.reqQueue = c.reqQueue[1:]
+	}
+	client := &c.dirs[d.fed.Other()]
+	s := c.trueSide(d.fed)
+	is101 := r.status == http.StatusSwitchingProtocols
+	interim := !is101 && r.status < 200
+	wsResp := info.upgradeWS || (is101 && r.upgradeWS) || (!known && (is101 || r.hasWSHeaders))
+	if wsResp && !interim {
+		c.recordResponse(r, t, truncated)
+	}
+	c.emit(Event{Kind: EventResponse, Side: s, Time: t, Frame: -1, Status: r.status, Detail: strconv.Itoa(r.status) + " " + r.reason})
+	switch {
+	case is101 && known && info.upgradeOther:
+		d.mode, client.mode = modeDead, modeDead // h2c or another protocol
+		return
+	case is101:
+		c.wsWanted, c.server101 = true, true
+		if r.upgradeWS || info.upgradeWS {
+			c.ws = true
+		}
+		if truncated {
+			c.enterScan(d)
+		} else {
+			d.mode = modeFrames
+			d.fs.reset(false)
+		}
+		c.resolvePending(client, modeFrames)
+		return
+	case truncated:
+		d.mode = modeDead
+		c.resolvePending(client, modeSniff)
+		return
+	}
+	if !interim && (info.upgradeWS || !known) {
+		// The upgrade was refused: the client's next bytes are HTTP again.
+		c.resolvePending(client, modeSniff)
+	}
+	switch {
+	case interim || info.head || r.status == http.StatusNoContent || r.status == http.StatusNotModified:
+		d.mode = modeHeader
+	case r.chunked:
+		d.body, d.mode, d.afterBody = bodySkip{chunked: true}, modeBody, modeHeader
+	case r.contentLength > 0:
+		d.body, d.mode, d.afterBody = bodySkip{remain: r.contentLength}, modeBody, modeHeader
+	case r.contentLength == 0:
+		d.mode = modeHeader
+	default:
+		d.mode = modeDead // body until the connection closes
+	}
+}
+
+// recordResponse stores the response of the upgrade in the Handshake and judges it.
+func (c *Conn) recordResponse(r *respHead, t time.Time, truncated bool) {
+	c.hsSeen = true
+	h := &c.hs
+	h.ResponseSeen, h.ResponseTime = true, t
+	h.Status, h.StatusText = r.status, r.reason
+	h.Accept, h.Subprotocol, h.ChosenExtensions = r.accept, r.subprotocol, r.extensions
+	h.ServerVersions = r.versions
+	h.respTruncated = truncated
+	h.HeadersTruncated = truncated || h.reqTruncated
+	h.resp = *r
+	c.judge()
+	c.extKnown = !truncated && r.status == http.StatusSwitchingProtocols
+	if h.Failure != "" {
+		c.addFinding(FindHandshakeFailed, Server, -1, t, h.Failure)
+	}
+}
+
+// bodySkip skips an HTTP body without buffering it.
+type bodySkip struct {
+	remain  int64 // Content-Length bytes left, or chunk bytes left
+	chunked bool
+	st      chunkStep
+	size    int64
+	empty   bool // current trailer line is empty so far
+	fin     bool
+}
+
+type chunkStep uint8
+
+const (
+	chunkSize chunkStep = iota
+	chunkExt
+	chunkData
+	chunkDataEnd
+	chunkTrailer
+)
+
+func (b *bodySkip) done() bool {
+	if b.chunked {
+		return b.fin
+	}
+	return b.remain == 0
+}
+
+// skipGap accounts for missing body bytes; false when the body framing is lost.
+func (b *bodySkip) skipGap(n int64) bool {
+	if n <= 0 {
+		return false
+	}
+	if b.chunked {
+		if b.st != chunkData || n > b.remain {
+			return false
+		}
+	} else if n > b.remain {
+		return false
+	}
+	b.remain -= n
+	if b.chunked && b.remain == 0 {
+		b.st = chunkDataEnd
+	}
+	return true
+}
+
+// bodyBytes skips body bytes and returns how many were consumed.
+func (c *Conn) bodyBytes(d *direction, data []byte) int {
+	b := &d.body
+	if !b.chunked {
+		n := int64(len(data))
+		if n > b.remain {
+			n = b.remain
+		}
+		b.remain -= n
+		if b.remain == 0 {
+			d.mode = d.afterBody
+		}
+		return int(n)
+	}
+	for i := 0; i < len(data); i++ {
+		ch := data[i]
+		switch b.st {
+		case chunkSize:
+			switch v := hexVal(ch); {
+			case v >= 0:
+				if b.size > 1<<40 {
+					d.mode = modeDead
+					return i + 1
+				}
+				b.size = b.size<<4 | int64(v)
+			case ch == '\n':
+				b.endSizeLine()
+			case ch == ';' || ch == ' ' || ch == '\t' || ch == '\r':
+				b.st = chunkExt
+			default:
+				d.mode = modeDead
+				return i + 1
+			}
+		case chunkExt:
+			if ch == '\n' {
+				b.endSizeLine()
+			}
+		case chunkData:
+			n := int64(len(data) - i)
+			if n > b.remain {
+				n = b.remain
+			}
+			b.remain -= n
+			i += int(n) - 1
+			if b.remain == 0 {
+				b.st = chunkDataEnd
+			}
+		case chunkDataEnd:
+			if ch == '\n' {
+				b.st, b.size = chunkSize, 0
+			}
+		case chunkTrailer:
+			switch ch {
+			case '\n':
+				if b.empty {
+					b.fin = true
+					d.mode = d.afterBody
+					return i + 1
+				}
+				b.empty = true
+			case '\r':
+			default:
+				b.empty = false
+			}
+		}
+	}
+	return len(data)
+}
+
+func (b *bodySkip) endSizeLine() {
+	if b.size == 0 {
+		b.st, b.empty = chunkTrailer, true
+		return
+	}
+	b.st, b.remain = chunkData, b.size
+}
+
+func hexVal(ch byte) int {
+	switch {
+	case ch >= '0' && ch <= '9':
+		return int(ch - '0')
+	case ch >= 'a' && ch <= 'f':
+		return int(ch-'a') + 10
+	case ch >= 'A' && ch <= 'F':
+		return int(ch-'A') + 10
+	}
+	return -1
+}

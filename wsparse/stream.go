@@ -1,0 +1,268 @@
+package wsparse
+
+import "time"
+
+// mode is what a direction's decoder expects next.
+type mode uint8
+
+const (
+	modeSniff   mode = iota // first bytes: HTTP or not?
+	modeHeader              // inside an HTTP header block
+	modeBody                // skipping an HTTP body
+	modePending             // client bytes after an upgrade request, before the response
+	modeFrames              // in sync with the frame stream
+	modeScan                // looking for a provable frame boundary (after a gap, mid-stream)
+	modeDead                // nothing more to decode on this side
+)
+
+// direction is the decoding state of the bytes fed as one side.
+type direction struct {
+	fed  Side
+	mode mode
+
+	sniff  [8]byte
+	sniffN int
+
+	isReq bool // this side sends HTTP requests
+	hdr   []byte
+	eoh   uint8 // end-of-header matcher: 1 after '\n', 2 after "\n\r"
+
+	body      bodySkip
+	afterBody mode
+
+	buf        timedBuf // pending client bytes, or the resync lookahead
+	replaying  bool     // buffered bytes are being replayed into the decoder
+	scanSeen   bool     // bytes arrived while scanning since the last sync
+	scanOrigin bool     // the scan buffer starts at the first byte after a gap or the start
+	afterGap   bool     // the scan follows lost bytes (a resync, not a mid-stream start)
+	scanNeed   int      // live scan bytes needed before the undecided position can be decided
+
+	fs frameState
+}
+
+// httpStarts are the prefixes that make a stream HTTP.
+var httpStarts = [...]string{"GET ", "POST ", "PUT ", "HEAD ", "DELETE ", "OPTIONS ",
+	"PATCH ", "CONNECT ", "TRACE ", "HTTP/"}
+
+// feedDir pushes data through the direction's current mode.
+func (c *Conn) feedDir(d *direction, data []byte, t time.Time) {
+	for len(data) > 0 {
+		before := d.mode
+		var n int
+		switch d.mode {
+		case modeSniff:
+			n = c.sniffBytes(d, data, t)
+		case modeHeader:
+			n = c.headerBytes(d, data, t)
+		case modeBody:
+			n = c.bodyBytes(d, data)
+		case modePending:
+			n = d.buf.add(data, t, pendingCap)
+			if n == 0 {
+				c.resolvePending(d, modeFrames)
+			}
+		case modeFrames:
+			n = c.frameBytes(d, data, t)
+		case modeScan:
+			n = c.scanBytes(d, data, t)
+		default:
+			return
+		}
+		if n == 0 && d.mode == before {
+			return // no progress possible; never loop
+		}
+		data = data[n:]
+	}
+}
+
+// sniffBytes classifies the first bytes of a side as HTTP request, HTTP response or other.
+func (c *Conn) sniffBytes(d *direction, data []byte, t time.Time) int {
+	n := 0
+	for n < len(data) && d.sniffN < len(d.sniff) {
+		d.sniff[d.sniffN] = data[n]
+		d.sniffN++
+		n++
+		if c.classify(d, false) {
+			c.replaySniff(d, t)
+			return n
+		}
+	}
+	return n
+}
+
+// classify decides the side's kind from the sniffed bytes. With final set (gap or end) it
+// must decide. It reports whether a decision was made (d.mode changed).
+func (c *Conn) classify(d *direction, final bool) bool {
+	got := d.sniff[:d.sniffN]
+	prefix := false
+	for _, s := range httpStarts {
+		if len(got) >= len(s) && string(got[:len(s)]) == s {
+			c.startHTTP(d, s != "HTTP/")
+			return true
+		}
+		if len(got) < len(s) && s[:len(got)] == string(got) {
+			prefix = true
+		}
+	}
+	if prefix && !final {
+		return false
+	}
+	if c.httpSeen && !c.wsWanted {
+		d.mode = modeDead // plain HTTP on the other side: not WebSocket
+	} else {
+		c.enterScan(d)
+	}
+	return true
+}
+
+func (c *Conn) replaySniff(d *direction, t time.Time) {
+	var b [8]byte
+	n := copy(b[:], d.sniff[:d.sniffN])
+	d.sniffN = 0
+	c.feedDir(d, b[:n], t)
+}
+
+// startHTTP switches d to header parsing; an HTTP request tells which side is the client.
+func (c *Conn) startHTTP(d *direction, request bool) {
+	s := Server
+	if request {
+		s = Client
+	}
+	c.setRole(d.fed, s)
+	if c.trueSide(d.fed) != s {
+		d.mode = modeDead // both sides claim the same role
+		return
+	}
+	d.isReq = request
+	d.mode = modeHeader
+}
+
+// gapDir handles missing bytes on a direction.
+func (c *Conn) gapDir(d *direction, length int64, t time.Time) {
+	c.gapMode(d, length, t)
+	if d.mode == modeScan {
+		d.afterGap, d.scanOrigin = true, true
+	}
+}
+
+func (c *Conn) gapMode(d *direction, length int64, t time.Time) {
+	switch d.mode {
+	case modeSniff:
+		if d.sniffN > 0 {
+			c.classify(d, true)
+			c.replaySniff(d, t)
+			c.gapDir(d, length, t)
+			return
+		}
+		if c.httpSeen && !c.wsWanted {
+			d.mode = modeDead
+			return
+		}
+		c.enterScan(d)
+	case modeHeader:
+		c.headerEnd(d, t, true)
+	case modeBody:
+		if !d.body.skipGap(length) {
+			d.mode = modeDead
+		} else if d.body.done() {
+			d.mode = d.afterBody
+		}
+	case modePending:
+		c.resolvePending(d, modeFrames)
+		c.gapDir(d, length, t)
+	case modeFrames:
+		c.frameGap(d, length, t)
+	case modeScan:
+		c.scanRun(d, true)
+		if d.mode == modeScan {
+			d.buf.reset()
+			d.scanNeed = 0
+		} else {
+			c.gapDir(d, length, t)
+		}
+	}
+}
+
+// afterHeaderGap picks the mode of a side whose header block was cut by a gap.
+func (c *Conn) afterHeaderGap(d *direction) {
+	if d.mode == modeDead {
+		return
+	}
+	if c.wsWanted {
+		c.enterScan(d)
+		return
+	}
+	d.mode = modeDead
+}
+
+// finishDir ends a direction.
+func (c *Conn) finishDir(d *direction, t time.Time) {
+	switch d.mode {
+	case modeSniff:
+		if d.sniffN > 0 {
+			c.classify(d, true)
+			c.replaySniff(d, t)
+			c.finishDir(d, t)
+		}
+	case modeHeader:
+		if len(d.hdr) > 0 {
+			c.headerEnd(d, t, true)
+			if d.mode != modeDead && d.mode != modeHeader {
+				c.finishDir(d, t)
+			}
+		}
+	case modePending:
+		m := modeFrames
+		if b := d.buf.bytes(); len(b) >= 4 && string(b[:4]) == "GET " {
+			m = modeSniff
+		}
+		c.resolvePending(d, m)
+		c.finishDir(d, t)
+	case modeFrames:
+		c.frameFinish(d, t)
+	case modeScan:
+		c.scanRun(d, true)
+		if d.mode != modeScan {
+			c.finishDir(d, t)
+			return
+		}
+		if c.ws && (d.afterGap || d.scanSeen) {
+			s := c.trueSide(d.fed)
+			c.stats[s].Undecodable = true
+			detail := s.String() + " bytes could not be decoded after a gap: a close frame may be among the missing or undecoded bytes"
+			c.emit(Event{Kind: EventUndecodable, Side: s, Time: t, Frame: -1, Detail: detail})
+			c.addFinding(FindUndecodable, s, -1, t, detail)
+		}
+		d.mode = modeDead
+	}
+}
+
+// resolvePending ends the wait of the client for the server's response: its buffered bytes
+// are replayed in mode m.
+func (c *Conn) resolvePending(d *direction, m mode) {
+	if d.mode != modePending {
+		return
+	}
+	tb := d.buf.detach()
+	d.mode = m
+	if m == modeFrames {
+		d.fs.reset(false)
+	}
+	if m == modeSniff {
+		d.sniffN = 0
+	}
+	c.replay(d, &tb)
+	d.buf.giveBack(&tb)
+}
+
+// replay feeds buffered bytes with their capture times.
+func (c *Conn) replay(d *direction, tb *timedBuf) {
+	start := tb.start
+	for _, m := range tb.marks {
+		if m.end <= start {
+			continue
+		}
+		c.feedDir(d, tb.b[start:m.end], m.t)
+		start = m.end
+	}
+}
