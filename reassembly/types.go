@@ -60,7 +60,8 @@ type Segment struct {
 	Missing int
 	// WScale is the shift count of the window scale option (RFC 7323) carried by a SYN or
 	// SYN-ACK, and HasWScale whether the option was present. Only SYN segments are
-	// consulted; the assembler uses them to judge whether an RST is within the window.
+	// consulted; the assembler uses them to judge whether an RST is within the window, and
+	// assumes the largest scale (14) unless both SYNs carried the option.
 	WScale    uint8
 	HasWScale bool
 }
@@ -73,8 +74,9 @@ const (
 	ClientBySYN ClientBy = iota
 	// ClientBySYNACK: only the SYN-ACK was captured; its receiver is the client.
 	ClientBySYNACK
-	// ClientByPort: no SYN was captured; the side with the higher (ephemeral-looking) port,
-	// or failing that the sender of the first captured segment, was taken as the client.
+	// ClientByPort: no SYN was captured. If exactly one port is below 1024, or else exactly
+	// one port is below 32768, the other (ephemeral-looking) side is the client; failing
+	// that, the sender of the first captured segment.
 	ClientByPort
 )
 
@@ -108,10 +110,12 @@ const (
 	EventSYNACK
 	EventFIN
 	EventRST
-	// EventDataAfterFIN: the sender sent new payload bytes after its own FIN.
+	// EventDataAfterFIN: the sender sent payload bytes at or beyond its own FIN's sequence
+	// number. Those bytes are not delivered.
 	EventDataAfterFIN
 	// EventRetransmitMismatch: a retransmitted or overlapping segment carried bytes that
-	// differ from the ones already delivered for the same sequence numbers.
+	// differ from bytes for the same sequence numbers still held in the out-of-order
+	// buffer. (Bytes already delivered are not kept, so they are never compared.)
 	EventRetransmitMismatch
 )
 
@@ -137,9 +141,10 @@ type Event struct {
 	Kind EventKind
 	Dir  Dir
 	Time time.Time
-	// Offset is the position in Dir's byte stream that the event refers to: for FIN the
-	// stream length at the FIN; for RST the stream offset of its sequence number; for
-	// mismatches the first differing byte.
+	// Offset is the position in Dir's byte stream that the event refers to: for SYN and
+	// SYN-ACK 0; for FIN the stream length at the FIN; for RST the stream offset of its
+	// sequence number (may be below the stream position, even negative); for mismatches the
+	// first differing byte; for data after FIN the FIN's offset.
 	Offset int64
 	// WithACK is set for a RST that also has the ACK flag (RST+ACK).
 	WithACK bool
@@ -157,10 +162,11 @@ const (
 	// GapSnaplen: the bytes were on the wire but cut off by the snapshot length.
 	GapSnaplen
 	// GapMidstream: the capture started after the connection did; bytes before the first
-	// captured segment are unknown. Length is 0 when the amount cannot be known.
+	// captured segment are unknown. Reported once per direction, at offset 0 with length 0,
+	// when no SYN or SYN-ACK of the connection was captured.
 	GapMidstream
-	// GapBufferLimit: the out-of-order buffer limit was reached and the oldest hole was
-	// declared lost.
+	// GapBufferLimit: an out-of-order buffer limit was reached and the oldest hole was
+	// declared missing.
 	GapBufferLimit
 )
 
@@ -203,8 +209,8 @@ type DirStats struct {
 	Packets        int64
 	Bytes          int64 // payload bytes delivered in order
 	MissingBytes   int64 // bytes reported through Gap
-	Retransmitted  int64 // segments whose bytes were all already delivered
-	OutOfOrder     int64 // segments that arrived ahead of a hole
+	Retransmitted  int64 // segments (incl. bare SYN/FIN repeats) bringing no new bytes
+	OutOfOrder     int64 // segments buffered because they arrived ahead of a hole
 	KeepAlives     int64
 	ZeroWindowProb int64
 }
@@ -222,10 +228,27 @@ type EndReason uint8
 const (
 	// EndFlushed: the capture ended (or Flush was called) with the connection still tracked.
 	EndFlushed EndReason = iota
-	// EndClosed: both sides finished (FIN both ways, or RST) and the connection went idle.
+	// EndClosed: both sides finished (FIN both ways, or an in-window RST) and ClosedLinger
+	// of capture time passed without further segments.
 	EndClosed
 	// EndReused: a new SYN on the same 4-tuple started another connection.
 	EndReused
 	// EndIdle: the connection saw no segment for longer than the idle timeout.
 	EndIdle
 )
+
+// String returns a short description such as "closed".
+func (r EndReason) String() string {
+	switch r {
+	case EndFlushed:
+		return "flushed"
+	case EndClosed:
+		return "closed"
+	case EndReused:
+		return "port reused"
+	case EndIdle:
+		return "idle"
+	default:
+		return "unknown"
+	}
+}

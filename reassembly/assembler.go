@@ -1,0 +1,233 @@
+package reassembly
+
+import (
+	"net/netip"
+	"time"
+)
+
+// connKey is a directed 4-tuple. A connection is stored under both of its directed keys, so
+// a lookup needs no ordering of the endpoints. Addresses are keyed by their 16-byte form:
+// IPv6 zones are ignored and an IPv4 address equals its IPv4-mapped IPv6 form.
+type connKey struct {
+	src, dst         [16]byte
+	srcPort, dstPort uint16
+}
+
+func makeKey(src, dst netip.AddrPort) connKey {
+	return connKey{src.Addr().As16(), dst.Addr().As16(), src.Port(), dst.Port()}
+}
+
+// Assembler reassembles the TCP connections of one capture. It is not safe for concurrent
+// use; Streams must not call back into it.
+type Assembler struct {
+	factory   StreamFactory
+	opts      Options
+	conns     map[connKey]*conn
+	all       connList // creation order
+	open      connList // open conns by last activity, with an IdleTimeout only
+	closed    connList // closed conns by last activity
+	buffering connList // conns holding out-of-order bytes, oldest first
+	pool      bytePool
+	now       time.Time // latest capture time seen
+	tracked   int
+	last      *conn // the conn of the previous segment, nil if released
+	stats     AssemblerStats
+}
+
+// NewAssembler returns an Assembler that creates a Stream with f for every connection.
+// Zero fields of opts take their defaults (see Options).
+func NewAssembler(f StreamFactory, opts Options) *Assembler {
+	a := &Assembler{factory: f, opts: opts.withDefaults(), conns: make(map[connKey]*conn)}
+	a.all.slot = slotAll
+	a.open.slot = slotActivity
+	a.closed.slot = slotActivity
+	a.buffering.slot = slotBuffered
+	return a
+}
+
+// Add processes one segment. Segments must come in capture order; seg.Payload is not
+// retained after Add returns.
+func (a *Assembler) Add(seg *Segment) {
+	if seg == nil {
+		return
+	}
+	a.stats.Segments++
+	if seg.Time.After(a.now) {
+		a.now = seg.Time
+		if a.closed.head != nil || (a.open.head != nil && a.opts.IdleTimeout > 0) {
+			a.expire()
+		}
+	}
+	c, d := a.lookup(seg)
+	if seg.Flags.Has(FlagSYN) {
+		switch c.classifySYN(seg, d) {
+		case synReuse:
+			a.release(c, EndReused)
+			c = a.newConn(seg)
+			d = c.dirOf(seg)
+		case synIgnore:
+			a.stats.IgnoredSYNs++
+			c.stats.Dirs[d].Packets++
+			a.touch(c)
+			return
+		}
+	}
+	a.touch(c)
+	c.onSegment(seg, d)
+	if c.buffered > a.opts.MaxBufferedPerConn || a.stats.Buffered > a.opts.MaxBufferedTotal {
+		a.enforceLimits(c, seg.Time)
+	}
+}
+
+// Flush ends the capture: every tracked connection, in the order they were first seen, has
+// its remaining holes declared GapLost with the bytes after them delivered, a FIN still
+// waiting delivered, and then End(EndFlushed). The Assembler is empty afterwards.
+func (a *Assembler) Flush() {
+	for c := a.all.head; c != nil; c = a.all.head {
+		a.release(c, EndFlushed)
+	}
+}
+
+// Stats returns counters of what the Assembler has processed so far.
+func (a *Assembler) Stats() AssemblerStats {
+	s := a.stats
+	s.Tracked = a.tracked
+	return s
+}
+
+// lookup returns the connection of seg, creating it if needed, and the segment's direction.
+func (a *Assembler) lookup(seg *Segment) (*conn, Dir) {
+	if c := a.last; c != nil {
+		if seg.Src == c.info.Client && seg.Dst == c.info.Server {
+			return c, ClientToServer
+		}
+		if seg.Src == c.info.Server && seg.Dst == c.info.Client {
+			return c, ServerToClient
+		}
+	}
+	c := a.conns[makeKey(seg.Src, seg.Dst)]
+	if c == nil {
+		c = a.newConn(seg)
+	}
+	a.last = c
+	return c, c.dirOf(seg)
+}
+
+// newConn starts tracking the connection of seg and creates its Stream.
+func (a *Assembler) newConn(seg *Segment) *conn {
+	srcIsClient, by := pickClient(seg)
+	c := &conn{a: a}
+	c.info = ConnInfo{Client: seg.Src, Server: seg.Dst, By: by, Start: seg.Time}
+	if !srcIsClient {
+		c.info.Client, c.info.Server = seg.Dst, seg.Src
+	}
+	if a.factory != nil {
+		c.stream = a.factory.NewStream(c.info)
+	}
+	if c.stream == nil {
+		c.stream = nopStream{}
+	}
+	a.conns[makeKey(seg.Src, seg.Dst)] = c
+	a.conns[makeKey(seg.Dst, seg.Src)] = c
+	a.all.pushBack(c)
+	a.stats.Connections++
+	a.tracked++
+	a.stats.PeakTracked = max(a.stats.PeakTracked, a.tracked)
+	return c
+}
+
+// pickClient applies the client rules documented in doc.go to the first segment of a
+// connection, reporting whether its sender is the client.
+func pickClient(seg *Segment) (srcIsClient bool, by ClientBy) {
+	switch {
+	case seg.Flags.Has(FlagSYN) && !seg.Flags.Has(FlagACK):
+		return true, ClientBySYN
+	case seg.Flags.Has(FlagSYN):
+		return false, ClientBySYNACK
+	}
+	sp, dp := seg.Src.Port(), seg.Dst.Port()
+	for _, bound := range [...]uint16{1024, 32768} {
+		if (sp < bound) != (dp < bound) {
+			return dp < bound, ClientByPort
+		}
+	}
+	return true, ClientByPort
+}
+
+// touch records activity on c at the current capture time.
+func (a *Assembler) touch(c *conn) {
+	c.lastSeen = a.now
+	switch {
+	case c.closed:
+		a.closed.moveToBack(c)
+	case a.opts.IdleTimeout > 0: // without it, open conns need no order
+		a.open.moveToBack(c)
+	}
+}
+
+// expire releases closed connections older than ClosedLinger and, with an IdleTimeout, idle
+// open ones. Both lists are ordered by last activity, so only their heads are examined.
+func (a *Assembler) expire() {
+	a.expireList(&a.closed, a.opts.ClosedLinger, EndClosed)
+	if a.opts.IdleTimeout > 0 {
+		a.expireList(&a.open, a.opts.IdleTimeout, EndIdle)
+	}
+}
+
+// expireList releases the connections of l whose last segment is more than after ago.
+func (a *Assembler) expireList(l *connList, after time.Duration, reason EndReason) {
+	for c := l.head; c != nil && a.now.Sub(c.lastSeen) > after; c = l.head {
+		a.release(c, reason)
+	}
+}
+
+// release finishes both directions of c, ends its Stream and forgets it.
+func (a *Assembler) release(c *conn, reason EndReason) {
+	c.finalize(ClientToServer, c.lastSeen)
+	c.finalize(ServerToClient, c.lastSeen)
+	for d := range c.h {
+		if n := len(c.h[d].chunks); n > 0 {
+			c.freeChunks(Dir(d), n)
+		}
+	}
+	c.stats.Reason = reason
+	c.stream.End(c.stats)
+	cs, sc := makeKey(c.info.Client, c.info.Server), makeKey(c.info.Server, c.info.Client)
+	for _, k := range [...]connKey{cs, sc} {
+		if a.conns[k] == c {
+			delete(a.conns, k)
+		}
+	}
+	if a.last == c {
+		a.last = nil
+	}
+	a.all.remove(c)
+	if in := c.links[slotActivity].in; in != nil {
+		in.remove(c)
+	}
+	a.buffering.remove(c)
+	a.tracked--
+	a.stats.Ended[reason]++
+}
+
+// enforceLimits declares holes GapBufferLimit gaps until c and the assembler are within
+// their buffer limits: c's own first, then those of the connections that started buffering
+// first.
+func (a *Assembler) enforceLimits(c *conn, t time.Time) {
+	for c.buffered > a.opts.MaxBufferedPerConn {
+		c.skipOldestHole(t)
+		a.stats.ConnLimitGaps++
+	}
+	for a.stats.Buffered > a.opts.MaxBufferedTotal && a.buffering.head != nil {
+		a.buffering.head.skipOldestHole(t)
+		a.stats.TotalLimitGaps++
+	}
+}
+
+// nopStream discards everything; it stands in for a nil Stream from the factory.
+type nopStream struct{}
+
+func (nopStream) Data(Dir, []byte, time.Time)                {}
+func (nopStream) Gap(Dir, int64, int64, GapCause, time.Time) {}
+func (nopStream) Event(Event)                                {}
+func (nopStream) End(ConnStats)                              {}

@@ -1,0 +1,188 @@
+package reassembly
+
+import "time"
+
+// half is the state of one direction of a connection, named by its sender: the sender's
+// sequence space and stream position, plus what the sender said as a receiver of the other
+// direction (its last ACK and window).
+type half struct {
+	started bool   // next and offset are valid
+	synSeen bool   // the sender's SYN was captured; isn is valid
+	isn     uint32 // initial sequence number from the SYN
+	next    uint32 // sequence number of the next byte to deliver
+	offset  int64  // stream offset of next: bytes delivered plus gap lengths
+
+	finSeen  bool // a FIN was captured; finSeq and finTime are valid
+	finDone  bool // the FIN event was delivered; next is finSeq+1
+	finSeq   uint32
+	finTime  time.Time
+	payloads bool // any payload or missing byte was seen (port reuse test)
+
+	// As the receiver of the other direction.
+	ackSeen    bool
+	ack        uint32 // last acknowledgment number sent
+	win        uint16 // last window advertised
+	winFromSYN bool   // win came from a SYN, which is never scaled
+	wscale     uint8  // window scale option of the sender's SYN
+	hasWScale  bool
+
+	chunks   []chunk   // out-of-order segments sorted by seq; chunks[0].seq > next
+	maxSpan  int       // longest chunk span, bounds overlap searches
+	bufSince time.Time // capture time the buffer last became non-empty
+}
+
+// streamOffset converts a sequence number of this direction to a stream offset.
+func (h *half) streamOffset(seq uint32) int64 {
+	return h.offset + int64(seqDiff(seq, h.next))
+}
+
+// finOffset returns the stream offset of the FIN.
+func (h *half) finOffset() int64 {
+	if h.finDone {
+		return h.streamOffset(h.finSeq + 1)
+	}
+	return h.streamOffset(h.finSeq)
+}
+
+// start begins d's stream at seq. Without any SYN of the connection captured, the stream
+// opens with a zero-length GapMidstream.
+func (c *conn) start(d Dir, seq uint32, t time.Time) {
+	h := &c.h[d]
+	h.started, h.next, h.offset = true, seq, 0
+	if c.info.By == ClientByPort && !c.h[0].synSeen && !c.h[1].synSeen {
+		c.stream.Gap(d, 0, 0, GapMidstream, t)
+	}
+}
+
+// gapTo declares the bytes of d up to target missing.
+func (c *conn) gapTo(d Dir, target uint32, cause GapCause, t time.Time) {
+	h := &c.h[d]
+	if !seqGT(target, h.next) {
+		return
+	}
+	n := int64(target - h.next)
+	c.stream.Gap(d, h.offset, n, cause, t)
+	c.stats.Dirs[d].MissingBytes += n
+	h.offset += n
+	h.next = target
+}
+
+// emit delivers in-order bytes of d starting at next, then missing snaplen bytes as a gap.
+func (c *conn) emit(d Dir, data []byte, missing int, t time.Time) {
+	h := &c.h[d]
+	if len(data) > 0 {
+		c.stream.Data(d, data, t)
+		n := len(data)
+		c.stats.Dirs[d].Bytes += int64(n)
+		h.offset += int64(n)
+		h.next += uint32(n)
+	}
+	if missing > 0 {
+		c.gapTo(d, h.next+uint32(missing), GapSnaplen, t)
+	}
+}
+
+// drain delivers the buffered chunks of d that became contiguous, then a FIN that became
+// reachable.
+func (c *conn) drain(d Dir) {
+	h := &c.h[d]
+	n := 0
+	for n < len(h.chunks) && seqLE(h.chunks[n].seq, h.next) {
+		ch := &h.chunks[n]
+		n++
+		if !seqGT(ch.end(), h.next) {
+			continue // covered by bytes delivered since it was buffered
+		}
+		data, missing := trimFront(ch.data, ch.missing, int(h.next-ch.seq))
+		c.emit(d, data, missing, ch.t)
+	}
+	if n > 0 {
+		c.freeChunks(d, n)
+	}
+	c.maybeFIN(d)
+}
+
+// trimFront drops the first k sequence positions of a payload followed by missing bytes.
+func trimFront(data []byte, missing, k int) ([]byte, int) {
+	if k <= len(data) {
+		return data[k:], missing
+	}
+	return nil, max(0, missing-(k-len(data)))
+}
+
+// maybeFIN delivers d's FIN once the stream has reached it.
+func (c *conn) maybeFIN(d Dir) {
+	h := &c.h[d]
+	if !h.finSeen || h.finDone || h.next != h.finSeq {
+		return
+	}
+	h.finDone = true
+	c.event(Event{Kind: EventFIN, Dir: d, Time: h.finTime, Offset: h.offset})
+	h.next++
+}
+
+// finalize ends d's stream as far as the capture allows: each remaining hole becomes a
+// GapLost gap followed by the buffered bytes, then a FIN still waiting for bytes is reached.
+func (c *conn) finalize(d Dir, t time.Time) {
+	h := &c.h[d]
+	if !h.started {
+		return
+	}
+	for len(h.chunks) > 0 {
+		c.gapTo(d, h.chunks[0].seq, GapLost, t)
+		c.drain(d)
+	}
+	if h.finSeen && !h.finDone {
+		c.gapTo(d, h.finSeq, GapLost, t)
+		c.maybeFIN(d)
+	}
+}
+
+// ackPast declares the bytes of d that the receiver acknowledged but the capture lacks as
+// GapLost, and delivers what they were holding back.
+//
+// An ACK exactly one past the last byte, with nothing buffered and no FIN seen, most likely
+// acknowledges a FIN the capture lacks rather than one lost byte: it declares nothing.
+func (c *conn) ackPast(d Dir, ack uint32, t time.Time) {
+	h := &c.h[d]
+	if ack == h.next+1 && len(h.chunks) == 0 && !h.finSeen {
+		return
+	}
+	for !h.finDone && seqGT(ack, h.next) {
+		target := ack
+		if len(h.chunks) > 0 {
+			target = seqMin(target, h.chunks[0].seq)
+		}
+		if h.finSeen {
+			target = seqMin(target, h.finSeq)
+		}
+		before := h.next
+		c.gapTo(d, target, GapLost, t)
+		c.drain(d)
+		if h.next == before {
+			return
+		}
+	}
+}
+
+// clipFIN cuts the part of a payload of d at or after d's FIN, reporting it as
+// EventDataAfterFIN.
+func (c *conn) clipFIN(d Dir, seq uint32, data []byte, missing int, t time.Time) ([]byte, int) {
+	h := &c.h[d]
+	if !h.finSeen {
+		return data, missing
+	}
+	keep := int64(seqDiff(h.finSeq, seq))
+	if keep >= int64(len(data)+missing) {
+		return data, missing
+	}
+	c.event(Event{Kind: EventDataAfterFIN, Dir: d, Time: t, Offset: h.finOffset()})
+	switch {
+	case keep <= 0:
+		return nil, 0
+	case keep <= int64(len(data)):
+		return data[:keep], 0
+	default:
+		return data, int(keep) - len(data)
+	}
+}

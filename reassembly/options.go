@@ -1,0 +1,79 @@
+package reassembly
+
+import "time"
+
+// Default limits used by DefaultOptions and for zero fields of Options.
+const (
+	DefaultMaxBufferedPerConn = 4 << 20
+	DefaultMaxBufferedTotal   = 64 << 20
+	DefaultClosedLinger       = 10 * time.Second
+)
+
+// maxSegmentSpan bounds the sequence space one segment may claim (payload plus Missing), so
+// that a corrupt length cannot wrap the 32-bit sequence arithmetic.
+const maxSegmentSpan = 1 << 24
+
+// Options configures an Assembler. Zero fields take the defaults of DefaultOptions, except
+// IdleTimeout, whose zero value means "never".
+type Options struct {
+	// MaxBufferedPerConn bounds the out-of-order bytes buffered for one connection (both
+	// directions). Past it, the connection's oldest hole is declared a GapBufferLimit gap.
+	MaxBufferedPerConn int
+	// MaxBufferedTotal bounds the out-of-order bytes buffered across all connections. Past
+	// it, the oldest hole of the connection that started buffering first is declared a
+	// GapBufferLimit gap, until the total is under the limit again.
+	MaxBufferedTotal int
+	// ClosedLinger is how much capture time a closed connection (a FIN seen in both
+	// directions, or an RST within the window) stays tracked after its last segment, so that
+	// late retransmissions and RSTs still reach its Stream. Then End(EndClosed) is called.
+	ClosedLinger time.Duration
+	// IdleTimeout releases an open connection with End(EndIdle) after this much capture time
+	// without a segment. Zero means never: open connections stay until Flush.
+	IdleTimeout time.Duration
+}
+
+// DefaultOptions returns 4 MiB per connection, 64 MiB in total, a 10 s closed linger and no
+// idle timeout.
+func DefaultOptions() Options {
+	return Options{
+		MaxBufferedPerConn: DefaultMaxBufferedPerConn,
+		MaxBufferedTotal:   DefaultMaxBufferedTotal,
+		ClosedLinger:       DefaultClosedLinger,
+	}
+}
+
+// withDefaults replaces zero or negative fields by their defaults.
+func (o Options) withDefaults() Options {
+	if o.MaxBufferedPerConn <= 0 {
+		o.MaxBufferedPerConn = DefaultMaxBufferedPerConn
+	}
+	if o.MaxBufferedTotal <= 0 {
+		o.MaxBufferedTotal = DefaultMaxBufferedTotal
+	}
+	if o.ClosedLinger <= 0 {
+		o.ClosedLinger = DefaultClosedLinger
+	}
+	if o.IdleTimeout < 0 {
+		o.IdleTimeout = 0
+	}
+	return o
+}
+
+// AssemblerStats counts what an Assembler has processed so far.
+type AssemblerStats struct {
+	Segments     int64 // segments passed to Add
+	Connections  int64 // connections created (NewStream calls)
+	Tracked      int   // connections tracked now
+	PeakTracked  int   // most connections tracked at once
+	Buffered     int   // out-of-order bytes buffered now
+	PeakBuffered int   // most out-of-order bytes buffered at once
+	// ConnLimitGaps and TotalLimitGaps count the holes declared because of
+	// MaxBufferedPerConn and MaxBufferedTotal.
+	ConnLimitGaps  int64
+	TotalLimitGaps int64
+	// Ended counts End calls by reason (indexed by EndReason).
+	Ended [4]int64
+	// IgnoredSYNs counts SYNs with a new sequence number on a connection that was neither
+	// closing nor empty, which were dropped instead of starting a new connection.
+	IgnoredSYNs int64
+}
