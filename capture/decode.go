@@ -295,7 +295,32 @@ func (r *Reader) tcp(src, dst netip.Addr, b []byte, wire int) result {
 	s.Window = binary.BigEndian.Uint16(b[14:])
 	s.Payload = b[doff:]
 	s.Missing = max(wire-len(b), 0)
+	s.WScale, s.HasWScale = 0, false
+	if s.Flags.Has(reassembly.FlagSYN) {
+		s.WScale, s.HasWScale = windowScale(b[20:doff])
+	}
 	return resTCP
+}
+
+// windowScale finds the window scale option (kind 3, RFC 7323) in a SYN's TCP options.
+func windowScale(opts []byte) (uint8, bool) {
+	for len(opts) > 0 {
+		switch kind := opts[0]; kind {
+		case 0: // end of option list
+			return 0, false
+		case 1: // no-operation
+			opts = opts[1:]
+			continue
+		}
+		if len(opts) < 2 || opts[1] < 2 || int(opts[1]) > len(opts) {
+			return 0, false // malformed: ignore the rest
+		}
+		if opts[0] == 3 && opts[1] == 3 {
+			return min(opts[2], 14), true // RFC 7323 caps the shift at 14
+		}
+		opts = opts[opts[1]:]
+	}
+	return 0, false
 }
 
 func (r *Reader) tooDeep() result {
