@@ -1,0 +1,62 @@
+// Package analyze joins what the TCP reassembler and the WebSocket decoder saw on each
+// connection into a report.Record: who closed first, whether the closing handshake
+// completed, how TCP ended, what each side's WebSocket API reported, and why.
+package analyze
+
+import (
+	"time"
+
+	"github.com/wsclosescan/wsclosescan/reassembly"
+	"github.com/wsclosescan/wsclosescan/report"
+	"github.com/wsclosescan/wsclosescan/wsparse"
+)
+
+// Options controls the analysis.
+type Options struct {
+	// WS configures the WebSocket decoder of each connection.
+	WS wsparse.Options
+	// Timeline fills Record.Timeline with the ladder diagram entries.
+	Timeline bool
+	// MaxTimeline caps the timeline entries kept per connection (default 400).
+	MaxTimeline int
+	// IdleHint is the silence before a TCP end (with no close frame) from which a hint
+	// suggests an idle timeout (default 2 s).
+	IdleHint time.Duration
+}
+
+func (o Options) withDefaults() Options {
+	if o.MaxTimeline <= 0 {
+		o.MaxTimeline = 400
+	}
+	if o.IdleHint <= 0 {
+		o.IdleHint = 2 * time.Second
+	}
+	return o
+}
+
+// Analyzer is a reassembly.StreamFactory that produces one record per connection.
+type Analyzer struct {
+	opts Options
+	file string
+	emit func(report.Record)
+}
+
+// New returns an Analyzer that calls emit with the record of each connection when the
+// assembler releases it.
+func New(opts Options, emit func(report.Record)) *Analyzer {
+	return &Analyzer{opts: opts.withDefaults(), emit: emit}
+}
+
+// SetFile names the capture file that new connections are attributed to.
+func (a *Analyzer) SetFile(name string) { a.file = name }
+
+// NewStream starts the analysis of a new connection.
+func (a *Analyzer) NewStream(info reassembly.ConnInfo) reassembly.Stream {
+	c := &conn{opts: &a.opts, emit: a.emit, file: a.file, info: info, last: info.Start}
+	wsOpts := a.opts.WS
+	if a.opts.Timeline {
+		wsOpts.OnEvent = c.wsEvent
+	}
+	c.ws = wsparse.NewConn(wsOpts)
+	return c
+}

@@ -1,0 +1,163 @@
+package analyze
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/wsclosescan/wsclosescan/reassembly"
+	"github.com/wsclosescan/wsclosescan/report"
+	"github.com/wsclosescan/wsclosescan/wsparse"
+)
+
+// maxGapNotes caps the per-connection gap descriptions kept for the problems list.
+const maxGapNotes = 8
+
+// tcpEnd is the first FIN and the first RST one direction sent.
+type tcpEnd struct {
+	fin, rst         time.Time
+	rstWithACK       bool
+	rstOutOfWindow   bool
+	dataAfterFIN     bool
+	retransMismatch  int
+	retransMismatchT time.Time
+}
+
+func (e *tcpEnd) first() (time.Time, string) {
+	switch {
+	case e.fin.IsZero() && e.rst.IsZero():
+		return time.Time{}, ""
+	case e.rst.IsZero() || (!e.fin.IsZero() && !e.rst.Before(e.fin)):
+		return e.fin, "fin"
+	}
+	return e.rst, "rst"
+}
+
+// gap is a hole reported by the reassembler.
+type gap struct {
+	offset, length int64
+	cause          reassembly.GapCause
+	t              time.Time
+}
+
+// gapNote describes one gap for the problems list.
+type gapNote struct {
+	dir  reassembly.Dir
+	what string
+}
+
+// entry is a timeline entry before sides are resolved: dir is the reassembler's direction
+// for TCP-level entries, and wsSide is set for entries from the WebSocket decoder.
+type entry struct {
+	t      time.Time
+	fromWS bool
+	dir    reassembly.Dir
+	side   wsparse.Side
+	noSide bool
+	what   string
+}
+
+// conn is the analysis of one TCP connection; it implements reassembly.Stream.
+type conn struct {
+	opts *Options
+	emit func(report.Record)
+	file string
+	info reassembly.ConnInfo
+	ws   *wsparse.Conn
+
+	last     time.Time // latest capture time seen on the connection
+	ends     [2]tcpEnd // by reassembly.Dir
+	missing  [2]int64  // by reassembly.Dir
+	lastGap  [2]gap    // most recent gap by reassembly.Dir
+	gapNotes []gapNote
+	gapsLeft int // gaps not described because of maxGapNotes
+
+	timeline []entry
+	dropped  int // timeline entries over the cap
+}
+
+func (c *conn) touch(t time.Time) {
+	if t.After(c.last) {
+		c.last = t
+	}
+}
+
+// Data implements reassembly.Stream.
+func (c *conn) Data(dir reassembly.Dir, data []byte, t time.Time) {
+	c.touch(t)
+	c.ws.Feed(wsparse.Side(dir), data, t)
+}
+
+// Gap implements reassembly.Stream.
+func (c *conn) Gap(dir reassembly.Dir, offset, length int64, cause reassembly.GapCause, t time.Time) {
+	c.touch(t)
+	c.missing[dir] += length
+	c.lastGap[dir] = gap{offset: offset, length: length, cause: cause, t: t}
+	c.ws.Gap(wsparse.Side(dir), length, t)
+	what := fmt.Sprintf("%d bytes missing at offset %d (%s)", length, offset, cause)
+	if length == 0 {
+		what = fmt.Sprintf("unknown number of bytes missing before offset %d (%s)", offset, cause)
+	}
+	c.addTCP(t, dir, "gap: "+what, true)
+	if len(c.gapNotes) < maxGapNotes {
+		c.gapNotes = append(c.gapNotes, gapNote{dir: dir, what: what})
+	} else {
+		c.gapsLeft++
+	}
+}
+
+// Event implements reassembly.Stream.
+func (c *conn) Event(e reassembly.Event) {
+	c.touch(e.Time)
+	end := &c.ends[e.Dir]
+	switch e.Kind {
+	case reassembly.EventFIN:
+		if end.fin.IsZero() {
+			end.fin = e.Time
+		}
+		c.addTCP(e.Time, e.Dir, "FIN", false)
+	case reassembly.EventRST:
+		if end.rst.IsZero() {
+			end.rst = e.Time
+			end.rstWithACK = e.WithACK
+			end.rstOutOfWindow = e.OutOfWindow
+		}
+		what := "RST"
+		if e.WithACK {
+			what = "RST+ACK"
+		}
+		if e.OutOfWindow {
+			what += " (sequence number outside the window)"
+		}
+		c.addTCP(e.Time, e.Dir, what, false)
+	case reassembly.EventSYN, reassembly.EventSYNACK:
+		c.addTCP(e.Time, e.Dir, e.Kind.String(), false)
+	case reassembly.EventDataAfterFIN:
+		end.dataAfterFIN = true
+	case reassembly.EventRetransmitMismatch:
+		if end.retransMismatch == 0 {
+			end.retransMismatchT = e.Time
+		}
+		end.retransMismatch++
+	}
+}
+
+// End implements reassembly.Stream.
+func (c *conn) End(stats reassembly.ConnStats) {
+	c.ws.Finish(c.last)
+	c.emit(c.record(stats))
+}
+
+func (c *conn) addTCP(t time.Time, dir reassembly.Dir, what string, noSide bool) {
+	c.add(entry{t: t, dir: dir, noSide: noSide, what: what})
+}
+
+func (c *conn) add(e entry) {
+	if !c.opts.Timeline {
+		return
+	}
+	if len(c.timeline) >= c.opts.MaxTimeline {
+		c.dropped++
+		return
+	}
+	c.timeline = append(c.timeline, e)
+}

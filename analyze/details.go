@@ -1,0 +1,137 @@
+package analyze
+
+import (
+	"bytes"
+	"fmt"
+	"sort"
+	"strconv"
+
+	"github.com/wsclosescan/wsclosescan/report"
+	"github.com/wsclosescan/wsclosescan/wsparse"
+)
+
+// problems lists the RFC violations and capture problems of the connection.
+func (c *conn) problems(f *facts) []string {
+	p := []string{}
+	for _, fd := range c.ws.Findings() {
+		s := fmt.Sprintf("%s: %s", fd.Side, fd.Detail)
+		if fd.Count > 1 {
+			s += fmt.Sprintf(" (%d times)", fd.Count)
+		}
+		p = append(p, s)
+	}
+	for _, s := range []wsparse.Side{wsparse.Client, wsparse.Server} {
+		e := f.ends[s]
+		if e.rstOutOfWindow {
+			p = append(p, fmt.Sprintf("%s: RST with a sequence number outside the window (a receiver following RFC 5961 ignores it)", s))
+		}
+		if e.dataAfterFIN {
+			p = append(p, fmt.Sprintf("%s: sent data after its FIN", s))
+		}
+		if e.retransMismatch > 0 {
+			p = append(p, fmt.Sprintf("%s: %d retransmitted segment(s) carried different bytes than the original", s, e.retransMismatch))
+		}
+		if f.stats[s].Undecodable {
+			p = append(p, fmt.Sprintf("%s: the end of its stream could not be decoded after missing bytes", s))
+		}
+	}
+	for _, g := range c.gapNotes {
+		p = append(p, fmt.Sprintf("%s: %s", c.sideOf(g.dir), g.what))
+	}
+	if c.gapsLeft > 0 {
+		p = append(p, fmt.Sprintf("%d more gaps", c.gapsLeft))
+	}
+	if f.hs != nil && f.hs.HeadersTruncated {
+		p = append(p, "handshake headers were truncated in the capture")
+	}
+	return p
+}
+
+// pings lists the ping frames with the round-trip time to the first later pong from the
+// other side that carries the same payload.
+func (c *conn) pings() []report.Ping {
+	all := c.ws.Pings()
+	out := []report.Ping{}
+	answered := make([]bool, len(all))
+	for i, p := range all {
+		if p.Pong {
+			continue
+		}
+		rec := report.Ping{From: p.Side.String(), Time: report.Time{Time: p.Time}}
+		for j := i + 1; j < len(all); j++ {
+			q := all[j]
+			if q.Pong && !answered[j] && q.Side != p.Side && bytes.Equal(q.Payload, p.Payload) {
+				answered[j] = true
+				ms := float64(q.Time.Sub(p.Time)) / 1e6
+				rec.RTTMs = &ms
+				break
+			}
+		}
+		out = append(out, rec)
+	}
+	return out
+}
+
+// wsEvent records a WebSocket decoder event for the timeline.
+func (c *conn) wsEvent(e wsparse.Event) {
+	c.touch(e.Time)
+	if what := describeEvent(e); what != "" {
+		c.add(entry{t: e.Time, fromWS: true, side: e.Side, what: what})
+	}
+}
+
+// timelineEntries resolves sides and orders the entries by time.
+func (c *conn) timelineEntries() []report.TimelineEntry {
+	sort.SliceStable(c.timeline, func(i, j int) bool { return c.timeline[i].t.Before(c.timeline[j].t) })
+	out := make([]report.TimelineEntry, 0, len(c.timeline)+1)
+	for _, e := range c.timeline {
+		side := e.side
+		if !e.fromWS {
+			side = c.sideOf(e.dir)
+		}
+		from := side.String()
+		what := e.what
+		if e.noSide {
+			from, what = "", side.String()+" "+what
+		}
+		out = append(out, report.TimelineEntry{OffsetS: seconds(e.t.Sub(c.info.Start)), From: from, What: what})
+	}
+	if c.dropped > 0 {
+		out = append(out, report.TimelineEntry{OffsetS: seconds(c.last.Sub(c.info.Start)),
+			What: strconv.Itoa(c.dropped) + " more events not shown"})
+	}
+	return out
+}
+
+// describeEvent turns a decoder event into a timeline label; "" leaves it out (gaps come
+// from the reassembler's own report).
+func describeEvent(e wsparse.Event) string {
+	switch e.Kind {
+	case wsparse.EventRequest:
+		return e.Detail
+	case wsparse.EventResponse:
+		return "HTTP " + e.Detail
+	case wsparse.EventPing, wsparse.EventPong:
+		return e.Kind.String() + " (" + e.Detail + ")"
+	case wsparse.EventClose:
+		return closeLabel(e.Close)
+	case wsparse.EventResync, wsparse.EventUndecodable, wsparse.EventFinding:
+		return "! " + e.Detail
+	}
+	return ""
+}
+
+// closeLabel formats a close frame for the timeline: close 1000 "bye", close (no code).
+func closeLabel(c *wsparse.CloseFrame) string {
+	if c == nil {
+		return "close"
+	}
+	s := "close (no code)"
+	if c.HasCode {
+		s = "close " + strconv.Itoa(int(c.Code))
+	}
+	if len(c.Reason) > 0 {
+		s += " " + strconv.Quote(c.ReasonString())
+	}
+	return s
+}

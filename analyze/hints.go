@@ -1,0 +1,180 @@
+package analyze
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/wsclosescan/wsclosescan/report"
+	"github.com/wsclosescan/wsclosescan/wsparse"
+)
+
+// resetSoonAfterClose is how soon after its own close frame a RST counts as "right after".
+const resetSoonAfterClose = time.Second
+
+// hints explains in plain language why the connection ended the way it did. Each rule looks
+// at the facts only; the README lists them.
+func hints(f *facts, idle time.Duration) []string {
+	h := []string{}
+	if !f.websocket {
+		return h
+	}
+	h = append(h, handshakeHints(f)...)
+	if f.verdict == report.VerdictHandshakeFailed {
+		return h
+	}
+	for _, s := range []wsparse.Side{wsparse.Client, wsparse.Server} {
+		if x := resetAfterClose(f, s); x != "" {
+			h = append(h, x)
+		}
+	}
+	for _, s := range []wsparse.Side{wsparse.Client, wsparse.Server} {
+		if x := closedBeforePeerClose(f, s); x != "" {
+			h = append(h, x)
+		}
+	}
+	if x := unansweredClose(f); x != "" {
+		h = append(h, x)
+	}
+	for _, s := range []wsparse.Side{wsparse.Client, wsparse.Server} {
+		if x := invalidCloseHint(f, s); x != "" {
+			h = append(h, x)
+		}
+	}
+	if f.verdict == report.VerdictAbnormal {
+		h = append(h, abnormalHint(f, idle))
+	}
+	for _, s := range []wsparse.Side{wsparse.Client, wsparse.Server} {
+		if x := missingCloseHint(f, s); x != "" {
+			h = append(h, x)
+		}
+	}
+	if f.verdict == report.VerdictOpenAtEnd {
+		h = append(h, "the capture ended while the connection was still open: capture for longer to see how it ends")
+	}
+	return h
+}
+
+func handshakeHints(f *facts) []string {
+	hs := f.hs
+	switch {
+	case f.handshake == report.HandshakeIncomplete && f.tcpEnded:
+		return []string{fmt.Sprintf("the upgrade request got no response before %s from the %s: the client reports 1006",
+			strings.ToUpper(f.endHow), f.endSide)}
+	case f.handshake != report.HandshakeRejected:
+		return nil
+	case strings.HasPrefix(hs.Failure, "server ignored the requested subprotocol"):
+		return []string{"the browser fails the connection because the server ignored the requested subprotocol: " +
+			"a browser's onclose reports 1006; make the server echo one of the offered subprotocols"}
+	case strings.Contains(hs.Failure, "accept key"):
+		return []string{"the client fails the connection because Sec-WebSocket-Accept is not derived from its " +
+			"Sec-WebSocket-Key: it reports 1006; look for a proxy that rewrites the key or a broken server"}
+	case hs.Status != 101 && hs.Status != 0:
+		return []string{fmt.Sprintf("the server refused the upgrade (%s): the client's API reports 1006 and "+
+			"browsers do not expose the HTTP status; check the server's logs, its Origin check and authentication", hs.Failure)}
+	}
+	return []string{"the client fails the connection: " + hs.Failure + "; its API reports 1006"}
+}
+
+// resetAfterClose: s sent a close frame, then reset the connection shortly after, before
+// the peer answered.
+func resetAfterClose(f *facts, s wsparse.Side) string {
+	cl, rst := f.close[s], f.ends[s].rst
+	if cl == nil || rst.IsZero() || rst.Before(cl.Time) || rst.Sub(cl.Time) > resetSoonAfterClose {
+		return ""
+	}
+	if peer := f.close[s.Other()]; peer != nil && peer.Time.Before(rst) {
+		return ""
+	}
+	sent, would := "close without a code", "1005"
+	if cl.HasCode {
+		sent, would = fmt.Sprintf("close %d", cl.Code), fmt.Sprint(int(cl.Code))
+	}
+	return fmt.Sprintf("%s sent %s then reset the connection %s later: the %s reports 1006, not %s, "+
+		"if the reset arrives before it reads the close frame", s, sent, describeDuration(rst.Sub(cl.Time)), s.Other(), would)
+}
+
+// closedBeforePeerClose: s ended TCP before the peer's close frame was on the wire.
+func closedBeforePeerClose(f *facts, s wsparse.Side) string {
+	t, how := f.ends[s].first()
+	peer := f.close[s.Other()]
+	if how == "" || peer == nil || !t.Before(peer.Time) {
+		return ""
+	}
+	return fmt.Sprintf("%s closed TCP before the %s's close arrived: its application never saw the %s's code",
+		s, s.Other(), s.Other())
+}
+
+// unansweredClose: one side sent a close frame, the other never answered, and TCP ended.
+func unansweredClose(f *facts) string {
+	if !f.tcpEnded {
+		return ""
+	}
+	for _, s := range []wsparse.Side{wsparse.Client, wsparse.Server} {
+		cl, peer := f.close[s], f.close[s.Other()]
+		if cl == nil || peer != nil || f.stats[s.Other()].Undecodable || resetAfterClose(f, s) != "" {
+			continue
+		}
+		who := fmt.Sprintf("%s by %s", strings.ToUpper(f.endHow), f.endSide)
+		return fmt.Sprintf("the %s sent %s but the %s never answered with a close frame before TCP ended (%s): "+
+			"the %s reports 1006, the %s %s", s, describeClose(cl), s.Other(), who, s, s.Other(), observedText(f.observed[s.Other()]))
+	}
+	return ""
+}
+
+func abnormalHint(f *facts, idle time.Duration) string {
+	how := strings.ToUpper(f.endHow)
+	la := lastActivity(f)
+	if !la.IsZero() && f.endTime.Sub(la) >= idle {
+		quiet := fmt.Sprintf("no frames for %.1f s", seconds(f.endTime.Sub(la)))
+		if f.lastFrame.IsZero() {
+			quiet = fmt.Sprintf("no frames at all for %.1f s after the handshake", seconds(f.endTime.Sub(la)))
+		}
+		return fmt.Sprintf("%s, then %s from the %s: looks like an idle timeout in the %s or a proxy",
+			quiet, how, f.endSide, f.endSide)
+	}
+	return fmt.Sprintf("TCP ended (%s from the %s) without a close frame from either side: both APIs report 1006; "+
+		"look for a crashed or killed process, or a proxy or load balancer that cut the connection", how, f.endSide)
+}
+
+// missingCloseHint: bytes are missing from s's stream and no close frame of s was seen, so
+// the capture cannot tell whether s sent one.
+func missingCloseHint(f *facts, s wsparse.Side) string {
+	if f.close[s] != nil || (f.missing[s] == 0 && !f.stats[s].Undecodable) {
+		return ""
+	}
+	if !f.stats[s].Undecodable && f.lastGap[s].t.Before(f.lastFrame) {
+		return ""
+	}
+	return fmt.Sprintf("bytes are missing from the %s's stream near its end: a close frame may have been lost "+
+		"from the capture, not from the connection; capture with a larger snaplen or closer to the %s", s, s)
+}
+
+func describeClose(c *wsparse.CloseFrame) string {
+	if !c.HasCode {
+		return "a close frame without a code"
+	}
+	return fmt.Sprintf("close %d", c.Code)
+}
+
+func observedText(c *int) string {
+	if c == nil {
+		return "nothing yet"
+	}
+	return fmt.Sprint(*c)
+}
+
+// invalidCloseHint: s sent a malformed close frame, which strict and lenient peers treat
+// differently.
+func invalidCloseHint(f *facts, s wsparse.Side) string {
+	cl := f.close[s]
+	if cl == nil || cl.Valid() || !f.received[s] {
+		return ""
+	}
+	lenient := "1005"
+	if cl.HasCode {
+		lenient = fmt.Sprint(int(cl.Code))
+	}
+	return fmt.Sprintf("the %s's close frame is invalid (%s): a strict %s fails the connection (sending 1002) and "+
+		"reports 1006; a lenient one reports %s", s, strings.Join(cl.Problems, "; "), s.Other(), lenient)
+}

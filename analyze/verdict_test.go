@@ -1,0 +1,194 @@
+package analyze
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wsclosescan/wsclosescan/report"
+	"github.com/wsclosescan/wsclosescan/wsparse"
+)
+
+var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+func at(ms float64) time.Time { return t0.Add(time.Duration(ms * float64(time.Millisecond))) }
+
+func closeAt(side wsparse.Side, code int, ms float64) *wsparse.CloseFrame {
+	c := &wsparse.CloseFrame{Side: side, Time: at(ms)}
+	if code > 0 {
+		c.HasCode, c.Code = true, wsparse.CloseCode(code)
+	}
+	return c
+}
+
+// scenario describes the raw observations of a connection; facts derives the rest.
+type scenario struct {
+	hs             *wsparse.Handshake
+	clientClose    *wsparse.CloseFrame
+	serverClose    *wsparse.CloseFrame
+	clientFIN      float64 // ms; 0 = none
+	clientRST      float64
+	serverFIN      float64
+	serverRST      float64
+	lastFrame      float64
+	notWebSocket   bool
+	undecodableSrv bool
+	missingSrv     int64
+}
+
+func upgraded() *wsparse.Handshake {
+	return &wsparse.Handshake{RequestSeen: true, ResponseSeen: true, Status: 101, Upgraded: true,
+		RequestTime: at(0), ResponseTime: at(1)}
+}
+
+func (s scenario) facts() *facts {
+	f := &facts{hs: s.hs, websocket: !s.notWebSocket, start: t0}
+	f.close = [2]*wsparse.CloseFrame{s.clientClose, s.serverClose}
+	ms := func(v float64) time.Time {
+		if v == 0 {
+			return time.Time{}
+		}
+		return at(v)
+	}
+	f.ends[wsparse.Client] = tcpEnd{fin: ms(s.clientFIN), rst: ms(s.clientRST)}
+	f.ends[wsparse.Server] = tcpEnd{fin: ms(s.serverFIN), rst: ms(s.serverRST)}
+	f.lastFrame = ms(s.lastFrame)
+	f.stats[wsparse.Server].Undecodable = s.undecodableSrv
+	f.missing[wsparse.Server] = s.missingSrv
+	f.derive()
+	return f
+}
+
+func code(p *int) string { return report.CodeText(p) }
+
+func TestVerdictAndObserved(t *testing.T) {
+	tests := []struct {
+		name                 string
+		s                    scenario
+		verdict              string
+		clientSaw, serverSaw string // "none" for nil
+	}{
+		{"clean client-initiated", scenario{hs: upgraded(), clientClose: closeAt(0, 1000, 10), serverClose: closeAt(1, 1000, 11), serverFIN: 12, clientFIN: 13},
+			report.VerdictClean, "1000", "1000"},
+		{"clean with different echo code", scenario{hs: upgraded(), clientClose: closeAt(0, 1009, 10), serverClose: closeAt(1, 1000, 11), serverFIN: 12},
+			report.VerdictClean, "1000", "1009"},
+		{"clean without codes", scenario{hs: upgraded(), clientClose: closeAt(0, 0, 10), serverClose: closeAt(1, 0, 11), serverFIN: 12},
+			report.VerdictClean, "1005", "1005"},
+		{"close exchange complete, TCP still open", scenario{hs: upgraded(), clientClose: closeAt(0, 1000, 10), serverClose: closeAt(1, 1000, 11)},
+			report.VerdictClean, "1000", "1000"},
+		{"client close never answered", scenario{hs: upgraded(), clientClose: closeAt(0, 1000, 10), serverFIN: 20, clientFIN: 21},
+			report.VerdictHalfClosed, "1006", "1000"},
+		{"server close then server RST", scenario{hs: upgraded(), serverClose: closeAt(1, 1011, 10), serverRST: 10.2},
+			report.VerdictHalfClosed, "1011", "1006"},
+		{"server close arrives after client's RST", scenario{hs: upgraded(), clientClose: closeAt(0, 1000, 10), clientRST: 11, serverClose: closeAt(1, 1000, 12)},
+			report.VerdictHalfClosed, "1006", "1000"},
+		{"close after client FIN still counts as received", scenario{hs: upgraded(), clientClose: closeAt(0, 1000, 10), clientFIN: 11, serverClose: closeAt(1, 1000, 12), clientRST: 13},
+			report.VerdictClean, "1000", "1000"},
+		{"abnormal FIN without close frames", scenario{hs: upgraded(), lastFrame: 5, serverFIN: 60005},
+			report.VerdictAbnormal, "1006", "1006"},
+		{"abnormal RST", scenario{hs: upgraded(), clientRST: 50},
+			report.VerdictAbnormal, "1006", "1006"},
+		{"open at end", scenario{hs: upgraded(), lastFrame: 5},
+			report.VerdictOpenAtEnd, "none", "none"},
+		{"open at end after one close", scenario{hs: upgraded(), clientClose: closeAt(0, 1000, 10)},
+			report.VerdictOpenAtEnd, "none", "none"},
+		{"rejected 403", scenario{hs: &wsparse.Handshake{RequestSeen: true, ResponseSeen: true, Status: 403, Failure: "server answered 403 Forbidden"}, serverFIN: 5},
+			report.VerdictHandshakeFailed, "1006", "1006"},
+		{"no response then FIN", scenario{hs: &wsparse.Handshake{RequestSeen: true}, clientFIN: 3000},
+			report.VerdictHandshakeFailed, "1006", "1006"},
+		{"no response yet", scenario{hs: &wsparse.Handshake{RequestSeen: true}},
+			report.VerdictOpenAtEnd, "none", "none"},
+		{"mid-stream clean", scenario{clientClose: closeAt(0, 1001, 10), serverClose: closeAt(1, 1001, 11), serverFIN: 12},
+			report.VerdictClean, "1001", "1001"},
+		{"plain TCP", scenario{notWebSocket: true, clientFIN: 5},
+			report.VerdictNotWebSocket, "none", "none"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := tt.s.facts()
+			if f.verdict != tt.verdict {
+				t.Errorf("verdict: got %s, want %s", f.verdict, tt.verdict)
+			}
+			if got := code(f.observed[0]); got != tt.clientSaw {
+				t.Errorf("client observed: got %s, want %s", got, tt.clientSaw)
+			}
+			if got := code(f.observed[1]); got != tt.serverSaw {
+				t.Errorf("server observed: got %s, want %s", got, tt.serverSaw)
+			}
+		})
+	}
+}
+
+func TestHints(t *testing.T) {
+	tests := []struct {
+		name string
+		s    scenario
+		want []string // each must appear as a substring of some hint
+		not  []string // none may appear
+	}{
+		{"reset right after close", scenario{hs: upgraded(), serverClose: closeAt(1, 1011, 10), serverRST: 10.2},
+			[]string{"server sent close 1011 then reset the connection 0.2 ms later: the client reports 1006, not 1011, if the reset arrives before it reads the close frame"}, nil},
+		{"client closed TCP before server close", scenario{hs: upgraded(), clientClose: closeAt(0, 1000, 10), clientFIN: 11, serverClose: closeAt(1, 1000, 12), clientRST: 13},
+			[]string{"client closed TCP before the server's close arrived: its application never saw the server's code"}, []string{"reset the connection"}},
+		{"idle timeout", scenario{hs: upgraded(), lastFrame: 5, serverFIN: 60005},
+			[]string{"no frames for 60.0 s, then FIN from the server: looks like an idle timeout in the server or a proxy"}, nil},
+		{"abrupt drop", scenario{hs: upgraded(), lastFrame: 5, clientRST: 50},
+			[]string{"TCP ended (RST from the client) without a close frame from either side"}, []string{"idle timeout"}},
+		{"ignored subprotocol", scenario{hs: &wsparse.Handshake{RequestSeen: true, ResponseSeen: true, Status: 101,
+			Failure: `server ignored the requested subprotocol "chat.v2"`}, clientFIN: 5},
+			[]string{"the browser fails the connection because the server ignored the requested subprotocol"}, nil},
+		{"bad accept", scenario{hs: &wsparse.Handshake{RequestSeen: true, ResponseSeen: true, Status: 101,
+			Failure: "accept key does not match the request key"}, clientFIN: 250},
+			[]string{"Sec-WebSocket-Accept is not derived from its Sec-WebSocket-Key"}, nil},
+		{"403", scenario{hs: &wsparse.Handshake{RequestSeen: true, ResponseSeen: true, Status: 403, Failure: "server answered 403 Forbidden"}, serverFIN: 5},
+			[]string{"the server refused the upgrade (server answered 403 Forbidden)"}, nil},
+		{"unanswered close", scenario{hs: upgraded(), clientClose: closeAt(0, 1000, 10), serverFIN: 20, clientFIN: 21},
+			[]string{"the client sent close 1000 but the server never answered with a close frame before TCP ended (FIN by server): the client reports 1006, the server 1000"}, nil},
+		{"close possibly lost in a gap", scenario{hs: upgraded(), clientClose: closeAt(0, 1000, 10), serverFIN: 20, undecodableSrv: true, missingSrv: 100},
+			[]string{"bytes are missing from the server's stream near its end: a close frame may have been lost"}, []string{"never answered"}},
+		{"reset after close is not also reported as unanswered", scenario{hs: upgraded(), serverClose: closeAt(1, 1011, 10), serverRST: 12},
+			[]string{"reset the connection 2.0 ms later"}, []string{"never answered"}},
+		{"invalid close frame", scenario{hs: upgraded(), serverClose: &wsparse.CloseFrame{Side: 1, Time: at(10), HasCode: true, Code: 1000,
+			Problems: []string{"reason is 256 bytes (limit 123)"}}, clientFIN: 20, serverFIN: 21},
+			[]string{"the server's close frame is invalid (reason is 256 bytes (limit 123)): a strict client fails the connection (sending 1002) and reports 1006; a lenient one reports 1000"}, nil},
+		{"open at end", scenario{hs: upgraded(), lastFrame: 5},
+			[]string{"capture ended while the connection was still open"}, nil},
+		{"clean has no hints", scenario{hs: upgraded(), clientClose: closeAt(0, 1000, 10), serverClose: closeAt(1, 1000, 11), serverFIN: 12, clientFIN: 13},
+			nil, []string{""}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := hints(tt.s.facts(), 2*time.Second)
+			all := strings.Join(got, "\n")
+			for _, w := range tt.want {
+				if !strings.Contains(all, w) {
+					t.Errorf("missing hint %q; got:\n%s", w, all)
+				}
+			}
+			for _, n := range tt.not {
+				if n == "" && len(got) > 0 {
+					t.Errorf("want no hints, got:\n%s", all)
+				} else if n != "" && strings.Contains(all, n) {
+					t.Errorf("unexpected hint containing %q; got:\n%s", n, all)
+				}
+			}
+		})
+	}
+}
+
+func TestDescribeDuration(t *testing.T) {
+	tests := []struct {
+		d    time.Duration
+		want string
+	}{
+		{200 * time.Microsecond, "0.2 ms"},
+		{45 * time.Microsecond, "0.045 ms"},
+		{35 * time.Millisecond, "35.0 ms"},
+		{1500 * time.Millisecond, "1.5 s"},
+	}
+	for _, tt := range tests {
+		if got := describeDuration(tt.d); got != tt.want {
+			t.Errorf("describeDuration(%v) = %q, want %q", tt.d, got, tt.want)
+		}
+	}
+}

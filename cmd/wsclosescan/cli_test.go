@@ -1,0 +1,287 @@
+package main
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wsclosescan/wsclosescan/report"
+)
+
+// cliResult is what one invocation of run produced.
+type cliResult struct {
+	code           int
+	stdout, stderr string
+}
+
+func runCLI(t *testing.T, stdin []byte, args ...string) cliResult {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(args, bytes.NewReader(stdin), &stdout, &stderr)
+	return cliResult{code, stdout.String(), stderr.String()}
+}
+
+// twoCaptures writes a capture with one clean and one abnormal connection, and one with a
+// refused upgrade.
+func twoCaptures(t *testing.T) (mixed, refused string) {
+	clean := newConv("10.0.0.1:40000", "10.0.0.2:80").upgraded().close(c2s, 1000, "").close(s2c, 1000, "").fin(s2c).fin(c2s)
+	drop := newConv("10.0.0.3:40001", "10.0.0.2:8080").upgraded().wait(time.Millisecond).rst(c2s)
+	mixed = writeCapture(t, clean, drop)
+	refused = writeCapture(t, newConv("10.0.0.5:40002", "10.0.0.2:80").syn().send(c2s, []byte("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: "+key+"\r\nSec-WebSocket-Version: 13\r\n\r\n")).
+		send(s2c, []byte("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")).fin(s2c))
+	return mixed, refused
+}
+
+func TestExitCodes(t *testing.T) {
+	mixed, refused := twoCaptures(t)
+	missing := filepath.Join(t.TempDir(), "nope.pcap")
+	notCapture := filepath.Join(t.TempDir(), "notes.txt")
+	os.WriteFile(notCapture, []byte("hello, this is not a capture\n"), 0o644)
+	tests := []struct {
+		name      string
+		args      []string
+		code      int
+		stderr    string // substring; "" means stderr must be empty
+		stdoutHas string
+	}{
+		{"plain run", []string{mixed}, 0, "", "2 connections: 1 clean, 1 abnormal"},
+		{"fail-on matches", []string{"--fail-on", "abnormal,handshake_failed", mixed}, 1, "", "abnormal"},
+		{"fail-on does not match", []string{"--fail-on", "half_closed", mixed}, 0, "", "clean"},
+		{"fail-on on second file", []string{"--fail-on", "handshake_failed", mixed, refused}, 1, "", "handshake_failed"},
+		{"missing file among good ones", []string{mixed, missing}, 2, "wsclosescan: error: " + missing + ": no such file or directory", "2 connections"},
+		{"not a capture", []string{notCapture, mixed}, 2, "wsclosescan: error: " + notCapture + ": not a pcap or pcapng file", "2 connections"},
+		{"unknown flag", []string{"--frobnicate", mixed}, 2, "wsclosescan: error: unknown flag: --frobnicate", ""},
+		{"bad format", []string{"--format", "xml", mixed}, 2, `unknown --format "xml"`, ""},
+		{"bad verdict", []string{"--verdict", "dirty", mixed}, 2, `unknown verdict "dirty" in --verdict`, ""},
+		{"bad code", []string{"--code", "abc", mixed}, 2, `invalid close code "abc"`, ""},
+		{"bad port", []string{"--port", "70000", mixed}, 2, `invalid --port "70000"`, ""},
+		{"bad host", []string{"--host", "example.com", mixed}, 2, `invalid --host "example.com"`, ""},
+		{"no files", []string{}, 2, "no capture file given", ""},
+		{"timeline with csv", []string{"--timeline", "--format", "csv", mixed}, 2, "--timeline does not fit in CSV", ""},
+		{"help", []string{"--help"}, 0, "", "Examples:"},
+		{"version", []string{"--version"}, 0, "", "wsclosescan "},
+		{"explain", []string{"explain", "1006"}, 0, "", "must never be sent"},
+		{"explain flag", []string{"--explain", "4001"}, 0, "", "private"},
+		{"explain bad code", []string{"explain", "x"}, 2, `invalid close code "x"`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runCLI(t, nil, tt.args...)
+			if r.code != tt.code {
+				t.Errorf("exit %d, want %d (stderr %q)", r.code, tt.code, r.stderr)
+			}
+			if tt.stderr == "" && r.stderr != "" {
+				t.Errorf("unexpected stderr %q", r.stderr)
+			}
+			if !strings.Contains(r.stderr, tt.stderr) {
+				t.Errorf("stderr %q lacks %q", r.stderr, tt.stderr)
+			}
+			if !strings.Contains(r.stdout, tt.stdoutHas) {
+				t.Errorf("stdout lacks %q:\n%s", tt.stdoutHas, r.stdout)
+			}
+		})
+	}
+}
+
+func TestStdin(t *testing.T) {
+	mixed, _ := twoCaptures(t)
+	data, err := os.ReadFile(mixed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromFile := runCLI(t, nil, "--format", "jsonl", mixed)
+	fromStdin := runCLI(t, data, "--format", "jsonl", "-")
+	if fromStdin.code != 0 {
+		t.Fatalf("exit %d: %s", fromStdin.code, fromStdin.stderr)
+	}
+	want := strings.ReplaceAll(fromFile.stdout, `"file":"`+mixed+`"`, `"file":"-"`)
+	if fromStdin.stdout != want {
+		t.Errorf("stdin output differs from file output:\n%s\nwant\n%s", fromStdin.stdout, want)
+	}
+	twice := runCLI(t, data, "-", "-")
+	if twice.code != 2 || !strings.Contains(twice.stderr, "standard input (-) can be read only once") {
+		t.Errorf("reading stdin twice: exit %d, stderr %q", twice.code, twice.stderr)
+	}
+}
+
+func TestTruncatedFileIsAWarning(t *testing.T) {
+	mixed, _ := twoCaptures(t)
+	data, _ := os.ReadFile(mixed)
+	cut := filepath.Join(t.TempDir(), "cut.pcap")
+	os.WriteFile(cut, data[:len(data)-30], 0o644) // inside the last record
+	r := runCLI(t, nil, "--format", "json", cut)
+	if r.code != 0 {
+		t.Errorf("exit %d, want 0: a truncated file is a warning", r.code)
+	}
+	if !strings.HasPrefix(r.stderr, "wsclosescan: warning: "+cut+": truncated") || strings.Count(r.stderr, "\n") != 1 {
+		t.Errorf("want one warning line naming the file, got %q", r.stderr)
+	}
+	var doc report.Document
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Connections) != 2 || doc.Files[0].Error == nil {
+		t.Errorf("got %d connections and file error %v; want 2 and an error", len(doc.Connections), doc.Files[0].Error)
+	}
+}
+
+func TestMultipleFilesAndFilters(t *testing.T) {
+	mixed, refused := twoCaptures(t)
+	tests := []struct {
+		name    string
+		args    []string
+		clients []string
+	}{
+		{"all files", nil, []string{"10.0.0.1:40000", "10.0.0.3:40001", "10.0.0.5:40002"}},
+		{"verdict", []string{"--verdict", "abnormal,handshake_failed"}, []string{"10.0.0.3:40001", "10.0.0.5:40002"}},
+		{"code sent", []string{"--code", "1000"}, []string{"10.0.0.1:40000"}},
+		{"code observed", []string{"--code", "1006"}, []string{"10.0.0.3:40001", "10.0.0.5:40002"}},
+		{"host", []string{"--host", "10.0.0.3"}, []string{"10.0.0.3:40001"}},
+		{"port", []string{"--port", "8080"}, []string{"10.0.0.3:40001"}},
+		{"host and port", []string{"--host", "10.0.0.2", "--port", "80"}, []string{"10.0.0.1:40000", "10.0.0.5:40002"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc, code, _ := scanJSON(t, append(tt.args, mixed, refused)...)
+			if code != 0 {
+				t.Fatalf("exit %d", code)
+			}
+			var got []string
+			for _, r := range doc.Connections {
+				got = append(got, r.Client)
+			}
+			if strings.Join(got, " ") != strings.Join(tt.clients, " ") {
+				t.Errorf("got clients %v, want %v", got, tt.clients)
+			}
+			if len(doc.Files) != 2 {
+				t.Errorf("got %d files, want 2", len(doc.Files))
+			}
+		})
+	}
+}
+
+func TestAllListsPlainTCP(t *testing.T) {
+	plain := newConv("10.0.0.9:40000", "10.0.0.2:25").syn().send(s2c, []byte("220 mail.example ESMTP\r\n")).
+		send(c2s, []byte("QUIT\r\n")).fin(s2c).fin(c2s)
+	ws := newConv("10.0.0.1:40000", "10.0.0.2:80").upgraded().close(c2s, 1000, "").close(s2c, 1000, "").fin(s2c)
+	path := writeCapture(t, plain, ws)
+	r := runCLI(t, nil, path)
+	if !strings.Contains(r.stdout, "1 connection: 1 clean") || strings.Contains(r.stdout, "10.0.0.9") {
+		t.Errorf("default run should list only the WebSocket connection:\n%s", r.stdout)
+	}
+	doc, _, _ := scanJSON(t, "--all", path)
+	if len(doc.Connections) != 2 {
+		t.Fatalf("--all: got %d connections, want 2", len(doc.Connections))
+	}
+	// Both start at the same instant, so they are ordered by client address.
+	if p := doc.Connections[1]; p.Client != "10.0.0.9:40000" || p.Verdict != report.VerdictNotWebSocket || p.WebSocket {
+		t.Errorf("--all: plain connection listed as %s %s websocket=%v", p.Client, p.Verdict, p.WebSocket)
+	}
+	onlyPlain := writeCapture(t, newConv("10.0.0.9:40000", "10.0.0.2:25").syn().send(s2c, []byte("220 hi\r\n")).fin(s2c))
+	if r := runCLI(t, nil, onlyPlain); !strings.Contains(r.stderr, "no WebSocket connection matched; 1 other TCP connection(s) were seen (--all lists them)") {
+		t.Errorf("missing hint about --all, stderr %q", r.stderr)
+	}
+}
+
+func TestEveryFormat(t *testing.T) {
+	mixed, _ := twoCaptures(t)
+	t.Run("json", func(t *testing.T) {
+		doc, _, _ := scanJSON(t, mixed)
+		if doc.Summary.Connections != 2 || doc.Summary.ByVerdict["clean"] != 1 || doc.Files[0].Packets == 0 {
+			t.Errorf("summary %+v files %+v", doc.Summary, doc.Files)
+		}
+	})
+	t.Run("jsonl", func(t *testing.T) {
+		r := runCLI(t, nil, "--format", "jsonl", mixed)
+		lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+		if len(lines) != 2 {
+			t.Fatalf("got %d lines, want 2", len(lines))
+		}
+		var rec report.Record
+		if err := json.Unmarshal([]byte(lines[1]), &rec); err != nil || rec.Verdict != "abnormal" {
+			t.Errorf("second line: %v %+v", err, rec)
+		}
+	})
+	t.Run("csv", func(t *testing.T) {
+		r := runCLI(t, nil, "--format", "csv", mixed)
+		rows, err := csv.NewReader(strings.NewReader(r.stdout)).ReadAll()
+		if err != nil || len(rows) != 3 || rows[0][0] != "file" || rows[2][len(rows[2])-1] == "" {
+			t.Errorf("csv: %v %q", err, rows)
+		}
+	})
+	t.Run("markdown", func(t *testing.T) {
+		r := runCLI(t, nil, "--format", "markdown", mixed)
+		if !strings.HasPrefix(r.stdout, "| # | client |") || !strings.Contains(r.stdout, "| abnormal |") {
+			t.Errorf("markdown:\n%s", r.stdout)
+		}
+	})
+	t.Run("table with timeline", func(t *testing.T) {
+		r := runCLI(t, nil, "--timeline", mixed)
+		for _, want := range []string{"#1 10.0.0.1:40000 -> 10.0.0.2:80  clean", "|---- SYN ---", `close 1000`, "RST+ACK"} {
+			if !strings.Contains(r.stdout, want) {
+				t.Errorf("timeline lacks %q:\n%s", want, r.stdout)
+			}
+		}
+	})
+	t.Run("color only when asked or on a terminal", func(t *testing.T) {
+		if r := runCLI(t, nil, mixed); strings.Contains(r.stdout, "\x1b[") {
+			t.Errorf("colour in a pipe")
+		}
+		if r := runCLI(t, nil, "--color", "always", mixed); !strings.Contains(r.stdout, "\x1b[32mclean") {
+			t.Errorf("no colour with --color always")
+		}
+	})
+}
+
+func TestMergeRotatedFiles(t *testing.T) {
+	conv := newConv("10.0.0.1:40000", "10.0.0.2:80").upgraded().text(c2s, "hi")
+	first := len(conv.pkts)
+	conv.close(c2s, 1000, "").close(s2c, 1000, "").fin(s2c).fin(c2s)
+	dir := t.TempDir()
+	// tcpdump -C names: x.pcap, x.pcap1, ...; give them out of order to check the sorting.
+	head, tail := &wsConv{pkts: conv.pkts[:first]}, &wsConv{pkts: conv.pkts[first:]}
+	for name, part := range map[string]*wsConv{"x.pcap": head, "x.pcap1": tail} {
+		src := writeCapture(t, part)
+		data, _ := os.ReadFile(src)
+		os.WriteFile(filepath.Join(dir, name), data, 0o644)
+	}
+	a, b := filepath.Join(dir, "x.pcap1"), filepath.Join(dir, "x.pcap")
+	doc, _, _ := scanJSON(t, "--merge", a, b)
+	if len(doc.Connections) != 1 || doc.Connections[0].Verdict != "clean" || doc.Connections[0].File != b {
+		t.Errorf("--merge: got %+v", doc.Connections)
+	}
+	doc, _, _ = scanJSON(t, "--all", a, b)
+	if len(doc.Connections) != 2 {
+		t.Errorf("without --merge: got %d connections, want 2 partial ones", len(doc.Connections))
+	}
+}
+
+func TestNaturalSort(t *testing.T) {
+	got := naturalSort([]string{"x.pcap10", "x.pcap2", "x.pcap", "x.pcap1", "a_001.pcap", "a_0002.pcap"})
+	want := "a_001.pcap a_0002.pcap x.pcap x.pcap1 x.pcap2 x.pcap10"
+	if strings.Join(got, " ") != want {
+		t.Errorf("got %v, want %s", got, want)
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int
+		ok   bool
+	}{
+		{"4096", 4096, true}, {"64KiB", 64 << 10, true}, {"4MiB", 4 << 20, true}, {"1G", 1 << 30, true},
+		{"0", 0, false}, {"-1", 0, false}, {"lots", 0, false}, {"2000000GiB", 0, false},
+	}
+	for _, tt := range tests {
+		got, err := parseSize("--max-buffer", tt.in)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d, ok=%v", tt.in, got, err, tt.want, tt.ok)
+		}
+	}
+}

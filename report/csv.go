@@ -1,0 +1,104 @@
+package report
+
+import (
+	"encoding/csv"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// csvHeader is the flat header row of --format csv; README documents each column.
+var csvHeader = []string{
+	"file", "client", "server", "start", "end", "duration_s", "websocket",
+	"handshake", "http_status", "handshake_error", "method", "path", "host", "origin",
+	"user_agent", "protocols", "request_extensions", "subprotocol", "extensions",
+	"client_close_code", "client_close_reason", "client_close_time", "client_close_valid",
+	"server_close_code", "server_close_reason", "server_close_time", "server_close_valid",
+	"first_close", "tcp_end_first", "tcp_end_how", "tcp_end_time",
+	"client_observed", "server_observed", "verdict",
+	"missing_bytes_client", "missing_bytes_server", "frames_client", "frames_server",
+	"messages_client", "messages_server", "bytes_client", "bytes_server",
+	"last_activity", "idle_before_end_s", "pings", "problems", "hints",
+}
+
+// WriteCSV writes a header row and one row per record. Text from the wire is escaped with
+// Printable, lists are joined with "; ", and absent values are empty cells.
+func WriteCSV(w io.Writer, recs []Record) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(csvHeader); err != nil {
+		return err
+	}
+	for i := range recs {
+		if err := cw.Write(csvRow(&recs[i])); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func csvRow(r *Record) []string {
+	var req Request
+	if r.Request != nil {
+		req = *r.Request
+	}
+	row := []string{
+		r.File, r.Client, r.Server, r.Start.String(), r.End.String(), fmtFloat(r.DurationS),
+		strconv.FormatBool(r.WebSocket), r.Handshake, intCell(r.HTTPStatus), strCell(r.HandshakeError),
+		req.Method, req.Path, req.Host, req.Origin, req.UserAgent,
+		list(req.Protocols), list(req.Extensions), strCell(r.Subprotocol), list(r.Extensions),
+	}
+	row = append(row, closeCSV(r.ClientClose)...)
+	row = append(row, closeCSV(r.ServerClose)...)
+	row = append(row, strCell(r.FirstClose), strCell(r.TCPEnd.First), strCell(r.TCPEnd.How), timeCell(r.TCPEnd.Time),
+		intCell(r.ClientObserved), intCell(r.ServerObserved), r.Verdict,
+		i64(r.MissingBytes.Client), i64(r.MissingBytes.Server), i64(r.Frames.Client), i64(r.Frames.Server),
+		i64(r.Messages.Client), i64(r.Messages.Server), i64(r.Bytes.Client), i64(r.Bytes.Server),
+		timeCell(r.LastActivity), floatCell(r.IdleBeforeEndS), strconv.Itoa(len(r.Pings)),
+		list(r.Problems), list(r.Hints))
+	for i := range row {
+		row[i] = Printable(row[i])
+	}
+	return row
+}
+
+func closeCSV(c *Close) []string {
+	if c == nil {
+		return []string{"", "", "", ""}
+	}
+	return []string{intCell(c.Code), c.Reason, c.Time.String(), strconv.FormatBool(c.Valid)}
+}
+
+func list(l []string) string { return strings.Join(l, "; ") }
+
+func intCell(v *int) string {
+	if v == nil {
+		return ""
+	}
+	return strconv.Itoa(*v)
+}
+
+func strCell(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func timeCell(t *Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.String()
+}
+
+func floatCell(f *float64) string {
+	if f == nil {
+		return ""
+	}
+	return fmtFloat(*f)
+}
+
+func fmtFloat(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+func i64(v int64) string { return strconv.FormatInt(v, 10) }

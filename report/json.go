@@ -1,0 +1,52 @@
+package report
+
+import (
+	"encoding/json"
+	"io"
+)
+
+// FileInfo describes one capture file that was read.
+type FileInfo struct {
+	Name    string `json:"name"`
+	Packets int64  `json:"packets"`
+	// Error is the reason reading stopped early (truncated or corrupt file), or nil.
+	Error    *string  `json:"error"`
+	Warnings []string `json:"warnings"`
+}
+
+// Document is the single JSON document written by --format json.
+type Document struct {
+	Files       []FileInfo `json:"files"`
+	Connections []Record   `json:"connections"`
+	Summary     Summary    `json:"summary"`
+}
+
+// WriteJSON writes doc as one indented JSON document. Strings from the wire are always
+// valid JSON: bytes that are not UTF-8 become U+FFFD (the record's problems say so).
+func WriteJSON(w io.Writer, doc Document) error {
+	if doc.Connections == nil {
+		doc.Connections = []Record{}
+	}
+	if doc.Files == nil {
+		doc.Files = []FileInfo{}
+	}
+	for i := range doc.Files {
+		if doc.Files[i].Warnings == nil {
+			doc.Files[i].Warnings = []string{}
+		}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(doc)
+}
+
+// WriteJSONLines writes one compact JSON record per line.
+func WriteJSONLines(w io.Writer, recs []Record) error {
+	enc := json.NewEncoder(w)
+	for i := range recs {
+		if err := enc.Encode(&recs[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,155 @@
+// Package report holds the per-connection record that wsclosescan produces — a stable
+// contract whose JSON field names are documented in the README — and writes records as a
+// table, JSON, JSON lines, CSV, Markdown or a timeline ladder.
+package report
+
+import (
+	"strconv"
+	"time"
+)
+
+// Handshake states of a record.
+const (
+	HandshakeCompleted  = "completed"
+	HandshakeRejected   = "rejected"
+	HandshakeIncomplete = "incomplete"
+	HandshakeNotSeen    = "not_seen"
+)
+
+// Verdicts of a record.
+const (
+	VerdictClean           = "clean"
+	VerdictHalfClosed      = "half_closed"
+	VerdictAbnormal        = "abnormal"
+	VerdictHandshakeFailed = "handshake_failed"
+	VerdictOpenAtEnd       = "open_at_end"
+	// VerdictNotWebSocket marks plain TCP connections, listed only with --all.
+	VerdictNotWebSocket = "not_websocket"
+)
+
+// Verdicts lists every verdict in the order summaries print them.
+var Verdicts = []string{
+	VerdictClean, VerdictHalfClosed, VerdictAbnormal, VerdictHandshakeFailed,
+	VerdictOpenAtEnd, VerdictNotWebSocket,
+}
+
+// Record describes how one TCP connection, usually a WebSocket, ended.
+type Record struct {
+	File      string  `json:"file"`
+	Client    string  `json:"client"`
+	Server    string  `json:"server"`
+	Start     Time    `json:"start"`
+	End       Time    `json:"end"`
+	DurationS float64 `json:"duration_s"`
+	// WebSocket is false for plain TCP connections (listed with --all).
+	WebSocket bool `json:"websocket"`
+
+	Handshake      string   `json:"handshake"`
+	HTTPStatus     *int     `json:"http_status"`
+	HandshakeError *string  `json:"handshake_error"`
+	Request        *Request `json:"request"`
+	Subprotocol    *string  `json:"subprotocol"`
+	Extensions     []string `json:"extensions"`
+
+	ClientClose    *Close  `json:"client_close"`
+	ServerClose    *Close  `json:"server_close"`
+	FirstClose     *string `json:"first_close"`
+	TCPEnd         TCPEnd  `json:"tcp_end"`
+	ClientObserved *int    `json:"client_observed"`
+	ServerObserved *int    `json:"server_observed"`
+	Verdict        string  `json:"verdict"`
+
+	MissingBytes   PerSide  `json:"missing_bytes"`
+	Frames         PerSide  `json:"frames"`
+	Messages       PerSide  `json:"messages"`
+	Bytes          PerSide  `json:"bytes"`
+	LastActivity   *Time    `json:"last_activity"`
+	IdleBeforeEndS *float64 `json:"idle_before_end_s"`
+	Pings          []Ping   `json:"pings"`
+
+	Problems []string `json:"problems"`
+	Hints    []string `json:"hints"`
+	// Timeline is filled only when a timeline was asked for.
+	Timeline []TimelineEntry `json:"timeline,omitempty"`
+}
+
+// Request is what the client's upgrade request asked for.
+type Request struct {
+	Method     string   `json:"method"`
+	Path       string   `json:"path"`
+	Host       string   `json:"host"`
+	Origin     string   `json:"origin"`
+	UserAgent  string   `json:"user_agent"`
+	Protocols  []string `json:"protocols"`
+	Extensions []string `json:"extensions"`
+}
+
+// Close is a close frame one side sent.
+type Close struct {
+	// Code is nil for a close frame with an empty payload.
+	Code     *int     `json:"code"`
+	Reason   string   `json:"reason"`
+	Time     Time     `json:"time"`
+	Valid    bool     `json:"valid"`
+	Problems []string `json:"problems"`
+}
+
+// TCPEnd is the first FIN or RST of the connection; all fields are nil while it is open.
+type TCPEnd struct {
+	First *string `json:"first"`
+	How   *string `json:"how"`
+	Time  *Time   `json:"time"`
+}
+
+// PerSide holds one count per side.
+type PerSide struct {
+	Client int64 `json:"client"`
+	Server int64 `json:"server"`
+}
+
+// Ping is a ping frame and, when a pong answered it, the round-trip time.
+type Ping struct {
+	From  string   `json:"from"`
+	Time  Time     `json:"time"`
+	RTTMs *float64 `json:"rtt_ms"`
+}
+
+// TimelineEntry is one line of the ladder diagram.
+type TimelineEntry struct {
+	// Offset is the time since the connection's first packet.
+	OffsetS float64 `json:"offset_s"`
+	// From is "client", "server", or "" for something that is not a packet (a gap).
+	From string `json:"from"`
+	What string `json:"what"`
+}
+
+// Time is a timestamp that marshals as RFC 3339 with nanoseconds, in UTC.
+type Time struct{ time.Time }
+
+// Layout is the timestamp layout of records: RFC 3339, nine fractional digits, UTC.
+const Layout = "2006-01-02T15:04:05.000000000Z07:00"
+
+// MarshalJSON writes the time as an RFC 3339 string with nanoseconds in UTC.
+func (t Time) MarshalJSON() ([]byte, error) {
+	b := make([]byte, 0, len(Layout)+2)
+	b = append(b, '"')
+	b = t.UTC().AppendFormat(b, Layout)
+	return append(b, '"'), nil
+}
+
+// String formats the time like MarshalJSON, without quotes.
+func (t Time) String() string { return t.UTC().Format(Layout) }
+
+// Int returns a pointer to v, for the nullable integer fields.
+func Int(v int) *int { return &v }
+
+// String returns a pointer to s, for the nullable string fields.
+func String(s string) *string { return &s }
+
+// CodeText formats a nullable close code: "1000", or "none" for nil.
+func CodeText(c *int) string {
+	if c == nil {
+		return "none"
+	}
+	return strconv.Itoa(*c)
+}

@@ -1,0 +1,81 @@
+package report
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Summary counts connections by verdict and close frames by code.
+type Summary struct {
+	Connections int            `json:"connections"`
+	ByVerdict   map[string]int `json:"by_verdict"`
+	// ByCode counts the close frames sent on the wire by code ("none" for an empty payload).
+	ByCode map[string]int `json:"by_close_code"`
+}
+
+// Summarize counts the records.
+func Summarize(recs []Record) Summary {
+	s := Summary{Connections: len(recs), ByVerdict: map[string]int{}, ByCode: map[string]int{}}
+	for i := range recs {
+		s.ByVerdict[recs[i].Verdict]++
+		for _, c := range []*Close{recs[i].ClientClose, recs[i].ServerClose} {
+			if c != nil {
+				s.ByCode[CodeText(c.Code)]++
+			}
+		}
+	}
+	return s
+}
+
+// String renders the summary as one line, e.g.
+// "3 connections: 2 clean, 1 abnormal; close frames: 1000 ×3, 1011 ×1".
+func (s Summary) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d connection%s", s.Connections, plural(s.Connections))
+	var parts []string
+	for _, v := range Verdicts {
+		if n := s.ByVerdict[v]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, v))
+		}
+	}
+	if len(parts) > 0 {
+		b.WriteString(": " + strings.Join(parts, ", "))
+	}
+	if len(s.ByCode) > 0 {
+		codes := make([]string, 0, len(s.ByCode))
+		for c := range s.ByCode {
+			codes = append(codes, c)
+		}
+		sort.Slice(codes, func(i, j int) bool { return codeLess(codes[i], codes[j]) })
+		parts = parts[:0]
+		for _, c := range codes {
+			parts = append(parts, fmt.Sprintf("%s ×%d", c, s.ByCode[c]))
+		}
+		b.WriteString("; close frames: " + strings.Join(parts, ", "))
+	}
+	return b.String()
+}
+
+// codeLess orders numeric codes numerically and "none" last.
+func codeLess(a, b string) bool {
+	x, errA := strconv.Atoi(a)
+	y, errB := strconv.Atoi(b)
+	switch {
+	case errA == nil && errB == nil:
+		return x < y
+	case errA == nil:
+		return true
+	case errB == nil:
+		return false
+	}
+	return a < b
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}

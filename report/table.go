@@ -1,0 +1,138 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
+)
+
+// TableOptions controls the human-readable table.
+type TableOptions struct {
+	// Color highlights verdicts with ANSI colours; only for terminals.
+	Color bool
+	// ShowFile adds a column with the capture file of each connection.
+	ShowFile bool
+}
+
+// reasonWidth is how many characters of a close reason the table shows.
+const reasonWidth = 24
+
+var tableHeader = []string{"client", "server", "handshake", "client close", "server close",
+	"first close", "tcp end", "client saw", "server saw", "verdict"}
+
+// tableRow returns the cells of a record in the order of tableHeader, not yet escaped.
+func tableRow(r *Record) []string {
+	return []string{
+		r.Client, r.Server, handshakeCell(r), closeCell(r.ClientClose), closeCell(r.ServerClose),
+		orDash(r.FirstClose), tcpEndCell(r.TCPEnd), observedCell(r.ClientObserved),
+		observedCell(r.ServerObserved), r.Verdict,
+	}
+}
+
+// WriteTable writes records as an ASCII table followed by the one-line summary.
+func WriteTable(w io.Writer, recs []Record, opts TableOptions) error {
+	header := tableHeader
+	if opts.ShowFile {
+		header = append([]string{"file"}, header...)
+	}
+	tb := tablewriter.NewTable(w,
+		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{Symbols: tw.NewSymbols(tw.StyleASCII)})),
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithHeaderAlignment(tw.AlignLeft),
+		tablewriter.WithRowAlignment(tw.AlignLeft),
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
+		tablewriter.WithTrimSpace(tw.Off),
+	)
+	tb.Header(header)
+	for i := range recs {
+		row := tableRow(&recs[i])
+		if opts.ShowFile {
+			row = append([]string{recs[i].File}, row...)
+		}
+		for j := range row {
+			row[j] = Printable(row[j])
+		}
+		if opts.Color {
+			last := len(row) - 1
+			row[last] = colorVerdict(row[last])
+		}
+		if err := tb.Append(row); err != nil {
+			return err
+		}
+	}
+	if err := tb.Render(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintln(w, Summarize(recs).String())
+	return err
+}
+
+func handshakeCell(r *Record) string {
+	switch {
+	case r.Handshake == HandshakeRejected && r.HTTPStatus != nil && *r.HTTPStatus != 101:
+		return "rejected " + strconv.Itoa(*r.HTTPStatus)
+	case r.Handshake == HandshakeRejected:
+		return "rejected 101"
+	}
+	return r.Handshake
+}
+
+// closeCell formats a close frame as `1000 "bye"`, "no code" for an empty payload, or "-".
+func closeCell(c *Close) string {
+	if c == nil {
+		return "-"
+	}
+	s := "no code"
+	if c.Code != nil {
+		s = strconv.Itoa(*c.Code)
+	}
+	if c.Reason != "" {
+		s += ` "` + Shorten(c.Reason, reasonWidth) + `"`
+	}
+	if !c.Valid {
+		s += " (invalid)"
+	}
+	return s
+}
+
+func tcpEndCell(e TCPEnd) string {
+	if e.How == nil || e.First == nil {
+		return "open"
+	}
+	return strings.ToUpper(*e.How) + " " + *e.First
+}
+
+func observedCell(c *int) string {
+	if c == nil {
+		return "-"
+	}
+	return strconv.Itoa(*c)
+}
+
+func orDash(s *string) string {
+	if s == nil {
+		return "-"
+	}
+	return *s
+}
+
+func colorVerdict(v string) string {
+	code := ""
+	switch v {
+	case VerdictClean:
+		code = "32" // green
+	case VerdictHalfClosed, VerdictOpenAtEnd:
+		code = "33" // yellow
+	case VerdictAbnormal, VerdictHandshakeFailed:
+		code = "31" // red
+	default:
+		return v
+	}
+	return "\x1b[" + code + "m" + v + "\x1b[0m"
+}

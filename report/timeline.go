@@ -1,0 +1,58 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+)
+
+// ladderWidth is the number of columns between the two endpoints' bars.
+const ladderWidth = 56
+
+// WriteTimeline writes, for each record, a heading and a ladder diagram of what crossed the
+// wire in time order, with offsets relative to the connection's first packet.
+func WriteTimeline(w io.Writer, recs []Record) error {
+	var b strings.Builder
+	for i := range recs {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		writeLadder(&b, i+1, &recs[i])
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func writeLadder(b *strings.Builder, n int, r *Record) {
+	fmt.Fprintf(b, "#%d %s -> %s  %s  (%s, start %s)\n", n, r.Client, r.Server, r.Verdict,
+		Printable(r.File), r.Start)
+	fmt.Fprintf(b, "%12s  %-*s%s\n", "time (s)", ladderWidth+1, "client", "server")
+	for _, e := range r.Timeline {
+		fmt.Fprintf(b, "%12.6f  %s\n", e.OffsetS, ladderLine(e))
+	}
+	for _, h := range r.Hints {
+		fmt.Fprintf(b, "  hint: %s\n", h)
+	}
+}
+
+// ladderLine draws one entry: an arrow from its sender to the other side with the label
+// inside, or a wavy line across both bars for things that are not packets.
+func ladderLine(e TimelineEntry) string {
+	label := Printable(e.What)
+	if max := ladderWidth - 10; utf8.RuneCountInString(label) > max {
+		label = Shorten(label, max)
+	}
+	n := utf8.RuneCountInString(label)
+	fill := ladderWidth - n - 2 // two spaces around the label
+	switch e.From {
+	case "client":
+		left := 4
+		return "|" + strings.Repeat("-", left) + " " + label + " " + strings.Repeat("-", fill-left-1) + ">|"
+	case "server":
+		right := 4
+		return "|<" + strings.Repeat("-", fill-right-1) + " " + label + " " + strings.Repeat("-", right) + "|"
+	}
+	side := (ladderWidth - n - 2) / 2
+	return "~" + strings.Repeat("~", side) + " " + label + " " + strings.Repeat("~", ladderWidth-n-2-side) + "~"
+}
