@@ -20,7 +20,7 @@ type Options struct {
 	// MaxTimeline caps the timeline entries kept per connection (default 400).
 	MaxTimeline int
 	// IdleHint is the silence before a TCP end (with no close frame) from which a hint
-	// suggests an idle timeout (default 2 s).
+	// suggests an idle timeout (default 1 s).
 	IdleHint time.Duration
 }
 
@@ -29,7 +29,7 @@ func (o Options) withDefaults() Options {
 		o.MaxTimeline = 400
 	}
 	if o.IdleHint <= 0 {
-		o.IdleHint = 2 * time.Second
+		o.IdleHint = time.Second
 	}
 	return o
 }

@@ -54,6 +54,11 @@ type entry struct {
 	side   wsparse.Side
 	noSide bool
 	what   string
+	// Consecutive data messages from one side share an entry: how many, their bytes, and
+	// the time of the last one.
+	messages int
+	msgBytes int64
+	lastMsg  time.Time
 }
 
 // conn is the analysis of one TCP connection; it implements reassembly.Stream.
@@ -71,8 +76,10 @@ type conn struct {
 	gapNotes []gapNote
 	gapsLeft int // gaps not described because of maxGapNotes
 
-	timeline []entry
-	dropped  int // timeline entries over the cap
+	timeline []entry // the first half of the cap
+	tail     []entry // then a ring of the latest entries, so the end is never lost
+	tailNext int     // next slot of tail to overwrite once it is full
+	dropped  int     // entries overwritten in tail
 }
 
 func (c *conn) touch(t time.Time) {
@@ -155,9 +162,38 @@ func (c *conn) add(e entry) {
 	if !c.opts.Timeline {
 		return
 	}
-	if len(c.timeline) >= c.opts.MaxTimeline {
+	half := c.opts.MaxTimeline / 2
+	switch {
+	case len(c.timeline) < half && len(c.tail) == 0:
+		c.timeline = append(c.timeline, e)
+	case len(c.tail) < c.opts.MaxTimeline-half:
+		c.tail = append(c.tail, e)
+	default:
+		c.tail[c.tailNext] = e
+		c.tailNext = (c.tailNext + 1) % len(c.tail)
 		c.dropped++
+	}
+}
+
+// lastEntry returns the most recently added timeline entry, or nil.
+func (c *conn) lastEntry() *entry {
+	switch {
+	case len(c.tail) > 0:
+		return &c.tail[(c.tailNext+len(c.tail)-1)%len(c.tail)]
+	case len(c.timeline) > 0:
+		return &c.timeline[len(c.timeline)-1]
+	}
+	return nil
+}
+
+// addMessage records a data message, merging it into the previous entry when that one
+// holds messages from the same side.
+func (c *conn) addMessage(side wsparse.Side, size int64, t time.Time, what string) {
+	if last := c.lastEntry(); last != nil && last.messages > 0 && last.side == side {
+		last.messages++
+		last.msgBytes += size
+		last.lastMsg = t
 		return
 	}
-	c.timeline = append(c.timeline, e)
+	c.add(entry{t: t, fromWS: true, side: side, what: what, messages: 1, msgBytes: size, lastMsg: t})
 }

@@ -75,30 +75,40 @@ func (c *conn) pings() []report.Ping {
 // wsEvent records a WebSocket decoder event for the timeline.
 func (c *conn) wsEvent(e wsparse.Event) {
 	c.touch(e.Time)
+	if e.Kind == wsparse.EventMessage {
+		c.addMessage(e.Side, e.Length, e.Time, e.Detail)
+		return
+	}
 	if what := describeEvent(e); what != "" {
 		c.add(entry{t: e.Time, fromWS: true, side: e.Side, what: what})
 	}
 }
 
-// timelineEntries resolves sides and orders the entries by time.
+// timelineEntries resolves sides and orders the entries by time, marking where entries
+// were left out.
 func (c *conn) timelineEntries() []report.TimelineEntry {
-	sort.SliceStable(c.timeline, func(i, j int) bool { return c.timeline[i].t.Before(c.timeline[j].t) })
-	out := make([]report.TimelineEntry, 0, len(c.timeline)+1)
-	for _, e := range c.timeline {
+	all := append([]entry(nil), c.timeline...)
+	all = append(all, c.tail[c.tailNext:]...)
+	all = append(all, c.tail[:c.tailNext]...)
+	sort.SliceStable(all, func(i, j int) bool { return all[i].t.Before(all[j].t) })
+	out := make([]report.TimelineEntry, 0, len(all)+1)
+	for i, e := range all {
+		if c.dropped > 0 && i == len(c.timeline) {
+			out = append(out, report.TimelineEntry{OffsetS: seconds(e.t.Sub(c.info.Start)),
+				What: strconv.Itoa(c.dropped) + " earlier events not shown"})
+		}
 		side := e.side
 		if !e.fromWS {
 			side = c.sideOf(e.dir)
 		}
-		from := side.String()
-		what := e.what
-		if e.noSide {
+		from, what := side.String(), e.what
+		switch {
+		case e.noSide:
 			from, what = "", side.String()+" "+what
+		case e.messages > 1:
+			what = fmt.Sprintf("%d data messages, %d bytes, until +%.6f", e.messages, e.msgBytes, seconds(e.lastMsg.Sub(c.info.Start)))
 		}
 		out = append(out, report.TimelineEntry{OffsetS: seconds(e.t.Sub(c.info.Start)), From: from, What: what})
-	}
-	if c.dropped > 0 {
-		out = append(out, report.TimelineEntry{OffsetS: seconds(c.last.Sub(c.info.Start)),
-			What: strconv.Itoa(c.dropped) + " more events not shown"})
 	}
 	return out
 }

@@ -48,6 +48,9 @@ const (
 	EventUndecodable
 	// EventFinding: the first occurrence of a finding code on a side (Code set).
 	EventFinding
+	// EventMessage: a data message completed (Detail: "text message, 12 bytes"); its
+	// Frame is the index of its final frame.
+	EventMessage
 )
 
 // String names the kind, e.g. "close".
@@ -71,6 +74,8 @@ func (k EventKind) String() string {
 		return "undecodable"
 	case EventFinding:
 		return "finding"
+	case EventMessage:
+		return "message"
 	}
 	return "unknown"
 }
@@ -84,6 +89,8 @@ type Event struct {
 	Status int // HTTP status of EventResponse
 	Close  *CloseFrame
 	Code   FindingCode // EventFinding
+	// Length is the payload size of EventMessage (the whole message).
+	Length int64
 	Detail string
 }
 

@@ -32,6 +32,10 @@ func (c *Conn) endFrame(d *direction, t time.Time, incomplete bool) {
 		}
 		st.Messages++
 		fs.inMsg, fs.msgCheck = false, false
+		if c.opts.OnEvent != nil {
+			c.emit(Event{Kind: EventMessage, Side: s, Time: t, Frame: fs.idx, Length: fs.msgLen,
+				Detail: opName(fs.msgOp) + " message, " + itoa64(fs.msgLen) + " bytes"})
+		}
 	case OpClose:
 		c.onClose(fs, s, t, incomplete)
 	case OpPing, OpPong:

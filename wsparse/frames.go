@@ -33,8 +33,10 @@ type frameState struct {
 	msgUnknown bool // fragmentation state unknown (after a resync)
 	msgCheck   bool // the message is uncompressed text being validated
 	utf8       utf8State
-	utf8Bad    bool // invalid UTF-8 seen in the message
-	utf8Told   bool // the invalid UTF-8 finding was recorded for this message
+	utf8Bad    bool   // invalid UTF-8 seen in the message
+	utf8Told   bool   // the invalid UTF-8 finding was recorded for this message
+	msgOp      Opcode // opcode of the message in progress (text or binary)
+	msgLen     int64  // payload bytes of the message so far
 
 	closeSent bool
 }
@@ -198,6 +200,7 @@ func (c *Conn) checkHeader(d *direction, s Side, t time.Time) {
 		c.frameFinding(FindDataAfterClose, s, fs, t, "is a data frame sent after this side's close frame")
 	}
 	if op == OpContinuation {
+		fs.msgLen += fs.length
 		if !fs.inMsg && !fs.msgUnknown {
 			c.frameFinding(FindUnexpectedContinue, s, fs, t, "is a continuation frame but no message was in progress")
 			fs.msgCheck = false
@@ -213,6 +216,7 @@ func (c *Conn) checkHeader(d *direction, s Side, t time.Time) {
 	}
 	fs.msgUnknown = false
 	fs.inMsg = !fs.fin
+	fs.msgOp, fs.msgLen = op, fs.length
 	fs.msgCheck = op == OpText && !rsv1
 	fs.utf8, fs.utf8Bad, fs.utf8Told = utf8State{}, false, false
 }

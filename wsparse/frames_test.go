@@ -169,8 +169,11 @@ func TestFindingDetails(t *testing.T) {
 	for _, e := range ev {
 		kinds = append(kinds, e.Kind.String())
 	}
-	if g, w := strings.Join(kinds, ","), "request,response,finding,finding,ping"; g != w {
+	if g, w := strings.Join(kinds, ","), "request,response,message,finding,message,finding,ping"; g != w {
 		t.Errorf("events: got %s, want %s", g, w)
+	}
+	if m := ev[2]; m.Side != Client || m.Length != 2 || m.Detail != "text message, 2 bytes" || m.Frame != 0 {
+		t.Errorf("message event: got %+v", m)
 	}
 	st := c.Stats(Server)
 	if st.Pings != 1 || st.Frames != 1 || st.LastFrameTime != t0.Add(3e9) {
@@ -244,5 +247,22 @@ func TestClientFramesBeforeResponse(t *testing.T) {
 	}
 	if cl := c.Close(Client); cl == nil || cl.HasCode {
 		t.Errorf("client close: got %+v, want empty close", cl)
+	}
+}
+
+func TestMessageEventsCountFragments(t *testing.T) {
+	first := sf(false, wsframe.OpBinary, []byte("he"))
+	ping := sf(true, wsframe.OpPing, nil)
+	last := sf(true, wsframe.OpContinuation, []byte("llo"))
+	steps := append(handshake(nil, nil), feed(Server, first, ping, last))
+	_, ev := runAll(t, steps, Options{})
+	var msgs []Event
+	for _, e := range ev {
+		if e.Kind == EventMessage {
+			msgs = append(msgs, e)
+		}
+	}
+	if len(msgs) != 1 || msgs[0].Length != 5 || msgs[0].Frame != 2 || msgs[0].Detail != "binary message, 5 bytes" {
+		t.Errorf("got message events %+v, want one binary message of 5 bytes ending at frame 2", msgs)
 	}
 }

@@ -96,7 +96,7 @@ func parseArgs(args []string) (*config, error) {
 	fs.BoolVarP(&cfg.filter.all, "all", "a", false, "")
 	failOn := fs.String("fail-on", "", "")
 	fs.BoolVar(&cfg.merge, "merge", false, "")
-	fs.DurationVar(&cfg.idleHint, "idle-hint", 2*time.Second, "")
+	fs.DurationVar(&cfg.idleHint, "idle-hint", time.Second, "")
 	maxBuf := fs.String("max-buffer", "64MiB", "")
 	maxConn := fs.String("max-conn-buffer", "4MiB", "")
 	fs.StringVar(&cfg.explain, "explain", "", "")

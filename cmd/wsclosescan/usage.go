@@ -36,7 +36,7 @@ Input:
                         or -G), in natural name order, so that a connection spanning files
                         is one connection
       --idle-hint DUR   silence before a TCP end from which an idle timeout is suggested
-                        (default 2s)
+                        (default 1s)
       --max-buffer SIZE       out-of-order bytes buffered in total (default 64MiB)
       --max-conn-buffer SIZE  out-of-order bytes buffered per connection (default 4MiB)
 
