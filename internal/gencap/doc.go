@@ -1,0 +1,24 @@
+// Package gencap generates large, realistic WebSocket captures with known ground truth, to
+// measure and check wsclosescan on gigabyte inputs.
+//
+// Generate streams a pcap or pcapng capture (optionally gzip-compressed) to an io.Writer and
+// never holds it in memory: many connections run concurrently and their packets are
+// interleaved; each connection follows a plan drawn from a seeded random generator, so the
+// same Options always give the same bytes. Traffic is shaped like a busy WebSocket
+// service: mostly small messages (20-500 bytes) with a tail up to 1 MiB, masked client
+// frames, fragmented messages, pings and pongs, MSS-sized segments (1448 bytes, 1428 over
+// IPv6) with TCP timestamps and delayed ACKs, about 1% of data segments out of order and 1%
+// retransmitted, and some IPv6.
+//
+// Connections end in every way wsclosescan distinguishes: clean closing handshakes started
+// by either side with many codes, unanswered close frames, FIN or RST without a close frame,
+// a close frame racing the peer's RST, rejected upgrades (403, 426, a wrong accept key, a
+// subprotocol ignored or never offered) and connections still open when the capture ends.
+//
+// For every connection Generate writes one line of ground truth (a Truth as JSON) to a
+// second writer: the record fields wsclosescan must reproduce, derived from the plan with
+// the rules of the report README (see deriveTruth; note that both observed codes are null
+// for open_at_end, even when one side already received a close frame, while a clean
+// closing handshake on a TCP connection still open reports the codes). CompareTruth checks
+// wsclosescan's JSON records against it.
+package gencap

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# bench.sh: time wsclosescan against the gopacket decode-loop baseline on a large
+# synthetic capture (issue 5: "gigabyte captures in about a second").
+#
+# It generates a capture with tools/gencap in a temporary directory (pcap, pcapng and
+# gzip-compressed pcap), builds tools/decodeloop and cmd/wsclosescan, runs them
+# alternately ROUNDS times on each variant under /usr/bin/time, and prints per-round wall
+# time and peak RSS, then per variant the median times, the ratio wsclosescan/decodeloop
+# and the throughput (MB/s of uncompressed capture, packets/s). With tshark installed it
+# also times one tshark pass over the pcap variant for comparison.
+#
+# Environment:
+#   BENCH_SIZE      capture size (default 1.5GB; gencap syntax: 200MB, 1GiB, ...)
+#   BENCH_SEED      generator seed (default 1)
+#   BENCH_ROUNDS    rounds per tool (default 3)
+#   BENCH_VARIANTS  variants to run (default "pcap pcapng gzip")
+#   BENCH_TSHARK    0 to skip the tshark comparison (default: run it when installed)
+#   BENCH_TSHARK_MB capture megabytes tshark reads (default 100: it runs at a few MB/s, so
+#                   it reads only the first packets; its throughput is printed)
+#   BENCH_WSC_ARGS  wsclosescan flags (default "-f jsonl"); output goes to /dev/null
+#   BENCH_KEEP      1 to keep the temporary directory
+#   TMPDIR          where the temporary directory is made (default /tmp)
+#
+# Needs /usr/bin/time (Debian package "time").
+set -euo pipefail
+
+size=${BENCH_SIZE:-1.5GB}
+seed=${BENCH_SEED:-1}
+rounds=${BENCH_ROUNDS:-3}
+variants=${BENCH_VARIANTS:-pcap pcapng gzip}
+wsc_args=${BENCH_WSC_ARGS:--f jsonl}
+
+cd "$(dirname "$0")/.."
+
+if [[ ! -x /usr/bin/time ]]; then
+	echo "bench: error: /usr/bin/time not found (Debian: apt-get install time)" >&2
+	exit 2
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/wsbench.XXXXXX")
+cleanup() {
+	if [[ ${BENCH_KEEP:-0} == 1 ]]; then
+		echo "bench: kept $tmp"
+	else
+		rm -rf "$tmp"
+	fi
+}
+trap cleanup EXIT
+
+echo "== build"
+go build -o "$tmp/gencap" ./tools/gencap
+go build -o "$tmp/decodeloop" ./tools/decodeloop
+have_wsc=0
+if go build -o "$tmp/wsclosescan" ./cmd/wsclosescan 2>"$tmp/build.err"; then
+	have_wsc=1
+else
+	echo "bench: warning: cmd/wsclosescan does not build; timing the decode loop only:"
+	sed 's/^/  /' "$tmp/build.err" | head -5
+fi
+
+# timeit NAME OUTFILE CMD...: runs CMD with stdout to OUTFILE, prints "NAME: SECS s KB KB",
+# and leaves "SECS KB" in $tmp/last.
+timeit() {
+	local name=$1 out=$2
+	shift 2
+	/usr/bin/time -f '%e %M' -o "$tmp/last" "$@" >"$out"
+	read -r secs kb <"$tmp/last"
+	printf '  %-12s %8.2f s %10d KB\n' "$name" "$secs" "$kb"
+}
+
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+maxof() { sort -g | tail -1; }
+
+for v in $variants; do
+	case $v in
+	pcap) file=$tmp/cap.pcap flags=() ;;
+	pcapng) file=$tmp/cap.pcapng flags=(-format pcapng) ;;
+	gzip) file=$tmp/cap.pcap.gz flags=(-gzip) ;;
+	*)
+		echo "bench: error: unknown variant $v (want pcap, pcapng or gzip)" >&2
+		exit 2
+		;;
+	esac
+	echo "== $v: generating $size (seed $seed)"
+	"$tmp/gencap" -o "$file" -size "$size" -seed "$seed" "${flags[@]}" 2>"$tmp/gen.log"
+	sed 's/^/  /' "$tmp/gen.log"
+	raw=$(sed -n 's/.*: \([0-9]*\) bytes, .*/\1/p' "$tmp/gen.log" | head -1)
+	filesize=$(stat -c %s "$file")
+	cat "$file" >/dev/null # page cache warm-up, so round 1 is not penalised
+	: >"$tmp/dl.times"
+	: >"$tmp/ws.times"
+	for r in $(seq "$rounds"); do
+		echo "round $r"
+		timeit decodeloop "$tmp/dl.out" "$tmp/decodeloop" "$file"
+		cat "$tmp/last" >>"$tmp/dl.times"
+		if [[ $have_wsc == 1 ]]; then
+			# shellcheck disable=SC2086 # word splitting of the flags is intended
+			timeit wsclosescan /dev/null "$tmp/wsclosescan" $wsc_args "$file" || echo "  wsclosescan exited with status $?"
+			cat "$tmp/last" >>"$tmp/ws.times"
+		fi
+	done
+	packets=$(awk '{print $2}' "$tmp/dl.out")
+	dl=$(awk '{print $1}' "$tmp/dl.times" | median)
+	dlrss=$(awk '{print $2}' "$tmp/dl.times" | maxof)
+	echo "-- $v: file $((filesize / 1000000)) MB, uncompressed $((raw / 1000000)) MB, $packets packets"
+	awk -v t="$dl" -v b="$raw" -v p="$packets" -v m="$dlrss" \
+		'BEGIN {printf "  decodeloop   median %6.2f s  %7.0f MB/s  %9.0f packets/s  peak RSS %d KB\n", t, b/1e6/t, p/t, m}'
+	if [[ $have_wsc == 1 ]]; then
+		ws=$(awk '{print $1}' "$tmp/ws.times" | median)
+		wsrss=$(awk '{print $2}' "$tmp/ws.times" | maxof)
+		awk -v t="$ws" -v b="$raw" -v p="$packets" -v m="$wsrss" \
+			'BEGIN {printf "  wsclosescan  median %6.2f s  %7.0f MB/s  %9.0f packets/s  peak RSS %d KB\n", t, b/1e6/t, p/t, m}'
+		awk -v a="$ws" -v b="$dl" 'BEGIN {printf "  ratio wsclosescan/decodeloop: %.2f\n", a/b}'
+	fi
+	if [[ $v == pcap && ${BENCH_TSHARK:-1} != 0 ]] && command -v tshark >/dev/null; then
+		mb=${BENCH_TSHARK_MB:-100}
+		count=$(awk -v p="$packets" -v b="$raw" -v m="$mb" 'BEGIN {n = int(p * m * 1e6 / b); print (n > p || n < 1) ? p : n}')
+		tbytes=$(awk -v p="$packets" -v b="$raw" -v c="$count" 'BEGIN {print b * c / p}')
+		echo "-- tshark (one pass over the first $count packets, close frames only)"
+		timeit tshark /dev/null tshark -r "$file" -c "$count" -o tcp.reassemble_out_of_order:TRUE \
+			-Y websocket.opcode==8 -T fields -e frame.number -e websocket.payload.close.status_code
+		read -r tt _ <"$tmp/last"
+		awk -v t="$tt" -v b="$tbytes" -v p="$count" -v d="$dl" -v r="$raw" \
+			'BEGIN {printf "  tshark       %6.2f s  %7.1f MB/s  %9.0f packets/s  (%.0fx the decode loop per byte)\n", t, b/1e6/t, p/t, (t/b)/(d/r)}'
+	fi
+	rm -f "$file" "$file.truth.jsonl"
+done
