@@ -1,0 +1,153 @@
+# scenarios.sh holds the scenario functions sourced by record-captures.sh.
+# Each records one or more captures into $OUT with fixed ports.
+
+# 1. gorilla client <-> gorilla server, clean close 1000 "bye", recorded at
+# once on lo (Ethernet), any (SLL2), lo with ns timestamps and as pcapng; then
+# the same over IPv6.
+scenario_gorilla() {
+	local f='tcp port 9101'
+	cap_tcpdump "$OUT/gorilla-clean-close.pcap" "$f"
+	cap_tcpdump_any "$OUT/gorilla-clean-close-sll2.pcap" "$f"
+	cap_tcpdump "$OUT/gorilla-clean-close-nano.pcap" "$f" --time-stamp-precision=nano
+	cap_dumpcap "$OUT/gorilla-clean-close.pcapng" "$f"
+	begin
+	peer "$WORK/peers" gorilla-clean-close 127.0.0.1:9101
+	caps_stop
+	gzip -9 -n -c "$OUT/gorilla-clean-close.pcap" >"$OUT/gorilla-clean-close.pcap.gz"
+
+	cap_tcpdump "$OUT/gorilla-clean-close-ipv6.pcap" 'tcp port 9102'
+	begin
+	peer "$WORK/peers" gorilla-clean-close '[::1]:9102'
+	caps_stop
+}
+
+# 2. Node ws server sends close 1011 "internal error", then resets the socket.
+scenario_node() {
+	cap_tcpdump "$OUT/node-ws-1011-then-rst.pcap" 'tcp port 9111'
+	begin
+	peer node "$REC/node/scenario.js" node-ws-1011-then-rst 9111
+	caps_stop
+
+	# 3. Node ws server closes 4001 "session expired", client echoes; clean.
+	cap_tcpdump "$OUT/node-ws-server-4001.pcap" 'tcp port 9121'
+	begin
+	peer node "$REC/node/scenario.js" node-ws-server-4001 9121
+	caps_stop
+}
+
+# 4. Python websockets: upgrade rejected with 403; server shutdown with 1001.
+scenario_python() {
+	cap_tcpdump "$OUT/python-websockets-403.pcap" 'tcp port 9131'
+	begin
+	peer "$PY" "$REC/scenario.py" 403 9131
+	caps_stop
+
+	cap_tcpdump "$OUT/python-websockets-1001.pcap" 'tcp port 9132'
+	begin
+	peer "$PY" "$REC/scenario.py" 1001 9132
+	caps_stop
+}
+
+# 5. Headless Chromium as the client (playwright-core, /usr/bin/chromium).
+scenario_chromium() {
+	local s port=9141
+	for s in chromium-ignored-subprotocol chromium-close-4000 chromium-bad-accept; do
+		cap_tcpdump "$OUT/$s.pcap" "tcp port $port"
+		begin
+		CHROMIUM=$CHROMIUM peer node "$REC/node/scenario.js" "$s" "$port"
+		caps_stop
+		port=$((port + 1))
+	done
+}
+
+# 6. nginx reverse proxy (front 9151, backend 9152) with proxy_read_timeout 2s:
+# one message, then idle until nginx closes both legs. Both legs are captured.
+scenario_nginx() {
+	local prefix=$WORK/nginx
+	mkdir -p "$prefix/logs" "$prefix/tmp"
+	cp "$REC/nginx.conf" "$prefix/nginx.conf"
+	nginx -p "$prefix" -c "$prefix/nginx.conf" -t 2>/dev/null || die "nginx config test failed"
+	start_bg nginx -p "$prefix" -c "$prefix/nginx.conf" 2>>"$prefix/logs/stderr"
+	local ngx=$BG
+	local i
+	for i in $(seq 1 50); do
+		[ -s "$prefix/nginx.pid" ] && break
+		sleep 0.1
+	done
+	cap_tcpdump "$OUT/nginx-idle-timeout.pcap" 'tcp port 9151 or tcp port 9152'
+	begin
+	peer node "$REC/node/scenario.js" nginx-idle-timeout 9151 9152
+	caps_stop
+	stop_bg "$ngx" QUIT
+	grep -h 'timed out' "$prefix/logs/error.log" >&2 || true
+}
+
+# 7. Half closed: a close frame that is never answered with a close frame.
+scenario_halfclosed() {
+	cap_tcpdump "$OUT/node-ws-unanswered-close.pcap" 'tcp port 9161'
+	begin
+	peer node "$REC/node/scenario.js" node-ws-unanswered-close 9161
+	caps_stop
+
+	cap_tcpdump "$OUT/gorilla-close-then-fin.pcap" 'tcp port 9171'
+	begin
+	peer "$WORK/peers" gorilla-close-then-fin 127.0.0.1:9171
+	caps_stop
+}
+
+# wait_for FILE PATTERN waits (at most 10 s) until FILE has a line matching PATTERN.
+wait_for() {
+	local i
+	for i in $(seq 1 100); do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	die "timed out waiting for '$2' in $1: $(cat "$1")"
+}
+
+# 8. Abnormal: client killed with SIGKILL; connection still open at the end.
+scenario_abnormal() {
+	local srv cli log=$WORK/abnormal.log
+	: >"$log"
+	cap_tcpdump "$OUT/python-websockets-client-killed.pcap" 'tcp port 9181'
+	begin
+	start_bg "$PY" "$REC/scenario.py" killed-server 9181 2>>"$log"
+	srv=$BG
+	sleep 0.5
+	start_bg "$PY" "$REC/scenario.py" killed-client 9181 >>"$log" 2>&1
+	cli=$BG
+	wait_for "$log" '^ready'
+	stop_bg "$cli" KILL
+	sleep 0.3
+	caps_stop
+	stop_bg "$srv"
+	cat "$log" >&2
+
+	# The capture stops while the connection is open; the peers are ended
+	# only after tcpdump has exited, so their teardown is not recorded.
+	: >"$log"
+	cap_tcpdump "$OUT/node-ws-open-at-end.pcap" 'tcp port 9182'
+	begin
+	start_bg node "$REC/node/scenario.js" node-ws-open-at-end 9182 2>>"$log"
+	cli=$BG
+	wait_for "$log" 'got echo'
+	caps_stop
+	stop_bg "$cli"
+	cat "$log" >&2
+}
+
+# 9. coder/websocket client and server: server closes with 1008.
+scenario_coder() {
+	cap_tcpdump "$OUT/coder-websocket-1008.pcap" 'tcp port 9191'
+	begin
+	peer "$WORK/peers" coder-1008 127.0.0.1:9191
+	caps_stop
+}
+
+# 10. A keep-alive HTTP GET, then the upgrade on the same TCP connection.
+scenario_keepalive() {
+	cap_tcpdump "$OUT/node-keepalive-then-upgrade.pcap" 'tcp port 9201'
+	begin
+	peer node "$REC/node/scenario.js" node-keepalive-then-upgrade 9201
+	caps_stop
+}
