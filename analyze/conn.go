@@ -54,6 +54,8 @@ type entry struct {
 	side   wsparse.Side
 	noSide bool
 	what   string
+	// response marks the HTTP response, which the handshake failure is appended to.
+	response bool
 	// Consecutive data messages from one side share an entry: how many, their bytes, and
 	// the time of the last one.
 	messages int
@@ -75,6 +77,8 @@ type conn struct {
 	lastGap  [2]gap    // most recent gap by reassembly.Dir
 	gapNotes []gapNote
 	gapsLeft int // gaps not described because of maxGapNotes
+
+	released reassembly.EndReason // why the assembler let the connection go
 
 	timeline []entry // the first half of the cap
 	tail     []entry // then a ring of the latest entries, so the end is never lost
@@ -123,10 +127,13 @@ func (c *conn) Event(e reassembly.Event) {
 		}
 		c.addTCP(e.Time, e.Dir, "FIN", false)
 	case reassembly.EventRST:
-		if end.rst.IsZero() {
+		switch {
+		case e.OutOfWindow:
+			// A receiver following RFC 5961 ignores it: a problem, not how TCP ended.
+			end.rstOutOfWindow = true
+		case end.rst.IsZero():
 			end.rst = e.Time
 			end.rstWithACK = e.WithACK
-			end.rstOutOfWindow = e.OutOfWindow
 		}
 		what := "RST"
 		if e.WithACK {
@@ -150,6 +157,7 @@ func (c *conn) Event(e reassembly.Event) {
 
 // End implements reassembly.Stream.
 func (c *conn) End(stats reassembly.ConnStats) {
+	c.released = stats.Reason
 	c.ws.Finish(c.last)
 	c.emit(c.record(stats))
 }

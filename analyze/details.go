@@ -6,14 +6,28 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/wsclosescan/wsclosescan/reassembly"
 	"github.com/wsclosescan/wsclosescan/report"
 	"github.com/wsclosescan/wsclosescan/wsparse"
 )
+
+// restated lists the decoder's findings that the record already states in its own
+// fields or problem lines: the handshake failure (handshake_error), gaps, an undecodable
+// stream end and truncated headers (described below with offsets and lengths).
+var restated = map[wsparse.FindingCode]bool{
+	wsparse.FindHandshakeFailed:  true,
+	wsparse.FindCaptureGap:       true,
+	wsparse.FindUndecodable:      true,
+	wsparse.FindHeadersTruncated: true,
+}
 
 // problems lists the RFC violations and capture problems of the connection.
 func (c *conn) problems(f *facts) []string {
 	p := []string{}
 	for _, fd := range c.ws.Findings() {
+		if restated[fd.Code] {
+			continue
+		}
 		s := fmt.Sprintf("%s: %s", fd.Side, fd.Detail)
 		if fd.Count > 1 {
 			s += fmt.Sprintf(" (%d times)", fd.Count)
@@ -40,6 +54,12 @@ func (c *conn) problems(f *facts) []string {
 	}
 	if c.gapsLeft > 0 {
 		p = append(p, fmt.Sprintf("%d more gaps", c.gapsLeft))
+	}
+	switch c.released {
+	case reassembly.EndEvicted:
+		p = append(p, "released early because too many connections were open at once (--max-conns): later packets of it, if any, were analysed as another connection")
+	case reassembly.EndIdle:
+		p = append(p, "released after the --idle-timeout of silence: later packets of it, if any, were analysed as another connection")
 	}
 	if f.hs != nil && f.hs.HeadersTruncated {
 		p = append(p, "handshake headers were truncated in the capture")
@@ -80,7 +100,7 @@ func (c *conn) wsEvent(e wsparse.Event) {
 		return
 	}
 	if what := describeEvent(e); what != "" {
-		c.add(entry{t: e.Time, fromWS: true, side: e.Side, what: what})
+		c.add(entry{t: e.Time, fromWS: true, side: e.Side, what: what, response: e.Kind == wsparse.EventResponse})
 	}
 }
 
@@ -91,6 +111,10 @@ func (c *conn) timelineEntries() []report.TimelineEntry {
 	all = append(all, c.tail[c.tailNext:]...)
 	all = append(all, c.tail[:c.tailNext]...)
 	sort.SliceStable(all, func(i, j int) bool { return all[i].t.Before(all[j].t) })
+	failure := ""
+	if hs := c.ws.Handshake(); hs != nil {
+		failure = hs.Failure
+	}
 	out := make([]report.TimelineEntry, 0, len(all)+1)
 	for i, e := range all {
 		if c.dropped > 0 && i == len(c.timeline) {
@@ -102,6 +126,9 @@ func (c *conn) timelineEntries() []report.TimelineEntry {
 			side = c.sideOf(e.dir)
 		}
 		from, what := side.String(), e.what
+		if e.response && failure != "" {
+			what += " (" + failure + ")"
+		}
 		switch {
 		case e.noSide:
 			from, what = "", side.String()+" "+what
@@ -120,12 +147,17 @@ func describeEvent(e wsparse.Event) string {
 	case wsparse.EventRequest:
 		return e.Detail
 	case wsparse.EventResponse:
-		return "HTTP " + e.Detail
+		return "HTTP " + e.Detail // a failed handshake is appended in timelineEntries
 	case wsparse.EventPing, wsparse.EventPong:
 		return e.Kind.String() + " (" + e.Detail + ")"
 	case wsparse.EventClose:
 		return closeLabel(e.Close)
-	case wsparse.EventResync, wsparse.EventUndecodable, wsparse.EventFinding:
+	case wsparse.EventFinding:
+		if restated[e.Code] {
+			return ""
+		}
+		return "! " + e.Detail
+	case wsparse.EventResync, wsparse.EventUndecodable:
 		return "! " + e.Detail
 	}
 	return ""

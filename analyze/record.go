@@ -209,6 +209,12 @@ func closeRecord(cf *wsparse.CloseFrame) *report.Close {
 	}
 	c := &report.Close{Reason: string(cf.Reason), Time: report.Time{Time: cf.Time}, Valid: cf.Valid(),
 		Problems: nonNil(cf.Problems)}
+	if cf.Incomplete {
+		// What the capture lacks cannot be vouched for.
+		c.Valid = false
+		c.Problems = append(c.Problems, fmt.Sprintf("payload cut short in the capture (%d bytes announced): "+
+			"the reason may be incomplete", cf.PayloadLen))
+	}
 	if cf.HasCode {
 		c.Code = report.Int(int(cf.Code))
 	}

@@ -105,8 +105,8 @@ func NewReader(name string, src io.Reader, opts Options) (*Reader, error) {
 	r.defrag.init(opts)
 	magic, err := r.br.Peek(4)
 	if len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		gz, err := gzip.NewReader(r.br)
-		if err != nil {
+		var gz *gzip.Reader
+		if gz, err = gzip.NewReader(r.br); err != nil {
 			return nil, r.readErr(-1, "gzip header", 0, err)
 		}
 		r.br = bufio.NewReaderSize(gz, bufSize)

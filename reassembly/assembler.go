@@ -52,12 +52,7 @@ func (a *Assembler) Add(seg *Segment) {
 		return
 	}
 	a.stats.Segments++
-	if seg.Time.After(a.now) {
-		a.now = seg.Time
-		if a.closed.head != nil || (a.open.head != nil && a.opts.IdleTimeout > 0) {
-			a.expire()
-		}
-	}
+	a.Advance(seg.Time)
 	c, d := a.lookup(seg)
 	if seg.Flags.Has(FlagSYN) {
 		switch c.classifySYN(seg, d) {
@@ -76,6 +71,20 @@ func (a *Assembler) Add(seg *Segment) {
 	c.onSegment(seg, d)
 	if c.buffered > a.opts.MaxBufferedPerConn || a.stats.Buffered > a.opts.MaxBufferedTotal {
 		a.enforceLimits(c, seg.Time)
+	}
+}
+
+// Advance moves the assembler's clock to t, when t is later than every capture time seen
+// so far, releasing the connections that expire by then exactly as Add does before it
+// processes a segment of time t. A caller that splits one capture between several
+// Assemblers (by connection) calls Advance with the latest capture time of the whole
+// capture before each Add, so that every Assembler judges time as a single one would.
+func (a *Assembler) Advance(t time.Time) {
+	if t.After(a.now) {
+		a.now = t
+		if a.closed.head != nil || (a.open.head != nil && a.opts.IdleTimeout > 0) {
+			a.expire()
+		}
 	}
 }
 
@@ -115,6 +124,9 @@ func (a *Assembler) lookup(seg *Segment) (*conn, Dir) {
 
 // newConn starts tracking the connection of seg and creates its Stream.
 func (a *Assembler) newConn(seg *Segment) *conn {
+	if a.opts.MaxConns > 0 && a.tracked >= a.opts.MaxConns {
+		a.evict()
+	}
 	srcIsClient, by := pickClient(seg)
 	c := &conn{a: a}
 	c.info = ConnInfo{Client: seg.Src, Server: seg.Dst, By: by, Start: seg.Time}
@@ -160,7 +172,7 @@ func (a *Assembler) touch(c *conn) {
 	switch {
 	case c.closed:
 		a.closed.moveToBack(c)
-	case a.opts.IdleTimeout > 0: // without it, open conns need no order
+	case a.opts.IdleTimeout > 0 || a.opts.MaxConns > 0: // otherwise open conns need no order
 		a.open.moveToBack(c)
 	}
 }
@@ -178,6 +190,21 @@ func (a *Assembler) expire() {
 func (a *Assembler) expireList(l *connList, after time.Duration, reason EndReason) {
 	for c := l.head; c != nil && a.now.Sub(c.lastSeen) > after; c = l.head {
 		a.release(c, reason)
+	}
+}
+
+// evict releases the connection idle the longest, closed ones first, to stay within
+// MaxConns.
+func (a *Assembler) evict() {
+	c := a.closed.head
+	if c == nil {
+		c = a.open.head
+	}
+	if c == nil {
+		c = a.all.head
+	}
+	if c != nil {
+		a.release(c, EndEvicted)
 	}
 }
 

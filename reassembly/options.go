@@ -30,6 +30,10 @@ type Options struct {
 	// IdleTimeout releases an open connection with End(EndIdle) after this much capture time
 	// without a segment. Zero means never: open connections stay until Flush.
 	IdleTimeout time.Duration
+	// MaxConns bounds the connections tracked at once. When a new connection would exceed
+	// it, the closed connection, or else the open one, that has been idle the longest is
+	// released early with End(EndEvicted). Zero means no bound.
+	MaxConns int
 }
 
 // DefaultOptions returns 4 MiB per connection, 64 MiB in total, a 10 s closed linger and no
@@ -56,6 +60,9 @@ func (o Options) withDefaults() Options {
 	if o.IdleTimeout < 0 {
 		o.IdleTimeout = 0
 	}
+	if o.MaxConns < 0 {
+		o.MaxConns = 0
+	}
 	return o
 }
 
@@ -72,7 +79,7 @@ type AssemblerStats struct {
 	ConnLimitGaps  int64
 	TotalLimitGaps int64
 	// Ended counts End calls by reason (indexed by EndReason).
-	Ended [4]int64
+	Ended [5]int64
 	// IgnoredSYNs counts SYNs with a new sequence number on a connection that was neither
 	// closing nor empty, which were dropped instead of starting a new connection.
 	IgnoredSYNs int64

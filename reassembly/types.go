@@ -235,6 +235,9 @@ const (
 	EndReused
 	// EndIdle: the connection saw no segment for longer than the idle timeout.
 	EndIdle
+	// EndEvicted: MaxConns connections were tracked when another one started, and this
+	// one had been idle the longest.
+	EndEvicted
 )
 
 // String returns a short description such as "closed".
@@ -248,6 +251,8 @@ func (r EndReason) String() string {
 		return "port reused"
 	case EndIdle:
 		return "idle"
+	case EndEvicted:
+		return "evicted"
 	default:
 		return "unknown"
 	}

@@ -16,28 +16,22 @@ type FileInfo struct {
 
 // Document is the single JSON document written by --format json.
 type Document struct {
-	Files       []FileInfo `json:"files"`
 	Connections []Record   `json:"connections"`
+	Files       []FileInfo `json:"files"`
 	Summary     Summary    `json:"summary"`
 }
 
-// WriteJSON writes doc as one indented JSON document. Strings from the wire are always
-// valid JSON: bytes that are not UTF-8 become U+FFFD (the record's problems say so).
+// WriteJSON writes doc as one indented JSON document: connections, files, summary. Strings
+// from the wire are always valid JSON: bytes that are not UTF-8 become U+FFFD (the
+// record's problems say so).
 func WriteJSON(w io.Writer, doc Document) error {
-	if doc.Connections == nil {
-		doc.Connections = []Record{}
-	}
-	if doc.Files == nil {
-		doc.Files = []FileInfo{}
-	}
-	for i := range doc.Files {
-		if doc.Files[i].Warnings == nil {
-			doc.Files[i].Warnings = []string{}
+	j := &jsonWriter{w: w}
+	for i := range doc.Connections {
+		if err := j.Write(&doc.Connections[i]); err != nil {
+			return err
 		}
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(doc)
+	return j.Finish(doc.Files, doc.Summary)
 }
 
 // WriteJSONLines writes one compact JSON record per line.

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"strings"
@@ -9,6 +10,16 @@ import (
 // WriteMarkdown writes records as a GitHub-flavoured Markdown table, ready to paste into an
 // issue, followed by the summary and the hints of each connection.
 func WriteMarkdown(w io.Writer, recs []Record) error {
+	m := &markdownWriter{w: w}
+	for i := range recs {
+		if err := m.Write(&recs[i]); err != nil {
+			return err
+		}
+	}
+	return m.Finish(nil, Summarize(recs))
+}
+
+func writeMDHeader(w io.Writer) error {
 	var b strings.Builder
 	header := append([]string{"#"}, tableHeader...)
 	writeMDRow(&b, header)
@@ -17,17 +28,16 @@ func WriteMarkdown(w io.Writer, recs []Record) error {
 		seps[i] = "---"
 	}
 	writeMDRow(&b, seps)
-	for i := range recs {
-		writeMDRow(&b, append([]string{fmt.Sprint(i + 1)}, tableRow(&recs[i])...))
-	}
-	fmt.Fprintf(&b, "\n%s\n", Summarize(recs))
-	for i := range recs {
-		for _, h := range recs[i].Hints {
-			fmt.Fprintf(&b, "\n- **#%d** %s", i+1, mdEscape(h))
-		}
-	}
-	if b.Len() > 0 && !strings.HasSuffix(b.String(), "\n") {
-		b.WriteString("\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// writeMDRecord writes the table row of record n and appends its hints to hints.
+func writeMDRecord(w io.Writer, n int, r *Record, hints *bytes.Buffer) error {
+	var b strings.Builder
+	writeMDRow(&b, append([]string{fmt.Sprint(n)}, tableRow(r)...))
+	for _, h := range r.Hints {
+		fmt.Fprintf(hints, "\n- **#%d** %s", n, mdEscape(h))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -17,16 +17,27 @@ type Summary struct {
 
 // Summarize counts the records.
 func Summarize(recs []Record) Summary {
-	s := Summary{Connections: len(recs), ByVerdict: map[string]int{}, ByCode: map[string]int{}}
+	s := NewSummary()
 	for i := range recs {
-		s.ByVerdict[recs[i].Verdict]++
-		for _, c := range []*Close{recs[i].ClientClose, recs[i].ServerClose} {
-			if c != nil {
-				s.ByCode[CodeText(c.Code)]++
-			}
-		}
+		s.Add(&recs[i])
 	}
 	return s
+}
+
+// NewSummary returns an empty summary, ready for Add.
+func NewSummary() Summary {
+	return Summary{ByVerdict: map[string]int{}, ByCode: map[string]int{}}
+}
+
+// Add counts one more record.
+func (s *Summary) Add(r *Record) {
+	s.Connections++
+	s.ByVerdict[r.Verdict]++
+	for _, c := range []*Close{r.ClientClose, r.ServerClose} {
+		if c != nil {
+			s.ByCode[CodeText(c.Code)]++
+		}
+	}
 }
 
 // String renders the summary as one line, e.g.

@@ -7,8 +7,12 @@ import (
 	"unicode/utf8"
 )
 
-// ladderWidth is the number of columns between the two endpoints' bars.
-const ladderWidth = 56
+// ladderWidth is the number of columns between the two endpoints' bars; labels longer
+// than maxLabel are shortened on the arrow and printed whole on the next line.
+const (
+	ladderWidth = 60
+	maxLabel    = ladderWidth - 10
+)
 
 // WriteTimeline writes, for each record, a heading and a ladder diagram of what crossed the
 // wire in time order, with offsets relative to the connection's first packet.
@@ -24,15 +28,18 @@ func WriteTimeline(w io.Writer, recs []Record) error {
 	return err
 }
 
-func writeLadder(b *strings.Builder, n int, r *Record) {
+func writeLadder(b io.Writer, n int, r *Record) {
 	fmt.Fprintf(b, "#%d %s -> %s  %s  (%s, start %s)\n", n, r.Client, r.Server, r.Verdict,
 		Printable(r.File), r.Start)
 	fmt.Fprintf(b, "%12s  %-*s%s\n", "time (s)", ladderWidth+1, "client", "server")
 	for _, e := range r.Timeline {
 		fmt.Fprintf(b, "%12.6f  %s\n", e.OffsetS, ladderLine(e))
+		if label := Printable(e.What); utf8.RuneCountInString(label) > maxLabel {
+			fmt.Fprintf(b, "%12s    %s\n", "", label) // the whole label, under the shortened one
+		}
 	}
 	for _, h := range r.Hints {
-		fmt.Fprintf(b, "  hint: %s\n", h)
+		fmt.Fprintf(b, "  hint: %s\n", Printable(h))
 	}
 }
 
@@ -40,8 +47,8 @@ func writeLadder(b *strings.Builder, n int, r *Record) {
 // inside, or a wavy line across both bars for things that are not packets.
 func ladderLine(e TimelineEntry) string {
 	label := Printable(e.What)
-	if max := ladderWidth - 10; utf8.RuneCountInString(label) > max {
-		label = Shorten(label, max)
+	if utf8.RuneCountInString(label) > maxLabel {
+		label = Shorten(label, maxLabel)
 	}
 	n := utf8.RuneCountInString(label)
 	fill := ladderWidth - n - 2 // two spaces around the label

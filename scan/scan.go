@@ -1,12 +1,40 @@
 // Package scan runs the whole analysis pipeline: capture bytes are decoded into TCP
 // segments (capture), reassembled into ordered streams (reassembly), decoded and judged
 // per connection (analyze, wsparse), and handed out as report records.
+//
+// # Output order
+//
+// Records are emitted in final output order: by start time (the capture time of the
+// connection's first segment), then by client address, then by server address (compared
+// as the strings of report.Record.Client and Server), ties in the order the connections
+// were released. Emission is streaming: a finished connection's record is emitted as soon
+// as no connection still tracked, and no connection not yet seen, can sort before it.
+// Tracked connections are bounded by the earliest start among them; connections not yet
+// seen by the capture time of the latest segment processed, as a connection starts at its
+// first segment and capture times do not decrease within a capture. Records that must
+// wait are held in a heap, so memory grows with the number of records finished after the
+// start of the oldest connection still open (all of them while one connection stays open
+// from the start of the capture to its end). Flush emits the rest in order.
+//
+// Capture times that go backwards break the "not yet seen" bound: a connection starting
+// before an already emitted record is then emitted after it. So can files read one after
+// the other without Flush (Read, Read, Flush) whose time ranges overlap.
+//
+// # Concurrency
+//
+// Read decodes the capture on a second goroutine, which hands batches of segments (their
+// payloads copied into reused arenas) to the goroutine that called Read; that one runs
+// reassembly and analysis and calls emit. Nothing is shared beyond the batches, so the
+// output is the same as a sequential run.
 package scan
 
 import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
+	"sync"
+	"time"
 
 	"github.com/wsclosescan/wsclosescan/analyze"
 	"github.com/wsclosescan/wsclosescan/capture"
@@ -19,6 +47,11 @@ type Options struct {
 	Capture    capture.Options
 	Reassembly reassembly.Options
 	Analyze    analyze.Options
+	// Workers is the number of shards connections are split between (by a hash of their
+	// addresses), each reassembled and analysed on its own goroutine while another decodes
+	// the capture. 0 means GOMAXPROCS, at most 4. The records do not depend on it, except
+	// that Reassembly.MaxBufferedTotal is divided evenly between the shards.
+	Workers int
 }
 
 // DefaultOptions returns the defaults of every stage.
@@ -29,17 +62,33 @@ func DefaultOptions() Options {
 // Scanner analyses one or more captures. Connections stay tracked across Read calls, so
 // that files read one after the other form one capture, until Flush.
 type Scanner struct {
-	opts Options
-	an   *analyze.Analyzer
-	asm  *reassembly.Assembler
-	seg  reassembly.Segment
+	opts   Options
+	shards []*shard
+	merge  *merger
+	now    time.Time // latest capture time read
 }
 
-// New returns a Scanner that calls emit with the record of every connection, in the order
-// the connections are released (not sorted).
+// New returns a Scanner that calls emit with the record of every connection, in output
+// order (see the package documentation), from the goroutine that calls Read and Flush.
 func New(opts Options, emit func(report.Record)) *Scanner {
-	an := analyze.New(opts.Analyze, emit)
-	return &Scanner{opts: opts, an: an, asm: reassembly.NewAssembler(an, opts.Reassembly)}
+	n := opts.Workers
+	if n <= 0 {
+		n = min(runtime.GOMAXPROCS(0), 4)
+	}
+	sopts := opts
+	total := opts.Reassembly.MaxBufferedTotal
+	if total <= 0 {
+		total = reassembly.DefaultMaxBufferedTotal
+	}
+	sopts.Reassembly.MaxBufferedTotal = max(total/n, 1)
+	if opts.Reassembly.MaxConns > 0 {
+		sopts.Reassembly.MaxConns = max(opts.Reassembly.MaxConns/n, 1)
+	}
+	s := &Scanner{opts: opts, merge: newMerger(n, emit)}
+	for k := range n {
+		s.shards = append(s.shards, newShard(k, sopts))
+	}
+	return s
 }
 
 // Read analyses the capture in src, naming it name in records and messages. It returns
@@ -50,15 +99,12 @@ func (s *Scanner) Read(name string, src io.Reader) (report.FileInfo, error) {
 	info := report.FileInfo{Name: name, Warnings: []string{}}
 	r, err := capture.NewReader(name, src, s.opts.Capture)
 	if err != nil {
-		return info, fmt.Errorf("%s", describe(name, err))
+		return info, &Error{Msg: describe(name, err), Err: err}
 	}
-	s.an.SetFile(name)
-	for {
-		if err = r.Next(&s.seg); err != nil {
-			break
-		}
-		s.asm.Add(&s.seg)
+	for _, sh := range s.shards {
+		sh.an.SetFile(name)
 	}
+	err = s.run(r)
 	st := r.Stats()
 	info.Packets = st.Packets
 	if !errors.Is(err, io.EOF) {
@@ -74,9 +120,62 @@ func (s *Scanner) Read(name string, src io.Reader) (report.FileInfo, error) {
 	return info, nil
 }
 
+// EndedCounts returns how many connections the reassemblers released, by reason
+// (EndEvicted counts those released early because of MaxConns). Call it after Flush.
+func (s *Scanner) EndedCounts() [5]int64 {
+	var n [5]int64
+	for _, sh := range s.shards {
+		st := sh.asm.Stats()
+		for i := range n {
+			n[i] += st.Ended[i]
+		}
+	}
+	return n
+}
+
 // Flush ends the capture: every connection still tracked is analysed as it stands and
-// its record emitted. The Scanner can then read an unrelated capture.
-func (s *Scanner) Flush() { s.asm.Flush() }
+// its record emitted, all in output order. The Scanner can then read an unrelated capture.
+func (s *Scanner) Flush() {
+	reps := make([]shardReport, len(s.shards))
+	var wg sync.WaitGroup
+	for k, sh := range s.shards {
+		wg.Go(func() { reps[k] = sh.flush() }) // the shards share nothing
+	}
+	wg.Wait()
+	for _, r := range reps {
+		s.merge.take(r)
+	}
+	s.now = time.Time{}
+}
+
+// run decodes r on one goroutine, reassembles and analyses on one goroutine per shard, and
+// merges the records on the calling one. It returns the error that ended r (io.EOF at a
+// clean end).
+func (s *Scanner) run(r *capture.Reader) error {
+	reports := make(chan shardReport, len(s.shards)*(numBatches+1))
+	for _, sh := range s.shards {
+		go sh.run(reports)
+	}
+	type result struct {
+		err error
+		now time.Time
+	}
+	done := make(chan result, 1)
+	go func() {
+		now, err := decode(r, s.shards, s.now)
+		done <- result{err, now}
+	}()
+	for running := len(s.shards); running > 0; {
+		rep := <-reports
+		s.merge.take(rep)
+		if rep.last {
+			running--
+		}
+	}
+	res := <-done
+	s.now = res.now
+	return res.err
+}
 
 // describe turns a capture error into "NAME: what is wrong[ at byte N]".
 func describe(name string, err error) string {

@@ -100,3 +100,47 @@ func TestZeroAllocsPerDataFrame(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkLargeMaskedASCII feeds 256 KiB masked ASCII text frames (JSON-like, the usual
+// case) in 1400-byte chunks.
+func BenchmarkLargeMaskedASCII(b *testing.B) {
+	c := upgraded(b)
+	stream := cf(true, wsframe.OpText, bytes.Repeat([]byte(`{"type":"tick","price":"12.5"},`), 256<<10/31))
+	b.SetBytes(int64(len(stream)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for p := stream; len(p) > 0; {
+			n := min(1400, len(p))
+			c.Feed(Client, p[:n], t0)
+			p = p[n:]
+		}
+	}
+	if c.Stats(Client).Messages != int64(b.N) || len(c.Findings()) != 0 {
+		b.Fatalf("unexpected stats %+v", c.Stats(Client))
+	}
+}
+
+// BenchmarkFrameHeaders feeds 1024 tiny frames per iteration (4-byte binary payloads,
+// masked client frames, 10-byte frames in all): the frame header parser dominates.
+func BenchmarkFrameHeaders(b *testing.B) {
+	c := upgraded(b)
+	var chunk []byte
+	for range 1024 {
+		chunk = append(chunk, cf(true, wsframe.OpBinary, []byte{1, 2, 3, 4})...)
+	}
+	b.SetBytes(int64(len(chunk)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for p := chunk; len(p) > 0; {
+			n := min(1400, len(p))
+			c.Feed(Client, p[:n], t0)
+			p = p[n:]
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*1024), "ns/frame")
+	if c.Stats(Client).Frames != int64(b.N)*1024 {
+		b.Fatalf("unexpected stats %+v", c.Stats(Client))
+	}
+}

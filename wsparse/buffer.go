@@ -7,6 +7,13 @@ import "time"
 const (
 	pendingCap = 64 << 10
 	scanWindow = 64 << 10
+	// midstreamWindow is the lookahead when a side starts mid-stream (no handshake, no
+	// gap): traffic that is not WebSocket at all costs at most this much per side.
+	midstreamWindow = 16 << 10
+	// midstreamGiveUp: a mid-stream side with no frame boundary among its first this many
+	// positions is given up: its bytes are dropped, and if the connection turns out to be
+	// WebSocket the side is reported undecodable.
+	midstreamGiveUp = 64 << 10
 )
 
 // mark says that the bytes of a timedBuf up to end (exclusive, relative to b[0]) arrived at t.

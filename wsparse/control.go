@@ -123,6 +123,8 @@ func (c *Conn) frameGap(d *direction, length int64, t time.Time) {
 		fs.done += length
 		if fs.op.IsControl() {
 			fs.ctrlLost = true
+		} else {
+			c.stats[c.trueSide(d.fed)].PayloadBytes += length // sent, only not captured
 		}
 		if fs.msgCheck {
 			fs.msgCheck = false // the missing bytes cannot be validated

@@ -97,6 +97,9 @@ func (c *Conn) frameBytes(d *direction, data []byte, t time.Time) int {
 		}
 		c.payload(fs, data[n:n+k])
 		fs.done += int64(k)
+		if !fs.op.IsControl() {
+			c.stats[c.trueSide(d.fed)].PayloadBytes += int64(k)
+		}
 		n += k
 		if fs.done == fs.length {
 			c.endFrame(d, t, false)
@@ -195,7 +198,6 @@ func (c *Conn) checkHeader(d *direction, s Side, t time.Time) {
 		}
 		return
 	}
-	c.stats[s].PayloadBytes += fs.length
 	if fs.closeSent {
 		c.frameFinding(FindDataAfterClose, s, fs, t, "is a data frame sent after this side's close frame")
 	}
@@ -245,18 +247,7 @@ func (c *Conn) payload(fs *frameState, p []byte) {
 			fs.utf8Bad = !fs.utf8.push(p)
 			return
 		}
-		var buf [512]byte
-		pos := fs.done
-		for len(p) > 0 {
-			n := copy(buf[:], p)
-			unmask(buf[:n], fs.key, pos)
-			if !fs.utf8.push(buf[:n]) {
-				fs.utf8Bad = true
-				return
-			}
-			p = p[n:]
-			pos += int64(n)
-		}
+		fs.utf8Bad = !fs.utf8.pushMasked(p, fs.key, fs.done)
 	}
 }
 

@@ -55,6 +55,11 @@ func closeBlock(block []byte) ([]byte, bool) {
 
 // parseRequest parses a request header block with net/http.
 func parseRequest(block []byte, truncated bool) (reqHead, error) {
+	if !truncated {
+		if r, ok := fastRequest(block); ok {
+			return r, nil
+		}
+	}
 	var r reqHead
 	if truncated {
 		b, ok := closeBlock(block)
@@ -67,7 +72,13 @@ func parseRequest(block []byte, truncated bool) (reqHead, error) {
 		}
 		block = b
 	}
-	req, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(block)))
+	return netRequest(block)
+}
+
+// netRequest parses a complete request block with net/http.
+func netRequest(block []byte) (reqHead, error) {
+	var r reqHead
+	req, err := http.ReadRequest(blockReader(block))
 	if err != nil {
 		return r, err
 	}
@@ -88,7 +99,11 @@ func parseRequest(block []byte, truncated bool) (reqHead, error) {
 // parseResponse parses a response header block with net/http. head says the request was a
 // HEAD (the response then has no body).
 func parseResponse(block []byte, truncated, head bool) (respHead, error) {
-	r := respHead{contentLength: -1}
+	if !truncated {
+		if r, ok := fastResponse(block, head); ok {
+			return r, nil
+		}
+	}
 	if truncated {
 		b, ok := closeBlock(block)
 		if !ok {
@@ -96,11 +111,17 @@ func parseResponse(block []byte, truncated, head bool) (respHead, error) {
 		}
 		block = b
 	}
+	return netResponse(block, head)
+}
+
+// netResponse parses a complete response block with net/http.
+func netResponse(block []byte, head bool) (respHead, error) {
+	r := respHead{contentLength: -1}
 	var req *http.Request
 	if head {
 		req = &http.Request{Method: http.MethodHead}
 	}
-	resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(block)), req)
+	resp, err := http.ReadResponse(blockReader(block), req)
 	if err != nil {
 		return r, err
 	}
@@ -191,4 +212,11 @@ func hasToken(list []string, tok string) bool {
 func extensionName(ext string) string {
 	name, _, _ := strings.Cut(ext, ";")
 	return strings.ToLower(strings.TrimSpace(name))
+}
+
+// blockReader returns a bufio.Reader over a complete header block, sized to the block
+// rather than bufio's 4 KiB default: net/http needs a *bufio.Reader, and the default size
+// made the buffer the largest allocation of every connection.
+func blockReader(block []byte) *bufio.Reader {
+	return bufio.NewReaderSize(bytes.NewReader(block), max(len(block), 16))
 }

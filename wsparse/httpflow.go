@@ -1,6 +1,7 @@
 package wsparse
 
 import (
+	"bytes"
 	"net/http"
 	"strconv"
 	"time"
@@ -26,32 +27,49 @@ func (c *Conn) headerBytes(d *direction, data []byte, t time.Time) int {
 	return skip + c.headerLine(d, data, t)
 }
 
+// headerLine looks for the blank line that ends the block: a '\n' right after "\n" or
+// "\n\r" (d.eoh carries that state across calls). It jumps from '\n' to '\n'; only the
+// bytes between two of them matter.
 func (c *Conn) headerLine(d *direction, data []byte, t time.Time) int {
-	for i, b := range data {
-		switch {
-		case b == '\n' && d.eoh != 0:
-			d.eoh = 0
-			if len(d.hdr)+i+1 > c.opts.MaxHeaderBytes {
-				c.headerTooLarge(d, t)
-				return i + 1
-			}
-			d.hdr = append(d.hdr, data[:i+1]...)
-			c.headerEnd(d, t, false)
-			return i + 1
-		case b == '\n':
-			d.eoh = 1
-		case b == '\r' && d.eoh == 1:
-			d.eoh = 2
-		default:
-			d.eoh = 0
+	eoh, pos := d.eoh, 0
+	for {
+		i := bytes.IndexByte(data[pos:], '\n')
+		if i < 0 {
+			break
 		}
+		eoh = afterRun(eoh, data[pos:pos+i])
+		end := pos + i + 1
+		if eoh != 0 {
+			d.eoh = 0
+			if len(d.hdr)+end > c.opts.MaxHeaderBytes {
+				c.headerTooLarge(d, t)
+				return end
+			}
+			d.hdr = append(d.hdr, data[:end]...)
+			c.headerEnd(d, t, false)
+			return end
+		}
+		eoh, pos = 1, end
 	}
+	d.eoh = afterRun(eoh, data[pos:])
 	if len(d.hdr)+len(data) > c.opts.MaxHeaderBytes {
 		c.headerTooLarge(d, t)
 		return len(data)
 	}
 	d.hdr = append(d.hdr, data...)
 	return len(data)
+}
+
+// afterRun returns the end-of-header state after a run of bytes without '\n': unchanged
+// for an empty run, 2 after a lone '\r' that follows a '\n', else 0.
+func afterRun(eoh uint8, run []byte) uint8 {
+	switch {
+	case len(run) == 0:
+		return eoh
+	case len(run) == 1 && run[0] == '\r' && eoh == 1:
+		return 2
+	}
+	return 0
 }
 
 func (c *Conn) headerTooLarge(d *direction, t time.Time) {

@@ -55,6 +55,7 @@ type chainCfg struct {
 	afterGap            bool // the scan follows lost bytes
 	final               bool // no more bytes will come before a gap or the end
 	needLen             int  // set when undecided: bytes needed from the position to go on
+	window              int  // the lookahead a chain must fit in
 }
 
 // enterScan starts looking for a frame boundary.
@@ -63,6 +64,10 @@ func (c *Conn) enterScan(d *direction) {
 	d.buf.reset()
 	d.scanOrigin = true
 	d.scanNeed = 0
+	d.window, d.giveUpAt, d.scanned, d.gaveUp = scanWindow, 0, 0, false
+	if !d.afterGap && !c.hsSeen {
+		d.window, d.giveUpAt = midstreamWindow, midstreamGiveUp
+	}
 }
 
 // enterScanAfterGap starts a resync after lost bytes.
@@ -74,8 +79,11 @@ func (c *Conn) enterScanAfterGap(d *direction) {
 
 // scanBytes buffers bytes while looking for a frame boundary.
 func (c *Conn) scanBytes(d *direction, data []byte, t time.Time) int {
-	n := d.buf.add(data, t, scanWindow)
 	d.scanSeen = true
+	if d.gaveUp {
+		return len(data)
+	}
+	n := d.buf.add(data, t, d.window)
 	// Re-check only when the bytes the undecided position waits for have arrived: the
 	// verdict cannot change before (this keeps byte-by-byte feeding linear).
 	if n == 0 || (!d.replaying && len(d.buf.bytes()) >= d.scanNeed) {
@@ -103,6 +111,11 @@ func (c *Conn) scanRun(d *direction, final bool) {
 		}
 		if res != chainValid {
 			d.buf.advance(p)
+			d.scanned += int64(p)
+			if d.giveUpAt > 0 && d.scanned >= d.giveUpAt {
+				d.gaveUp = true
+				d.buf = timedBuf{} // release the memory, not just the bytes
+			}
 			return
 		}
 		d.buf.advance(p)
@@ -177,11 +190,15 @@ func (c *Conn) findBoundary(d *direction, b []byte, final bool) (int, chainResul
 		cfg.wantMask = c.trueSide(d.fed) == Client
 		cfg.need, cfg.minEnd = chainKnown, 2
 	}
+	cfg.window = d.window
 	for i := 0; i < len(b); i++ {
+		if d.giveUpAt > 0 && d.scanned+int64(i) >= d.giveUpAt {
+			return i, chainInvalid, false // positions past the limit are never tried
+		}
 		w := b[i:]
-		full := len(w) >= scanWindow
+		full := len(w) >= d.window
 		if full {
-			w = w[:scanWindow]
+			w = w[:d.window]
 		}
 		cfg.single = i == 0 && d.scanOrigin && cfg.maskKnown && d.afterGap
 		cfg.afterGap = d.afterGap
@@ -275,7 +292,7 @@ func checkChain(b []byte, cfg *chainCfg, full bool) (chainResult, bool) {
 		}
 		start := pos + hl
 		if int64(len(b)-start) < length {
-			if int64(scanWindow-start) < length {
+			if int64(cfg.window-start) < length {
 				return chainInvalid, false
 			}
 			cfg.needLen = start + int(length)

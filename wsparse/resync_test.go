@@ -264,3 +264,35 @@ func TestBoundedMemory(t *testing.T) {
 		}
 	}
 }
+
+// TestMidstreamGiveUp: a side that starts mid-stream and shows no frame boundary in its
+// first midstreamGiveUp positions is given up (its buffer released); when the other side
+// then proves the connection is WebSocket, the given-up side is reported undecodable, never
+// as a side that sent no close frame. Split invariance is checked by runAll.
+func TestMidstreamGiveUp(t *testing.T) {
+	r := rand.New(rand.NewSource(7))
+	noise := make([]byte, midstreamGiveUp+20000)
+	r.Read(noise)
+	for i := range noise {
+		noise[i] |= 0x70 // RSV2/RSV3 set in every byte: never a plausible header
+	}
+	var chain [][]byte
+	for range 7 {
+		chain = append(chain, cf(true, wsframe.OpText, []byte("hello")))
+	}
+	steps := []step{feed(Server, noise), feed(Client, chain...), feed(Server, sf(true, wsframe.OpClose, wsframe.Close(1000, "")))}
+	c, _ := runAll(t, steps, Options{})
+	if !c.IsWebSocket() {
+		t.Fatal("the client's chain of masked frames should make the connection WebSocket")
+	}
+	d := &c.dirs[Server]
+	if !d.gaveUp || d.buf.b != nil {
+		t.Errorf("gaveUp %v, buffer capacity %d; want the scan given up and its buffer released", d.gaveUp, cap(d.buf.b))
+	}
+	if st := c.Stats(Server); !st.Undecodable || c.Close(Server) != nil {
+		t.Errorf("server: undecodable %v, close %v; want undecodable and no close frame claimed", st.Undecodable, c.Close(Server))
+	}
+	if st := c.Stats(Client); st.Frames != 7 {
+		t.Errorf("client frames: got %d, want 7", st.Frames)
+	}
+}

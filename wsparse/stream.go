@@ -36,6 +36,10 @@ type direction struct {
 	scanOrigin bool     // the scan buffer starts at the first byte after a gap or the start
 	afterGap   bool     // the scan follows lost bytes (a resync, not a mid-stream start)
 	scanNeed   int      // live scan bytes needed before the undecided position can be decided
+	window     int      // the scan's lookahead: scanWindow, or midstreamWindow mid-stream
+	giveUpAt   int64    // positions after which a mid-stream scan gives up (0: never)
+	scanned    int64    // positions discarded since the scan started
+	gaveUp     bool     // the mid-stream scan gave up: bytes are dropped
 
 	fs frameState
 }
@@ -221,7 +225,9 @@ func (c *Conn) finishDir(d *direction, t time.Time) {
 	case modeFrames:
 		c.frameFinish(d, t)
 	case modeScan:
-		c.scanRun(d, true)
+		if !d.gaveUp {
+			c.scanRun(d, true)
+		}
 		if d.mode != modeScan {
 			c.finishDir(d, t)
 			return

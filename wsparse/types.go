@@ -137,7 +137,10 @@ type Ping struct {
 type DirStats struct {
 	Frames       int64
 	Messages     int64 // completed data messages (final fragment seen)
-	PayloadBytes int64 // data frame payload bytes as announced by the headers
+	// PayloadBytes counts data frame payload bytes that were on the wire: those decoded
+	// plus those missing inside a frame whose boundaries are known (never a length that a
+	// header announced but the capture does not show).
+	PayloadBytes int64
 	Pings, Pongs int64
 	// LastFrameTime is the capture time of the last complete frame of this side.
 	LastFrameTime time.Time

@@ -1,5 +1,13 @@
 package wsparse
 
+import (
+	"encoding/binary"
+	"math/bits"
+)
+
+// hiBits has the top bit of every byte of a word: set bits mean non-ASCII bytes.
+const hiBits = 0x8080808080808080
+
 // utf8State validates UTF-8 incrementally: bytes can be pushed in any split and the verdict
 // is the same as utf8.Valid on their concatenation. The zero value is at a character
 // boundary. It follows the Unicode well-formed byte sequence table (no overlong forms, no
@@ -15,10 +23,12 @@ func (u *utf8State) push(p []byte) bool {
 	for i < len(p) {
 		if u.need == 0 {
 			// ASCII fast path, 8 bytes at a time.
+			for i+16 <= len(p) && (binary.LittleEndian.Uint64(p[i:])|binary.LittleEndian.Uint64(p[i+8:]))&hiBits == 0 {
+				i += 16
+			}
 			for i+8 <= len(p) {
-				w := uint64(p[i]) | uint64(p[i+1])<<8 | uint64(p[i+2])<<16 | uint64(p[i+3])<<24 |
-					uint64(p[i+4])<<32 | uint64(p[i+5])<<40 | uint64(p[i+6])<<48 | uint64(p[i+7])<<56
-				if w&0x8080808080808080 != 0 {
+				if w := binary.LittleEndian.Uint64(p[i:]) & hiBits; w != 0 {
+					i += bits.TrailingZeros64(w) >> 3 // skip to the first non-ASCII byte
 					break
 				}
 				i += 8
@@ -37,6 +47,54 @@ func (u *utf8State) push(p []byte) bool {
 			continue
 		}
 		b := p[i]
+		if b < u.lo || b > u.hi {
+			return false
+		}
+		i++
+		u.need--
+		u.lo, u.hi = 0x80, 0xBF
+	}
+	return true
+}
+
+// pushMasked validates p XORed with the masking key, p starting at payload offset pos,
+// without writing the unmasked bytes anywhere: the ASCII fast path unmasks and tests 8
+// bytes at a time with a rotated 64-bit key, the rest goes byte by byte.
+func (u *utf8State) pushMasked(p []byte, key [4]byte, pos int64) bool {
+	var rk [4]byte // the key rotated so that rk[i&3] masks p[i]
+	for i := range rk {
+		rk[i] = key[(int(pos)+i)&3]
+	}
+	k32 := uint64(binary.LittleEndian.Uint32(rk[:]))
+	k64 := k32 | k32<<32
+	i := 0
+	for i < len(p) {
+		if u.need == 0 {
+			k := bits.RotateLeft64(k64, -8*(i&3)) // byte j of k masks p[i+j]
+			for i+16 <= len(p) && ((binary.LittleEndian.Uint64(p[i:])^k)|(binary.LittleEndian.Uint64(p[i+8:])^k))&hiBits == 0 {
+				i += 16
+			}
+			for i+8 <= len(p) {
+				if w := (binary.LittleEndian.Uint64(p[i:]) ^ k) & hiBits; w != 0 {
+					i += bits.TrailingZeros64(w) >> 3 // skip to the first non-ASCII byte
+					break
+				}
+				i += 8
+			}
+			if i >= len(p) {
+				return true
+			}
+			b := p[i] ^ rk[i&3]
+			i++
+			if b < 0x80 {
+				continue
+			}
+			if !u.lead(b) {
+				return false
+			}
+			continue
+		}
+		b := p[i] ^ rk[i&3]
 		if b < u.lo || b > u.hi {
 			return false
 		}

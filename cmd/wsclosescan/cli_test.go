@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
+	"github.com/wsclosescan/wsclosescan/internal/wstest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,11 +31,11 @@ func runCLI(t *testing.T, stdin []byte, args ...string) cliResult {
 // twoCaptures writes a capture with one clean and one abnormal connection, and one with a
 // refused upgrade.
 func twoCaptures(t *testing.T) (mixed, refused string) {
-	clean := newConv("10.0.0.1:40000", "10.0.0.2:80").upgraded().close(c2s, 1000, "").close(s2c, 1000, "").fin(s2c).fin(c2s)
-	drop := newConv("10.0.0.3:40001", "10.0.0.2:8080").upgraded().wait(time.Millisecond).rst(c2s)
+	clean := wstest.NewConv("10.0.0.1:40000", "10.0.0.2:80").Upgraded().Close(c2s, 1000, "").Close(s2c, 1000, "").FIN(s2c).FIN(c2s)
+	drop := wstest.NewConv("10.0.0.3:40001", "10.0.0.2:8080").Upgraded().Wait(time.Millisecond).RST(c2s)
 	mixed = writeCapture(t, clean, drop)
-	refused = writeCapture(t, newConv("10.0.0.5:40002", "10.0.0.2:80").syn().send(c2s, []byte("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: "+key+"\r\nSec-WebSocket-Version: 13\r\n\r\n")).
-		send(s2c, []byte("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")).fin(s2c))
+	refused = writeCapture(t, wstest.NewConv("10.0.0.5:40002", "10.0.0.2:80").SYN().Send(c2s, []byte("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: "+wstest.Key+"\r\nSec-WebSocket-Version: 13\r\n\r\n")).
+		Send(s2c, []byte("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")).FIN(s2c))
 	return mixed, refused
 }
 
@@ -166,9 +168,9 @@ func TestMultipleFilesAndFilters(t *testing.T) {
 }
 
 func TestAllListsPlainTCP(t *testing.T) {
-	plain := newConv("10.0.0.9:40000", "10.0.0.2:25").syn().send(s2c, []byte("220 mail.example ESMTP\r\n")).
-		send(c2s, []byte("QUIT\r\n")).fin(s2c).fin(c2s)
-	ws := newConv("10.0.0.1:40000", "10.0.0.2:80").upgraded().close(c2s, 1000, "").close(s2c, 1000, "").fin(s2c)
+	plain := wstest.NewConv("10.0.0.9:40000", "10.0.0.2:25").SYN().Send(s2c, []byte("220 mail.example ESMTP\r\n")).
+		Send(c2s, []byte("QUIT\r\n")).FIN(s2c).FIN(c2s)
+	ws := wstest.NewConv("10.0.0.1:40000", "10.0.0.2:80").Upgraded().Close(c2s, 1000, "").Close(s2c, 1000, "").FIN(s2c)
 	path := writeCapture(t, plain, ws)
 	r := runCLI(t, nil, path)
 	if !strings.Contains(r.stdout, "1 connection: 1 clean") || strings.Contains(r.stdout, "10.0.0.9") {
@@ -182,7 +184,7 @@ func TestAllListsPlainTCP(t *testing.T) {
 	if p := doc.Connections[1]; p.Client != "10.0.0.9:40000" || p.Verdict != report.VerdictNotWebSocket || p.WebSocket {
 		t.Errorf("--all: plain connection listed as %s %s websocket=%v", p.Client, p.Verdict, p.WebSocket)
 	}
-	onlyPlain := writeCapture(t, newConv("10.0.0.9:40000", "10.0.0.2:25").syn().send(s2c, []byte("220 hi\r\n")).fin(s2c))
+	onlyPlain := writeCapture(t, wstest.NewConv("10.0.0.9:40000", "10.0.0.2:25").SYN().Send(s2c, []byte("220 hi\r\n")).FIN(s2c))
 	if r := runCLI(t, nil, onlyPlain); !strings.Contains(r.stderr, "no WebSocket connection matched; 1 other TCP connection(s) were seen (--all lists them)") {
 		t.Errorf("missing hint about --all, stderr %q", r.stderr)
 	}
@@ -239,13 +241,13 @@ func TestEveryFormat(t *testing.T) {
 }
 
 func TestMergeRotatedFiles(t *testing.T) {
-	conv := newConv("10.0.0.1:40000", "10.0.0.2:80").upgraded().text(c2s, "hi")
-	first := len(conv.pkts)
-	conv.close(c2s, 1000, "").close(s2c, 1000, "").fin(s2c).fin(c2s)
+	conv := wstest.NewConv("10.0.0.1:40000", "10.0.0.2:80").Upgraded().Text(c2s, "hi")
+	first := len(conv.Packets)
+	conv.Close(c2s, 1000, "").Close(s2c, 1000, "").FIN(s2c).FIN(c2s)
 	dir := t.TempDir()
 	// tcpdump -C names: x.pcap, x.pcap1, ...; give them out of order to check the sorting.
-	head, tail := &wsConv{pkts: conv.pkts[:first]}, &wsConv{pkts: conv.pkts[first:]}
-	for name, part := range map[string]*wsConv{"x.pcap": head, "x.pcap1": tail} {
+	head, tail := &wstest.Conv{Packets: conv.Packets[:first]}, &wstest.Conv{Packets: conv.Packets[first:]}
+	for name, part := range map[string]*wstest.Conv{"x.pcap": head, "x.pcap1": tail} {
 		src := writeCapture(t, part)
 		data, _ := os.ReadFile(src)
 		os.WriteFile(filepath.Join(dir, name), data, 0o644)
@@ -283,5 +285,35 @@ func TestParseSize(t *testing.T) {
 		if (err == nil) != tt.ok || got != tt.want {
 			t.Errorf("parseSize(%q) = %d, %v; want %d, ok=%v", tt.in, got, err, tt.want, tt.ok)
 		}
+	}
+}
+
+func TestMaxConnsReleasesEarly(t *testing.T) {
+	var convs []*wstest.Conv
+	for i := range 12 {
+		c := wstest.NewConv(fmt.Sprintf("10.0.0.1:%d", 40000+i), "10.0.0.2:80")
+		convs = append(convs, c.Wait(time.Duration(i)*10*time.Millisecond).Upgraded())
+	}
+	path := writeCapture(t, convs...)
+	doc, code, stderr := scanJSON(t, "--max-conns", "2", path)
+	if code != 0 || !strings.Contains(stderr, "were released early because more than 2 were open at once") {
+		t.Errorf("exit %d, stderr %q; want 0 and a warning", code, stderr)
+	}
+	early := 0
+	for _, r := range doc.Connections {
+		for _, p := range r.Problems {
+			if strings.HasPrefix(p, "released early because too many connections were open at once") {
+				early++
+			}
+		}
+	}
+	if len(doc.Connections) != 12 || early == 0 {
+		t.Errorf("got %d records, %d released early; want all 12 reported, some released early", len(doc.Connections), early)
+	}
+	if _, code, _ := scanJSON(t, path); code != 0 {
+		t.Errorf("default run: exit %d", code)
+	}
+	if r := runCLI(t, nil, "--max-conns", "0", path); r.code != 2 || !strings.Contains(r.stderr, "--max-conns must be at least 1") {
+		t.Errorf("--max-conns 0: exit %d, stderr %q", r.code, r.stderr)
 	}
 }

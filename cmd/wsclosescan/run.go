@@ -21,6 +21,9 @@ const (
 	exitUsage   = 2 // usage error, or a file that could not be read at all
 )
 
+// defaultMaxConns bounds the connections tracked at once (about 3.5 KB each).
+const defaultMaxConns = 250_000
+
 // config is the parsed command line.
 type config struct {
 	files    []string
@@ -31,7 +34,9 @@ type config struct {
 	failOn   map[string]bool
 	merge    bool
 	idleHint time.Duration
+	idleOut  time.Duration
 	maxBuf   int
+	maxConns int
 	maxConn  int
 	explain  string
 	version  bool
@@ -44,12 +49,14 @@ type cli struct {
 	stdout, stderr io.Writer
 }
 
+// warnf and errorf print one line on stderr; file names and other text that may come
+// from the wire or the command line are escaped (report.Printable).
 func (c *cli) warnf(format string, args ...any) {
-	fmt.Fprintf(c.stderr, "wsclosescan: warning: "+format+"\n", args...)
+	fmt.Fprintf(c.stderr, "wsclosescan: warning: %s\n", report.Printable(fmt.Sprintf(format, args...)))
 }
 
 func (c *cli) errorf(format string, args ...any) {
-	fmt.Fprintf(c.stderr, "wsclosescan: error: "+format+"\n", args...)
+	fmt.Fprintf(c.stderr, "wsclosescan: error: %s\n", report.Printable(fmt.Sprintf(format, args...)))
 }
 
 // run is the whole program; it returns the exit status.
@@ -97,6 +104,8 @@ func parseArgs(args []string) (*config, error) {
 	failOn := fs.String("fail-on", "", "")
 	fs.BoolVar(&cfg.merge, "merge", false, "")
 	fs.DurationVar(&cfg.idleHint, "idle-hint", time.Second, "")
+	fs.DurationVar(&cfg.idleOut, "idle-timeout", 0, "")
+	fs.IntVar(&cfg.maxConns, "max-conns", defaultMaxConns, "")
 	maxBuf := fs.String("max-buffer", "64MiB", "")
 	maxConn := fs.String("max-conn-buffer", "4MiB", "")
 	fs.StringVar(&cfg.explain, "explain", "", "")
@@ -152,6 +161,12 @@ func parseArgs(args []string) (*config, error) {
 	}
 	if cfg.maxConn, err = parseSize("--max-conn-buffer", *maxConn); err != nil {
 		return nil, err
+	}
+	if cfg.maxConns < 1 {
+		return nil, fmt.Errorf("--max-conns must be at least 1, got %d", cfg.maxConns)
+	}
+	if cfg.idleOut < 0 {
+		return nil, fmt.Errorf("--idle-timeout must not be negative, got %s", cfg.idleOut)
 	}
 	if cfg.idleHint <= 0 {
 		return nil, fmt.Errorf("--idle-hint must be positive, got %s", cfg.idleHint)

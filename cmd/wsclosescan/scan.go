@@ -5,39 +5,43 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
 
 	"github.com/wsclosescan/wsclosescan/analyze"
+	"github.com/wsclosescan/wsclosescan/reassembly"
 	"github.com/wsclosescan/wsclosescan/report"
 	"github.com/wsclosescan/wsclosescan/scan"
 )
 
 // results collects what one run found.
 type results struct {
-	records    []report.Record
+	out        report.Writer
+	writeErr   error // the first error writing the output
+	summary    report.Summary
 	files      []report.FileInfo
 	plainTCP   int  // non-WebSocket connections not listed
+	failed     bool // a listed connection matched --fail-on
 	unreadable bool // a file could not be read at all
 }
 
-// scan analyses the files and writes the report; it returns the exit status.
+// scan analyses the files and streams the report; it returns the exit status.
 func (c *cli) scan(cfg *config) int {
 	if cfg.timeline && cfg.format == "csv" {
 		c.errorf("--timeline does not fit in CSV; use --format table, markdown, json or jsonl")
 		return exitUsage
 	}
-	res := &results{}
+	out, err := report.NewWriter(cfg.format, c.stdout,
+		report.TableOptions{Color: useColor(cfg.color, c.stdout), ShowFile: len(cfg.files) > 1 && !cfg.merge}, cfg.timeline)
+	if err != nil {
+		c.errorf("%v", err)
+		return exitUsage
+	}
+	res := &results{out: out, summary: report.NewSummary()}
 	opts := scan.DefaultOptions()
 	opts.Analyze = analyze.Options{Timeline: cfg.timeline, IdleHint: cfg.idleHint}
 	opts.Reassembly.MaxBufferedTotal, opts.Reassembly.MaxBufferedPerConn = cfg.maxBuf, cfg.maxConn
-	sc := scan.New(opts, func(r report.Record) {
-		switch {
-		case cfg.filter.match(&r):
-			res.records = append(res.records, r)
-		case !r.WebSocket:
-			res.plainTCP++
-		}
-	})
+	opts.Reassembly.IdleTimeout = cfg.idleOut
+	opts.Reassembly.MaxConns = cfg.maxConns
+	sc := scan.New(opts, func(r report.Record) { res.add(cfg, &r) })
 	files := cfg.files
 	if cfg.merge {
 		files = naturalSort(files)
@@ -56,12 +60,42 @@ func (c *cli) scan(cfg *config) int {
 		}
 	}
 	sc.Flush()
-	sortRecords(res.records)
-	if err := c.write(cfg, res); err != nil {
-		c.errorf("writing output: %v", err)
+	if n := sc.EndedCounts()[reassembly.EndEvicted]; n > 0 {
+		c.warnf("%d connection(s) were released early because more than %d were open at once; raise --max-conns "+
+			"(each costs about 3.5 KB) or use --idle-timeout", n, cfg.maxConns)
+	}
+	if err := res.out.Finish(res.files, res.summary); err != nil && res.writeErr == nil {
+		res.writeErr = err
+	}
+	if res.writeErr != nil {
+		c.errorf("writing output: %v", res.writeErr)
 		return exitUsage
 	}
-	return exitStatus(cfg, res)
+	if res.summary.Connections == 0 && res.plainTCP > 0 {
+		fmt.Fprintf(c.stderr, "wsclosescan: hint: no WebSocket connection matched; %d other TCP connection(s) were seen (--all lists them)\n", res.plainTCP)
+	}
+	switch {
+	case res.unreadable:
+		return exitUsage
+	case res.failed:
+		return exitMatched
+	}
+	return exitOK
+}
+
+// add writes a record that passes the filters; records arrive in output order.
+func (res *results) add(cfg *config, r *report.Record) {
+	if !cfg.filter.match(r) {
+		if !r.WebSocket {
+			res.plainTCP++
+		}
+		return
+	}
+	res.summary.Add(r)
+	res.failed = res.failed || cfg.failOn[r.Verdict]
+	if res.writeErr == nil {
+		res.writeErr = res.out.Write(r)
+	}
 }
 
 // readFile analyses one capture file, printing its error or warnings.
@@ -96,62 +130,4 @@ func (c *cli) unreadable(name, msg string, res *results) report.FileInfo {
 	c.errorf("%s", msg)
 	res.unreadable = true
 	return report.FileInfo{Name: name, Error: report.String(msg), Warnings: []string{}}
-}
-
-// sortRecords orders records by start time, then by endpoints, whatever order the
-// assembler released them in.
-func sortRecords(recs []report.Record) {
-	sort.SliceStable(recs, func(i, j int) bool {
-		a, b := &recs[i], &recs[j]
-		if !a.Start.Equal(b.Start.Time) {
-			return a.Start.Before(b.Start.Time)
-		}
-		if a.Client != b.Client {
-			return a.Client < b.Client
-		}
-		return a.Server < b.Server
-	})
-}
-
-func exitStatus(cfg *config, res *results) int {
-	if res.unreadable {
-		return exitUsage
-	}
-	for i := range res.records {
-		if cfg.failOn[res.records[i].Verdict] {
-			return exitMatched
-		}
-	}
-	return exitOK
-}
-
-// write prints the results in the chosen format.
-func (c *cli) write(cfg *config, res *results) error {
-	w := c.stdout
-	switch cfg.format {
-	case "json":
-		return report.WriteJSON(w, report.Document{Files: res.files, Connections: res.records,
-			Summary: report.Summarize(res.records)})
-	case "jsonl":
-		return report.WriteJSONLines(w, res.records)
-	case "csv":
-		return report.WriteCSV(w, res.records)
-	case "markdown":
-		if err := report.WriteMarkdown(w, res.records); err != nil {
-			return err
-		}
-	default:
-		opts := report.TableOptions{Color: useColor(cfg.color, w), ShowFile: len(cfg.files) > 1 && !cfg.merge}
-		if err := report.WriteTable(w, res.records, opts); err != nil {
-			return err
-		}
-	}
-	if len(res.records) == 0 && res.plainTCP > 0 {
-		fmt.Fprintf(c.stderr, "wsclosescan: hint: no WebSocket connection matched; %d other TCP connection(s) were seen (--all lists them)\n", res.plainTCP)
-	}
-	if cfg.timeline && len(res.records) > 0 {
-		fmt.Fprintln(w)
-		return report.WriteTimeline(w, res.records)
-	}
-	return nil
 }

@@ -37,6 +37,11 @@ Input:
                         is one connection
       --idle-hint DUR   silence before a TCP end from which an idle timeout is suggested
                         (default 1s)
+      --idle-timeout DUR      release a connection silent for this long in capture time, as
+                              it stands (default: never; bounds memory on floods of
+                              half-open connections)
+      --max-conns N           connections tracked at once; past it the one idle the longest
+                              is released early, with a warning (default 250000)
       --max-buffer SIZE       out-of-order bytes buffered in total (default 64MiB)
       --max-conn-buffer SIZE  out-of-order bytes buffered per connection (default 4MiB)
 

@@ -1,0 +1,54 @@
+package reassembly
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+)
+
+// TestMaxConnsEvictsTheLongestIdle: with MaxConns 2, a third connection releases the one
+// idle the longest (closed ones before open ones), before the new one's stream starts.
+func TestMaxConnsEvictsTheLongestIdle(t *testing.T) {
+	from := func(port uint16, ms int, flags string, seq uint32, payload string) Segment {
+		g := c(ms, flags, seq, 0, payload)
+		g.Src = netip.AddrPortFrom(cli.Addr(), port)
+		return g
+	}
+	tests := []struct {
+		name string
+		segs []Segment
+		want []string // "conn: event" lines of interest, in order
+	}{
+		{"open connections: the least recently active goes", []Segment{
+			from(1001, 0, "S", 100, ""), from(1002, 1, "S", 200, ""),
+			from(1001, 2, "A", 101, "x"), // 1002 is now the longest idle
+			from(1003, 3, "S", 300, ""),
+		}, []string{"1: new", "2: new", "2: end evicted", "3: new"}},
+		{"a closed connection goes before an open one", []Segment{
+			from(1001, 0, "S", 100, ""), from(1002, 1, "S", 200, ""),
+			from(1002, 2, "R", 201, ""), // closed by RST, lingering
+			from(1001, 3, "A", 101, "x"),
+			from(1003, 4, "S", 300, ""),
+		}, []string{"1: new", "2: new", "2: end evicted", "3: new"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec, a := run(t, Options{MaxConns: 2}, tt.segs, true)
+			var got []string
+			for _, l := range rec.log {
+				switch f := strings.Fields(l); f[1] {
+				case "new":
+					got = append(got, f[0]+" new")
+				case "end":
+					got = append(got, f[0]+" end "+f[2])
+				}
+			}
+			if strings.Join(got, ", ") != strings.Join(tt.want, ", ") {
+				t.Errorf("got %q\nwant %q\nlog:\n%s", got, tt.want, strings.Join(rec.log, "\n"))
+			}
+			if st := a.Stats(); st.Tracked != 2 || st.Ended[EndEvicted] != 1 {
+				t.Errorf("tracked %d, evicted %d; want 2 and 1", st.Tracked, st.Ended[EndEvicted])
+			}
+		})
+	}
+}

@@ -1,0 +1,184 @@
+package report
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+)
+
+// Writer writes records one at a time, in the order they are given, and finishes the
+// output once every record has been written. Only the table holds records back (its column
+// widths depend on all rows); the other formats write each record at once.
+type Writer interface {
+	// Write outputs one record.
+	Write(r *Record) error
+	// Finish completes the output with the files read and the summary of the records.
+	Finish(files []FileInfo, sum Summary) error
+}
+
+// NewWriter returns the Writer for a format: table, json, jsonl, csv or markdown. With
+// timeline set, table and markdown output end with the ladder diagrams.
+func NewWriter(format string, w io.Writer, opts TableOptions, timeline bool) (Writer, error) {
+	switch format {
+	case "table":
+		return &tableWriter{w: w, opts: opts, timeline: timeline}, nil
+	case "markdown":
+		return &markdownWriter{w: w, timeline: timeline}, nil
+	case "json":
+		return &jsonWriter{w: w}, nil
+	case "jsonl":
+		return &jsonLinesWriter{enc: json.NewEncoder(w)}, nil
+	case "csv":
+		return &csvWriter{cw: csv.NewWriter(w)}, nil
+	}
+	return nil, fmt.Errorf("unknown format %q", format)
+}
+
+type tableWriter struct {
+	w        io.Writer
+	opts     TableOptions
+	timeline bool
+	recs     []Record
+}
+
+func (t *tableWriter) Write(r *Record) error {
+	t.recs = append(t.recs, *r)
+	return nil
+}
+
+func (t *tableWriter) Finish(_ []FileInfo, _ Summary) error {
+	if err := WriteTable(t.w, t.recs, t.opts); err != nil {
+		return err
+	}
+	if t.timeline && len(t.recs) > 0 {
+		if _, err := io.WriteString(t.w, "\n"); err != nil {
+			return err
+		}
+		return WriteTimeline(t.w, t.recs)
+	}
+	return nil
+}
+
+type markdownWriter struct {
+	w        io.Writer
+	timeline bool
+	n        int
+	hints    bytes.Buffer
+	ladders  bytes.Buffer
+}
+
+func (m *markdownWriter) Write(r *Record) error {
+	if m.n == 0 {
+		if err := writeMDHeader(m.w); err != nil {
+			return err
+		}
+	}
+	m.n++
+	if err := writeMDRecord(m.w, m.n, r, &m.hints); err != nil {
+		return err
+	}
+	if m.timeline {
+		if m.ladders.Len() > 0 {
+			m.ladders.WriteString("\n")
+		}
+		writeLadder(&m.ladders, m.n, r)
+	}
+	return nil
+}
+
+func (m *markdownWriter) Finish(_ []FileInfo, sum Summary) error {
+	if m.n == 0 {
+		if err := writeMDHeader(m.w); err != nil {
+			return err
+		}
+	}
+	if _, err := fmt.Fprintf(m.w, "\n%s\n", sum); err != nil {
+		return err
+	}
+	if m.hints.Len() > 0 {
+		if _, err := fmt.Fprintf(m.w, "%s\n", m.hints.Bytes()); err != nil {
+			return err
+		}
+	}
+	if m.ladders.Len() > 0 {
+		_, err := fmt.Fprintf(m.w, "\n```\n%s```\n", m.ladders.Bytes())
+		return err
+	}
+	return nil
+}
+
+type jsonWriter struct {
+	w io.Writer
+	n int
+}
+
+func (j *jsonWriter) Write(r *Record) error {
+	sep := ",\n    "
+	if j.n == 0 {
+		sep = "{\n  \"connections\": [\n    "
+	}
+	j.n++
+	b, err := json.MarshalIndent(r, "    ", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(j.w, "%s%s", sep, b)
+	return err
+}
+
+func (j *jsonWriter) Finish(files []FileInfo, sum Summary) error {
+	if files == nil {
+		files = []FileInfo{}
+	}
+	for i := range files {
+		if files[i].Warnings == nil {
+			files[i].Warnings = []string{}
+		}
+	}
+	fb, err := json.MarshalIndent(files, "  ", "  ")
+	if err != nil {
+		return err
+	}
+	sb, err := json.MarshalIndent(sum, "  ", "  ")
+	if err != nil {
+		return err
+	}
+	head := "\n  ],\n"
+	if j.n == 0 {
+		head = "{\n  \"connections\": [],\n"
+	}
+	_, err = fmt.Fprintf(j.w, "%s  \"files\": %s,\n  \"summary\": %s\n}\n", head, fb, sb)
+	return err
+}
+
+type jsonLinesWriter struct{ enc *json.Encoder }
+
+func (j *jsonLinesWriter) Write(r *Record) error                { return j.enc.Encode(r) }
+func (j *jsonLinesWriter) Finish(_ []FileInfo, _ Summary) error { return nil }
+
+type csvWriter struct {
+	cw     *csv.Writer
+	header bool
+}
+
+func (c *csvWriter) Write(r *Record) error {
+	if !c.header {
+		c.header = true
+		if err := c.cw.Write(csvHeader); err != nil {
+			return err
+		}
+	}
+	return c.cw.Write(csvRow(r))
+}
+
+func (c *csvWriter) Finish(_ []FileInfo, _ Summary) error {
+	if !c.header {
+		if err := c.cw.Write(csvHeader); err != nil {
+			return err
+		}
+	}
+	c.cw.Flush()
+	return c.cw.Error()
+}

@@ -1,0 +1,65 @@
+package scan
+
+import (
+	"time"
+
+	"github.com/wsclosescan/wsclosescan/report"
+)
+
+// merger merges the shards' record streams, each already in output order, into one,
+// emitting a record once no shard can still produce one that sorts before it: a shard
+// with records queued will only produce later ones, and one with none queued will only
+// produce records starting at or after its last reported bound.
+type merger struct {
+	emit   func(report.Record)
+	queues [][]report.Record
+	heads  []int
+	bounds []time.Time
+	final  []bool // the shard produces nothing more until the next Read
+}
+
+func newMerger(n int, emit func(report.Record)) *merger {
+	return &merger{emit: emit, queues: make([][]report.Record, n), heads: make([]int, n),
+		bounds: make([]time.Time, n), final: make([]bool, n)}
+}
+
+// take queues a shard's report and emits what it can.
+func (m *merger) take(r shardReport) {
+	k := r.shard
+	if m.heads[k] == len(m.queues[k]) {
+		m.queues[k], m.heads[k] = m.queues[k][:0], 0
+	}
+	if len(m.queues[k]) == 0 {
+		m.queues[k] = r.recs // take the slice over instead of copying it
+	} else {
+		m.queues[k] = append(m.queues[k], r.recs...)
+	}
+	m.bounds[k], m.final[k] = r.bound, r.final
+	m.drain()
+}
+
+// drain emits queued records while the smallest one is safe to emit.
+func (m *merger) drain() {
+	for {
+		best := -1
+		for k, q := range m.queues {
+			if m.heads[k] < len(q) && (best < 0 ||
+				compareRecords(&q[m.heads[k]], &m.queues[best][m.heads[best]]) < 0) {
+				best = k
+			}
+		}
+		if best < 0 {
+			return
+		}
+		r := &m.queues[best][m.heads[best]]
+		for k, q := range m.queues {
+			if m.heads[k] == len(q) && !m.final[k] && !r.Start.Before(m.bounds[k]) {
+				return // shard k may still produce a record sorting before r
+			}
+		}
+		rec := *r
+		*r = report.Record{}
+		m.heads[best]++
+		m.emit(rec)
+	}
+}

@@ -1,0 +1,124 @@
+package scan
+
+import (
+	"bufio"
+	"bytes"
+	"flag"
+	"github.com/wsclosescan/wsclosescan/internal/wstest"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/wsclosescan/wsclosescan/internal/pcapgen"
+	"github.com/wsclosescan/wsclosescan/internal/wsframe"
+	"github.com/wsclosescan/wsclosescan/report"
+)
+
+var (
+	openConns  = flag.Int("open-conns", 20000, "connections held open by TestOpenWebSocketConnections")
+	mem100kOut = flag.String("mem100k-out", "", "TestWriteMem100kCapture writes a capture with 100,000 open WebSocket connections to this file")
+)
+
+// writeOpenConns writes n WebSocket connections that complete the upgrade and stay open,
+// one after the other, 10 µs apart.
+func writeOpenConns(write func([]pcapgen.Packet) error, n int) error {
+	req, resp := wsframe.Request("/chat", wstest.Key), wsframe.Response101(wstest.Key)
+	start := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
+	for i := 0; i < n; i++ {
+		c := pcapgen.NewConn(addrFor(i), serverAddr)
+		c.Time, c.Step = start.Add(time.Duration(i)*10*time.Microsecond), time.Microsecond
+		p := c.Handshake()
+		p = append(p, c.Send(c2s, req)...)
+		p = append(p, c.Send(s2c, resp)...)
+		if err := write(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// TestOpenWebSocketConnections holds -open-conns upgraded connections open until the end
+// of the capture and measures the live heap per connection before Flush.
+func TestOpenWebSocketConnections(t *testing.T) {
+	n := *openConns
+	if testing.Short() {
+		n = min(n, 5000)
+	}
+	probe := newHeapProbe()
+	var live int64
+	open := 0
+	streamScan(t, pcapgen.Options{}, DefaultOptions(), probe, 0, func(s *packetSink) error {
+		return writeOpenConns(s.write, n)
+	}, func(r report.Record) {
+		if r.Verdict == report.VerdictOpenAtEnd && r.Handshake == report.HandshakeCompleted {
+			open++
+		}
+	}, func() { live = probe.live() })
+	if open != n {
+		t.Errorf("got %d open_at_end records with a completed handshake, want %d", open, n)
+	}
+	perConn := live / int64(n)
+	t.Logf("%d open WebSocket connections: %d MiB live, %d bytes per connection", n, live>>20, perConn)
+	if perConn > 8192 {
+		t.Errorf("%d bytes per open connection, want at most 8192", perConn)
+	}
+}
+
+// TestWriteMem100kCapture writes the capture scripts/mem100k.sh measures; it runs only
+// with -mem100k-out=FILE.
+func TestWriteMem100kCapture(t *testing.T) {
+	if *mem100kOut == "" {
+		t.Skip("run with -mem100k-out=FILE (see scripts/mem100k.sh)")
+	}
+	f, err := os.Create(*mem100kOut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	bw := bufio.NewWriterSize(f, 1<<20)
+	w, err := pcapgen.NewWriter(bw, pcapgen.Options{LinkType: pcapgen.LinkEthernet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := writeOpenConns(w.WriteAll, 100_000); err != nil {
+		t.Fatal(err)
+	}
+	if err := bw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// BenchmarkOpenConnections scans 10,000 upgraded connections that stay open and reports
+// the live heap per connection before Flush.
+func BenchmarkOpenConnections(b *testing.B) {
+	const n = 10_000
+	var buf bytes.Buffer
+	w, err := pcapgen.NewWriter(&buf, pcapgen.Options{LinkType: pcapgen.LinkEthernet})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := writeOpenConns(w.WriteAll, n); err != nil {
+		b.Fatal(err)
+	}
+	data := buf.Bytes()
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data)))
+	var perConn int64
+	for i := 0; i < b.N; i++ {
+		s := New(DefaultOptions(), func(report.Record) {})
+		b.StopTimer()
+		probe := newHeapProbe()
+		b.StartTimer()
+		if _, err := s.Read("open.pcap", bytes.NewReader(data)); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		perConn = probe.live() / n
+		b.StartTimer()
+		s.Flush()
+	}
+	b.ReportMetric(float64(perConn), "bytes/conn")
+}

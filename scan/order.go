@@ -1,0 +1,157 @@
+package scan
+
+import (
+	"cmp"
+	"container/heap"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/wsclosescan/wsclosescan/analyze"
+	"github.com/wsclosescan/wsclosescan/reassembly"
+	"github.com/wsclosescan/wsclosescan/report"
+)
+
+// orderer releases records in output order: by start time, then client, then server (as
+// strings), ties in the order the connections ended. A finished record is held until no
+// connection still tracked and no connection not yet seen can sort before it: tracked
+// connections are bounded by the earliest start among them (openHeap), unseen ones by the
+// capture time of the latest segment processed, since a connection starts at its first
+// segment.
+type orderer struct {
+	emit  func(report.Record)
+	open  openHeap
+	ready readyHeap
+	seq   uint64
+	now   time.Time // capture time of the latest segment processed
+}
+
+// factory wraps the analyzer so that the orderer knows which connections are open.
+type factory struct {
+	an *analyze.Analyzer
+	o  *orderer
+}
+
+// NewStream implements reassembly.StreamFactory.
+func (f *factory) NewStream(info reassembly.ConnInfo) reassembly.Stream {
+	t := &tracked{Stream: f.an.NewStream(info), o: f.o, start: info.Start}
+	heap.Push(&f.o.open, t)
+	return t
+}
+
+// tracked is an open connection's stream, remembered in the orderer's open heap.
+type tracked struct {
+	reassembly.Stream
+	o     *orderer
+	start time.Time
+	idx   int // index in the open heap
+}
+
+// End implements reassembly.Stream: the analyzer emits the record (into the orderer's
+// ready heap), then the connection stops bounding the output.
+func (t *tracked) End(stats reassembly.ConnStats) {
+	t.Stream.End(stats)
+	heap.Remove(&t.o.open, t.idx)
+}
+
+// add holds a finished record until it can be emitted.
+func (o *orderer) add(r report.Record) {
+	o.seq++
+	heap.Push(&o.ready, &held{rec: r, seq: o.seq})
+}
+
+// bound returns the earliest start a connection not yet finished can have: the start of
+// the oldest open connection, or now for one not seen yet.
+func (o *orderer) bound() time.Time {
+	if len(o.open) > 0 && o.open[0].start.Before(o.now) {
+		return o.open[0].start
+	}
+	return o.now
+}
+
+// release emits the held records that start before bound().
+func (o *orderer) release() {
+	bound := o.bound()
+	for len(o.ready) > 0 && o.ready[0].rec.Start.Before(bound) {
+		o.emit(heap.Pop(&o.ready).(*held).rec)
+	}
+}
+
+// flush emits every held record in order (a sort is cheaper than popping the heap).
+func (o *orderer) flush() {
+	slices.SortFunc(o.ready, func(a, b *held) int {
+		if c := compareRecords(&a.rec, &b.rec); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.seq, b.seq)
+	})
+	for i, h := range o.ready {
+		o.emit(h.rec)
+		o.ready[i] = nil
+	}
+	o.ready = o.ready[:0]
+}
+
+// openHeap orders open connections by start time.
+type openHeap []*tracked
+
+func (h openHeap) Len() int           { return len(h) }
+func (h openHeap) Less(i, j int) bool { return h[i].start.Before(h[j].start) }
+func (h openHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].idx, h[j].idx = i, j
+}
+
+func (h *openHeap) Push(x any) {
+	t := x.(*tracked)
+	t.idx = len(*h)
+	*h = append(*h, t)
+}
+
+func (h *openHeap) Pop() any {
+	old := *h
+	t := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	return t
+}
+
+// held is a finished record waiting for its turn; seq keeps ties in release order.
+type held struct {
+	rec report.Record
+	seq uint64
+}
+
+// readyHeap orders held records by output order.
+type readyHeap []*held
+
+func (h readyHeap) Len() int { return len(h) }
+func (h readyHeap) Less(i, j int) bool {
+	if c := compareRecords(&h[i].rec, &h[j].rec); c != 0 {
+		return c < 0
+	}
+	return h[i].seq < h[j].seq
+}
+
+// compareRecords compares records in output order: start, client, server.
+func compareRecords(a, b *report.Record) int {
+	switch {
+	case a.Start.Before(b.Start.Time):
+		return -1
+	case b.Start.Before(a.Start.Time):
+		return 1
+	}
+	if c := strings.Compare(a.Client, b.Client); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Server, b.Server)
+}
+func (h readyHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *readyHeap) Push(x any)   { *h = append(*h, x.(*held)) }
+func (h *readyHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	return x
+}

@@ -1,0 +1,86 @@
+package scan
+
+import (
+	"slices"
+	"time"
+
+	"github.com/wsclosescan/wsclosescan/analyze"
+	"github.com/wsclosescan/wsclosescan/reassembly"
+	"github.com/wsclosescan/wsclosescan/report"
+)
+
+// shard reassembles and analyses the connections whose endpoints hash to it. During Read
+// it runs on its own goroutine; each shard owns its Assembler, Analyzer and orderer, so
+// shards share nothing but the batches.
+type shard struct {
+	idx  int
+	an   *analyze.Analyzer
+	asm  *reassembly.Assembler
+	ord  orderer
+	out  []report.Record // records released since the last report
+	in   chan *batch
+	free chan *batch
+}
+
+// report is what a shard tells the merger after each batch: the records it released (in
+// output order) and a bound: every record it releases later starts at or after bound.
+type shardReport struct {
+	shard int
+	recs  []report.Record
+	bound time.Time
+	final bool // the shard holds nothing more (after Flush)
+	last  bool // the shard processed the last batch of the Read
+}
+
+func newShard(idx int, opts Options) *shard {
+	sh := &shard{idx: idx, in: make(chan *batch, numBatches), free: make(chan *batch, numBatches)}
+	sh.ord.emit = func(r report.Record) { sh.out = append(sh.out, r) }
+	sh.an = analyze.New(opts.Analyze, sh.ord.add)
+	sh.asm = reassembly.NewAssembler(&factory{an: sh.an, o: &sh.ord}, opts.Reassembly)
+	for range numBatches {
+		sh.free <- newBatch()
+	}
+	return sh
+}
+
+// run processes batches until the last one of the Read, reporting after each.
+func (sh *shard) run(reports chan<- shardReport) {
+	for {
+		b := <-sh.in
+		for i := range b.segs {
+			seg := &b.segs[i]
+			sh.asm.Advance(b.nows[i])
+			sh.asm.Add(seg)
+			sh.ord.now = seg.Time
+			if len(sh.ord.ready) > 0 {
+				sh.ord.release()
+			}
+		}
+		// Every segment read so far has been processed: a connection this shard has not
+		// seen yet starts at a later segment, so at or after the latest time read.
+		sh.ord.now = b.now
+		sh.ord.release()
+		last := b.last
+		sh.free <- b
+		reports <- sh.report(false, last)
+		if last {
+			return
+		}
+	}
+}
+
+// report hands over the released records.
+func (sh *shard) report(final, last bool) shardReport {
+	r := shardReport{shard: sh.idx, recs: sh.out, bound: sh.ord.bound(), final: final, last: last}
+	sh.out = nil
+	return r
+}
+
+// flush releases every connection and record of the shard.
+func (sh *shard) flush() shardReport {
+	sh.asm.Flush()
+	sh.out = slices.Grow(sh.out, len(sh.ord.ready))
+	sh.ord.now = time.Time{} // the next capture may start earlier
+	sh.ord.flush()
+	return sh.report(true, false)
+}
