@@ -1,0 +1,77 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+
+// captures lists the recorded captures shipped in testdata/pcaps, relative to the module root.
+func captures(t *testing.T) []string {
+	t.Helper()
+	var out []string
+	for _, pattern := range []string{"*.pcap", "*.pcapng", "*.gz"} {
+		m, err := filepath.Glob(filepath.Join("testdata", "pcaps", pattern))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, m...)
+	}
+	if len(out) == 0 {
+		t.Fatal("no captures in testdata/pcaps")
+	}
+	return out
+}
+
+// TestGolden runs the tool on every recorded capture and compares the table, JSON and
+// timeline outputs with the files in testdata/golden, which a human has checked against
+// tshark and testdata/pcaps/README.md. Rewrite them with: go test ./cmd/wsclosescan -update
+func TestGolden(t *testing.T) {
+	t.Chdir(filepath.Join("..", ".."))
+	outputs := []struct {
+		ext  string
+		args []string
+	}{
+		{"table", nil},
+		{"json", []string{"--format", "json"}},
+		{"timeline", []string{"--timeline"}},
+	}
+	for _, capture := range captures(t) {
+		for _, o := range outputs {
+			name := filepath.Base(capture) + "." + o.ext
+			t.Run(name, func(t *testing.T) {
+				var stdout, stderr bytes.Buffer
+				code := run(append(append([]string{"--color", "never"}, o.args...), capture), strings.NewReader(""), &stdout, &stderr)
+				if code != 0 {
+					t.Errorf("exit %d, stderr: %s", code, stderr.String())
+				}
+				compareGolden(t, filepath.Join("testdata", "golden", name), stdout.Bytes())
+			})
+		}
+	}
+}
+
+func compareGolden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (create it with go test ./cmd/wsclosescan -update)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("output differs from %s:\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
