@@ -135,8 +135,8 @@ type Ping struct {
 
 // DirStats counts the frames one side sent.
 type DirStats struct {
-	Frames       int64
-	Messages     int64 // completed data messages (final fragment seen)
+	Frames   int64
+	Messages int64 // completed data messages (final fragment seen)
 	// PayloadBytes counts data frame payload bytes that were on the wire: those decoded
 	// plus those missing inside a frame whose boundaries are known (never a length that a
 	// header announced but the capture does not show).
