@@ -7,7 +7,9 @@
 // buffers, and allocates nothing per packet once warmed up. Malformed packets are skipped
 // and counted in Stats; only damage that stops the file from being read (bad framing,
 // truncation, decompression errors) is returned as a *FileError, after every packet before
-// it.
+// it. For gzip input, decompression runs ahead on a background goroutine (two 256 KiB
+// chunks), which ends at the end of the input, at its first error, or once the Reader is
+// garbage collected.
 //
 // The file formats are framed here rather than with gopacket's pcapgo, which reports no
 // byte offsets, cannot skip a damaged pcapng block and keep reading, boxes the link type of
@@ -109,7 +111,9 @@ func NewReader(name string, src io.Reader, opts Options) (*Reader, error) {
 		if gz, err = gzip.NewReader(r.br); err != nil {
 			return nil, r.readErr(-1, "gzip header", 0, err)
 		}
-		r.br = bufio.NewReaderSize(gz, bufSize)
+		ra := newReadAhead(gz)
+		ra.stopWith(r)
+		r.br = bufio.NewReaderSize(ra, bufSize)
 		magic, err = r.br.Peek(4)
 	}
 	if len(magic) < 4 {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"sort"
 )
 
 // Writer writes records one at a time, in the order they are given, and finishes the
@@ -49,6 +50,17 @@ func (t *tableWriter) Write(r *Record) error {
 }
 
 func (t *tableWriter) Finish(_ []FileInfo, _ Summary) error {
+	// The rows are all here anyway: sort them even if some records came late.
+	sort.SliceStable(t.recs, func(i, j int) bool {
+		a, b := &t.recs[i], &t.recs[j]
+		if !a.Start.Equal(b.Start.Time) {
+			return a.Start.Before(b.Start.Time)
+		}
+		if a.Client != b.Client {
+			return a.Client < b.Client
+		}
+		return a.Server < b.Server
+	})
 	if err := WriteTable(t.w, t.recs, t.opts); err != nil {
 		return err
 	}

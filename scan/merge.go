@@ -10,17 +10,32 @@ import (
 // emitting a record once no shard can still produce one that sorts before it: a shard
 // with records queued will only produce later ones, and one with none queued will only
 // produce records starting at or after its last reported bound.
+//
+// late counts the records emitted after one that starts later: the shards emit early when
+// more than Options.MaxWaiting records wait (the merger itself never does, as that would
+// depend on the timing of the shards' goroutines).
 type merger struct {
 	emit   func(report.Record)
 	queues [][]report.Record
 	heads  []int
 	bounds []time.Time
-	final  []bool // the shard produces nothing more until the next Read
+	final  []bool    // the shard produces nothing more until the next Read
+	last   time.Time // start of the last record emitted
+	late   int64
 }
 
 func newMerger(n int, emit func(report.Record)) *merger {
 	return &merger{emit: emit, queues: make([][]report.Record, n), heads: make([]int, n),
 		bounds: make([]time.Time, n), final: make([]bool, n)}
+}
+
+// restart forgets the shards' bounds before a Read: until a shard reports, it may still
+// produce any record (after Flush it was marked final).
+func (m *merger) restart() {
+	m.last = time.Time{}
+	for k := range m.bounds {
+		m.bounds[k], m.final[k] = time.Time{}, false
+	}
 }
 
 // take queues a shard's report and emits what it can.
@@ -60,6 +75,11 @@ func (m *merger) drain() {
 		rec := *r
 		*r = report.Record{}
 		m.heads[best]++
+		if rec.Start.Before(m.last) {
+			m.late++
+		} else {
+			m.last = rec.Start.Time
+		}
 		m.emit(rec)
 	}
 }

@@ -18,12 +18,19 @@ import (
 // connections are bounded by the earliest start among them (openHeap), unseen ones by the
 // capture time of the latest segment processed, since a connection starts at its first
 // segment.
+//
+// At most limit records wait (0: no limit). Past it the earliest waiting record is emitted
+// at once and the orderer promises nothing before its start any more (floor): a connection
+// still open that started earlier is emitted late, out of order (the merger counts it). This
+// keeps memory bounded when a connection stays open across a long capture.
 type orderer struct {
 	emit  func(report.Record)
 	open  openHeap
 	ready readyHeap
 	seq   uint64
 	now   time.Time // capture time of the latest segment processed
+	limit int
+	floor time.Time // start of the last record emitted early; later output never sorts before it
 }
 
 // factory wraps the analyzer so that the orderer knows which connections are open.
@@ -63,10 +70,14 @@ func (o *orderer) add(r report.Record) {
 // bound returns the earliest start a connection not yet finished can have: the start of
 // the oldest open connection, or now for one not seen yet.
 func (o *orderer) bound() time.Time {
+	b := o.now
 	if len(o.open) > 0 && o.open[0].start.Before(o.now) {
-		return o.open[0].start
+		b = o.open[0].start
 	}
-	return o.now
+	if b.Before(o.floor) {
+		b = o.floor
+	}
+	return b
 }
 
 // release emits the held records that start before bound().
@@ -74,6 +85,13 @@ func (o *orderer) release() {
 	bound := o.bound()
 	for len(o.ready) > 0 && o.ready[0].rec.Start.Before(bound) {
 		o.emit(heap.Pop(&o.ready).(*held).rec)
+	}
+	for o.limit > 0 && len(o.ready) > o.limit {
+		h := heap.Pop(&o.ready).(*held)
+		if h.rec.Start.After(o.floor) {
+			o.floor = h.rec.Start.Time
+		}
+		o.emit(h.rec)
 	}
 }
 
@@ -90,6 +108,7 @@ func (o *orderer) flush() {
 		o.ready[i] = nil
 	}
 	o.ready = o.ready[:0]
+	o.floor = time.Time{} // the next capture starts afresh
 }
 
 // openHeap orders open connections by start time.

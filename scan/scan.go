@@ -22,10 +22,16 @@
 //
 // # Concurrency
 //
-// Read decodes the capture on a second goroutine, which hands batches of segments (their
-// payloads copied into reused arenas) to the goroutine that called Read; that one runs
-// reassembly and analysis and calls emit. Nothing is shared beyond the batches, so the
-// output is the same as a sequential run.
+// Read decodes the capture on one goroutine, which hands batches of segments (their
+// payloads copied into reused arenas) to Options.Workers shards by a hash of the
+// connection's addresses. Each shard runs on its own goroutine with its own assembler and
+// analyzer and releases its records in output order; the goroutine that called Read merges
+// the shards' streams and calls emit. Every shard is told the latest capture time of the
+// whole capture with each segment, so that time-based decisions (closed connections
+// lingering, port reuse, idle timeouts) are the ones a single assembler would make, and
+// the records do not depend on the number of shards (see Options.Workers for the limits
+// that are divided between them). Flush flushes the shards in parallel. Nothing else is
+// shared, and emit is only ever called from the goroutine that calls Read and Flush.
 package scan
 
 import (
@@ -50,9 +56,20 @@ type Options struct {
 	// Workers is the number of shards connections are split between (by a hash of their
 	// addresses), each reassembled and analysed on its own goroutine while another decodes
 	// the capture. 0 means GOMAXPROCS, at most 4. The records do not depend on it, except
-	// that Reassembly.MaxBufferedTotal is divided evenly between the shards.
+	// that Reassembly.MaxBufferedTotal and Reassembly.MaxConns are divided evenly between
+	// the shards, so their limits are reached per shard.
 	Workers int
+	// MaxWaiting bounds the finished records a shard holds back to emit them in start-time
+	// order while an earlier connection is still open (divided between the shards like the
+	// limits above). Past it the earliest is emitted at once, and connections that started
+	// before it come out late, counted by Late. 0 means DefaultMaxWaiting; negative, no
+	// bound. With several shards the merger may still hold the records of the other shards
+	// until the shard with the old connection has moved on.
+	MaxWaiting int
 }
+
+// DefaultMaxWaiting is the default of Options.MaxWaiting: about 16 MB of records.
+const DefaultMaxWaiting = 10_000
 
 // DefaultOptions returns the defaults of every stage.
 func DefaultOptions() Options {
@@ -83,6 +100,12 @@ func New(opts Options, emit func(report.Record)) *Scanner {
 	sopts.Reassembly.MaxBufferedTotal = max(total/n, 1)
 	if opts.Reassembly.MaxConns > 0 {
 		sopts.Reassembly.MaxConns = max(opts.Reassembly.MaxConns/n, 1)
+	}
+	switch {
+	case opts.MaxWaiting == 0:
+		sopts.MaxWaiting = max(DefaultMaxWaiting/n, 1)
+	case opts.MaxWaiting > 0:
+		sopts.MaxWaiting = max(opts.MaxWaiting/n, 1)
 	}
 	s := &Scanner{opts: opts, merge: newMerger(n, emit)}
 	for k := range n {
@@ -133,6 +156,12 @@ func (s *Scanner) EndedCounts() [5]int64 {
 	return n
 }
 
+// Late returns how many records were emitted after a record that starts later, because
+// more than Options.MaxWaiting records were waiting for an earlier connection to end.
+func (s *Scanner) Late() int64 {
+	return s.merge.late
+}
+
 // Flush ends the capture: every connection still tracked is analysed as it stands and
 // its record emitted, all in output order. The Scanner can then read an unrelated capture.
 func (s *Scanner) Flush() {
@@ -152,6 +181,7 @@ func (s *Scanner) Flush() {
 // merges the records on the calling one. It returns the error that ended r (io.EOF at a
 // clean end).
 func (s *Scanner) run(r *capture.Reader) error {
+	s.merge.restart()
 	reports := make(chan shardReport, len(s.shards)*(numBatches+1))
 	for _, sh := range s.shards {
 		go sh.run(reports)

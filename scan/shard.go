@@ -13,14 +13,18 @@ import (
 // it runs on its own goroutine; each shard owns its Assembler, Analyzer and orderer, so
 // shards share nothing but the batches.
 type shard struct {
-	idx  int
-	an   *analyze.Analyzer
-	asm  *reassembly.Assembler
-	ord  orderer
-	out  []report.Record // records released since the last report
-	in   chan *batch
-	free chan *batch
+	idx   int
+	an    *analyze.Analyzer
+	asm   *reassembly.Assembler
+	ord   orderer
+	out   []report.Record // records released since the last report
+	in    chan *batch
+	free  chan *batch
+	quiet int // batches since the last report
 }
+
+// quietBatches is the most batches a shard processes without reporting.
+const quietBatches = 4
 
 // report is what a shard tells the merger after each batch: the records it released (in
 // output order) and a bound: every record it releases later starts at or after bound.
@@ -35,6 +39,7 @@ type shardReport struct {
 func newShard(idx int, opts Options) *shard {
 	sh := &shard{idx: idx, in: make(chan *batch, numBatches), free: make(chan *batch, numBatches)}
 	sh.ord.emit = func(r report.Record) { sh.out = append(sh.out, r) }
+	sh.ord.limit = max(opts.MaxWaiting, 0)
 	sh.an = analyze.New(opts.Analyze, sh.ord.add)
 	sh.asm = reassembly.NewAssembler(&factory{an: sh.an, o: &sh.ord}, opts.Reassembly)
 	for range numBatches {
@@ -62,7 +67,12 @@ func (sh *shard) run(reports chan<- shardReport) {
 		sh.ord.release()
 		last := b.last
 		sh.free <- b
-		reports <- sh.report(false, last)
+		// Reports wake the merger; one without records only moves the bound, which can
+		// wait a few batches.
+		if sh.quiet++; len(sh.out) > 0 || last || sh.quiet >= quietBatches {
+			sh.quiet = 0
+			reports <- sh.report(false, last)
+		}
 		if last {
 			return
 		}

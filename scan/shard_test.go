@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"slices"
 	"testing"
 	"time"
 
@@ -110,5 +111,35 @@ func TestFlushThenEarlierCapture(t *testing.T) {
 			t.Errorf("workers %d: got %d records from the second capture, want 200", workers, len(out))
 		}
 		checkOrder(t, out)
+	}
+}
+
+// TestMergerWaitsForEveryShard: the merger emits a record only once every shard has
+// passed its start, also after a Flush marked the shards final.
+func TestMergerWaitsForEveryShard(t *testing.T) {
+	at := func(s int) time.Time { return time.Date(2026, 1, 1, 0, 0, s, 0, time.UTC) }
+	rec := func(s int) report.Record {
+		return report.Record{Start: report.Time{Time: at(s)}, Client: "c", Server: "s"}
+	}
+	var got []int
+	m := newMerger(2, func(r report.Record) { got = append(got, r.Start.Second()) })
+	m.take(shardReport{shard: 0, final: true})
+	m.take(shardReport{shard: 1, final: true})
+	m.restart() // a new Read
+	steps := []struct {
+		rep  shardReport
+		want []int
+	}{
+		{shardReport{shard: 0, recs: []report.Record{rec(5)}, bound: at(10)}, nil},
+		{shardReport{shard: 1, bound: at(3)}, nil},
+		{shardReport{shard: 1, recs: []report.Record{rec(4)}, bound: at(20)}, []int{4, 5}},
+		{shardReport{shard: 1, recs: []report.Record{rec(21)}, bound: at(30)}, []int{4, 5}},
+		{shardReport{shard: 0, bound: at(40)}, []int{4, 5, 21}},
+	}
+	for i, st := range steps {
+		m.take(st.rep)
+		if !slices.Equal(got, st.want) {
+			t.Errorf("step %d: got %v, want %v", i, got, st.want)
+		}
 	}
 }

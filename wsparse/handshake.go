@@ -55,11 +55,6 @@ func closeBlock(block []byte) ([]byte, bool) {
 
 // parseRequest parses a request header block with net/http.
 func parseRequest(block []byte, truncated bool) (reqHead, error) {
-	if !truncated {
-		if r, ok := fastRequest(block); ok {
-			return r, nil
-		}
-	}
 	var r reqHead
 	if truncated {
 		b, ok := closeBlock(block)
@@ -99,11 +94,6 @@ func netRequest(block []byte) (reqHead, error) {
 // parseResponse parses a response header block with net/http. head says the request was a
 // HEAD (the response then has no body).
 func parseResponse(block []byte, truncated, head bool) (respHead, error) {
-	if !truncated {
-		if r, ok := fastResponse(block, head); ok {
-			return r, nil
-		}
-	}
 	if truncated {
 		b, ok := closeBlock(block)
 		if !ok {

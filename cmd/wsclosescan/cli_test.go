@@ -317,3 +317,32 @@ func TestMaxConnsReleasesEarly(t *testing.T) {
 		t.Errorf("--max-conns 0: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
+
+func TestSortWindow(t *testing.T) {
+	convs := []*wstest.Conv{wstest.NewConv("10.0.0.1:40000", "10.0.0.2:80").Upgraded()}
+	for i := range 30 {
+		c := wstest.NewConv(fmt.Sprintf("10.0.1.1:%d", 41000+i), "10.0.0.2:80")
+		convs = append(convs, c.Wait(time.Duration(i+1)*time.Second).Upgraded().
+			Close(c2s, 1000, "").Close(s2c, 1000, "").FIN(s2c).FIN(c2s))
+	}
+	path := writeCapture(t, convs...)
+	r := runCLI(t, nil, "--sort-window", "4", "--format", "jsonl", path)
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if r.code != 0 || len(lines) != 31 || !strings.Contains(r.stderr, "record(s) were written out of start-time order") {
+		t.Fatalf("exit %d, %d lines, stderr %q", r.code, len(lines), r.stderr)
+	}
+	if strings.Contains(lines[0], `"client":"10.0.0.1:40000"`) {
+		t.Errorf("with a small window the long connection should come out late, got it first")
+	}
+	sorted := runCLI(t, nil, "--format", "jsonl", path)
+	if !strings.HasPrefix(sorted.stdout, `{"file":"`+path+`","client":"10.0.0.1:40000"`) || sorted.stderr != "" {
+		t.Errorf("default window: first line %.80q, stderr %q", sorted.stdout, sorted.stderr)
+	}
+	table := runCLI(t, nil, "--sort-window", "4", path)
+	if i, j := strings.Index(table.stdout, "10.0.0.1:40000"), strings.Index(table.stdout, "10.0.1.1:41000"); i < 0 || j < i {
+		t.Errorf("the table must stay sorted by start time:\n%s", table.stdout)
+	}
+	if r := runCLI(t, nil, "--sort-window", "0", path); r.code != 2 {
+		t.Errorf("--sort-window 0: exit %d", r.code)
+	}
+}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/pflag"
 	"github.com/wsclosescan/wsclosescan/report"
+	"github.com/wsclosescan/wsclosescan/scan"
 )
 
 // Exit statuses.
@@ -37,6 +38,7 @@ type config struct {
 	idleOut  time.Duration
 	maxBuf   int
 	maxConns int
+	sortWin  int
 	maxConn  int
 	explain  string
 	version  bool
@@ -106,6 +108,7 @@ func parseArgs(args []string) (*config, error) {
 	fs.DurationVar(&cfg.idleHint, "idle-hint", time.Second, "")
 	fs.DurationVar(&cfg.idleOut, "idle-timeout", 0, "")
 	fs.IntVar(&cfg.maxConns, "max-conns", defaultMaxConns, "")
+	fs.IntVar(&cfg.sortWin, "sort-window", scan.DefaultMaxWaiting, "")
 	maxBuf := fs.String("max-buffer", "64MiB", "")
 	maxConn := fs.String("max-conn-buffer", "4MiB", "")
 	fs.StringVar(&cfg.explain, "explain", "", "")
@@ -161,6 +164,9 @@ func parseArgs(args []string) (*config, error) {
 	}
 	if cfg.maxConn, err = parseSize("--max-conn-buffer", *maxConn); err != nil {
 		return nil, err
+	}
+	if cfg.sortWin < 1 {
+		return nil, fmt.Errorf("--sort-window must be at least 1, got %d", cfg.sortWin)
 	}
 	if cfg.maxConns < 1 {
 		return nil, fmt.Errorf("--max-conns must be at least 1, got %d", cfg.maxConns)

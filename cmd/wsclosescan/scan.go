@@ -41,6 +41,7 @@ func (c *cli) scan(cfg *config) int {
 	opts.Reassembly.MaxBufferedTotal, opts.Reassembly.MaxBufferedPerConn = cfg.maxBuf, cfg.maxConn
 	opts.Reassembly.IdleTimeout = cfg.idleOut
 	opts.Reassembly.MaxConns = cfg.maxConns
+	opts.MaxWaiting = cfg.sortWin
 	sc := scan.New(opts, func(r report.Record) { res.add(cfg, &r) })
 	files := cfg.files
 	if cfg.merge {
@@ -60,6 +61,10 @@ func (c *cli) scan(cfg *config) int {
 		}
 	}
 	sc.Flush()
+	if n := sc.Late(); n > 0 && cfg.format != "table" {
+		c.warnf("%d record(s) were written out of start-time order: they waited for a connection that stayed "+
+			"open while more than --sort-window (%d) records finished; raise it to sort them", n, cfg.sortWin)
+	}
 	if n := sc.EndedCounts()[reassembly.EndEvicted]; n > 0 {
 		c.warnf("%d connection(s) were released early because more than %d were open at once; raise --max-conns "+
 			"(each costs about 3.5 KB) or use --idle-timeout", n, cfg.maxConns)
