@@ -68,8 +68,8 @@ type Options struct {
 	MaxWaiting int
 }
 
-// DefaultMaxWaiting is the default of Options.MaxWaiting: about 16 MB of records.
-const DefaultMaxWaiting = 10_000
+// DefaultMaxWaiting is the default of Options.MaxWaiting: about 6 MB of records.
+const DefaultMaxWaiting = 4_000
 
 // DefaultOptions returns the defaults of every stage.
 func DefaultOptions() Options {

@@ -44,7 +44,7 @@ Input:
                               is released early, with a warning (default 250000)
       --sort-window N         records held back to write them in start-time order while an
                               earlier connection is still open; past it they are written
-                              as they come, with a warning (default 10000, about 16 MB;
+                              as they come, with a warning (default 4000, about 6 MB;
                               the table is always sorted)
       --max-buffer SIZE       out-of-order bytes buffered in total (default 64MiB)
       --max-conn-buffer SIZE  out-of-order bytes buffered per connection (default 4MiB)
