@@ -18,44 +18,7 @@ type utf8State struct {
 }
 
 // push validates p; it returns false at the first byte that cannot be part of valid UTF-8.
-func (u *utf8State) push(p []byte) bool {
-	i := 0
-	for i < len(p) {
-		if u.need == 0 {
-			// ASCII fast path, 8 bytes at a time.
-			for i+16 <= len(p) && (binary.LittleEndian.Uint64(p[i:])|binary.LittleEndian.Uint64(p[i+8:]))&hiBits == 0 {
-				i += 16
-			}
-			for i+8 <= len(p) {
-				if w := binary.LittleEndian.Uint64(p[i:]) & hiBits; w != 0 {
-					i += bits.TrailingZeros64(w) >> 3 // skip to the first non-ASCII byte
-					break
-				}
-				i += 8
-			}
-			if i >= len(p) {
-				return true
-			}
-			b := p[i]
-			i++
-			if b < 0x80 {
-				continue
-			}
-			if !u.lead(b) {
-				return false
-			}
-			continue
-		}
-		b := p[i]
-		if b < u.lo || b > u.hi {
-			return false
-		}
-		i++
-		u.need--
-		u.lo, u.hi = 0x80, 0xBF
-	}
-	return true
-}
+func (u *utf8State) push(p []byte) bool { return u.pushMasked(p, [4]byte{}, 0) }
 
 // pushMasked validates p XORed with the masking key, p starting at payload offset pos,
 // without writing the unmasked bytes anywhere: the ASCII fast path unmasks and tests 8
