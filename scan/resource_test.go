@@ -103,27 +103,14 @@ func TestMillionsOfTinyFrames(t *testing.T) {
 	const frames, perSeg = 2_000_000, 5000
 	tiny := bytes.Repeat([]byte{0x81, 0x00}, perSeg) // FIN text, unmasked, empty
 	probe := newHeapProbe()
-	var recs []report.Record
-	streamScan(t, pcapgen.Options{}, DefaultOptions(), probe, 40, func(s *packetSink) error {
-		c := wstest.NewConv("10.0.0.1:50000", "10.0.0.2:80").Upgraded()
-		if err := s.write(c.Packets); err != nil {
-			return err
-		}
+	r := scanFlood(t, DefaultOptions(), probe, 40, func(c *wstest.Conv, s *packetSink) error {
 		for i := 0; i < frames/perSeg; i++ {
 			if err := s.write(c.Conn.Send(c2s, tiny)); err != nil {
 				return err
 			}
 		}
-		c.Packets = nil
-		return s.write(c.Close(c2s, 1000, "").Close(s2c, 1000, "").FIN(s2c).FIN(c2s).Packets)
-	}, func(r report.Record) { recs = append(recs, r) }, nil)
-	if len(recs) != 1 {
-		t.Fatalf("got %d records, want 1", len(recs))
-	}
-	r := &recs[0]
-	if got := viewOf(r); got != cleanView {
-		t.Errorf("got %+v, want %+v", got, cleanView)
-	}
+		return nil
+	})
 	if r.Frames.Client != frames+1 || r.Messages.Client != frames {
 		t.Errorf("client frames %d, messages %d; want %d and %d", r.Frames.Client, r.Messages.Client, frames+1, frames)
 	}
@@ -205,14 +192,11 @@ func TestOutOfOrderFlood(t *testing.T) {
 	opts.Reassembly.MaxBufferedPerConn = 1 * mib
 	opts.Reassembly.MaxBufferedTotal = 2 * mib
 	probe := newHeapProbe()
-	var recs []report.Record
 	lost := int64(0)
 	chunk := make([]byte, seg)
-	streamScan(t, pcapgen.Options{}, opts, probe, 50, func(s *packetSink) error {
-		c := wstest.NewConv("10.0.0.1:50000", "10.0.0.2:80").Upgraded()
+	r := scanFlood(t, opts, probe, 50, func(c *wstest.Conv, s *packetSink) error {
 		hdr := wsframe.Frame{Fin: true, Op: wsframe.OpBinary, Masked: true, Length: uint64(nseg * seg), SetLength: true}.Header()
-		c.Send(c2s, hdr)
-		if err := s.write(c.Packets); err != nil {
+		if err := s.write(c.Conn.Send(c2s, hdr)); err != nil {
 			return err
 		}
 		for i := 0; i < nseg; i++ {
@@ -225,16 +209,8 @@ func TestOutOfOrderFlood(t *testing.T) {
 				return err
 			}
 		}
-		c.Packets = nil
-		return s.write(c.Close(c2s, 1000, "").Close(s2c, 1000, "").FIN(s2c).FIN(c2s).Packets)
-	}, func(r report.Record) { recs = append(recs, r) }, nil)
-	if len(recs) != 1 {
-		t.Fatalf("got %d records, want 1", len(recs))
-	}
-	r := &recs[0]
-	if got := viewOf(r); got != cleanView {
-		t.Errorf("got %+v, want %+v", got, cleanView)
-	}
+		return nil
+	})
 	if r.MissingBytes.Client != lost || r.Bytes.Client != int64(nseg*seg)+0 {
 		t.Errorf("missing %d, payload bytes %d; want %d and %d", r.MissingBytes.Client, r.Bytes.Client, lost, nseg*seg)
 	}

@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"github.com/wsclosescan/wsclosescan/internal/wstest"
 	"io"
 	"runtime"
 	"testing"
@@ -98,4 +99,31 @@ func streamScan(t testing.TB, copts pcapgen.Options, opts Options, probe *heapPr
 	}
 	s.Flush()
 	return info
+}
+
+// scanFlood streams one upgraded WebSocket connection whose middle flood writes (with
+// c.Conn's builders, straight into s), followed by a clean close: close 1000 both ways,
+// FIN both ways. It checks that this one connection is reported clean and returns it.
+func scanFlood(t *testing.T, opts Options, probe *heapProbe, every int,
+	flood func(c *wstest.Conv, s *packetSink) error) *report.Record {
+	t.Helper()
+	var recs []report.Record
+	streamScan(t, pcapgen.Options{}, opts, probe, every, func(s *packetSink) error {
+		c := wstest.NewConv("10.0.0.1:50000", "10.0.0.2:80").Upgraded()
+		if err := s.write(c.Packets); err != nil {
+			return err
+		}
+		if err := flood(c, s); err != nil {
+			return err
+		}
+		c.Packets = nil
+		return s.write(c.Close(c2s, 1000, "").Close(s2c, 1000, "").FIN(s2c).FIN(c2s).Packets)
+	}, func(r report.Record) { recs = append(recs, r) }, nil)
+	if len(recs) != 1 {
+		t.Fatalf("got %d records, want 1", len(recs))
+	}
+	if got := viewOf(&recs[0]); got != cleanView {
+		t.Errorf("got %+v, want %+v", got, cleanView)
+	}
+	return &recs[0]
 }
