@@ -37,17 +37,20 @@ Input:
                         is one connection
       --idle-hint DUR   silence before a TCP end from which an idle timeout is suggested
                         (default 1s)
-      --idle-timeout DUR      release a connection silent for this long in capture time, as
-                              it stands (default: never; bounds memory on floods of
-                              half-open connections)
-      --max-conns N           connections tracked at once; past it the one idle the longest
-                              is released early, with a warning (default 250000)
-      --sort-window N         records held back to write them in start-time order while an
-                              earlier connection is still open; past it they are written
-                              as they come, with a warning (default 4000, about 6 MB;
-                              the table is always sorted)
-      --max-buffer SIZE       out-of-order bytes buffered in total (default 64MiB)
-      --max-conn-buffer SIZE  out-of-order bytes buffered per connection (default 4MiB)
+
+Limits (see the README's table; each says so in the output when it is hit):
+      --sort-window N   finished records held back so that output is in start-time order
+                        while an earlier connection is still open; past it they are
+                        written as they come, with a warning (default 4000, about 6 MB;
+                        the table is always sorted)
+      --max-conns N     connections tracked at once; past it the one idle the longest is
+                        released early, with a warning (default 250000, about 3.5 KB each)
+      --idle-timeout DUR
+                        release a connection silent for this long in capture time, as it
+                        stands (default: never)
+      --max-buffer SIZE out-of-order bytes buffered in total (default 64MiB)
+      --max-conn-buffer SIZE
+                        out-of-order bytes buffered per connection (default 4MiB)
 
 Exit status:
       --fail-on LIST    exit 1 if any listed connection has one of these verdicts, e.g.
