@@ -346,3 +346,23 @@ func TestSortWindow(t *testing.T) {
 		t.Errorf("--sort-window 0: exit %d", r.code)
 	}
 }
+
+func TestIdleTimeout(t *testing.T) {
+	c := wstest.NewConv("10.0.0.1:40000", "10.0.0.2:80").Upgraded().Text(c2s, "hi").Wait(10*time.Second).
+		Text(s2c, "late").Close(c2s, 1000, "").Close(s2c, 1000, "").FIN(s2c).FIN(c2s)
+	path := writeCapture(t, c)
+	doc, _, _ := scanJSON(t, "--all", "--idle-timeout", "5s", path)
+	if len(doc.Connections) != 2 {
+		t.Fatalf("got %d records, want the connection cut in two by the idle timeout", len(doc.Connections))
+	}
+	first := doc.Connections[0]
+	if first.Verdict != "open_at_end" || !strings.Contains(strings.Join(first.Problems, "\n"), "released after the --idle-timeout of silence") {
+		t.Errorf("first part: verdict %s, problems %q", first.Verdict, first.Problems)
+	}
+	if doc, _, _ := scanJSON(t, path); len(doc.Connections) != 1 || doc.Connections[0].Verdict != "clean" {
+		t.Errorf("without --idle-timeout: %+v", doc.Connections)
+	}
+	if r := runCLI(t, nil, "--idle-timeout", "-1s", path); r.code != 2 {
+		t.Errorf("negative --idle-timeout: exit %d", r.code)
+	}
+}
