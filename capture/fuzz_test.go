@@ -4,9 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"flag"
-	"fmt"
+	"github.com/wsclosescan/wsclosescan/internal/fuzzseed"
 	"io"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -74,24 +73,8 @@ func fuzzSeeds(t testing.TB) map[string][]byte {
 
 // TestFuzzSeeds checks that the committed seed corpus matches fuzzSeeds (-update rewrites it).
 func TestFuzzSeeds(t *testing.T) {
-	dir := filepath.Join("testdata", "fuzz", "FuzzReader")
-	for name, data := range fuzzSeeds(t) {
-		path := filepath.Join(dir, name)
-		content := []byte(fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", data))
-		if *updateSeeds {
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, content, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		got, err := os.ReadFile(path)
-		if err != nil || !bytes.Equal(got, content) {
-			t.Errorf("seed %s is missing or stale (err %v); run go test ./capture -run TestFuzzSeeds -update", path, err)
-		}
-	}
+	fuzzseed.Check(t, filepath.Join("testdata", "fuzz", "FuzzReader"), fuzzSeeds(t), *updateSeeds,
+		"go test ./capture -run TestFuzzSeeds -update")
 }
 
 // FuzzReader feeds arbitrary bytes to the whole reader and checks that it never panics,

@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/wsclosescan/wsclosescan/internal/fuzzseed"
 	"github.com/wsclosescan/wsclosescan/internal/wstest"
 	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -72,25 +72,9 @@ func linkConv(client string, l pcapgen.Link) *wstest.Conv {
 // TestFuzzSeeds checks that the committed seed corpus matches fuzzSeeds (-update-seeds
 // rewrites it) and that every seed is analysed as intended.
 func TestFuzzSeeds(t *testing.T) {
-	dir := filepath.Join("testdata", "fuzz", "FuzzPipeline")
 	seeds := fuzzSeeds(t)
-	for name, data := range seeds {
-		path := filepath.Join(dir, name)
-		content := []byte(fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", data))
-		if *updateSeeds {
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, content, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		got, err := os.ReadFile(path)
-		if err != nil || !bytes.Equal(got, content) {
-			t.Errorf("seed %s is missing or stale (err %v); run go test ./scan -run TestFuzzSeeds -update-seeds", path, err)
-		}
-	}
+	fuzzseed.Check(t, filepath.Join("testdata", "fuzz", "FuzzPipeline"), seeds, *updateSeeds,
+		"go test ./scan -run TestFuzzSeeds -update-seeds")
 	want := map[string]string{
 		"clean": "clean", "reset": "half_closed", "handshake-403": "handshake_failed",
 		"ws-fragments": "clean", "ip-fragments": "clean", "gap": "clean", "pcapng": "clean",
