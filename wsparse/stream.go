@@ -187,18 +187,6 @@ func (c *Conn) gapMode(d *direction, length int64, t time.Time) {
 	}
 }
 
-// afterHeaderGap picks the mode of a side whose header block was cut by a gap.
-func (c *Conn) afterHeaderGap(d *direction) {
-	if d.mode == modeDead {
-		return
-	}
-	if c.wsWanted {
-		c.enterScan(d)
-		return
-	}
-	d.mode = modeDead
-}
-
 // finishDir ends a direction.
 func (c *Conn) finishDir(d *direction, t time.Time) {
 	switch d.mode {

@@ -67,10 +67,8 @@ func encodeHeaders(b []byte, s *seg) []byte {
 		thl = tcpSYN
 	}
 	tcpTotal := thl + len(s.payload)
-	var ipStart int
 	if v6 {
 		b = binary.BigEndian.AppendUint16(b, etherIP6)
-		ipStart = len(b)
 		b = append(b, 0x60, 0, 0, 0)
 		b = binary.BigEndian.AppendUint16(b, uint16(tcpTotal))
 		b = append(b, 6, ipTTL)
@@ -79,7 +77,7 @@ func encodeHeaders(b []byte, s *seg) []byte {
 		b = append(b, dst[:]...)
 	} else {
 		b = binary.BigEndian.AppendUint16(b, etherIP4)
-		ipStart = len(b)
+		ipStart := len(b)
 		b = append(b, 0x45, 0)
 		b = binary.BigEndian.AppendUint16(b, uint16(ipv4Len+tcpTotal))
 		b = binary.BigEndian.AppendUint16(b, s.ipID)
