@@ -38,12 +38,12 @@ func (o Options) withDefaults() Options {
 type Analyzer struct {
 	opts Options
 	file string
-	emit func(report.Record)
+	emit func(*report.Record)
 }
 
 // New returns an Analyzer that calls emit with the record of each connection when the
-// assembler releases it.
-func New(opts Options, emit func(report.Record)) *Analyzer {
+// assembler releases it. The record is emit's to keep.
+func New(opts Options, emit func(*report.Record)) *Analyzer {
 	return &Analyzer{opts: opts.withDefaults(), emit: emit}
 }
 

@@ -66,7 +66,7 @@ type entry struct {
 // conn is the analysis of one TCP connection; it implements reassembly.Stream.
 type conn struct {
 	opts *Options
-	emit func(report.Record)
+	emit func(*report.Record)
 	file string
 	info reassembly.ConnInfo
 	ws   *wsparse.Conn

@@ -130,13 +130,13 @@ func observed(f *facts, s wsparse.Side) *int {
 	return nil
 }
 
-func (c *conn) record(stats reassembly.ConnStats) report.Record {
+func (c *conn) record(stats reassembly.ConnStats) *report.Record {
 	f := c.facts()
 	client, server := c.info.Client, c.info.Server
 	if c.ws.SidesSwapped() {
 		client, server = server, client
 	}
-	r := report.Record{
+	r := &report.Record{
 		File:           c.file,
 		Client:         addrString(client),
 		Server:         addrString(server),
@@ -157,7 +157,7 @@ func (c *conn) record(stats reassembly.ConnStats) report.Record {
 		Bytes:          report.PerSide{Client: f.stats[0].PayloadBytes, Server: f.stats[1].PayloadBytes},
 		Pings:          c.pings(),
 	}
-	fillHandshake(&r, f.hs)
+	fillHandshake(r, f.hs)
 	if first := firstClose(f); first != nil {
 		r.FirstClose = report.String(first.Side.String())
 	}

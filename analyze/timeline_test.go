@@ -17,7 +17,7 @@ const testKey = "dGhlIHNhbXBsZSBub25jZQ=="
 func runConn(t *testing.T, opts Options, feed func(s reassembly.Stream, at func() time.Time)) report.Record {
 	t.Helper()
 	var got []report.Record
-	a := New(opts, func(r report.Record) { got = append(got, r) })
+	a := New(opts, func(r *report.Record) { got = append(got, *r) })
 	s := a.NewStream(reassembly.ConnInfo{Client: netip.MustParseAddrPort("10.0.0.1:5000"),
 		Server: netip.MustParseAddrPort("10.0.0.2:80"), Start: t0})
 	now := t0

@@ -42,7 +42,7 @@ func BenchmarkPipeline(b *testing.B) {
 			var packets int64
 			for b.Loop() {
 				n = 0
-				s := New(DefaultOptions(), func(report.Record) { n++ })
+				s := New(DefaultOptions(), func(*report.Record) { n++ })
 				info, err := s.Read("bench", onlyReader{bytes.NewReader(data)})
 				if err != nil {
 					b.Fatal(err)

@@ -76,10 +76,10 @@ func TestFragmentFlood(t *testing.T) {
 		c.Conn.Encap = nil
 		c.Packets = nil
 		return s.write(cleanConv("10.0.0.1:50001").Packets)
-	}, func(r report.Record) {
+	}, func(r *report.Record) {
 		count++
-		if r.Client == "10.0.0.1:50001" && viewOf(&r) != cleanView {
-			t.Errorf("connection after the flood: got %+v, want %+v", viewOf(&r), cleanView)
+		if r.Client == "10.0.0.1:50001" && viewOf(r) != cleanView {
+			t.Errorf("connection after the flood: got %+v, want %+v", viewOf(r), cleanView)
 		}
 	}, nil)
 	want := fmt.Sprintf("stream.pcap: skipped %d packet(s): incomplete fragmented datagram", n)
@@ -123,7 +123,7 @@ func TestHugePcapngBlocks(t *testing.T) {
 	var info report.FileInfo
 	var err error
 	alloc := allocsDuring(func() {
-		s := New(DefaultOptions(), func(r report.Record) { recs = append(recs, r) })
+		s := New(DefaultOptions(), func(r *report.Record) { recs = append(recs, *r) })
 		info, err = s.Read("big.pcapng", pr)
 		s.Flush()
 	})

@@ -179,7 +179,7 @@ func TestReadSplitsDoNotMatter(t *testing.T) {
 		want := scanBytes(name, data, fuzzOptions())
 		for rname, mk := range readers {
 			var got result
-			s := New(fuzzOptions(), func(r report.Record) { got.recs = append(got.recs, r) })
+			s := New(fuzzOptions(), func(r *report.Record) { got.recs = append(got.recs, *r) })
 			got.info, got.err = s.Read(name, mk(data))
 			s.Flush()
 			if fmt.Sprint(got.err) != fmt.Sprint(want.err) || strPtr(got.info.Error) != strPtr(want.info.Error) {

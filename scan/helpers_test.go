@@ -44,7 +44,7 @@ type result struct {
 // scanBytes runs the pipeline over one capture held in memory.
 func scanBytes(name string, data []byte, opts Options) result {
 	var res result
-	s := New(opts, func(r report.Record) { res.recs = append(res.recs, r) })
+	s := New(opts, func(r *report.Record) { res.recs = append(res.recs, *r) })
 	res.info, res.err = s.Read(name, bytes.NewReader(data))
 	s.Flush()
 	return res

@@ -15,8 +15,8 @@ import (
 // more than Options.MaxWaiting records wait (the merger itself never does, as that would
 // depend on the timing of the shards' goroutines).
 type merger struct {
-	emit   func(report.Record)
-	queues [][]report.Record
+	emit   func(*report.Record)
+	queues [][]*report.Record
 	heads  []int
 	bounds []time.Time
 	final  []bool    // the shard produces nothing more until the next Read
@@ -24,8 +24,8 @@ type merger struct {
 	late   int64
 }
 
-func newMerger(n int, emit func(report.Record)) *merger {
-	return &merger{emit: emit, queues: make([][]report.Record, n), heads: make([]int, n),
+func newMerger(n int, emit func(*report.Record)) *merger {
+	return &merger{emit: emit, queues: make([][]*report.Record, n), heads: make([]int, n),
 		bounds: make([]time.Time, n), final: make([]bool, n)}
 }
 
@@ -59,27 +59,26 @@ func (m *merger) drain() {
 		best := -1
 		for k, q := range m.queues {
 			if m.heads[k] < len(q) && (best < 0 ||
-				compareRecords(&q[m.heads[k]], &m.queues[best][m.heads[best]]) < 0) {
+				compareRecords(q[m.heads[k]], m.queues[best][m.heads[best]]) < 0) {
 				best = k
 			}
 		}
 		if best < 0 {
 			return
 		}
-		r := &m.queues[best][m.heads[best]]
+		r := m.queues[best][m.heads[best]]
 		for k, q := range m.queues {
 			if m.heads[k] == len(q) && !m.final[k] && !r.Start.Before(m.bounds[k]) {
 				return // shard k may still produce a record sorting before r
 			}
 		}
-		rec := *r
-		*r = report.Record{}
+		m.queues[best][m.heads[best]] = nil
 		m.heads[best]++
-		if rec.Start.Before(m.last) {
+		if r.Start.Before(m.last) {
 			m.late++
 		} else {
-			m.last = rec.Start.Time
+			m.last = r.Start.Time
 		}
-		m.emit(rec)
+		m.emit(r)
 	}
 }

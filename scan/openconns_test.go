@@ -49,7 +49,7 @@ func TestOpenWebSocketConnections(t *testing.T) {
 	open := 0
 	streamScan(t, pcapgen.Options{}, DefaultOptions(), probe, 0, func(s *packetSink) error {
 		return writeOpenConns(s.write, n)
-	}, func(r report.Record) {
+	}, func(r *report.Record) {
 		if r.Verdict == report.VerdictOpenAtEnd && r.Handshake == report.HandshakeCompleted {
 			open++
 		}
@@ -108,7 +108,7 @@ func BenchmarkOpenConnections(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	var perConn int64
 	for i := 0; i < b.N; i++ {
-		s := New(DefaultOptions(), func(report.Record) {})
+		s := New(DefaultOptions(), func(*report.Record) {})
 		b.StopTimer()
 		probe := newHeapProbe()
 		b.StartTimer()

@@ -24,7 +24,7 @@ import (
 // still open that started earlier is emitted late, out of order (the merger counts it). This
 // keeps memory bounded when a connection stays open across a long capture.
 type orderer struct {
-	emit  func(report.Record)
+	emit  func(*report.Record)
 	open  openHeap
 	ready readyHeap
 	seq   uint64
@@ -61,10 +61,14 @@ func (t *tracked) End(stats reassembly.ConnStats) {
 	heap.Remove(&t.o.open, t.idx)
 }
 
-// add holds a finished record until it can be emitted.
-func (o *orderer) add(r report.Record) {
+// add holds a finished record until it can be emitted. Records are normally released
+// after each batch; past the limit they are released at once.
+func (o *orderer) add(r *report.Record) {
 	o.seq++
-	heap.Push(&o.ready, &held{rec: r, seq: o.seq})
+	o.ready.push(held{rec: r, seq: o.seq})
+	if o.limit > 0 && len(o.ready) > o.limit {
+		o.release()
+	}
 }
 
 // bound returns the earliest start a connection not yet finished can have: the start of
@@ -84,10 +88,10 @@ func (o *orderer) bound() time.Time {
 func (o *orderer) release() {
 	bound := o.bound()
 	for len(o.ready) > 0 && o.ready[0].rec.Start.Before(bound) {
-		o.emit(heap.Pop(&o.ready).(*held).rec)
+		o.emit(o.ready.pop().rec)
 	}
 	for o.limit > 0 && len(o.ready) > o.limit {
-		h := heap.Pop(&o.ready).(*held)
+		h := o.ready.pop()
 		if h.rec.Start.After(o.floor) {
 			o.floor = h.rec.Start.Time
 		}
@@ -97,15 +101,15 @@ func (o *orderer) release() {
 
 // flush emits every held record in order (a sort is cheaper than popping the heap).
 func (o *orderer) flush() {
-	slices.SortFunc(o.ready, func(a, b *held) int {
-		if c := compareRecords(&a.rec, &b.rec); c != 0 {
+	slices.SortFunc(o.ready, func(a, b held) int {
+		if c := compareRecords(a.rec, b.rec); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.seq, b.seq)
 	})
 	for i, h := range o.ready {
 		o.emit(h.rec)
-		o.ready[i] = nil
+		o.ready[i] = held{}
 	}
 	o.ready = o.ready[:0]
 	o.floor = time.Time{} // the next capture starts afresh
@@ -137,19 +141,55 @@ func (h *openHeap) Pop() any {
 
 // held is a finished record waiting for its turn; seq keeps ties in release order.
 type held struct {
-	rec report.Record
+	rec *report.Record
 	seq uint64
 }
 
-// readyHeap orders held records by output order.
-type readyHeap []*held
+// readyHeap orders held records by output order: a binary heap written out rather than
+// container/heap, whose interface boxing would allocate for every record.
+type readyHeap []held
 
-func (h readyHeap) Len() int { return len(h) }
-func (h readyHeap) Less(i, j int) bool {
-	if c := compareRecords(&h[i].rec, &h[j].rec); c != 0 {
+func (h readyHeap) less(i, j int) bool {
+	if c := compareRecords(h[i].rec, h[j].rec); c != 0 {
 		return c < 0
 	}
 	return h[i].seq < h[j].seq
+}
+
+func (h *readyHeap) push(x held) {
+	*h = append(*h, x)
+	q := *h
+	for i := len(q) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !q.less(i, p) {
+			break
+		}
+		q[i], q[p] = q[p], q[i]
+		i = p
+	}
+}
+
+func (h *readyHeap) pop() held {
+	q := *h
+	top, n := q[0], len(q)-1
+	q[0], q[n] = q[n], held{}
+	q = q[:n]
+	for i := 0; ; {
+		l, small := 2*i+1, i
+		if l < n && q.less(l, small) {
+			small = l
+		}
+		if r := l + 1; r < n && q.less(r, small) {
+			small = r
+		}
+		if small == i {
+			break
+		}
+		q[i], q[small] = q[small], q[i]
+		i = small
+	}
+	*h = q
+	return top
 }
 
 // compareRecords compares records in output order: start, client, server.
@@ -164,13 +204,4 @@ func compareRecords(a, b *report.Record) int {
 		return c
 	}
 	return strings.Compare(a.Server, b.Server)
-}
-func (h readyHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *readyHeap) Push(x any)   { *h = append(*h, x.(*held)) }
-func (h *readyHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	old[len(old)-1] = nil
-	*h = old[:len(old)-1]
-	return x
 }

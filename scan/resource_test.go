@@ -153,7 +153,7 @@ func TestManySYNs(t *testing.T) {
 			}
 		}
 		return nil
-	}, func(r report.Record) {
+	}, func(r *report.Record) {
 		count++
 		if r.Verdict == report.VerdictNotWebSocket {
 			notWS++
@@ -252,7 +252,7 @@ func TestHugeHeaderBlock(t *testing.T) {
 		}
 		c.Packets = nil
 		return s.write(c.FIN(c2s).FIN(s2c).Packets)
-	}, func(r report.Record) { recs = append(recs, r) }, nil)
+	}, func(r *report.Record) { recs = append(recs, *r) }, nil)
 	if len(recs) != 1 {
 		t.Fatalf("got %d records, want 1", len(recs))
 	}
@@ -290,7 +290,7 @@ func TestGzipBomb(t *testing.T) {
 	probe := newHeapProbe()
 	var res result
 	alloc := allocsDuring(func() {
-		s := New(DefaultOptions(), func(r report.Record) { res.recs = append(res.recs, r) })
+		s := New(DefaultOptions(), func(r *report.Record) { res.recs = append(res.recs, *r) })
 		res.info, res.err = s.Read("bomb.pcap.gz", io.MultiReader(bytes.NewReader(data)))
 		s.Flush()
 	})
@@ -348,7 +348,7 @@ func TestManySYNsWithIdleTimeout(t *testing.T) {
 			}
 		}
 		return nil
-	}, func(r report.Record) {
+	}, func(r *report.Record) {
 		count++
 		if r.Verdict == report.VerdictNotWebSocket && r.TCPEnd.How == nil {
 			idle++
@@ -391,7 +391,7 @@ func TestOutOfOrderManyConnections(t *testing.T) {
 			}
 		}
 		return nil
-	}, func(r report.Record) {
+	}, func(r *report.Record) {
 		count++
 		if r.MissingBytes.Client != seg {
 			t.Errorf("%s: missing %d bytes, want %d", r.Client, r.MissingBytes.Client, seg)
@@ -429,7 +429,7 @@ func TestMidstreamConnectionsCost(t *testing.T) {
 			}
 		}
 		return nil
-	}, func(r report.Record) {
+	}, func(r *report.Record) {
 		if r.Verdict == report.VerdictNotWebSocket {
 			count++
 		}

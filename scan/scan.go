@@ -87,7 +87,8 @@ type Scanner struct {
 
 // New returns a Scanner that calls emit with the record of every connection, in output
 // order (see the package documentation), from the goroutine that calls Read and Flush.
-func New(opts Options, emit func(report.Record)) *Scanner {
+// The record is emit's to keep.
+func New(opts Options, emit func(*report.Record)) *Scanner {
 	n := opts.Workers
 	if n <= 0 {
 		n = min(runtime.GOMAXPROCS(0), 4)

@@ -17,7 +17,7 @@ type shard struct {
 	an    *analyze.Analyzer
 	asm   *reassembly.Assembler
 	ord   orderer
-	out   []report.Record // records released since the last report
+	out   []*report.Record // records released since the last report
 	in    chan *batch
 	free  chan *batch
 	quiet int // batches since the last report
@@ -30,7 +30,7 @@ const quietBatches = 4
 // output order) and a bound: every record it releases later starts at or after bound.
 type shardReport struct {
 	shard int
-	recs  []report.Record
+	recs  []*report.Record
 	bound time.Time
 	final bool // the shard holds nothing more (after Flush)
 	last  bool // the shard processed the last batch of the Read
@@ -38,7 +38,7 @@ type shardReport struct {
 
 func newShard(idx int, opts Options) *shard {
 	sh := &shard{idx: idx, in: make(chan *batch, numBatches), free: make(chan *batch, numBatches)}
-	sh.ord.emit = func(r report.Record) { sh.out = append(sh.out, r) }
+	sh.ord.emit = func(r *report.Record) { sh.out = append(sh.out, r) }
 	sh.ord.limit = max(opts.MaxWaiting, 0)
 	sh.an = analyze.New(opts.Analyze, sh.ord.add)
 	sh.asm = reassembly.NewAssembler(&factory{an: sh.an, o: &sh.ord}, opts.Reassembly)
@@ -55,11 +55,8 @@ func (sh *shard) run(reports chan<- shardReport) {
 		for i := range b.segs {
 			seg := &b.segs[i]
 			sh.asm.Advance(b.nows[i])
-			sh.asm.Add(seg)
 			sh.ord.now = seg.Time
-			if len(sh.ord.ready) > 0 {
-				sh.ord.release()
-			}
+			sh.asm.Add(seg)
 		}
 		// Every segment read so far has been processed: a connection this shard has not
 		// seen yet starts at a later segment, so at or after the latest time read.

@@ -17,7 +17,7 @@ import (
 func scanJSON(t *testing.T, data []byte, opts Options) []string {
 	t.Helper()
 	var out []string
-	s := New(opts, func(r report.Record) {
+	s := New(opts, func(r *report.Record) {
 		b, err := json.Marshal(r)
 		if err != nil {
 			t.Fatalf("marshal: %v", err)
@@ -93,7 +93,7 @@ func TestFlushThenEarlierCapture(t *testing.T) {
 		var out []string
 		opts := DefaultOptions()
 		opts.Workers = workers
-		s := New(opts, func(r report.Record) {
+		s := New(opts, func(r *report.Record) {
 			b, _ := json.Marshal(r)
 			out = append(out, string(b))
 		})
@@ -118,11 +118,11 @@ func TestFlushThenEarlierCapture(t *testing.T) {
 // passed its start, also after a Flush marked the shards final.
 func TestMergerWaitsForEveryShard(t *testing.T) {
 	at := func(s int) time.Time { return time.Date(2026, 1, 1, 0, 0, s, 0, time.UTC) }
-	rec := func(s int) report.Record {
-		return report.Record{Start: report.Time{Time: at(s)}, Client: "c", Server: "s"}
+	rec := func(s int) *report.Record {
+		return &report.Record{Start: report.Time{Time: at(s)}, Client: "c", Server: "s"}
 	}
 	var got []int
-	m := newMerger(2, func(r report.Record) { got = append(got, r.Start.Second()) })
+	m := newMerger(2, func(r *report.Record) { got = append(got, r.Start.Second()) })
 	m.take(shardReport{shard: 0, final: true})
 	m.take(shardReport{shard: 1, final: true})
 	m.restart() // a new Read
@@ -130,10 +130,10 @@ func TestMergerWaitsForEveryShard(t *testing.T) {
 		rep  shardReport
 		want []int
 	}{
-		{shardReport{shard: 0, recs: []report.Record{rec(5)}, bound: at(10)}, nil},
+		{shardReport{shard: 0, recs: []*report.Record{rec(5)}, bound: at(10)}, nil},
 		{shardReport{shard: 1, bound: at(3)}, nil},
-		{shardReport{shard: 1, recs: []report.Record{rec(4)}, bound: at(20)}, []int{4, 5}},
-		{shardReport{shard: 1, recs: []report.Record{rec(21)}, bound: at(30)}, []int{4, 5}},
+		{shardReport{shard: 1, recs: []*report.Record{rec(4)}, bound: at(20)}, []int{4, 5}},
+		{shardReport{shard: 1, recs: []*report.Record{rec(21)}, bound: at(30)}, []int{4, 5}},
 		{shardReport{shard: 0, bound: at(40)}, []int{4, 5, 21}},
 	}
 	for i, st := range steps {

@@ -69,7 +69,7 @@ func (s *packetSink) write(pkts []pcapgen.Packet) error {
 // goroutine, so that the capture is never held in memory. afterRead runs once Read has
 // returned, before Flush (all connections still tracked).
 func streamScan(t testing.TB, copts pcapgen.Options, opts Options, probe *heapProbe, every int,
-	gen func(s *packetSink) error, emit func(report.Record), afterRead func()) report.FileInfo {
+	gen func(s *packetSink) error, emit func(*report.Record), afterRead func()) report.FileInfo {
 	t.Helper()
 	if copts.LinkType == 0 {
 		copts.LinkType = pcapgen.LinkEthernet
@@ -118,7 +118,7 @@ func scanFlood(t *testing.T, opts Options, probe *heapProbe, every int,
 		}
 		c.Packets = nil
 		return s.write(c.Close(c2s, 1000, "").Close(s2c, 1000, "").FIN(s2c).FIN(c2s).Packets)
-	}, func(r report.Record) { recs = append(recs, r) }, nil)
+	}, func(r *report.Record) { recs = append(recs, *r) }, nil)
 	if len(recs) != 1 {
 		t.Fatalf("got %d records, want 1", len(recs))
 	}

@@ -69,7 +69,7 @@ func TestPortReuseFlood(t *testing.T) {
 			}
 		}
 		return nil
-	}, func(report.Record) { count++ }, nil)
+	}, func(*report.Record) { count++ }, nil)
 	if count != n {
 		t.Errorf("got %d records, want %d", count, n)
 	}

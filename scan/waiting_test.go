@@ -40,7 +40,7 @@ func TestMaxWaitingBoundsHeldRecords(t *testing.T) {
 			opts := DefaultOptions()
 			opts.Workers, opts.MaxWaiting = tt.workers, tt.maxWaiting
 			var recs []report.Record
-			s := New(opts, func(r report.Record) { recs = append(recs, r) })
+			s := New(opts, func(r *report.Record) { recs = append(recs, *r) })
 			if _, err := s.Read("w.pcap", bytes.NewReader(data)); err != nil {
 				t.Fatal(err)
 			}

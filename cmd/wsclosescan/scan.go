@@ -42,7 +42,7 @@ func (c *cli) scan(cfg *config) int {
 	opts.Reassembly.IdleTimeout = cfg.idleOut
 	opts.Reassembly.MaxConns = cfg.maxConns
 	opts.MaxWaiting = cfg.sortWin
-	sc := scan.New(opts, func(r report.Record) { res.add(cfg, &r) })
+	sc := scan.New(opts, func(r *report.Record) { res.add(cfg, r) })
 	files := cfg.files
 	if cfg.merge {
 		files = naturalSort(files)
