@@ -39,6 +39,7 @@ type Analyzer struct {
 	opts Options
 	file string
 	emit func(*report.Record)
+	pool wsparse.Pool // the decoders of ended connections, for reuse
 }
 
 // New returns an Analyzer that calls emit with the record of each connection when the
@@ -52,11 +53,11 @@ func (a *Analyzer) SetFile(name string) { a.file = name }
 
 // NewStream starts the analysis of a new connection.
 func (a *Analyzer) NewStream(info reassembly.ConnInfo) reassembly.Stream {
-	c := &conn{opts: &a.opts, emit: a.emit, file: a.file, info: info, last: info.Start}
+	c := &conn{an: a, file: a.file, info: info, last: info.Start}
 	wsOpts := a.opts.WS
 	if a.opts.Timeline {
 		wsOpts.OnEvent = c.wsEvent
 	}
-	c.ws = wsparse.NewConn(wsOpts)
+	c.ws = a.pool.Get(wsOpts)
 	return c
 }

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/wsclosescan/wsclosescan/reassembly"
-	"github.com/wsclosescan/wsclosescan/report"
 	"github.com/wsclosescan/wsclosescan/wsparse"
 )
 
@@ -65,8 +64,7 @@ type entry struct {
 
 // conn is the analysis of one TCP connection; it implements reassembly.Stream.
 type conn struct {
-	opts *Options
-	emit func(*report.Record)
+	an   *Analyzer
 	file string
 	info reassembly.ConnInfo
 	ws   *wsparse.Conn
@@ -159,7 +157,9 @@ func (c *conn) Event(e reassembly.Event) {
 func (c *conn) End(stats reassembly.ConnStats) {
 	c.released = stats.Reason
 	c.ws.Finish(c.last)
-	c.emit(c.record(stats))
+	c.an.emit(c.record(stats))
+	c.an.pool.Put(c.ws) // the record keeps nothing of it
+	c.ws = nil
 }
 
 func (c *conn) addTCP(t time.Time, dir reassembly.Dir, what string, noSide bool) {
@@ -167,14 +167,14 @@ func (c *conn) addTCP(t time.Time, dir reassembly.Dir, what string, noSide bool)
 }
 
 func (c *conn) add(e entry) {
-	if !c.opts.Timeline {
+	if !c.an.opts.Timeline {
 		return
 	}
-	half := c.opts.MaxTimeline / 2
+	half := c.an.opts.MaxTimeline / 2
 	switch {
 	case len(c.timeline) < half && len(c.tail) == 0:
 		c.timeline = append(c.timeline, e)
-	case len(c.tail) < c.opts.MaxTimeline-half:
+	case len(c.tail) < c.an.opts.MaxTimeline-half:
 		c.tail = append(c.tail, e)
 	default:
 		c.tail[c.tailNext] = e

@@ -176,8 +176,8 @@ func (c *conn) record(stats reassembly.ConnStats) *report.Record {
 		}
 	}
 	r.Problems = c.problems(f)
-	r.Hints = hints(f, c.opts.IdleHint)
-	if c.opts.Timeline {
+	r.Hints = hints(f, c.an.opts.IdleHint)
+	if c.an.opts.Timeline {
 		r.Timeline = c.timelineEntries()
 	}
 	return r

@@ -129,10 +129,19 @@ type Conn struct {
 	stats      [2]DirStats // by true side
 	findings   []Finding
 	pings      []Ping
+
+	pool *Pool // nil for a Conn from NewConn
 }
 
 // NewConn returns a Conn ready to be fed.
 func NewConn(opts Options) *Conn {
+	c := new(Conn)
+	c.init(opts)
+	return c
+}
+
+// init sets up a zero Conn.
+func (c *Conn) init(opts Options) {
 	if opts.MaxHeaderBytes <= 0 {
 		opts.MaxHeaderBytes = DefaultMaxHeaderBytes
 	}
@@ -142,11 +151,10 @@ func NewConn(opts Options) *Conn {
 	if opts.MaxPings <= 0 {
 		opts.MaxPings = DefaultMaxPings
 	}
-	c := &Conn{opts: opts}
+	c.opts = opts
 	for i := range c.dirs {
 		c.dirs[i].fed = Side(i)
 	}
-	return c
 }
 
 // Feed pushes the next in-order bytes sent by side. t is their capture time. data is only

@@ -53,8 +53,9 @@ func closeBlock(block []byte) ([]byte, bool) {
 	return append(out, '\r', '\n'), true
 }
 
-// parseRequest parses a request header block with net/http.
-func parseRequest(block []byte, truncated bool) (reqHead, error) {
+// parseRequest parses a request header block with net/http, reading it through
+// reader(block).
+func parseRequest(block []byte, truncated bool, reader func([]byte) *bufio.Reader) (reqHead, error) {
 	var r reqHead
 	if truncated {
 		b, ok := closeBlock(block)
@@ -67,13 +68,13 @@ func parseRequest(block []byte, truncated bool) (reqHead, error) {
 		}
 		block = b
 	}
-	return netRequest(block)
+	return netRequest(reader(block))
 }
 
 // netRequest parses a complete request block with net/http.
-func netRequest(block []byte) (reqHead, error) {
+func netRequest(br *bufio.Reader) (reqHead, error) {
 	var r reqHead
-	req, err := http.ReadRequest(blockReader(block))
+	req, err := http.ReadRequest(br)
 	if err != nil {
 		return r, err
 	}
@@ -91,9 +92,9 @@ func netRequest(block []byte) (reqHead, error) {
 	return r, nil
 }
 
-// parseResponse parses a response header block with net/http. head says the request was a
-// HEAD (the response then has no body).
-func parseResponse(block []byte, truncated, head bool) (respHead, error) {
+// parseResponse parses a response header block with net/http, reading it through
+// reader(block). head says the request was a HEAD (the response then has no body).
+func parseResponse(block []byte, truncated, head bool, reader func([]byte) *bufio.Reader) (respHead, error) {
 	if truncated {
 		b, ok := closeBlock(block)
 		if !ok {
@@ -101,17 +102,17 @@ func parseResponse(block []byte, truncated, head bool) (respHead, error) {
 		}
 		block = b
 	}
-	return netResponse(block, head)
+	return netResponse(reader(block), head)
 }
 
 // netResponse parses a complete response block with net/http.
-func netResponse(block []byte, head bool) (respHead, error) {
+func netResponse(br *bufio.Reader, head bool) (respHead, error) {
 	r := respHead{contentLength: -1}
 	var req *http.Request
 	if head {
 		req = &http.Request{Method: http.MethodHead}
 	}
-	resp, err := http.ReadResponse(blockReader(block), req)
+	resp, err := http.ReadResponse(br, req)
 	if err != nil {
 		return r, err
 	}

@@ -54,9 +54,14 @@ func randomSplit(seed int64) splitter {
 
 // run feeds the script with the splitter; step i happens at t0 + i seconds, Finish after.
 func run(steps []step, split splitter, opts Options) (*Conn, []Event) {
+	return runOn(NewConn, steps, split, opts)
+}
+
+// runOn is run with the Conn from newConn.
+func runOn(newConn func(Options) *Conn, steps []step, split splitter, opts Options) (*Conn, []Event) {
 	var events []Event
 	opts.OnEvent = func(e Event) { events = append(events, e) }
-	c := NewConn(opts)
+	c := newConn(opts)
 	for i, st := range steps {
 		t := t0.Add(time.Duration(i) * time.Second)
 		if st.isGap {

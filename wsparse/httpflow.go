@@ -45,8 +45,12 @@ func (c *Conn) headerLine(d *direction, data []byte, t time.Time) int {
 				c.headerTooLarge(d, t)
 				return end
 			}
-			d.hdr = append(d.hdr, data[:end]...)
-			c.headerEnd(d, t, false)
+			if len(d.hdr) == 0 {
+				c.parseBlock(d, data[:end], t, false) // the usual case: no copy
+			} else {
+				d.hdr = append(d.hdr, data[:end]...)
+				c.headerEnd(d, t, false)
+			}
 			return end
 		}
 		eoh, pos = 1, end
@@ -80,10 +84,23 @@ func (c *Conn) headerTooLarge(d *direction, t time.Time) {
 	d.mode = modeDead
 }
 
+// maxKeptHeader is the largest header buffer a direction keeps for the next block.
+const maxKeptHeader = 4 << 10
+
 // headerEnd parses the accumulated block. truncated says the block was cut (gap or end).
 func (c *Conn) headerEnd(d *direction, t time.Time, truncated bool) {
 	block := d.hdr
-	d.hdr, d.eoh = nil, 0
+	d.hdr = nil // parseBlock may start the next block
+	c.parseBlock(d, block, t, truncated)
+	if cap(block) <= maxKeptHeader && d.hdr == nil {
+		d.hdr = block[:0]
+	}
+}
+
+// parseBlock parses a header block; it does not keep block. truncated says the block was
+// cut (gap or end).
+func (c *Conn) parseBlock(d *direction, block []byte, t time.Time, truncated bool) {
+	d.eoh = 0
 	s := c.trueSide(d.fed)
 	if len(block) == 0 {
 		if truncated {
@@ -100,7 +117,7 @@ func (c *Conn) headerEnd(d *direction, t time.Time, truncated bool) {
 			strconv.Itoa(len(block))+" bytes")
 	}
 	if d.isReq {
-		r, err := parseRequest(block, truncated)
+		r, err := parseRequest(block, truncated, c.blockReader)
 		if err != nil {
 			c.httpMalformed(d, s, t, err)
 			return
@@ -109,7 +126,7 @@ func (c *Conn) headerEnd(d *direction, t time.Time, truncated bool) {
 		return
 	}
 	head := len(c.reqQueue) > 0 && c.reqQueue[0].head
-	r, err := parseResponse(block, truncated, head)
+	r, err := parseResponse(block, truncated, head, c.blockReader)
 	if err != nil {
 		c.httpMalformed(d, s, t, err)
 		return
