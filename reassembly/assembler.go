@@ -1,28 +1,15 @@
 package reassembly
 
 import (
-	"net/netip"
 	"time"
 )
-
-// connKey is a directed 4-tuple. A connection is stored under both of its directed keys, so
-// a lookup needs no ordering of the endpoints. Addresses are keyed by their 16-byte form:
-// IPv6 zones are ignored and an IPv4 address equals its IPv4-mapped IPv6 form.
-type connKey struct {
-	src, dst         [16]byte
-	srcPort, dstPort uint16
-}
-
-func makeKey(src, dst netip.AddrPort) connKey {
-	return connKey{src.Addr().As16(), dst.Addr().As16(), src.Port(), dst.Port()}
-}
 
 // Assembler reassembles the TCP connections of one capture. It is not safe for concurrent
 // use; Streams must not call back into it.
 type Assembler struct {
 	factory   StreamFactory
 	opts      Options
-	conns     map[connKey]*conn
+	conns     connTable
 	all       connList // creation order
 	open      connList // open conns by last activity, with an IdleTimeout only
 	closed    connList // closed conns by last activity
@@ -37,7 +24,7 @@ type Assembler struct {
 // NewAssembler returns an Assembler that creates a Stream with f for every connection.
 // Zero fields of opts take their defaults (see Options).
 func NewAssembler(f StreamFactory, opts Options) *Assembler {
-	a := &Assembler{factory: f, opts: opts.withDefaults(), conns: make(map[connKey]*conn)}
+	a := &Assembler{factory: f, opts: opts.withDefaults()}
 	a.all.slot = slotAll
 	a.open.slot = slotActivity
 	a.closed.slot = slotActivity
@@ -114,12 +101,14 @@ func (a *Assembler) lookup(seg *Segment) (*conn, Dir) {
 			return c, ServerToClient
 		}
 	}
-	c := a.conns[makeKey(seg.Src, seg.Dst)]
+	src, dst := endpointOf(seg.Src), endpointOf(seg.Dst)
+	c, d := a.conns.find(flowHash(&src, &dst), &src, &dst)
 	if c == nil {
 		c = a.newConn(seg)
+		d = c.dirOf(seg)
 	}
 	a.last = c
-	return c, c.dirOf(seg)
+	return c, d
 }
 
 // newConn starts tracking the connection of seg and creates its Stream.
@@ -139,8 +128,9 @@ func (a *Assembler) newConn(seg *Segment) *conn {
 	if c.stream == nil {
 		c.stream = nopStream{}
 	}
-	a.conns[makeKey(seg.Src, seg.Dst)] = c
-	a.conns[makeKey(seg.Dst, seg.Src)] = c
+	c.ends = [2]endpoint{endpointOf(c.info.Client), endpointOf(c.info.Server)}
+	c.hash = flowHash(&c.ends[0], &c.ends[1])
+	a.conns.insert(c.hash, c)
 	a.all.pushBack(c)
 	a.stats.Connections++
 	a.tracked++
@@ -219,12 +209,7 @@ func (a *Assembler) release(c *conn, reason EndReason) {
 	}
 	c.stats.Reason = reason
 	c.stream.End(c.stats)
-	cs, sc := makeKey(c.info.Client, c.info.Server), makeKey(c.info.Server, c.info.Client)
-	for _, k := range [...]connKey{cs, sc} {
-		if a.conns[k] == c {
-			delete(a.conns, k)
-		}
-	}
+	a.conns.remove(c.hash, c)
 	if a.last == c {
 		a.last = nil
 	}

@@ -6,6 +6,8 @@ import "time"
 type conn struct {
 	a        *Assembler
 	info     ConnInfo
+	ends     [2]endpoint // client, server: the table key
+	hash     uint64      // flowHash of ends
 	stream   Stream
 	h        [2]half // indexed by Dir (the sender)
 	stats    ConnStats
@@ -23,7 +25,7 @@ func (c *conn) dirOf(seg *Segment) Dir {
 		return ClientToServer
 	case seg.Src == c.info.Server && seg.Dst == c.info.Client:
 		return ServerToClient
-	case makeKey(seg.Src, seg.Dst) == makeKey(c.info.Client, c.info.Server):
+	case endpointOf(seg.Src) == c.ends[0] && endpointOf(seg.Dst) == c.ends[1]:
 		return ClientToServer // same key, other zone or IPv4-mapped form
 	}
 	return ServerToClient

@@ -1,8 +1,6 @@
 package scan
 
 import (
-	"encoding/binary"
-	"net/netip"
 	"time"
 
 	"github.com/wsclosescan/wsclosescan/capture"
@@ -110,22 +108,10 @@ func decode(r *capture.Reader, shards []*shard, now time.Time) (time.Time, error
 }
 
 // shardOf picks the shard of a segment's connection from a hash of its two endpoints that
-// does not depend on the direction. Addresses are hashed in their 16-byte form, as the
-// assembler keys connections (IPv4 equals IPv4-mapped IPv6, zones are ignored).
+// does not depend on the direction (its high bits: the assemblers' tables use the low ones).
 func shardOf(seg *reassembly.Segment, n int) int {
 	if n == 1 {
 		return 0
 	}
-	h := endpointHash(seg.Src) + endpointHash(seg.Dst)
-	return int((h >> 32) % uint64(n))
-}
-
-func endpointHash(ap netip.AddrPort) uint64 {
-	a := ap.Addr().As16()
-	x := binary.LittleEndian.Uint64(a[:8])*0x9E3779B97F4A7C15 ^
-		binary.LittleEndian.Uint64(a[8:])*0xC2B2AE3D27D4EB4F ^
-		uint64(ap.Port())*0x165667B19E3779F9
-	x ^= x >> 29
-	x *= 0xBF58476D1CE4E5B9
-	return x ^ x>>32
+	return int((reassembly.FlowHash(seg.Src, seg.Dst) >> 32) % uint64(n))
 }
