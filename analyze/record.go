@@ -43,8 +43,9 @@ func (c *conn) dirOf(s wsparse.Side) reassembly.Dir {
 
 func (c *conn) sideOf(d reassembly.Dir) wsparse.Side { return wsparse.Side(c.dirOf(wsparse.Side(d))) }
 
-func (c *conn) facts() *facts {
-	f := &facts{hs: c.ws.Handshake(), websocket: c.ws.IsWebSocket(), start: c.info.Start, last: c.last}
+// facts fills f (the caller's, so that it needs no allocation).
+func (c *conn) facts(f *facts) {
+	*f = facts{hs: c.ws.Handshake(), websocket: c.ws.IsWebSocket(), start: c.info.Start, last: c.last}
 	for _, s := range []wsparse.Side{wsparse.Client, wsparse.Server} {
 		d := c.dirOf(s)
 		f.close[s] = c.ws.Close(s)
@@ -57,7 +58,6 @@ func (c *conn) facts() *facts {
 		}
 	}
 	f.derive()
-	return f
 }
 
 // derive computes the conclusions from the observations: how TCP ended, which close
@@ -131,7 +131,9 @@ func observed(f *facts, s wsparse.Side) *int {
 }
 
 func (c *conn) record(stats reassembly.ConnStats) *report.Record {
-	f := c.facts()
+	var fs facts
+	f := &fs
+	c.facts(f)
 	client, server := c.info.Client, c.info.Server
 	if c.ws.SidesSwapped() {
 		client, server = server, client

@@ -65,7 +65,7 @@ func (t *tracked) End(stats reassembly.ConnStats) {
 // after each batch; past the limit they are released at once.
 func (o *orderer) add(r *report.Record) {
 	o.seq++
-	o.ready.push(held{rec: r, seq: o.seq})
+	o.ready.push(held{sec: r.Start.Unix(), nsec: int32(r.Start.Nanosecond()), rec: r, seq: o.seq})
 	if o.limit > 0 && len(o.ready) > o.limit {
 		o.release()
 	}
@@ -139,10 +139,13 @@ func (h *openHeap) Pop() any {
 	return t
 }
 
-// held is a finished record waiting for its turn; seq keeps ties in release order.
+// held is a finished record waiting for its turn; seq keeps ties in release order. sec and
+// nsec are the record's start, so that most comparisons need not load the record.
 type held struct {
-	rec *report.Record
-	seq uint64
+	sec  int64
+	nsec int32
+	rec  *report.Record
+	seq  uint64
 }
 
 // readyHeap orders held records by output order: a binary heap written out rather than
@@ -150,6 +153,9 @@ type held struct {
 type readyHeap []held
 
 func (h readyHeap) less(i, j int) bool {
+	if a, b := &h[i], &h[j]; a.sec != b.sec || a.nsec != b.nsec {
+		return a.sec < b.sec || (a.sec == b.sec && a.nsec < b.nsec)
+	}
 	if c := compareRecords(h[i].rec, h[j].rec); c != 0 {
 		return c < 0
 	}
