@@ -1,9 +1,6 @@
 package report
 
-import (
-	"encoding/json"
-	"io"
-)
+import "io"
 
 // FileInfo describes one capture file that was read.
 type FileInfo struct {
@@ -36,9 +33,9 @@ func WriteJSON(w io.Writer, doc Document) error {
 
 // WriteJSONLines writes one compact JSON record per line.
 func WriteJSONLines(w io.Writer, recs []Record) error {
-	enc := json.NewEncoder(w)
+	j := &jsonLinesWriter{w: w}
 	for i := range recs {
-		if err := enc.Encode(&recs[i]); err != nil {
+		if err := j.Write(&recs[i]); err != nil {
 			return err
 		}
 	}

@@ -131,10 +131,7 @@ const Layout = "2006-01-02T15:04:05.000000000Z07:00"
 
 // MarshalJSON writes the time as an RFC 3339 string with nanoseconds in UTC.
 func (t Time) MarshalJSON() ([]byte, error) {
-	b := make([]byte, 0, len(Layout)+2)
-	b = append(b, '"')
-	b = t.UTC().AppendFormat(b, Layout)
-	return append(b, '"'), nil
+	return appendTime(make([]byte, 0, len(Layout)+2), t), nil
 }
 
 // String formats the time like MarshalJSON, without quotes.

@@ -30,7 +30,7 @@ func NewWriter(format string, w io.Writer, opts TableOptions, timeline bool) (Wr
 	case "json":
 		return &jsonWriter{w: w}, nil
 	case "jsonl":
-		return &jsonLinesWriter{enc: json.NewEncoder(w)}, nil
+		return &jsonLinesWriter{w: w}, nil
 	case "csv":
 		return &csvWriter{cw: csv.NewWriter(w)}, nil
 	}
@@ -122,8 +122,10 @@ func (m *markdownWriter) Finish(_ []FileInfo, sum Summary) error {
 }
 
 type jsonWriter struct {
-	w io.Writer
-	n int
+	w   io.Writer
+	n   int
+	rec []byte // the record being written, compact
+	out []byte // the separator and the indented record
 }
 
 func (j *jsonWriter) Write(r *Record) error {
@@ -132,11 +134,12 @@ func (j *jsonWriter) Write(r *Record) error {
 		sep = "{\n  \"connections\": [\n    "
 	}
 	j.n++
-	b, err := json.MarshalIndent(r, "    ", "  ")
-	if err != nil {
+	if err := floatError(r); err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(j.w, "%s%s", sep, b)
+	j.rec = appendRecord(j.rec[:0], r)
+	j.out = appendIndent(append(j.out[:0], sep...), j.rec, "    ", "  ")
+	_, err := j.w.Write(j.out)
 	return err
 }
 
@@ -165,9 +168,25 @@ func (j *jsonWriter) Finish(files []FileInfo, sum Summary) error {
 	return err
 }
 
-type jsonLinesWriter struct{ enc *json.Encoder }
+// jsonLinesWriter writes each record as one line of compact JSON, as json.Encoder would.
+type jsonLinesWriter struct {
+	w   io.Writer
+	buf []byte
+	err error // the first write error, returned from then on like json.Encoder does
+}
 
-func (j *jsonLinesWriter) Write(r *Record) error                { return j.enc.Encode(r) }
+func (j *jsonLinesWriter) Write(r *Record) error {
+	if j.err != nil {
+		return j.err
+	}
+	if err := floatError(r); err != nil {
+		return err
+	}
+	j.buf = append(appendRecord(j.buf[:0], r), '\n')
+	_, j.err = j.w.Write(j.buf)
+	return j.err
+}
+
 func (j *jsonLinesWriter) Finish(_ []FileInfo, _ Summary) error { return nil }
 
 type csvWriter struct {

@@ -1,0 +1,403 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"reflect"
+	"strconv"
+	"unicode/utf8"
+)
+
+// This file encodes records by hand, byte for byte as encoding/json's Marshal and Encoder
+// do (HTML escaping on), without reflection or per-record allocations.
+
+// appendRecord appends r to dst as compact JSON, exactly as json.Marshal(r) would write it.
+// A non-finite float, which json.Marshal refuses, is written as by strconv; callers check
+// floatError first.
+func appendRecord(dst []byte, r *Record) []byte {
+	dst = append(dst, `{"file":`...)
+	dst = appendString(dst, r.File)
+	dst = append(dst, `,"client":`...)
+	dst = appendString(dst, r.Client)
+	dst = append(dst, `,"server":`...)
+	dst = appendString(dst, r.Server)
+	dst = append(dst, `,"start":`...)
+	dst = appendTime(dst, r.Start)
+	dst = append(dst, `,"end":`...)
+	dst = appendTime(dst, r.End)
+	dst = append(dst, `,"duration_s":`...)
+	dst = appendFloat(dst, r.DurationS)
+	dst = append(dst, `,"websocket":`...)
+	dst = strconv.AppendBool(dst, r.WebSocket)
+	dst = append(dst, `,"handshake":`...)
+	dst = appendString(dst, r.Handshake)
+	dst = append(dst, `,"http_status":`...)
+	dst = appendIntPtr(dst, r.HTTPStatus)
+	dst = append(dst, `,"handshake_error":`...)
+	dst = appendStringPtr(dst, r.HandshakeError)
+	dst = append(dst, `,"request":`...)
+	dst = appendRequest(dst, r.Request)
+	dst = append(dst, `,"subprotocol":`...)
+	dst = appendStringPtr(dst, r.Subprotocol)
+	dst = append(dst, `,"extensions":`...)
+	dst = appendStrings(dst, r.Extensions)
+	dst = append(dst, `,"client_close":`...)
+	dst = appendClose(dst, r.ClientClose)
+	dst = append(dst, `,"server_close":`...)
+	dst = appendClose(dst, r.ServerClose)
+	dst = append(dst, `,"first_close":`...)
+	dst = appendStringPtr(dst, r.FirstClose)
+	dst = append(dst, `,"tcp_end":{"first":`...)
+	dst = appendStringPtr(dst, r.TCPEnd.First)
+	dst = append(dst, `,"how":`...)
+	dst = appendStringPtr(dst, r.TCPEnd.How)
+	dst = append(dst, `,"time":`...)
+	dst = appendTimePtr(dst, r.TCPEnd.Time)
+	dst = append(dst, `},"client_observed":`...)
+	dst = appendIntPtr(dst, r.ClientObserved)
+	dst = append(dst, `,"server_observed":`...)
+	dst = appendIntPtr(dst, r.ServerObserved)
+	dst = append(dst, `,"verdict":`...)
+	dst = appendString(dst, r.Verdict)
+	dst = append(dst, `,"missing_bytes":`...)
+	dst = appendPerSide(dst, r.MissingBytes)
+	dst = append(dst, `,"frames":`...)
+	dst = appendPerSide(dst, r.Frames)
+	dst = append(dst, `,"messages":`...)
+	dst = appendPerSide(dst, r.Messages)
+	dst = append(dst, `,"bytes":`...)
+	dst = appendPerSide(dst, r.Bytes)
+	dst = append(dst, `,"last_activity":`...)
+	dst = appendTimePtr(dst, r.LastActivity)
+	dst = append(dst, `,"idle_before_end_s":`...)
+	dst = appendFloatPtr(dst, r.IdleBeforeEndS)
+	dst = append(dst, `,"pings":`...)
+	dst = appendPings(dst, r.Pings)
+	dst = append(dst, `,"problems":`...)
+	dst = appendStrings(dst, r.Problems)
+	dst = append(dst, `,"hints":`...)
+	dst = appendStrings(dst, r.Hints)
+	if len(r.Timeline) > 0 { // omitempty
+		dst = append(dst, `,"timeline":[`...)
+		for i, e := range r.Timeline {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, `{"offset_s":`...)
+			dst = appendFloat(dst, e.OffsetS)
+			dst = append(dst, `,"from":`...)
+			dst = appendString(dst, e.From)
+			dst = append(dst, `,"what":`...)
+			dst = appendString(dst, e.What)
+			dst = append(dst, '}')
+		}
+		dst = append(dst, ']')
+	}
+	return append(dst, '}')
+}
+
+func appendRequest(dst []byte, q *Request) []byte {
+	if q == nil {
+		return append(dst, "null"...)
+	}
+	dst = append(dst, `{"method":`...)
+	dst = appendString(dst, q.Method)
+	dst = append(dst, `,"path":`...)
+	dst = appendString(dst, q.Path)
+	dst = append(dst, `,"host":`...)
+	dst = appendString(dst, q.Host)
+	dst = append(dst, `,"origin":`...)
+	dst = appendString(dst, q.Origin)
+	dst = append(dst, `,"user_agent":`...)
+	dst = appendString(dst, q.UserAgent)
+	dst = append(dst, `,"protocols":`...)
+	dst = appendStrings(dst, q.Protocols)
+	dst = append(dst, `,"extensions":`...)
+	dst = appendStrings(dst, q.Extensions)
+	return append(dst, '}')
+}
+
+func appendClose(dst []byte, c *Close) []byte {
+	if c == nil {
+		return append(dst, "null"...)
+	}
+	dst = append(dst, `{"code":`...)
+	dst = appendIntPtr(dst, c.Code)
+	dst = append(dst, `,"reason":`...)
+	dst = appendString(dst, c.Reason)
+	dst = append(dst, `,"time":`...)
+	dst = appendTime(dst, c.Time)
+	dst = append(dst, `,"valid":`...)
+	dst = strconv.AppendBool(dst, c.Valid)
+	dst = append(dst, `,"problems":`...)
+	dst = appendStrings(dst, c.Problems)
+	return append(dst, '}')
+}
+
+func appendPings(dst []byte, pings []Ping) []byte {
+	if pings == nil {
+		return append(dst, "null"...)
+	}
+	dst = append(dst, '[')
+	for i := range pings {
+		p := &pings[i]
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, `{"from":`...)
+		dst = appendString(dst, p.From)
+		dst = append(dst, `,"time":`...)
+		dst = appendTime(dst, p.Time)
+		dst = append(dst, `,"rtt_ms":`...)
+		dst = appendFloatPtr(dst, p.RTTMs)
+		dst = append(dst, '}')
+	}
+	return append(dst, ']')
+}
+
+func appendPerSide(dst []byte, p PerSide) []byte {
+	dst = append(dst, `{"client":`...)
+	dst = strconv.AppendInt(dst, p.Client, 10)
+	dst = append(dst, `,"server":`...)
+	dst = strconv.AppendInt(dst, p.Server, 10)
+	return append(dst, '}')
+}
+
+// appendStrings writes a nil slice as null and an empty one as [], like encoding/json.
+func appendStrings(dst []byte, ss []string) []byte {
+	if ss == nil {
+		return append(dst, "null"...)
+	}
+	dst = append(dst, '[')
+	for i, s := range ss {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendString(dst, s)
+	}
+	return append(dst, ']')
+}
+
+func appendStringPtr(dst []byte, s *string) []byte {
+	if s == nil {
+		return append(dst, "null"...)
+	}
+	return appendString(dst, *s)
+}
+
+func appendIntPtr(dst []byte, v *int) []byte {
+	if v == nil {
+		return append(dst, "null"...)
+	}
+	return strconv.AppendInt(dst, int64(*v), 10)
+}
+
+func appendFloatPtr(dst []byte, f *float64) []byte {
+	if f == nil {
+		return append(dst, "null"...)
+	}
+	return appendFloat(dst, *f)
+}
+
+func appendTimePtr(dst []byte, t *Time) []byte {
+	if t == nil {
+		return append(dst, "null"...)
+	}
+	return appendTime(dst, *t)
+}
+
+// appendTime writes t as Time.MarshalJSON does: a quoted RFC 3339 timestamp with nine
+// fractional digits, in UTC. It formats years 0 to 9999 itself, being several times faster
+// than AppendFormat.
+func appendTime(dst []byte, t Time) []byte {
+	u := t.UTC()
+	year, month, day := u.Date()
+	if year < 0 || year > 9999 {
+		dst = append(dst, '"')
+		return append(u.AppendFormat(dst, Layout), '"')
+	}
+	hour, minute, sec := u.Clock()
+	ns := u.Nanosecond()
+	dst = append(dst, '"',
+		byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), '-',
+		byte('0'+month/10), byte('0'+month%10), '-', byte('0'+day/10), byte('0'+day%10), 'T',
+		byte('0'+hour/10), byte('0'+hour%10), ':', byte('0'+minute/10), byte('0'+minute%10), ':',
+		byte('0'+sec/10), byte('0'+sec%10), '.')
+	n := len(dst)
+	dst = append(dst, "000000000Z\""...)
+	for i := n + 8; ns > 0; i-- {
+		dst[i] = byte('0' + ns%10)
+		ns /= 10
+	}
+	return dst
+}
+
+// appendFloat writes f like encoding/json does for a float64: the shortest representation,
+// in exponent form (with at least one exponent digit) only below 1e-6 or from 1e21 on.
+func appendFloat(dst []byte, f float64) []byte {
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	start := len(dst)
+	dst = strconv.AppendFloat(dst, f, format, -1, 64)
+	if n := len(dst); format == 'e' && n-start >= 4 && dst[n-4] == 'e' && dst[n-3] == '-' && dst[n-2] == '0' {
+		// e-07 becomes e-7.
+		dst[n-2] = dst[n-1]
+		dst = dst[:n-1]
+	}
+	return dst
+}
+
+// floatError returns the error json.Marshal gives for r when one of its floats is NaN or
+// infinite, checking them in field order, or nil.
+func floatError(r *Record) error {
+	if err := finite(r.DurationS); err != nil {
+		return err
+	}
+	if r.IdleBeforeEndS != nil {
+		if err := finite(*r.IdleBeforeEndS); err != nil {
+			return err
+		}
+	}
+	for _, p := range r.Pings {
+		if p.RTTMs != nil {
+			if err := finite(*p.RTTMs); err != nil {
+				return err
+			}
+		}
+	}
+	for _, e := range r.Timeline {
+		if err := finite(e.OffsetS); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func finite(f float64) error {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return &json.UnsupportedValueError{Value: reflect.ValueOf(f), Str: strconv.FormatFloat(f, 'g', -1, 64)}
+	}
+	return nil
+}
+
+// htmlSafe reports whether the ASCII byte b needs no escaping in a JSON string with HTML
+// escaping on.
+func htmlSafe(b byte) bool {
+	return b >= ' ' && b != '"' && b != '\\' && b != '<' && b != '>' && b != '&'
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString writes s as a JSON string exactly as encoding/json does with HTML escaping
+// on: <, > and & as \u003c, \u003e and \u0026, U+2028 and U+2029 escaped, and every byte
+// that is not valid UTF-8 as \ufffd.
+func appendString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if b := s[i]; b < utf8.RuneSelf {
+			if htmlSafe(b) {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch b {
+			case '\\', '"':
+				dst = append(dst, '\\', b)
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		c, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case c == utf8.RuneError && size == 1:
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+		case c == '\u2028' || c == '\u2029':
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[c&0xf])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+// appendIndent appends src, valid compact JSON such as appendRecord writes, indented as
+// json.Indent(dst, src, prefix, indent) would: each element on its own line, starting with
+// prefix and one indent per level, and empty arrays and objects kept as [] and {}. It is
+// several times faster than json.Indent, which validates its input as it goes.
+func appendIndent(dst, src []byte, prefix, indent string) []byte {
+	depth := 0
+	newline := func(dst []byte) []byte {
+		dst = append(dst, '\n')
+		dst = append(dst, prefix...)
+		for range depth {
+			dst = append(dst, indent...)
+		}
+		return dst
+	}
+	for i := 0; i < len(src); i++ {
+		switch c := src[i]; c {
+		case '"':
+			// Copy the string: up to the first quote after an even number of backslashes.
+			j := i + 1
+			for {
+				j += bytes.IndexByte(src[j:], '"')
+				k := j
+				for src[k-1] == '\\' {
+					k--
+				}
+				if (j-k)%2 == 0 {
+					break
+				}
+				j++
+			}
+			dst = append(dst, src[i:j+1]...)
+			i = j
+		case '{', '[':
+			if next := src[i+1]; next == '}' || next == ']' {
+				dst = append(dst, c, next)
+				i++
+				break
+			}
+			depth++
+			dst = newline(append(dst, c))
+		case '}', ']':
+			depth--
+			dst = append(newline(dst), c)
+		case ',':
+			dst = newline(append(dst, c))
+		case ':':
+			dst = append(dst, ':', ' ')
+		default: // a number, true, false or null
+			j := i + 1
+			for j < len(src) && src[j] != ',' && src[j] != '}' && src[j] != ']' {
+				j++
+			}
+			dst = append(dst, src[i:j]...)
+			i = j - 1
+		}
+	}
+	return dst
+}
