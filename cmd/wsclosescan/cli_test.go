@@ -366,3 +366,32 @@ func TestIdleTimeout(t *testing.T) {
 		t.Errorf("negative --idle-timeout: exit %d", r.code)
 	}
 }
+
+// failingWriter accepts limit bytes, then fails every write.
+type failingWriter struct{ limit int }
+
+func (w *failingWriter) Write(p []byte) (int, error) {
+	if len(p) > w.limit {
+		n := w.limit
+		w.limit = 0
+		return n, fmt.Errorf("disk full")
+	}
+	w.limit -= len(p)
+	return len(p), nil
+}
+
+// TestWriteErrors: output that cannot be written (a full disk, a closed pipe) is an error
+// with exit status 2 in every format, also when it fails only once the buffered output is
+// flushed at the end.
+func TestWriteErrors(t *testing.T) {
+	mixed, _ := twoCaptures(t)
+	for _, format := range []string{"table", "json", "jsonl", "csv", "markdown"} {
+		for _, limit := range []int{0, 100} {
+			var stderr bytes.Buffer
+			code := run([]string{"-f", format, mixed}, nil, &failingWriter{limit: limit}, &stderr)
+			if code != exitUsage || !strings.Contains(stderr.String(), "wsclosescan: error: writing output: disk full") {
+				t.Errorf("%s, failing after %d bytes: exit %d, stderr %q; want 2 and the write error", format, limit, code, stderr.String())
+			}
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -29,7 +30,9 @@ func (c *cli) scan(cfg *config) int {
 		c.errorf("--timeline does not fit in CSV; use --format table, markdown, json or jsonl")
 		return exitUsage
 	}
-	out, err := report.NewWriter(cfg.format, c.stdout,
+	// One write per 64 KiB rather than per record: a JSON line is a few hundred bytes.
+	stdout := bufio.NewWriterSize(c.stdout, 64<<10)
+	out, err := report.NewWriter(cfg.format, stdout,
 		report.TableOptions{Color: useColor(cfg.color, c.stdout), ShowFile: len(cfg.files) > 1 && !cfg.merge}, cfg.timeline)
 	if err != nil {
 		c.errorf("%v", err)
@@ -70,6 +73,9 @@ func (c *cli) scan(cfg *config) int {
 			"(each costs about 3.5 KB) or use --idle-timeout", n, cfg.maxConns)
 	}
 	if err := res.out.Finish(res.files, res.summary); err != nil && res.writeErr == nil {
+		res.writeErr = err
+	}
+	if err := stdout.Flush(); err != nil && res.writeErr == nil {
 		res.writeErr = err
 	}
 	if res.writeErr != nil {
