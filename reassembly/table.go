@@ -46,15 +46,6 @@ const minTableSlots = 64
 // flowHash is the table hash of a connection between a and b, in either direction.
 func flowHash(a, b *endpoint) uint64 { return a.hash() + b.hash() }
 
-// FlowHash returns a 64-bit hash of the connection between a and b that does not depend on
-// the direction, computed as the Assembler keys connections (IPv6 zones are ignored, an
-// IPv4 address equals its IPv4-mapped form). Callers that split a capture between several
-// Assemblers use it to send both directions of a connection to the same one.
-func FlowHash(a, b netip.AddrPort) uint64 {
-	ea, eb := endpointOf(a), endpointOf(b)
-	return flowHash(&ea, &eb)
-}
-
 // find returns the connection between src and dst, and the direction from src to dst.
 func (t *connTable) find(h uint64, src, dst *endpoint) (*conn, Dir) {
 	if len(t.slots) == 0 {

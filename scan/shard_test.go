@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"net/netip"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/wsclosescan/wsclosescan/internal/gencap"
+	"github.com/wsclosescan/wsclosescan/reassembly"
 	"github.com/wsclosescan/wsclosescan/report"
 )
 
@@ -140,6 +142,47 @@ func TestMergerWaitsForEveryShard(t *testing.T) {
 		m.take(st.rep)
 		if !slices.Equal(got, st.want) {
 			t.Errorf("step %d: got %v, want %v", i, got, st.want)
+		}
+	}
+}
+
+// TestShardOfIsSymmetricAndSpread: both directions of a connection go to one shard, the
+// IPv4-mapped form of an address to the same shard as the address, and connections that
+// differ only in the client port or only in the client address spread over the shards.
+func TestShardOfIsSymmetricAndSpread(t *testing.T) {
+	server := netip.MustParseAddrPort("10.0.0.2:443")
+	for _, n := range []int{2, 3, 4} {
+		for name, client := range map[string]func(i int) netip.AddrPort{
+			"ports": func(i int) netip.AddrPort {
+				return netip.AddrPortFrom(netip.MustParseAddr("10.0.0.1"), uint16(40000+i))
+			},
+			"addresses": func(i int) netip.AddrPort {
+				return netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 1, byte(i >> 8), byte(i)}), 40000)
+			},
+			"ipv6": func(i int) netip.AddrPort {
+				return netip.AddrPortFrom(netip.AddrFrom16([16]byte{0x20, 0x01, 0xd, 0xb8, 14: byte(i >> 8), 15: byte(i)}), 40000)
+			},
+		} {
+			count := make([]int, n)
+			for i := range 1200 {
+				c := client(i)
+				k := shardOf(&reassembly.Segment{Src: c, Dst: server}, n)
+				if back := shardOf(&reassembly.Segment{Src: server, Dst: c}, n); back != k {
+					t.Fatalf("%s, %d shards: %v -> %v goes to shard %d, the reverse to %d", name, n, c, server, k, back)
+				}
+				if c.Addr().Is4() {
+					mapped := netip.AddrPortFrom(netip.AddrFrom16(c.Addr().As16()), c.Port())
+					if m := shardOf(&reassembly.Segment{Src: mapped, Dst: server}, n); m != k {
+						t.Fatalf("%s: IPv4-mapped %v goes to shard %d, %v to %d", name, mapped, m, c, k)
+					}
+				}
+				count[k]++
+			}
+			for k, got := range count {
+				if want := 1200 / n; got < want*3/4 || got > want*5/4 {
+					t.Errorf("%s, %d shards: shard %d got %d of 1200 connections, want about %d", name, n, k, got, want)
+				}
+			}
 		}
 	}
 }
