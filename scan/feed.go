@@ -13,9 +13,9 @@ import (
 // payloads; one larger than the arena gets an arena of its own size (at most
 // capture.MaxRecordSize), which the batch then keeps.
 const (
-	numBatches = 3 // per shard
-	batchSegs  = 128
-	batchArena = 64 << 10
+	numBatches = 8 // per shard
+	batchSegs  = 256
+	batchArena = 128 << 10
 )
 
 // batch is a run of decoded segments for one shard, their payloads copied into arena (the
@@ -32,15 +32,17 @@ type batch struct {
 
 func newBatch() *batch {
 	return &batch{segs: make([]reassembly.Segment, 0, batchSegs),
-		nows: make([]time.Time, 0, batchSegs), arena: make([]byte, 0, batchArena)}
+		nows: make([]time.Time, 0, batchSegs)}
 }
 
 func (b *batch) reset() {
 	b.segs, b.nows, b.arena, b.now, b.last = b.segs[:0], b.nows[:0], b.arena[:0], time.Time{}, false
 }
 
-// fits reports whether a payload of n bytes fits in the arena.
-func (b *batch) fits(n int) bool { return n <= cap(b.arena)-len(b.arena) }
+// fits reports whether a payload of n bytes fits in the arena. Arenas grow as payloads
+// come, up to batchArena (or the one larger payload), so a capture of small packets never
+// allocates them whole.
+func (b *batch) fits(n int) bool { return len(b.arena)+n <= max(cap(b.arena), batchArena) }
 
 // add appends seg, copying its payload into the arena (which must have room).
 func (b *batch) add(seg *reassembly.Segment, now time.Time) {
