@@ -34,8 +34,12 @@ func (u *utf8State) pushMasked(p []byte, key [4]byte, pos int64) bool {
 	for i < len(p) {
 		if u.need == 0 {
 			k := bits.RotateLeft64(k64, -8*(i&3)) // byte j of k masks p[i+j]
-			for i+16 <= len(p) && ((binary.LittleEndian.Uint64(p[i:])^k)|(binary.LittleEndian.Uint64(p[i+8:])^k))&hiBits == 0 {
-				i += 16
+			for ; i+32 <= len(p); i += 32 {
+				q := p[i : i+32 : i+32]
+				if ((binary.LittleEndian.Uint64(q)^k)|(binary.LittleEndian.Uint64(q[8:])^k)|
+					(binary.LittleEndian.Uint64(q[16:])^k)|(binary.LittleEndian.Uint64(q[24:])^k))&hiBits != 0 {
+					break
+				}
 			}
 			for i+8 <= len(p) {
 				if w := (binary.LittleEndian.Uint64(p[i:]) ^ k) & hiBits; w != 0 {

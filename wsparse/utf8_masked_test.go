@@ -29,6 +29,17 @@ func TestPushMasked(t *testing.T) {
 		}
 		samples = append(samples, b)
 	}
+	// Long ASCII runs (the word-at-a-time paths) with one character or bad byte anywhere.
+	odd := []string{"é", "€", "𝄞", "\xff", "\xe2\x82", "\xc0\xaf", "\xed\xa0\x80"}
+	for range 300 {
+		b := make([]byte, 32+r.IntN(300))
+		for i := range b {
+			b[i] = byte(' ' + r.IntN(95))
+		}
+		at := r.IntN(len(b))
+		b = append(b[:at], append([]byte(odd[r.IntN(len(odd))]), b[at:]...)...)
+		samples = append(samples, b)
+	}
 	for n, plain := range samples {
 		var key [4]byte
 		for i := range key {
