@@ -55,7 +55,7 @@ type Options struct {
 	Analyze    analyze.Options
 	// Workers is the number of shards connections are split between (by a hash of their
 	// addresses), each reassembled and analysed on its own goroutine while another decodes
-	// the capture. 0 means GOMAXPROCS, at most 4. The records do not depend on it, except
+	// the capture. 0 means GOMAXPROCS+1, at most 4. The records do not depend on it, except
 	// that Reassembly.MaxBufferedTotal and Reassembly.MaxConns are divided evenly between
 	// the shards, so their limits are reached per shard.
 	Workers int
@@ -91,7 +91,10 @@ type Scanner struct {
 func New(opts Options, emit func(*report.Record)) *Scanner {
 	n := opts.Workers
 	if n <= 0 {
-		n = min(runtime.GOMAXPROCS(0), 4)
+		// One more shard than processors: on 2 processors, 3 shards ran the 1.5 GB
+		// benchmark capture about 5% faster than 2 (smaller working sets per shard, and a
+		// shard busy with a burst of connection ends leaves work to the others).
+		n = min(runtime.GOMAXPROCS(0)+1, 4)
 	}
 	sopts := opts
 	total := opts.Reassembly.MaxBufferedTotal
