@@ -80,11 +80,11 @@ func netRequest(br *bufio.Reader) (reqHead, error) {
 	}
 	h := req.Header
 	r.method, r.uri, r.host = req.Method, req.RequestURI, req.Host
-	r.origin, r.userAgent = h.Get("Origin"), h.Get("User-Agent")
-	r.version, r.key = h.Get("Sec-WebSocket-Version"), h.Get("Sec-WebSocket-Key")
-	r.protocols = commaList(h.Values("Sec-WebSocket-Protocol"))
-	r.extensions = commaList(h.Values("Sec-WebSocket-Extensions"))
-	up := commaList(h.Values("Upgrade"))
+	r.origin, r.userAgent = first(h[hdrOrigin]), first(h[hdrUserAgent])
+	r.version, r.key = first(h[hdrWSVersion]), first(h[hdrWSKey])
+	r.protocols = commaList(h[hdrWSProtocol])
+	r.extensions = commaList(h[hdrWSExtensions])
+	up := commaList(h[hdrUpgrade])
 	r.upgradeWS = hasToken(up, "websocket")
 	r.upgradeOther = !r.upgradeWS && len(up) > 0
 	r.contentLength = req.ContentLength
@@ -121,20 +121,44 @@ func netResponse(br *bufio.Reader, head bool) (respHead, error) {
 	if _, reason, ok := strings.Cut(resp.Status, " "); ok {
 		r.reason = strings.TrimSpace(reason)
 	}
-	r.upgrade, r.connection = strings.Join(h.Values("Upgrade"), ", "), strings.Join(h.Values("Connection"), ", ")
-	r.hasUpgrade, r.hasConnHdr = len(h.Values("Upgrade")) > 0, len(h.Values("Connection")) > 0
-	r.upgradeWS = hasToken(commaList(h.Values("Upgrade")), "websocket")
-	r.connUpgrade = hasToken(commaList(h.Values("Connection")), "upgrade")
-	r.accept, r.hasAccept = h.Get("Sec-WebSocket-Accept"), len(h.Values("Sec-WebSocket-Accept")) > 0
-	r.protocolHeader = len(h.Values("Sec-WebSocket-Protocol")) > 0
-	r.subprotocol = strings.TrimSpace(h.Get("Sec-WebSocket-Protocol"))
-	r.extHdr = len(h.Values("Sec-WebSocket-Extensions")) > 0
-	r.extensions = commaList(h.Values("Sec-WebSocket-Extensions"))
-	r.versions = h.Get("Sec-WebSocket-Version")
+	up, conn := h[hdrUpgrade], h[hdrConnection]
+	r.upgrade, r.connection = strings.Join(up, ", "), strings.Join(conn, ", ")
+	r.hasUpgrade, r.hasConnHdr = len(up) > 0, len(conn) > 0
+	r.upgradeWS = hasToken(commaList(up), "websocket")
+	r.connUpgrade = hasToken(commaList(conn), "upgrade")
+	r.accept, r.hasAccept = first(h[hdrWSAccept]), len(h[hdrWSAccept]) > 0
+	r.protocolHeader = len(h[hdrWSProtocol]) > 0
+	r.subprotocol = strings.TrimSpace(first(h[hdrWSProtocol]))
+	r.extHdr = len(h[hdrWSExtensions]) > 0
+	r.extensions = commaList(h[hdrWSExtensions])
+	r.versions = first(h[hdrWSVersion])
 	r.hasWSHeaders = r.hasAccept || r.upgradeWS || r.protocolHeader || r.extHdr || r.versions != ""
 	r.contentLength = resp.ContentLength
 	r.chunked = len(resp.TransferEncoding) > 0 && resp.TransferEncoding[0] == "chunked"
 	return r, nil
+}
+
+// Header names in the canonical form net/http stores them under (textproto's
+// CanonicalMIMEHeaderKey), so that the parsed header map is indexed directly: Header.Get
+// canonicalizes its argument on every call, and "WebSocket" is not canonical.
+const (
+	hdrOrigin       = "Origin"
+	hdrUserAgent    = "User-Agent"
+	hdrUpgrade      = "Upgrade"
+	hdrConnection   = "Connection"
+	hdrWSKey        = "Sec-Websocket-Key"
+	hdrWSVersion    = "Sec-Websocket-Version"
+	hdrWSProtocol   = "Sec-Websocket-Protocol"
+	hdrWSExtensions = "Sec-Websocket-Extensions"
+	hdrWSAccept     = "Sec-Websocket-Accept"
+)
+
+// first returns the first of a header's values, or "" (as Header.Get does).
+func first(values []string) string {
+	if len(values) == 0 {
+		return ""
+	}
+	return values[0]
 }
 
 // statusOnly reads the status code of a response cut inside its status line, e.g.

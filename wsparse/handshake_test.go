@@ -1,6 +1,7 @@
 package wsparse
 
 import (
+	"net/textproto"
 	"reflect"
 	"testing"
 
@@ -348,5 +349,16 @@ func TestEmptyLinesBeforeRequest(t *testing.T) {
 	}
 	if got := findingCodes(c); len(got) != 0 {
 		t.Errorf("findings: got %v, want none", got)
+	}
+}
+
+// TestHeaderNamesAreCanonical: the names the parsed headers are looked up by are in the form
+// net/http stores them under; a name that is not would never be found.
+func TestHeaderNamesAreCanonical(t *testing.T) {
+	for _, name := range []string{hdrOrigin, hdrUserAgent, hdrUpgrade, hdrConnection, hdrWSKey,
+		hdrWSVersion, hdrWSProtocol, hdrWSExtensions, hdrWSAccept} {
+		if c := textproto.CanonicalMIMEHeaderKey(name); c != name {
+			t.Errorf("header name %q is not canonical (%q)", name, c)
+		}
 	}
 }
