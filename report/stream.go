@@ -37,40 +37,56 @@ func NewWriter(format string, w io.Writer, opts TableOptions, timeline bool) (Wr
 	return nil, fmt.Errorf("unknown format %q", format)
 }
 
+// tableWriter holds the rows until Finish: the column widths depend on all of them. It
+// keeps each row's cells rather than the record (a few hundred bytes instead of a couple
+// of kilobytes), and the records themselves only for the timeline ladders.
 type tableWriter struct {
 	w        io.Writer
 	opts     TableOptions
 	timeline bool
-	recs     []Record
+	rows     []tableLine
+	recs     []Record // with timeline only
 }
 
 func (t *tableWriter) Write(r *Record) error {
-	t.recs = append(t.recs, *r)
+	t.rows = append(t.rows, newTableLine(r, t.opts))
+	if t.timeline {
+		t.recs = append(t.recs, *r)
+	}
 	return nil
 }
 
-func (t *tableWriter) Finish(_ []FileInfo, _ Summary) error {
-	// The rows are all here anyway: sort them even if some records came late.
-	sort.SliceStable(t.recs, func(i, j int) bool {
-		a, b := &t.recs[i], &t.recs[j]
-		if !a.Start.Equal(b.Start.Time) {
-			return a.Start.Before(b.Start.Time)
-		}
-		if a.Client != b.Client {
-			return a.Client < b.Client
-		}
-		return a.Server < b.Server
+// Finish renders the table, sorted even if some records came late, with sum as the
+// summary line, then the ladders.
+func (t *tableWriter) Finish(_ []FileInfo, sum Summary) error {
+	sort.SliceStable(t.rows, func(i, j int) bool {
+		return lineLess(t.rows[i].start, t.rows[j].start, t.rows[i].client, t.rows[j].client, t.rows[i].server, t.rows[j].server)
 	})
-	if err := WriteTable(t.w, t.recs, t.opts); err != nil {
+	if err := renderTable(t.w, t.rows, t.opts, sum); err != nil {
 		return err
 	}
 	if t.timeline && len(t.recs) > 0 {
+		sort.SliceStable(t.recs, func(i, j int) bool {
+			a, b := &t.recs[i], &t.recs[j]
+			return lineLess(a.Start, b.Start, a.Client, b.Client, a.Server, b.Server)
+		})
 		if _, err := io.WriteString(t.w, "\n"); err != nil {
 			return err
 		}
 		return WriteTimeline(t.w, t.recs)
 	}
 	return nil
+}
+
+// lineLess orders connections by start, then client, then server.
+func lineLess(startA, startB Time, clientA, clientB, serverA, serverB string) bool {
+	if !startA.Equal(startB.Time) {
+		return startA.Before(startB.Time)
+	}
+	if clientA != clientB {
+		return clientA < clientB
+	}
+	return serverA < serverB
 }
 
 type markdownWriter struct {

@@ -59,15 +59,37 @@ func (s Summary) String() string {
 		for c := range s.ByCode {
 			codes = append(codes, c)
 		}
+		// Past maxSummaryCodes distinct codes (a capture full of application codes), the
+		// most frequent are listed and the rest counted together.
+		var others, otherFrames int
+		if len(codes) > maxSummaryCodes {
+			sort.Slice(codes, func(i, j int) bool {
+				if a, b := s.ByCode[codes[i]], s.ByCode[codes[j]]; a != b {
+					return a > b
+				}
+				return codeLess(codes[i], codes[j])
+			})
+			for _, c := range codes[maxSummaryCodes:] {
+				others++
+				otherFrames += s.ByCode[c]
+			}
+			codes = codes[:maxSummaryCodes]
+		}
 		sort.Slice(codes, func(i, j int) bool { return codeLess(codes[i], codes[j]) })
 		parts = parts[:0]
 		for _, c := range codes {
 			parts = append(parts, fmt.Sprintf("%s ×%d", c, s.ByCode[c]))
 		}
+		if others > 0 {
+			parts = append(parts, fmt.Sprintf("%d other codes ×%d", others, otherFrames))
+		}
 		b.WriteString("; close frames: " + strings.Join(parts, ", "))
 	}
 	return b.String()
 }
+
+// maxSummaryCodes is how many close codes the one-line summary lists by name.
+const maxSummaryCodes = 12
 
 // codeLess orders numeric codes numerically and "none" last.
 func codeLess(a, b string) bool {

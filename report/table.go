@@ -36,6 +36,38 @@ func tableRow(r *Record) []string {
 
 // WriteTable writes records as an ASCII table followed by the one-line summary.
 func WriteTable(w io.Writer, recs []Record, opts TableOptions) error {
+	rows := make([]tableLine, len(recs))
+	for i := range recs {
+		rows[i] = newTableLine(&recs[i], opts)
+	}
+	return renderTable(w, rows, opts, Summarize(recs))
+}
+
+// tableLine is a record as the table shows it: its cells, escaped (and coloured), and what
+// the rows are sorted by. Tables of many connections hold these, not the records.
+type tableLine struct {
+	start          Time
+	client, server string
+	cells          []string
+}
+
+func newTableLine(r *Record, opts TableOptions) tableLine {
+	row := tableRow(r)
+	if opts.ShowFile {
+		row = append([]string{r.File}, row...)
+	}
+	for j := range row {
+		row[j] = Printable(row[j])
+	}
+	if opts.Color {
+		last := len(row) - 1
+		row[last] = colorVerdict(row[last])
+	}
+	return tableLine{start: r.Start, client: r.Client, server: r.Server, cells: row}
+}
+
+// renderTable writes the rows, in the order given, and the summary line.
+func renderTable(w io.Writer, rows []tableLine, opts TableOptions, sum Summary) error {
 	header := tableHeader
 	if opts.ShowFile {
 		header = append([]string{"file"}, header...)
@@ -50,26 +82,15 @@ func WriteTable(w io.Writer, recs []Record, opts TableOptions) error {
 		tablewriter.WithTrimSpace(tw.Off),
 	)
 	tb.Header(header)
-	for i := range recs {
-		row := tableRow(&recs[i])
-		if opts.ShowFile {
-			row = append([]string{recs[i].File}, row...)
-		}
-		for j := range row {
-			row[j] = Printable(row[j])
-		}
-		if opts.Color {
-			last := len(row) - 1
-			row[last] = colorVerdict(row[last])
-		}
-		if err := tb.Append(row); err != nil {
+	for i := range rows {
+		if err := tb.Append(rows[i].cells); err != nil {
 			return err
 		}
 	}
 	if err := tb.Render(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintln(w, Summarize(recs).String())
+	_, err := fmt.Fprintln(w, sum.String())
 	return err
 }
 

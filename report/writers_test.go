@@ -261,3 +261,21 @@ func TestSummaryString(t *testing.T) {
 		t.Errorf("empty summary: got %q", got)
 	}
 }
+
+// TestSummaryCapsCodes: with many distinct close codes, the line lists the most frequent
+// ones in code order and counts the rest together.
+func TestSummaryCapsCodes(t *testing.T) {
+	s := NewSummary()
+	s.Connections = 40
+	s.ByVerdict[VerdictClean] = 40
+	s.ByCode["1000"] = 50
+	s.ByCode["none"] = 9
+	for c := range 30 {
+		s.ByCode[CodeText(Int(4000+c))] = 1 + c%4 // 4003, 4007, ... have 4, 4002, 4006, ... 3
+	}
+	want := "40 connections: 40 clean; close frames: 1000 ×50, 4002 ×3, 4003 ×4, 4006 ×3, 4007 ×4, " +
+		"4010 ×3, 4011 ×4, 4015 ×4, 4019 ×4, 4023 ×4, 4027 ×4, none ×9, 20 other codes ×36"
+	if got := s.String(); got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+}
