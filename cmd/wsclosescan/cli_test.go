@@ -395,3 +395,21 @@ func TestWriteErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestCPUProfile: --cpuprofile writes a (gzip-compressed) pprof profile, and a path that
+// cannot be created is a usage error.
+func TestCPUProfile(t *testing.T) {
+	mixed, _ := twoCaptures(t)
+	path := filepath.Join(t.TempDir(), "cpu.prof")
+	if r := runCLI(t, nil, "--cpuprofile", path, mixed); r.code != 0 || r.stderr != "" {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+		t.Fatalf("profile: %v, %d bytes, want a gzip-compressed profile", err, len(b))
+	}
+	bad := filepath.Join(t.TempDir(), "missing", "cpu.prof")
+	if r := runCLI(t, nil, "--cpuprofile", bad, mixed); r.code != exitUsage || !strings.Contains(r.stderr, "wsclosescan: error: --cpuprofile: open "+bad) {
+		t.Errorf("bad path: exit %d, stderr %q", r.code, r.stderr)
+	}
+}

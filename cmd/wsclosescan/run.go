@@ -41,6 +41,7 @@ type config struct {
 	sortWin  int
 	maxConn  int
 	explain  string
+	cpuProf  string
 	version  bool
 	help     bool
 }
@@ -112,6 +113,7 @@ func parseArgs(args []string) (*config, error) {
 	maxBuf := fs.String("max-buffer", "64MiB", "")
 	maxConn := fs.String("max-conn-buffer", "4MiB", "")
 	fs.StringVar(&cfg.explain, "explain", "", "")
+	fs.StringVar(&cfg.cpuProf, "cpuprofile", "", "")
 	fs.BoolVar(&cfg.version, "version", false, "")
 	fs.BoolVarP(&cfg.help, "help", "h", false, "")
 	if err := fs.Parse(args); err != nil {

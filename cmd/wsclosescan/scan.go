@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 
 	"github.com/wsclosescan/wsclosescan/analyze"
 	"github.com/wsclosescan/wsclosescan/reassembly"
@@ -37,6 +38,18 @@ func (c *cli) scan(cfg *config) int {
 	if err != nil {
 		c.errorf("%v", err)
 		return exitUsage
+	}
+	if cfg.cpuProf != "" {
+		stop, err := startCPUProfile(cfg.cpuProf)
+		if err != nil {
+			c.errorf("--cpuprofile: %v", err)
+			return exitUsage
+		}
+		defer func() {
+			if err := stop(); err != nil {
+				c.errorf("--cpuprofile: %v", err)
+			}
+		}()
 	}
 	res := &results{out: out, summary: report.NewSummary()}
 	opts := scan.DefaultOptions()
@@ -141,4 +154,20 @@ func (c *cli) unreadable(name, msg string, res *results) report.FileInfo {
 	c.errorf("%s", msg)
 	res.unreadable = true
 	return report.FileInfo{Name: name, Error: report.String(msg), Warnings: []string{}}
+}
+
+// startCPUProfile starts writing a CPU profile to path; stop ends it and closes the file.
+func startCPUProfile(path string) (stop func() error, err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		return f.Close()
+	}, nil
 }
