@@ -6,20 +6,29 @@ import (
 )
 
 // endpoint is an address and port in the form connections are keyed by: the 16-byte
-// address, so that IPv6 zones are ignored and an IPv4 address equals its IPv4-mapped IPv6
-// form.
+// address as two big-endian words, so that IPv6 zones are ignored and an IPv4 address
+// equals its IPv4-mapped IPv6 form.
 type endpoint struct {
-	addr [16]byte
-	port uint16
+	hi, lo uint64
+	port   uint16
 }
 
-func endpointOf(ap netip.AddrPort) endpoint { return endpoint{ap.Addr().As16(), ap.Port()} }
+// endpointOf returns the key form of ap. IPv4 addresses take the As4 path: As16 stores
+// the address in two halves that are then loaded as one, a store-forwarding stall that
+// cost more than the rest of a table lookup.
+func endpointOf(ap netip.AddrPort) endpoint {
+	a := ap.Addr()
+	if a.Is4() {
+		b := a.As4()
+		return endpoint{lo: 0xffff<<32 | uint64(binary.BigEndian.Uint32(b[:])), port: ap.Port()}
+	}
+	b := a.As16()
+	return endpoint{hi: binary.BigEndian.Uint64(b[:8]), lo: binary.BigEndian.Uint64(b[8:]), port: ap.Port()}
+}
 
 // hash mixes the endpoint into 64 bits.
 func (e *endpoint) hash() uint64 {
-	x := binary.LittleEndian.Uint64(e.addr[:8])*0x9E3779B97F4A7C15 ^
-		binary.LittleEndian.Uint64(e.addr[8:])*0xC2B2AE3D27D4EB4F ^
-		uint64(e.port)*0x165667B19E3779F9
+	x := e.hi*0x9E3779B97F4A7C15 ^ e.lo*0xC2B2AE3D27D4EB4F ^ uint64(e.port)*0x165667B19E3779F9
 	x ^= x >> 29
 	x *= 0xBF58476D1CE4E5B9
 	return x ^ x>>32
@@ -45,6 +54,16 @@ const minTableSlots = 64
 
 // flowHash is the table hash of a connection between a and b, in either direction.
 func flowHash(a, b *endpoint) uint64 { return a.hash() + b.hash() }
+
+// FlowHash returns a 64-bit hash of the connection between a and b that does not depend
+// on the direction, ignores IPv6 zones and treats an IPv4-mapped IPv6 address as the IPv4
+// address, as the Assembler does when it matches segments to connections. Callers that
+// split a capture between several Assemblers use it to send both directions of a
+// connection to the same one.
+func FlowHash(a, b netip.AddrPort) uint64 {
+	ea, eb := endpointOf(a), endpointOf(b)
+	return flowHash(&ea, &eb)
+}
 
 // find returns the connection between src and dst, and the direction from src to dst.
 func (t *connTable) find(h uint64, src, dst *endpoint) (*conn, Dir) {

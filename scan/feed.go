@@ -1,8 +1,6 @@
 package scan
 
 import (
-	"encoding/binary"
-	"net/netip"
 	"time"
 
 	"github.com/wsclosescan/wsclosescan/capture"
@@ -111,22 +109,12 @@ func decode(r *capture.Reader, shards []*shard, now time.Time) (time.Time, error
 	return now, err
 }
 
-// shardOf picks the shard of a segment's connection from a hash of its two endpoints that
-// does not depend on the direction: their ports and the low 64 bits of their addresses
-// (16-byte form), summed and mixed. Cheaper than the assemblers' full flow hash, and
-// any symmetric function keeps both directions of a connection on one shard.
+// shardOf picks the shard of a segment's connection from the high half of its flow hash,
+// which is the same in both directions (the assemblers index their tables with the low
+// bits).
 func shardOf(seg *reassembly.Segment, n int) int {
 	if n == 1 {
 		return 0
 	}
-	x := low64(seg.Src) + low64(seg.Dst)
-	x ^= x >> 31
-	x *= 0x9E3779B97F4A7C15
-	return int((x >> 32) % uint64(n))
-}
-
-// low64 is the port plus the low 64 bits of the address in its 16-byte form.
-func low64(ap netip.AddrPort) uint64 {
-	a := ap.Addr().As16()
-	return binary.BigEndian.Uint64(a[8:]) + uint64(ap.Port())<<48 + uint64(ap.Port())
+	return int((reassembly.FlowHash(seg.Src, seg.Dst) >> 32 * uint64(n)) >> 32)
 }
