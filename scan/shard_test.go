@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/netip"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -60,6 +61,42 @@ func TestWorkersDoNotChangeOutput(t *testing.T) {
 		}
 	}
 	checkOrder(t, want)
+}
+
+// TestOutputDoesNotDependOnProcessors: with the default shard count the output, late
+// records included, is the same whatever GOMAXPROCS is, so that a capture gives the same
+// lines on every machine. A small MaxWaiting makes records come out late.
+func TestOutputDoesNotDependOnProcessors(t *testing.T) {
+	var buf bytes.Buffer
+	if _, err := gencap.Generate(&buf, io.Discard, gencap.Options{Seed: 5, Connections: 800, Concurrency: 150}); err != nil {
+		t.Fatalf("gencap: %v", err)
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	var want []string
+	for _, procs := range []int{1, 2, 3, 8} {
+		runtime.GOMAXPROCS(procs)
+		opts := DefaultOptions()
+		opts.MaxWaiting = 40
+		var got []string
+		s := New(opts, func(r *report.Record) {
+			b, _ := json.Marshal(r)
+			got = append(got, string(b))
+		})
+		if _, err := s.Read("g.pcap", onlyReader{bytes.NewReader(buf.Bytes())}); err != nil {
+			t.Fatalf("Read: %v", err)
+		}
+		s.Flush()
+		if s.Late() == 0 {
+			t.Fatalf("GOMAXPROCS %d: no record came out late; the test needs some", procs)
+		}
+		if want == nil {
+			want = got
+			continue
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("GOMAXPROCS %d: the output differs from GOMAXPROCS 1 (%d and %d records)", procs, len(got), len(want))
+		}
+	}
 }
 
 // checkOrder checks that JSON records are in output order.

@@ -1,14 +1,23 @@
 package scan
 
 import (
-	"github.com/wsclosescan/wsclosescan/internal/wstest"
 	"io"
 	"runtime"
 	"testing"
+	"time"
+	"unsafe"
 
 	"github.com/wsclosescan/wsclosescan/internal/pcapgen"
+	"github.com/wsclosescan/wsclosescan/internal/wstest"
+	"github.com/wsclosescan/wsclosescan/reassembly"
 	"github.com/wsclosescan/wsclosescan/report"
 )
+
+// pipelineBuffers is the most the pipeline's fixed buffers take once grown, whatever the
+// input: the capture reader's 1 MiB buffer and every shard's batches (segments, their
+// times and a full arena). Heap bounds in tests are this plus what the test allows.
+const pipelineBuffers = 1<<20 + DefaultWorkers*numBatches*
+	(batchSegs*(int64(unsafe.Sizeof(reassembly.Segment{}))+int64(unsafe.Sizeof(time.Time{})))+batchArena)
 
 // heapProbe tracks the peak of the live heap (HeapInuse after a GC) above a baseline.
 type heapProbe struct {
