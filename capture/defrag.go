@@ -127,6 +127,7 @@ func (r *Reader) addFragment(k fragKey, off int, more bool, data []byte, next ui
 	}
 	r.stats.Reassembled++
 	e.busy = true
+	r.defragged = true
 	var res result
 	if k.v6 {
 		res = r.ipv6Chain(src, dst, e.next, e.buf[:e.total], e.total, depth)

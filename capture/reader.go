@@ -4,7 +4,9 @@
 // and VXLAN and GRE tunnels.
 //
 // Reader is a synchronous pull parser: Next returns one segment at a time, reusing its
-// buffers, and allocates nothing per packet once warmed up. Malformed packets are skipped
+// buffers, and allocates nothing per packet once warmed up. A segment's payload points
+// into a read buffer, which a caller can retain to use the payload on another goroutine
+// without copying it (see Reader.PayloadBuffer and Buffer). Malformed packets are skipped
 // and counted in Stats; only damage that stops the file from being read (bad framing,
 // truncation, decompression errors) is returned as a *FileError, after every packet before
 // it. For gzip input, decompression runs ahead on a background goroutine (two 256 KiB
@@ -21,7 +23,6 @@
 package capture
 
 import (
-	"bufio"
 	"compress/gzip"
 	"errors"
 	"fmt"
@@ -57,7 +58,7 @@ type Options struct {
 // Reader decodes TCP segments from a capture.
 type Reader struct {
 	name string
-	br   *bufio.Reader
+	br   *blockReader
 	off  int64 // bytes consumed from br (offset in the uncompressed stream)
 	err  error // sticky error returned by Next
 
@@ -65,11 +66,12 @@ type Reader struct {
 	pcap pcapState
 	ngs  ngState
 
-	defrag defragger
-	seg    *reassembly.Segment // segment being filled by the decoders
-	cut    bool                // current record was cut by the snapshot length
-	stats  Stats
-	skips  skipStats
+	defrag    defragger
+	seg       *reassembly.Segment // segment being filled by the decoders
+	cut       bool                // current record was cut by the snapshot length
+	defragged bool                // the segment's payload is in a fragment buffer
+	stats     Stats
+	skips     skipStats
 }
 
 // Open opens the capture file at path ("-" is standard input) and returns a Reader and
@@ -103,7 +105,7 @@ func (nopCloser) Close() error { return nil }
 // format (pcap with micro- or nanosecond timestamps in either byte order, pcapng, either
 // of them gzip-compressed) is recognized from the first bytes; name is only used in errors.
 func NewReader(name string, src io.Reader, opts Options) (*Reader, error) {
-	r := &Reader{name: name, br: bufio.NewReaderSize(src, bufferSize(src))}
+	r := &Reader{name: name, br: newBlockReader(src, bufferSize(src), blockSize)}
 	r.defrag.init(opts)
 	magic, err := r.br.Peek(4)
 	if len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b {
@@ -113,7 +115,7 @@ func NewReader(name string, src io.Reader, opts Options) (*Reader, error) {
 		}
 		ra := newReadAhead(gz)
 		ra.stopWith(r)
-		r.br = bufio.NewReaderSize(ra, bufSize)
+		r.br = newBlockReader(ra, bufSize, blockSize)
 		magic, err = r.br.Peek(4)
 	}
 	if len(magic) < 4 {
@@ -161,6 +163,7 @@ func (r *Reader) Next(seg *reassembly.Segment) error {
 			break
 		}
 		r.cut = len(rec.data) < rec.origLen
+		r.defragged = false
 		*seg = reassembly.Segment{Time: rec.ts}
 		switch r.link(rec.link, rec.data, 0) {
 		case resTCP:
@@ -174,6 +177,18 @@ func (r *Reader) Next(seg *reassembly.Segment) error {
 		}
 	}
 	return r.err
+}
+
+// PayloadBuffer returns the read buffer that the payload of the segment returned by the
+// last call to Next points into, or nil when the payload is elsewhere (a datagram
+// reassembled from IP fragments) or empty. Retaining the buffer (before the next call to
+// Next) keeps the payload valid after that call, until the buffer is released, so that a
+// caller can hand payloads to other goroutines without copying them.
+func (r *Reader) PayloadBuffer() *Buffer {
+	if r.defragged || r.seg == nil || len(r.seg.Payload) == 0 {
+		return nil
+	}
+	return r.br.buffer()
 }
 
 // Stats returns the counts so far.
@@ -192,7 +207,9 @@ type record struct {
 }
 
 // bufferSize is bufSize, or less for an input of known smaller length (such as a
-// bytes.Reader), where a unit larger than the buffer can only be truncated.
+// bytes.Reader), where a unit larger than the buffer can only be truncated. Units are
+// peeked whole, so a buffer must hold the largest: a pcap record of MaxRecordSize plus
+// its header, a pcapng block of up to bufSize.
 func bufferSize(src io.Reader) int {
 	if l, ok := src.(interface{ Len() int }); ok && l.Len()+16 < bufSize {
 		return l.Len() + 16

@@ -7,22 +7,28 @@ import (
 	"github.com/wsclosescan/wsclosescan/reassembly"
 )
 
-// Batching between the decoding goroutine and the shards. An arena normally holds many
-// payloads; one larger than the arena gets an arena of its own size (at most
-// capture.MaxRecordSize), which the batch then keeps.
+// Batching between the decoding goroutine and the shards. Payloads stay in the capture
+// reader's buffers, which the batches retain; only a payload that is not in one (a
+// datagram reassembled from IP fragments) is copied, into the batch's arena, which grows
+// as such payloads come, up to batchArena (or the one larger payload).
 const (
 	numBatches = 8 // per shard
 	batchSegs  = 256
 	batchArena = 128 << 10
+	// roundBytes ends a round (a batch for every shard) once its payloads add up to this
+	// much, so that the capture buffers the batches in flight retain stay few: rounds in
+	// flight span at most about (numBatches+1)*roundBytes of the capture.
+	roundBytes = 128 << 10
 )
 
-// batch is a run of decoded segments for one shard, their payloads copied into arena (the
-// capture reader reuses its buffers). nows[i] is the latest capture time of the whole
-// capture when segs[i] was read, and now the latest when the batch was sent. last marks
-// the final batch of a Read.
+// batch is a run of decoded segments for one shard. Their payloads point into the capture
+// buffers listed in bufs (retained until the shard is done with the batch) or into arena.
+// nows[i] is the latest capture time of the whole capture when segs[i] was read, and now
+// the latest when the batch was sent. last marks the final batch of a Read.
 type batch struct {
 	segs  []reassembly.Segment
 	nows  []time.Time
+	bufs  []*capture.Buffer
 	arena []byte
 	now   time.Time
 	last  bool
@@ -37,21 +43,35 @@ func (b *batch) reset() {
 	b.segs, b.nows, b.arena, b.now, b.last = b.segs[:0], b.nows[:0], b.arena[:0], time.Time{}, false
 }
 
-// fits reports whether a payload of n bytes fits in the arena. Arenas grow as payloads
-// come, up to batchArena (or the one larger payload), so a capture of small packets never
-// allocates them whole.
+// release gives back the capture buffers the batch retained.
+func (b *batch) release() {
+	for i, buf := range b.bufs {
+		buf.Release()
+		b.bufs[i] = nil
+	}
+	b.bufs = b.bufs[:0]
+}
+
+// fits reports whether a payload of n bytes fits in the arena.
 func (b *batch) fits(n int) bool { return len(b.arena)+n <= max(cap(b.arena), batchArena) }
 
-// add appends seg, copying its payload into the arena (which must have room).
-func (b *batch) add(seg *reassembly.Segment, now time.Time) {
-	s := *seg
-	if n := len(s.Payload); n > 0 {
-		start := len(b.arena)
-		b.arena = append(b.arena, s.Payload...)
-		s.Payload = b.arena[start:len(b.arena):len(b.arena)]
-	}
-	b.segs = append(b.segs, s)
+// add appends seg. Its payload is in buf, which the batch retains (once), or, when buf is
+// nil, is copied into the arena (which must have room).
+func (b *batch) add(seg *reassembly.Segment, buf *capture.Buffer, now time.Time) {
+	b.segs = append(b.segs, *seg)
 	b.nows = append(b.nows, now)
+	switch n := len(seg.Payload); {
+	case n == 0:
+	case buf != nil:
+		if len(b.bufs) == 0 || b.bufs[len(b.bufs)-1] != buf {
+			buf.Retain()
+			b.bufs = append(b.bufs, buf)
+		}
+	default:
+		start := len(b.arena)
+		b.arena = append(b.arena, seg.Payload...)
+		b.segs[len(b.segs)-1].Payload = b.arena[start:len(b.arena):len(b.arena)]
+	}
 }
 
 // decode reads r to its end (or first error), handing each segment to the shard of its
@@ -66,9 +86,11 @@ func decode(r *capture.Reader, shards []*shard, now time.Time) (time.Time, error
 		}
 		return cur[k]
 	}
-	// When one shard's batch is full, every shard gets its batch, even a partial or empty
-	// one, so that all shards learn how far the capture has got: the merger can only
-	// emit a record once every shard has passed its start.
+	// A round ends when one shard's batch is full or the round's payloads reach
+	// roundBytes: every shard then gets its batch, even a partial or empty one, so that
+	// all shards learn how far the capture has got (the merger can only emit a record
+	// once every shard has passed its start).
+	round := 0
 	sendAll := func() {
 		for k := range shards {
 			b := get(k)
@@ -76,6 +98,7 @@ func decode(r *capture.Reader, shards []*shard, now time.Time) (time.Time, error
 			shards[k].in <- b
 			cur[k] = nil
 		}
+		round = 0
 	}
 	var seg reassembly.Segment
 	var err error
@@ -88,7 +111,8 @@ func decode(r *capture.Reader, shards []*shard, now time.Time) (time.Time, error
 		}
 		k := shardOf(&seg, len(shards))
 		b := get(k)
-		if n := len(seg.Payload); !b.fits(n) {
+		buf, n := r.PayloadBuffer(), len(seg.Payload)
+		if buf == nil && n > 0 && !b.fits(n) {
 			if len(b.segs) > 0 {
 				sendAll()
 				b = get(k)
@@ -97,8 +121,8 @@ func decode(r *capture.Reader, shards []*shard, now time.Time) (time.Time, error
 				b.arena = make([]byte, 0, n)
 			}
 		}
-		b.add(&seg, now)
-		if len(b.segs) == cap(b.segs) {
+		b.add(&seg, buf, now)
+		if round += n; len(b.segs) == cap(b.segs) || round >= roundBytes {
 			sendAll()
 		}
 	}

@@ -22,9 +22,10 @@
 //
 // # Concurrency
 //
-// Read decodes the capture on one goroutine, which hands batches of segments (their
-// payloads copied into reused arenas) to Options.Workers shards by a hash of the
-// connection's addresses. Each shard runs on its own goroutine with its own assembler and
+// Read decodes the capture on one goroutine, which hands batches of segments to
+// Options.Workers shards by a hash of the connection's addresses. Payloads are not copied:
+// the batches retain the capture reader's buffers they point into (capture.Buffer) until
+// their shard is done with them. Each shard runs on its own goroutine with its own assembler and
 // analyzer and releases its records in output order; the goroutine that called Read merges
 // the shards' streams and calls emit. Every shard is told the latest capture time of the
 // whole capture with each segment, so that time-based decisions (closed connections

@@ -63,6 +63,7 @@ func (sh *shard) run(reports chan<- shardReport) {
 		sh.ord.now = b.now
 		sh.ord.release()
 		last := b.last
+		b.release()
 		sh.free <- b
 		// Reports wake the merger; one without records only moves the bound, which can
 		// wait a few batches.
