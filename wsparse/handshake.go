@@ -53,9 +53,14 @@ func closeBlock(block []byte) ([]byte, bool) {
 	return append(out, '\r', '\n'), true
 }
 
-// parseRequest parses a request header block with net/http, reading it through
-// reader(block).
+// parseRequest parses a request header block: a plain one by the fast path (see
+// fasthttp.go), any other with net/http, reading it through reader(block).
 func parseRequest(block []byte, truncated bool, reader func([]byte) *bufio.Reader) (reqHead, error) {
+	if !truncated {
+		if r, ok := fastRequest(block); ok {
+			return r, nil
+		}
+	}
 	var r reqHead
 	if truncated {
 		b, ok := closeBlock(block)
@@ -92,9 +97,15 @@ func netRequest(br *bufio.Reader) (reqHead, error) {
 	return r, nil
 }
 
-// parseResponse parses a response header block with net/http, reading it through
-// reader(block). head says the request was a HEAD (the response then has no body).
+// parseResponse parses a response header block: a plain one by the fast path (see
+// fasthttp.go), any other with net/http, reading it through reader(block). head says the
+// request was a HEAD (the response then has no body).
 func parseResponse(block []byte, truncated, head bool, reader func([]byte) *bufio.Reader) (respHead, error) {
+	if !truncated {
+		if r, ok := fastResponse(block, head); ok {
+			return r, nil
+		}
+	}
 	if truncated {
 		b, ok := closeBlock(block)
 		if !ok {

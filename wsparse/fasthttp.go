@@ -1,0 +1,523 @@
+package wsparse
+
+import "strings"
+
+// The fast path reads the plain header blocks that make up almost all upgrades without
+// net/http, whose parse (a map, a canonical key and a string per header, URL parsing, the
+// Request or Response) cost more than all the frames of a typical connection: 17% of the
+// CPU on the benchmark capture. net/http stays the parser of record. The fast path takes
+// only blocks of which every line is plain, as defined below; net/http accepts every such
+// block and yields the same reqHead or respHead (FuzzFastPath and TestFastPathMatchesNetHTTP
+// check exactly that on mutations of real handshakes). Every other block, including every
+// malformed one, is parsed by net/http as before.
+//
+// A plain block has CRLF line endings and no line starting with a blank (no folding); a
+// first line "GET <target> HTTP/1.1" with an origin-form target of printable ASCII other
+// than blanks and '%' (nothing to unescape), or "HTTP/1.1 <3 digits>[ <reason>]"; at most maxFastFields
+// header lines of a name of letters, digits and '-', a colon, and a value of printable
+// ASCII and tabs; no Transfer-Encoding or Trailer header; at most one Content-Length, of 1
+// to 18 digits; for a request at most one Host.
+
+// maxFastFields is the most header lines the fast path takes.
+const maxFastFields = 48
+
+// fastField is one header line: its name as written and its value without surrounding
+// blanks, as offsets into the block.
+type fastField struct {
+	name, value span
+	kind        hdrKind
+}
+
+// span is the half-open byte range [lo, hi) of a block.
+type span struct{ lo, hi int32 }
+
+func (s span) of(b []byte) []byte { return b[s.lo:s.hi] }
+
+// hdrKind names the headers the decoder reads.
+type hdrKind uint8
+
+const (
+	hdrOther hdrKind = iota
+	kindHost
+	kindOrigin
+	kindUserAgent
+	kindUpgrade
+	kindConnection
+	kindWSKey
+	kindWSVersion
+	kindWSProtocol
+	kindWSExtensions
+	kindWSAccept
+	kindContentLength
+	kindUnsupported // Transfer-Encoding, Trailer: left to net/http
+)
+
+// kindOf classifies a header name, ASCII case-insensitively (names are letters, digits
+// and '-', which textproto canonicalizes by case only).
+func kindOf(name []byte) hdrKind {
+	for _, k := range fastKinds {
+		if equalFoldASCII(name, k.name) {
+			return k.kind
+		}
+	}
+	return hdrOther
+}
+
+// equalFoldASCII reports whether b and s are equal but for the case of ASCII letters.
+func equalFoldASCII(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := range b {
+		x, y := b[i], s[i]
+		if x != y && (x|0x20 != y|0x20 || x|0x20 < 'a' || x|0x20 > 'z') {
+			return false
+		}
+	}
+	return true
+}
+
+var fastKinds = [...]struct {
+	name string
+	kind hdrKind
+}{
+	{hdrWSKey, kindWSKey}, {hdrWSVersion, kindWSVersion}, {hdrWSProtocol, kindWSProtocol},
+	{hdrWSExtensions, kindWSExtensions}, {hdrWSAccept, kindWSAccept}, {"Host", kindHost},
+	{hdrOrigin, kindOrigin}, {hdrUserAgent, kindUserAgent}, {hdrUpgrade, kindUpgrade},
+	{hdrConnection, kindConnection}, {"Content-Length", kindContentLength},
+	{"Transfer-Encoding", kindUnsupported}, {"Trailer", kindUnsupported},
+}
+
+// fastBlock is a header block split into its first line and header lines.
+type fastBlock struct {
+	b      []byte
+	line   span
+	fields [maxFastFields]fastField
+	n      int
+}
+
+// split splits a complete header block, reporting false when it is not plain.
+func (fb *fastBlock) split(block []byte) bool {
+	if len(block) > 1<<30 {
+		return false
+	}
+	fb.b, fb.n = block, 0
+	pos := 0
+	for first := true; ; first = false {
+		i := indexLF(block[pos:])
+		if i < 1 || block[pos+i-1] != '\r' {
+			return false
+		}
+		lo, hi := pos, pos+i-1
+		pos += i + 1
+		line := block[lo:hi]
+		if first {
+			if !plainText(line) {
+				return false
+			}
+			fb.line = span{int32(lo), int32(hi)}
+			continue
+		}
+		if len(line) == 0 {
+			return pos == len(block)
+		}
+		colon := 0
+		for colon < len(line) && isNameByte(line[colon]) {
+			colon++
+		}
+		if colon == 0 || colon == len(line) || line[colon] != ':' || fb.n == maxFastFields ||
+			!plainText(line[colon+1:]) {
+			return false
+		}
+		vlo, vhi := lo+colon+1, hi
+		for vlo < vhi && (block[vlo] == ' ' || block[vlo] == '\t') {
+			vlo++
+		}
+		for vhi > vlo && (block[vhi-1] == ' ' || block[vhi-1] == '\t') {
+			vhi--
+		}
+		k := kindOf(line[:colon])
+		if k == kindUnsupported {
+			return false
+		}
+		fb.fields[fb.n] = fastField{name: span{int32(lo), int32(lo + colon)}, value: span{int32(vlo), int32(vhi)}, kind: k}
+		fb.n++
+	}
+}
+
+func indexLF(b []byte) int {
+	for i, c := range b {
+		if c == '\n' {
+			return i
+		}
+	}
+	return -1
+}
+
+// isNameByte reports whether c may be in a plain header name: a letter, digit or '-'.
+func isNameByte(c byte) bool {
+	return c|0x20 >= 'a' && c|0x20 <= 'z' || c >= '0' && c <= '9' || c == '-'
+}
+
+// plainText reports whether b holds only printable ASCII and tabs.
+func plainText(b []byte) bool {
+	for _, c := range b {
+		if (c < 0x20 && c != '\t') || c > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// count returns how many header lines are of kind k.
+func (fb *fastBlock) count(k hdrKind) int {
+	n := 0
+	for i := range fb.n {
+		if fb.fields[i].kind == k {
+			n++
+		}
+	}
+	return n
+}
+
+// first returns the value of the first header of kind k, or nil.
+func (fb *fastBlock) first(k hdrKind) []byte {
+	for i := range fb.n {
+		if fb.fields[i].kind == k {
+			return fb.fields[i].value.of(fb.b)
+		}
+	}
+	return nil
+}
+
+// list returns the comma-separated items of every header of kind k, as commaList does
+// with net/http's values, taking the values' strings from st (queued by addAll(fb, k)).
+func (fb *fastBlock) list(k hdrKind, st *strTable) []string {
+	var out []string
+	for i := range fb.n {
+		if f := &fb.fields[i]; f.kind == k {
+			out = appendItems(out, f.value.of(fb.b), st.next())
+		}
+	}
+	return out
+}
+
+// contentLength returns the Content-Length (-1 when absent) and whether the fast path can
+// take it: at most one header, of 1 to 18 digits.
+func (fb *fastBlock) contentLength() (int64, bool) {
+	switch fb.count(kindContentLength) {
+	case 0:
+		return -1, true
+	case 1:
+	default:
+		return 0, false
+	}
+	v := fb.first(kindContentLength)
+	if len(v) == 0 || len(v) > 18 {
+		return 0, false
+	}
+	n := int64(0)
+	for _, c := range v {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
+}
+
+// fastRequest parses a complete request block by the fast path.
+func fastRequest(block []byte) (reqHead, bool) {
+	var r reqHead
+	var fb fastBlock
+	if !fb.split(block) {
+		return r, false
+	}
+	line := fb.line.of(block)
+	const prefix, suffix = "GET ", " HTTP/1.1"
+	if len(line) < len(prefix)+1+len(suffix) || string(line[:len(prefix)]) != prefix ||
+		string(line[len(line)-len(suffix):]) != suffix {
+		return r, false
+	}
+	target := line[len(prefix) : len(line)-len(suffix)]
+	if target[0] != '/' {
+		return r, false
+	}
+	for _, c := range target {
+		if c <= ' ' || c == '%' { // url.ParseRequestURI rejects control bytes, tabs too
+			return r, false
+		}
+	}
+	if fb.count(kindHost) > 1 {
+		return r, false // net/http: too many Host headers
+	}
+	cl, ok := fb.contentLength()
+	if !ok {
+		return r, false
+	}
+	var st strTable
+	st.add(target, fb.first(kindHost), fb.first(kindOrigin), fb.first(kindUserAgent),
+		fb.first(kindWSVersion), fb.first(kindWSKey))
+	st.addAll(&fb, kindWSProtocol)
+	st.addAll(&fb, kindWSExtensions)
+	st.build()
+	r.method = "GET"
+	r.uri, r.host, r.origin, r.userAgent = st.next(), st.next(), st.next(), st.next()
+	r.version, r.key = st.next(), st.next()
+	r.protocols = fb.list(kindWSProtocol, &st)
+	r.extensions = fb.list(kindWSExtensions, &st)
+	var anyUp bool
+	r.upgradeWS, anyUp = fb.items(kindUpgrade, "websocket")
+	r.upgradeOther = !r.upgradeWS && anyUp
+	r.contentLength = max(cl, 0) // a request without Content-Length has no body
+	return r, true
+}
+
+// fastResponse parses a complete response block by the fast path. head says the request
+// was a HEAD.
+func fastResponse(block []byte, head bool) (respHead, bool) {
+	r := respHead{contentLength: -1}
+	var fb fastBlock
+	if !fb.split(block) {
+		return r, false
+	}
+	line := fb.line.of(block)
+	if len(line) < len("HTTP/1.1 200") || string(line[:9]) != "HTTP/1.1 " {
+		return r, false
+	}
+	status := line[9:]
+	for len(status) > 0 && status[0] == ' ' {
+		status = status[1:] // net/http trims blanks before the code
+	}
+	if len(status) < 3 || (len(status) > 3 && status[3] != ' ') {
+		return r, false
+	}
+	code := 0
+	for _, c := range status[:3] {
+		if c < '0' || c > '9' {
+			return r, false
+		}
+		code = code*10 + int(c-'0')
+	}
+	cl, ok := fb.contentLength()
+	if !ok {
+		return r, false
+	}
+	r.status = code
+	reason := status[3:]
+	// net/http shouldClose: a Connection header listing "close" is removed.
+	hasClose := false
+	nUp, nConn := 0, 0
+	for i := range fb.n {
+		switch f := &fb.fields[i]; f.kind {
+		case kindConnection:
+			nConn++
+			hasClose = hasClose || valueHasToken(f.value.of(block), "close")
+		case kindUpgrade:
+			nUp++
+		}
+	}
+	if hasClose {
+		nConn = 0
+	}
+	var st strTable
+	st.add(trimBlanks(reason))
+	st.addJoined(&fb, kindUpgrade)
+	if nConn > 0 {
+		st.addJoined(&fb, kindConnection)
+	} else {
+		st.add(nil)
+	}
+	st.add(fb.first(kindWSAccept), trimBlanks(fb.first(kindWSProtocol)), fb.first(kindWSVersion))
+	st.addAll(&fb, kindWSExtensions)
+	st.build()
+	r.reason = st.next()
+	r.upgrade, r.connection = st.next(), st.next()
+	r.accept, r.subprotocol, r.versions = st.next(), st.next(), st.next()
+	r.hasUpgrade, r.hasConnHdr = nUp > 0, nConn > 0
+	r.upgradeWS, _ = fb.items(kindUpgrade, "websocket")
+	if nConn > 0 {
+		r.connUpgrade, _ = fb.items(kindConnection, "upgrade")
+	}
+	r.hasAccept = fb.count(kindWSAccept) > 0
+	r.protocolHeader = fb.count(kindWSProtocol) > 0
+	r.extHdr = fb.count(kindWSExtensions) > 0
+	r.extensions = fb.list(kindWSExtensions, &st)
+	r.hasWSHeaders = r.hasAccept || r.upgradeWS || r.protocolHeader || r.extHdr || r.versions != ""
+	// net/http's readTransfer: the Content-Length (-1 without one) for the response to a
+	// HEAD; else no body for 1xx, 204 or 304, and the Content-Length or -1 otherwise.
+	switch {
+	case head:
+		r.contentLength = cl
+	case code/100 == 1 || code == 204 || code == 304:
+		r.contentLength = 0
+	default:
+		r.contentLength = cl
+	}
+	return r, true
+}
+
+// trimBlanks trims spaces and tabs, as strings.TrimSpace does for printable ASCII.
+func trimBlanks(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// valueHasToken reports whether a comma-separated item of v, trimmed of blanks, is tok
+// (ASCII case-insensitively), like httpguts.HeaderValuesContainsToken.
+func valueHasToken(v []byte, tok string) bool {
+	for len(v) > 0 {
+		item := v
+		if i := indexComma(v); i >= 0 {
+			item, v = v[:i], v[i+1:]
+		} else {
+			v = nil
+		}
+		if item = trimBlanks(item); len(item) == len(tok) && strings.EqualFold(string(item), tok) {
+			return true
+		}
+	}
+	return false
+}
+
+func indexComma(b []byte) int {
+	for i, c := range b {
+		if c == ',' {
+			return i
+		}
+	}
+	return -1
+}
+
+// appendItems appends the comma-separated items of v as commaList does (blanks trimmed,
+// empty items dropped, commas inside double quotes kept), as substrings of base, the
+// string form of v.
+func appendItems(out []string, v []byte, base string) []string {
+	eachItem(v, func(lo, hi int) { out = append(out, base[lo:hi]) })
+	return out
+}
+
+// eachItem calls fn with the bounds of every item of v as commaList splits it.
+func eachItem(v []byte, fn func(lo, hi int)) {
+	start, quoted := 0, false
+	for i := 0; i <= len(v); i++ {
+		if i < len(v) {
+			switch v[i] {
+			case '"':
+				quoted = !quoted
+				continue
+			case ',':
+				if quoted {
+					continue
+				}
+			default:
+				continue
+			}
+		}
+		lo, hi := start, i
+		for lo < hi && isSpaceByte(v[lo]) {
+			lo++
+		}
+		for hi > lo && isSpaceByte(v[hi-1]) {
+			hi--
+		}
+		if lo < hi {
+			fn(lo, hi)
+		}
+		start = i + 1
+	}
+}
+
+// items reports, over every header of kind k split as commaList does, whether any item is
+// tok (ASCII case-insensitively, as hasToken compares) and whether there is any item.
+func (fb *fastBlock) items(k hdrKind, tok string) (has, any bool) {
+	for i := range fb.n {
+		if f := &fb.fields[i]; f.kind == k {
+			v := f.value.of(fb.b)
+			eachItem(v, func(lo, hi int) {
+				any = true
+				has = has || equalFoldASCII(v[lo:hi], tok)
+			})
+		}
+	}
+	return has, any
+}
+
+// isSpaceByte is strings.TrimSpace's notion of a blank for ASCII.
+func isSpaceByte(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
+}
+
+// strTable gathers byte runs and turns them into strings with one allocation: the
+// strings kept in records then hold only what they show, not the whole header block.
+type strTable struct {
+	buf  [16][]byte
+	runs [][]byte
+	all  string
+	at   int // offset in all of the next run
+	i    int // index of the next run
+}
+
+// add queues runs; after build, next returns them as strings in the same order.
+func (st *strTable) add(runs ...[]byte) {
+	if st.runs == nil {
+		st.runs = st.buf[:0]
+	}
+	st.runs = append(st.runs, runs...)
+}
+
+// addAll queues the value of every header of kind k, in order.
+func (st *strTable) addAll(fb *fastBlock, k hdrKind) {
+	for i := range fb.n {
+		if f := &fb.fields[i]; f.kind == k {
+			st.add(f.value.of(fb.b))
+		}
+	}
+}
+
+// addJoined queues the values of every header of kind k joined by ", ", as strings.Join
+// does with net/http's values.
+func (st *strTable) addJoined(fb *fastBlock, k hdrKind) {
+	if fb.count(k) <= 1 {
+		st.add(fb.first(k))
+		return
+	}
+	var joined []byte
+	first := true
+	for i := range fb.n {
+		if f := &fb.fields[i]; f.kind == k {
+			if !first {
+				joined = append(joined, ", "...)
+			}
+			joined, first = append(joined, f.value.of(fb.b)...), false
+		}
+	}
+	st.add(joined)
+}
+
+func (st *strTable) build() {
+	size := 0
+	for _, r := range st.runs {
+		size += len(r)
+	}
+	var sb strings.Builder
+	sb.Grow(size)
+	for _, r := range st.runs {
+		sb.Write(r)
+	}
+	st.all = sb.String()
+}
+
+// next returns the next queued run as a string.
+func (st *strTable) next() string {
+	n := len(st.runs[st.i])
+	s := st.all[st.at : st.at+n]
+	st.at += n
+	st.i++
+	return s
+}
