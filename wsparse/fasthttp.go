@@ -1,6 +1,9 @@
 package wsparse
 
-import "strings"
+import (
+	"bytes"
+	"strings"
+)
 
 // The fast path reads the plain header blocks that make up almost all upgrades without
 // net/http, whose parse (a map, a canonical key and a string per header, URL parsing, the
@@ -104,7 +107,7 @@ func (fb *fastBlock) split(block []byte) bool {
 	fb.b, fb.n = block, 0
 	pos := 0
 	for first := true; ; first = false {
-		i := indexLF(block[pos:])
+		i := bytes.IndexByte(block[pos:], '\n')
 		if i < 1 || block[pos+i-1] != '\r' {
 			return false
 		}
@@ -143,15 +146,6 @@ func (fb *fastBlock) split(block []byte) bool {
 		fb.fields[fb.n] = fastField{name: span{int32(lo), int32(lo + colon)}, value: span{int32(vlo), int32(vhi)}, kind: k}
 		fb.n++
 	}
-}
-
-func indexLF(b []byte) int {
-	for i, c := range b {
-		if c == '\n' {
-			return i
-		}
-	}
-	return -1
 }
 
 // isNameByte reports whether c may be in a plain header name: a letter, digit or '-'.
@@ -454,21 +448,25 @@ func isSpaceByte(c byte) bool {
 }
 
 // strTable gathers byte runs and turns them into strings with one allocation: the
-// strings kept in records then hold only what they show, not the whole header block.
+// strings kept in records then hold only what they show, not the whole header block. It
+// lives on the caller's stack (no field points into it).
 type strTable struct {
-	buf  [16][]byte
-	runs [][]byte
+	runs [maxStrRuns][]byte
+	n    int // runs queued
 	all  string
 	at   int // offset in all of the next run
 	i    int // index of the next run
 }
 
+// maxStrRuns is the most runs a strTable holds: six values and a list per header line.
+const maxStrRuns = 6 + maxFastFields
+
 // add queues runs; after build, next returns them as strings in the same order.
 func (st *strTable) add(runs ...[]byte) {
-	if st.runs == nil {
-		st.runs = st.buf[:0]
+	for _, r := range runs {
+		st.runs[st.n] = r
+		st.n++
 	}
-	st.runs = append(st.runs, runs...)
 }
 
 // addAll queues the value of every header of kind k, in order.
@@ -502,12 +500,12 @@ func (st *strTable) addJoined(fb *fastBlock, k hdrKind) {
 
 func (st *strTable) build() {
 	size := 0
-	for _, r := range st.runs {
+	for _, r := range st.runs[:st.n] {
 		size += len(r)
 	}
 	var sb strings.Builder
 	sb.Grow(size)
-	for _, r := range st.runs {
+	for _, r := range st.runs[:st.n] {
 		sb.Write(r)
 	}
 	st.all = sb.String()

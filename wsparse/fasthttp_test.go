@@ -202,3 +202,42 @@ func TestFastPathStringsDoNotPinTheBlock(t *testing.T) {
 		t.Errorf("after overwriting the block: %+v", r)
 	}
 }
+
+// BenchmarkHeaderBlock parses a browser's upgrade request and a server's 101 response by
+// the fast path and by net/http.
+func BenchmarkHeaderBlock(b *testing.B) {
+	req, resp := []byte(fastRequestSeeds[0]), []byte(fastResponseSeeds[1])
+	b.Run("fast/request", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, ok := fastRequest(req); !ok {
+				b.Fatal("not taken")
+			}
+		}
+	})
+	b.Run("fast/response", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, ok := fastResponse(resp, false); !ok {
+				b.Fatal("not taken")
+			}
+		}
+	})
+	var p Pool
+	b.Run("net-http/request", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := netRequest(p.reader(req)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("net-http/response", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := netResponse(p.reader(resp), false); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
