@@ -11,14 +11,19 @@ type Assembler struct {
 	opts      Options
 	conns     connTable
 	all       connList // creation order
-	open      connList // open conns by last activity, with an IdleTimeout only
+	open      idleHeap // open conns by last activity, with an IdleTimeout or MaxConns only
 	closed    connList // closed conns by last activity
 	buffering connList // conns holding out-of-order bytes, oldest first
 	pool      bytePool
 	now       time.Time // latest capture time seen
-	tracked   int
-	last      *conn // the conn of the previous segment, nil if released
-	stats     AssemblerStats
+	// expireAt is a time no later than the first moment a tracked connection can expire
+	// (ClosedLinger or IdleTimeout after its last segment), when haveExpiry: Advance looks
+	// at the lists only once the clock passes it.
+	expireAt   time.Time
+	haveExpiry bool
+	tracked    int
+	last       *conn // the conn of the previous segment, nil if released
+	stats      AssemblerStats
 }
 
 // NewAssembler returns an Assembler that creates a Stream with f for every connection.
@@ -26,7 +31,6 @@ type Assembler struct {
 func NewAssembler(f StreamFactory, opts Options) *Assembler {
 	a := &Assembler{factory: f, opts: opts.withDefaults()}
 	a.all.slot = slotAll
-	a.open.slot = slotActivity
 	a.closed.slot = slotActivity
 	a.buffering.slot = slotBuffered
 	return a
@@ -69,7 +73,7 @@ func (a *Assembler) Add(seg *Segment) {
 func (a *Assembler) Advance(t time.Time) {
 	if t.After(a.now) {
 		a.now = t
-		if a.closed.head != nil || (a.open.head != nil && a.opts.IdleTimeout > 0) {
+		if a.haveExpiry && t.After(a.expireAt) {
 			a.expire()
 		}
 	}
@@ -132,6 +136,14 @@ func (a *Assembler) newConn(seg *Segment) *conn {
 	c.hash = flowHash(&c.ends[0], &c.ends[1])
 	a.conns.insert(c.hash, c)
 	a.all.pushBack(c)
+	c.idleIdx = -1
+	if a.opts.IdleTimeout > 0 || a.opts.MaxConns > 0 { // otherwise open conns need no order
+		c.lastSeq = a.stats.Segments
+		a.open.push(c)
+		if a.opts.IdleTimeout > 0 {
+			a.noteExpiry(seg.Time.Add(a.opts.IdleTimeout))
+		}
+	}
 	a.stats.Connections++
 	a.tracked++
 	a.stats.PeakTracked = max(a.stats.PeakTracked, a.tracked)
@@ -156,30 +168,41 @@ func pickClient(seg *Segment) (srcIsClient bool, by ClientBy) {
 	return true, ClientByPort
 }
 
-// touch records activity on c at the current capture time.
+// touch records activity on c at the current capture time. An open connection keeps
+// its place in the idle heap (see idleHeap); a closed one moves to the back of the closed
+// list.
 func (a *Assembler) touch(c *conn) {
-	c.lastSeen = a.now
-	switch {
-	case c.closed:
+	c.lastSeen, c.lastSeq = a.now, a.stats.Segments
+	if c.closed {
 		a.closed.moveToBack(c)
-	case a.opts.IdleTimeout > 0 || a.opts.MaxConns > 0: // otherwise open conns need no order
-		a.open.moveToBack(c)
+	}
+}
+
+// noteExpiry lowers expireAt to t if needed.
+func (a *Assembler) noteExpiry(t time.Time) {
+	if !a.haveExpiry || t.Before(a.expireAt) {
+		a.expireAt, a.haveExpiry = t, true
 	}
 }
 
 // expire releases closed connections older than ClosedLinger and, with an IdleTimeout, idle
-// open ones. Both lists are ordered by last activity, so only their heads are examined.
+// open ones, in the order of their last activity, then sets expireAt to the first moment
+// the next one can expire.
 func (a *Assembler) expire() {
-	a.expireList(&a.closed, a.opts.ClosedLinger, EndClosed)
-	if a.opts.IdleTimeout > 0 {
-		a.expireList(&a.open, a.opts.IdleTimeout, EndIdle)
+	for c := a.closed.head; c != nil && a.now.Sub(c.lastSeen) > a.opts.ClosedLinger; c = a.closed.head {
+		a.release(c, EndClosed)
 	}
-}
-
-// expireList releases the connections of l whose last segment is more than after ago.
-func (a *Assembler) expireList(l *connList, after time.Duration, reason EndReason) {
-	for c := l.head; c != nil && a.now.Sub(c.lastSeen) > after; c = l.head {
-		a.release(c, reason)
+	if a.opts.IdleTimeout > 0 {
+		for c := a.open.top(); c != nil && a.now.Sub(c.lastSeen) > a.opts.IdleTimeout; c = a.open.top() {
+			a.release(c, EndIdle)
+		}
+	}
+	a.haveExpiry = false
+	if c := a.closed.head; c != nil {
+		a.noteExpiry(c.lastSeen.Add(a.opts.ClosedLinger))
+	}
+	if c := a.open.top(); c != nil && a.opts.IdleTimeout > 0 {
+		a.noteExpiry(c.lastSeen.Add(a.opts.IdleTimeout))
 	}
 }
 
@@ -188,7 +211,7 @@ func (a *Assembler) expireList(l *connList, after time.Duration, reason EndReaso
 func (a *Assembler) evict() {
 	c := a.closed.head
 	if c == nil {
-		c = a.open.head
+		c = a.open.top()
 	}
 	if c == nil {
 		c = a.all.head
@@ -214,9 +237,8 @@ func (a *Assembler) release(c *conn, reason EndReason) {
 		a.last = nil
 	}
 	a.all.remove(c)
-	if in := c.links[slotActivity].in; in != nil {
-		in.remove(c)
-	}
+	a.closed.remove(c)
+	a.open.remove(c)
 	a.buffering.remove(c)
 	a.tracked--
 	a.stats.Ended[reason]++

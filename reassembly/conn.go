@@ -13,6 +13,9 @@ type conn struct {
 	stats    ConnStats
 	links    [numSlots]link
 	lastSeen time.Time // assembler capture time of the last segment
+	lastSeq  int64     // assembler segment count at the last segment
+	idleKey  int64     // lastSeq when last placed in the idle heap
+	idleIdx  int       // index in the idle heap, -1 when not in it
 	buffered int       // out-of-order payload bytes held in chunks
 	closed   bool      // FIN seen both ways, or an in-window RST
 	rst      bool      // an in-window RST was seen
@@ -256,7 +259,9 @@ func (c *conn) checkClosed() {
 		return
 	}
 	c.closed = true
+	c.a.open.remove(c)
 	c.a.closed.moveToBack(c)
+	c.a.noteExpiry(c.lastSeen.Add(c.a.opts.ClosedLinger))
 }
 
 // synAction is what the assembler does with a SYN on a tracked connection.
