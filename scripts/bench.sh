@@ -18,6 +18,8 @@
 #   BENCH_TSHARK_MB capture megabytes tshark reads (default 100: it runs at a few MB/s, so
 #                   it reads only the first packets; its throughput is printed)
 #   BENCH_WSC_ARGS  wsclosescan flags (default "-f jsonl"); output goes to /dev/null
+#   BENCH_CHECK     0 to skip checking wsclosescan's records against the generator's truth
+#                   (default: one more run per variant, compared with gencap -check)
 #   BENCH_KEEP      1 to keep the temporary directory
 #   TMPDIR          where the temporary directory is made (default /tmp)
 #
@@ -99,6 +101,12 @@ for v in $variants; do
 			cat "$tmp/last" >>"$tmp/ws.times"
 		fi
 	done
+	if [[ $have_wsc == 1 && ${BENCH_CHECK:-1} != 0 ]]; then
+		echo "-- $v: records against the ground truth"
+		"$tmp/wsclosescan" -f jsonl "$file" 2>/dev/null >"$tmp/records.jsonl" || true
+		"$tmp/gencap" -check "$file.truth.jsonl" "$tmp/records.jsonl" | tail -5 | sed 's/^/  /' || true
+		rm -f "$tmp/records.jsonl"
+	fi
 	packets=$(awk '{print $2}' "$tmp/dl.out")
 	dl=$(awk '{print $1}' "$tmp/dl.times" | median)
 	dlrss=$(awk '{print $2}' "$tmp/dl.times" | maxof)

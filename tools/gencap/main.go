@@ -6,6 +6,7 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -17,8 +18,11 @@ import (
 )
 
 const usage = `usage: gencap -o FILE [-size SIZE | -conns N] [-seed N] [-format pcap|pcapng] [-gzip]
+       gencap -check FILE.truth.jsonl RECORDS.jsonl
 
 Writes a synthetic WebSocket capture to FILE and its ground truth to FILE.truth.jsonl.
+With -check, compares wsclosescan's JSON lines (RECORDS.jsonl, - for standard input)
+with a truth file instead: it prints every difference and fails if there is one.
 
 Flags:
   -o FILE          capture to write (required)
@@ -28,20 +32,22 @@ Flags:
   -seed N          random seed (default 1)
   -format F        pcap (default) or pcapng
   -gzip            gzip the capture
+  -check TRUTH     compare records with the truth file TRUTH
 
 Examples:
   go run ./tools/gencap -o /tmp/big.pcap -size 1.5GB -seed 1
   go run ./tools/gencap -o /tmp/small.pcapng.gz -conns 500 -format pcapng -gzip
+  wsclosescan -f jsonl /tmp/big.pcap | go run ./tools/gencap -check /tmp/big.pcap.truth.jsonl -
 `
 
 func main() {
-	if err := run(os.Args[1:], os.Stderr); err != nil {
+	if err := run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintf(os.Stderr, "gencap: error: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-func run(args []string, stderr io.Writer) error {
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("gencap", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	out := fs.String("o", "", "")
@@ -51,12 +57,19 @@ func run(args []string, stderr io.Writer) error {
 	seed := fs.Uint64("seed", 1, "")
 	format := fs.String("format", "pcap", "")
 	gz := fs.Bool("gzip", false, "")
+	check := fs.String("check", "", "")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stderr, usage)
 			return nil
 		}
 		return fmt.Errorf("%v\n%s", err, usage)
+	}
+	if *check != "" {
+		if *out != "" || fs.NArg() != 1 {
+			return fmt.Errorf("-check takes the records file as its one argument, and no -o\n%s", usage)
+		}
+		return checkTruth(*check, fs.Arg(0), stdin, stdout)
 	}
 	if *out == "" || fs.NArg() > 0 {
 		return fmt.Errorf("need -o FILE and no arguments\n%s", usage)
@@ -113,4 +126,45 @@ func generate(path string, opts gencap.Options) (gencap.Stats, error) {
 		return st, err
 	}
 	return st, truthf.Close()
+}
+
+// checkTruth compares the records in recordsPath ("-": stdin) with the truth file and
+// prints the differences; it fails when there is one.
+func checkTruth(truthPath, recordsPath string, stdin io.Reader, stdout io.Writer) error {
+	truth, err := os.Open(truthPath)
+	if err != nil {
+		return err
+	}
+	defer truth.Close()
+	src := stdin
+	if recordsPath != "-" {
+		f, err := os.Open(recordsPath)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		src = f
+	}
+	var recs []map[string]any
+	sc := bufio.NewScanner(src)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	for line := 1; sc.Scan(); line++ {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			return fmt.Errorf("%s line %d: %v", recordsPath, line, err)
+		}
+		recs = append(recs, m)
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("%s: %v", recordsPath, err)
+	}
+	bad := gencap.CompareTruth(truth, recs)
+	for _, l := range bad {
+		fmt.Fprintln(stdout, l)
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("%d difference(s) between %d records and %s", len(bad), len(recs), truthPath)
+	}
+	fmt.Fprintf(stdout, "gencap: all %d records match %s\n", len(recs), truthPath)
+	return nil
 }

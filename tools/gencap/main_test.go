@@ -2,10 +2,14 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/wsclosescan/wsclosescan/report"
+	"github.com/wsclosescan/wsclosescan/scan"
 )
 
 func TestRun(t *testing.T) {
@@ -29,7 +33,7 @@ func TestRun(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var stderr bytes.Buffer
-			err := run(tt.args, &stderr)
+			err := run(tt.args, nil, io.Discard, &stderr)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("error: got %v, want one containing %q", err, tt.wantErr)
@@ -62,5 +66,47 @@ func TestRun(t *testing.T) {
 				t.Errorf("stderr: got %q, want the summary", stderr.String())
 			}
 		})
+	}
+}
+
+// TestCheck: -check accepts wsclosescan's records of a generated capture and reports a
+// record changed afterwards.
+func TestCheck(t *testing.T) {
+	dir := t.TempDir()
+	capPath := filepath.Join(dir, "g.pcap")
+	if err := run([]string{"-o", capPath, "-conns", "40", "-seed", "9"}, nil, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(capPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var records bytes.Buffer
+	w, err := report.NewWriter("jsonl", &records, report.TableOptions{}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := scan.New(scan.DefaultOptions(), func(r *report.Record) { w.Write(r) })
+	if _, err := s.Read(capPath, f); err != nil {
+		t.Fatal(err)
+	}
+	s.Flush()
+	truth := capPath + ".truth.jsonl"
+	var out bytes.Buffer
+	if err := run([]string{"-check", truth, "-"}, bytes.NewReader(records.Bytes()), &out, io.Discard); err != nil {
+		t.Fatalf("-check on the tool's own records: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "all 40 records match") {
+		t.Errorf("output %q lacks the summary", out.String())
+	}
+	bad := bytes.Replace(records.Bytes(), []byte(`"verdict":"clean"`), []byte(`"verdict":"abnormal"`), 1)
+	out.Reset()
+	err = run([]string{"-check", truth, "-"}, bytes.NewReader(bad), &out, io.Discard)
+	if err == nil || !strings.Contains(out.String(), `verdict: got "abnormal", want "clean"`) {
+		t.Errorf("-check on a changed record: error %v, output %q; want a verdict difference", err, out.String())
+	}
+	if err := run([]string{"-check", truth}, nil, io.Discard, io.Discard); err == nil {
+		t.Error("-check without a records file: no error")
 	}
 }
