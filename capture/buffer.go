@@ -72,7 +72,7 @@ func (p *bufferPool) put(b *Buffer) {
 const maxEmptyReads = 100
 
 // blockReader is a buffered reader like bufio.Reader (Peek and Discard with the same
-// results and errors; Read and ReadByte return the same bytes), whose buffers come from a
+// results and errors; Read returns the same bytes), whose buffers come from a
 // pool: where bufio slides unread bytes to the front of its one buffer, overwriting bytes
 // it handed out, blockReader moves them to a fresh buffer while anyone else still holds
 // the current one. Buffers are blockSize bytes, small enough that the few in flight stay
@@ -253,18 +253,4 @@ func (br *blockReader) emptyBuffer() {
 		br.cur.Release()
 		br.cur = br.pool.get()
 	}
-}
-
-// ReadByte reads one byte (so that compress/flate reads through blockReader directly).
-func (br *blockReader) ReadByte() (byte, error) {
-	for br.r == br.w {
-		if br.err != nil {
-			return 0, br.readErr()
-		}
-		br.emptyBuffer()
-		br.fill()
-	}
-	c := br.cur.data[br.r]
-	br.r++
-	return c, nil
 }

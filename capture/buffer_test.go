@@ -30,7 +30,7 @@ func (c *chunkReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// TestBlockReaderStream: random sequences of Peek, Discard, Read and ReadByte calls return
+// TestBlockReaderStream: random sequences of Peek, Discard and Read calls return
 // the bytes of the source in order, and at its end the errors bufio.Reader returns, with
 // sources that return short, empty and failing reads, while some of the buffers handed
 // out are retained (which makes blockReader move to fresh buffers instead of sliding).
@@ -75,7 +75,7 @@ func TestBlockReaderStream(t *testing.T) {
 						t.Helper()
 						t.Fatalf("seed %d step %d (at %d of %d): "+format, append([]any{seed, step, pos, len(data)}, args...)...)
 					}
-					switch op := rng.IntN(4); op {
+					switch op := rng.IntN(3); op {
 					case 0:
 						n := rng.IntN(size + 20)
 						b, err := br.Peek(n)
@@ -115,16 +115,6 @@ func TestBlockReaderStream(t *testing.T) {
 							fail("Read(%d) = 0, %v with %d bytes left", len(p), err, len(rem))
 						}
 						pos += n
-					case 3:
-						c, err := br.ReadByte()
-						switch {
-						case len(rem) > 0 && (err != nil || c != rem[0]):
-							fail("ReadByte = %#x, %v; want %#x", c, err, rem[0])
-						case len(rem) == 0 && err != src.end:
-							fail("ReadByte at the end: %v, want %v", err, src.end)
-						case err == nil:
-							pos++
-						}
 					}
 				}
 				for i, b := range held {

@@ -23,13 +23,14 @@
 package capture
 
 import (
-	"compress/gzip"
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"time"
 
+	"github.com/klauspost/compress/gzip"
 	"github.com/wsclosescan/wsclosescan/reassembly"
 )
 
@@ -41,6 +42,8 @@ const (
 	MaxRecordSize = 262144
 	// bufSize is the size of the read buffers.
 	bufSize = 1 << 20
+	// gzipInputBuffer is the buffer of compressed input.
+	gzipInputBuffer = 256 << 10
 )
 
 // Options configure a Reader. The zero value gives the defaults. There is no limit on the
@@ -109,8 +112,10 @@ func NewReader(name string, src io.Reader, opts Options) (*Reader, error) {
 	r.defrag.init(opts)
 	magic, err := r.br.Peek(4)
 	if len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		// The compressed bytes go through a bufio.Reader: the decompressor has a fast
+		// path for it, and reads any other io.ByteReader a byte per interface call.
 		var gz *gzip.Reader
-		if gz, err = gzip.NewReader(r.br); err != nil {
+		if gz, err = gzip.NewReader(bufio.NewReaderSize(r.br, gzipInputBuffer)); err != nil {
 			return nil, r.readErr(-1, "gzip header", 0, err)
 		}
 		ra := newReadAhead(gz)
