@@ -22,7 +22,7 @@ const (
 	exitUsage   = 2 // usage error, or a file that could not be read at all
 )
 
-// defaultMaxConns bounds the connections tracked at once (about 3.5 KB each).
+// defaultMaxConns bounds the connections tracked at once (about 3.9 KB each).
 const defaultMaxConns = 250_000
 
 // config is the parsed command line.

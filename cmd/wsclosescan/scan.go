@@ -83,7 +83,7 @@ func (c *cli) scan(cfg *config) int {
 	}
 	if n := sc.EndedCounts()[reassembly.EndEvicted]; n > 0 {
 		c.warnf("%d connection(s) were released early because more than %d were open at once; raise --max-conns "+
-			"(each costs about 3.5 KB) or use --idle-timeout", n, cfg.maxConns)
+			"(each costs about 3.9 KB) or use --idle-timeout", n, cfg.maxConns)
 	}
 	if err := res.out.Finish(res.files, res.summary); err != nil && res.writeErr == nil {
 		res.writeErr = err

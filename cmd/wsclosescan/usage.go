@@ -44,7 +44,7 @@ Limits (see the README's table; each says so in the output when it is hit):
                         written as they come, with a warning (default 4000, about 6 MB;
                         the table is always sorted)
       --max-conns N     connections tracked at once; past it the one idle the longest is
-                        released early, with a warning (default 250000, about 3.5 KB each)
+                        released early, with a warning (default 250000, about 3.9 KB each)
       --idle-timeout DUR
                         release a connection silent for this long in capture time, as it
                         stands (default: never)
