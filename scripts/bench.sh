@@ -20,6 +20,8 @@
 #   BENCH_WSC_ARGS  wsclosescan flags (default "-f jsonl"); output goes to /dev/null
 #   BENCH_CHECK     0 to skip checking wsclosescan's records against the generator's truth
 #                   (default: one more run per variant, compared with gencap -check)
+#   BENCH_BEFORE    a git revision to time as well, alternately with the other two (its
+#                   wsclosescan is built from git archive), to measure a change end to end
 #   BENCH_KEEP      1 to keep the temporary directory
 #   TMPDIR          where the temporary directory is made (default /tmp)
 #
@@ -60,6 +62,15 @@ else
 	sed 's/^/  /' "$tmp/build.err" | head -5
 fi
 
+have_before=0
+if [[ -n ${BENCH_BEFORE:-} ]]; then
+	mkdir -p "$tmp/before-src"
+	git archive "$BENCH_BEFORE" | tar -x -C "$tmp/before-src"
+	(cd "$tmp/before-src" && go build -o "$tmp/wsclosescan-before" ./cmd/wsclosescan)
+	have_before=1
+	echo "  before: wsclosescan at $(git rev-parse --short "$BENCH_BEFORE")"
+fi
+
 # timeit NAME OUTFILE CMD...: runs CMD with stdout to OUTFILE, prints "NAME: SECS s KB KB",
 # and leaves "SECS KB" in $tmp/last.
 timeit() {
@@ -95,6 +106,7 @@ for v in $variants; do
 	cat "$file" >/dev/null
 	: >"$tmp/dl.times"
 	: >"$tmp/ws.times"
+	: >"$tmp/before.times"
 	for r in $(seq "$rounds"); do
 		echo "round $r"
 		timeit decodeloop "$tmp/dl.out" "$tmp/decodeloop" "$file"
@@ -103,6 +115,11 @@ for v in $variants; do
 			# shellcheck disable=SC2086 # word splitting of the flags is intended
 			timeit wsclosescan /dev/null "$tmp/wsclosescan" $wsc_args "$file" || echo "  wsclosescan exited with status $?"
 			cat "$tmp/last" >>"$tmp/ws.times"
+		fi
+		if [[ $have_before == 1 ]]; then
+			# shellcheck disable=SC2086 # word splitting of the flags is intended
+			timeit before /dev/null "$tmp/wsclosescan-before" $wsc_args "$file" || echo "  before exited with status $?"
+			cat "$tmp/last" >>"$tmp/before.times"
 		fi
 	done
 	if [[ $have_wsc == 1 && ${BENCH_CHECK:-1} != 0 ]]; then
@@ -123,6 +140,13 @@ for v in $variants; do
 		awk -v t="$ws" -v b="$raw" -v p="$packets" -v m="$wsrss" \
 			'BEGIN {printf "  wsclosescan  median %6.2f s  %7.0f MB/s  %9.0f packets/s  peak RSS %d KB\n", t, b/1e6/t, p/t, m}'
 		awk -v a="$ws" -v b="$dl" 'BEGIN {printf "  ratio wsclosescan/decodeloop: %.2f\n", a/b}'
+	fi
+	if [[ $have_before == 1 ]]; then
+		bt=$(awk '{print $1}' "$tmp/before.times" | median)
+		brss=$(awk '{print $2}' "$tmp/before.times" | maxof)
+		awk -v t="$bt" -v b="$raw" -v p="$packets" -v m="$brss" \
+			'BEGIN {printf "  before       median %6.2f s  %7.0f MB/s  %9.0f packets/s  peak RSS %d KB\n", t, b/1e6/t, p/t, m}'
+		awk -v a="$bt" -v b="$dl" 'BEGIN {printf "  ratio before/decodeloop: %.2f\n", a/b}'
 	fi
 	if [[ $v == pcap && ${BENCH_TSHARK:-1} != 0 ]] && command -v tshark >/dev/null; then
 		mb=${BENCH_TSHARK_MB:-100}
