@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -157,11 +158,11 @@ func describeClose(c *wsparse.CloseFrame) string {
 	return fmt.Sprintf("close %d", c.Code)
 }
 
-func observedText(c *int) string {
-	if c == nil {
+func observedText(c apiCode) string {
+	if !c.ok {
 		return "nothing yet"
 	}
-	return fmt.Sprint(*c)
+	return strconv.Itoa(c.code)
 }
 
 // invalidCloseHint: s sent a malformed close frame, which strict and lenient peers treat

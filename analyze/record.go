@@ -25,7 +25,7 @@ type facts struct {
 	endSide     wsparse.Side // first FIN or RST: who
 	endHow      string       // "fin" or "rst"
 	endTime     time.Time
-	observed    [2]*int
+	observed    [2]apiCode
 	verdict     string
 	lastFrame   time.Time
 	websocket   bool
@@ -73,7 +73,7 @@ func (f *facts) derive() {
 	}
 	f.handshake = handshakeState(f.hs)
 	f.verdict = verdict(f)
-	f.observed = [2]*int{observed(f, wsparse.Client), observed(f, wsparse.Server)}
+	f.observed = [2]apiCode{observed(f, wsparse.Client), observed(f, wsparse.Server)}
 }
 
 func handshakeState(hs *wsparse.Handshake) string {
@@ -107,27 +107,78 @@ func verdict(f *facts) string {
 	return report.VerdictHalfClosed
 }
 
+// apiCode is the close code a WebSocket API reported, if it reported one.
+type apiCode struct {
+	code int
+	ok   bool
+}
+
+func reported(code int) apiCode { return apiCode{code, true} }
+
 // observed is the close code side s's WebSocket API reports (RFC 6455 7.1.5, 7.1.6, 7.4.1):
 // the code of the close frame it received, 1005 for one without a code, 1006 when the
-// connection ended without one, nil while it is still open (unless the closing handshake
+// connection ended without one, none while it is still open (unless the closing handshake
 // already completed, which settles the code before TCP closes).
-func observed(f *facts, s wsparse.Side) *int {
+func observed(f *facts, s wsparse.Side) apiCode {
 	peer := s.Other()
 	switch {
 	case f.verdict == report.VerdictNotWebSocket:
-		return nil
+		return apiCode{}
 	case f.verdict == report.VerdictHandshakeFailed:
-		return report.Int(1006)
+		return reported(1006)
 	case f.verdict == report.VerdictOpenAtEnd:
-		return nil // the API has not reported anything yet
+		return apiCode{} // the API has not reported anything yet
 	case f.received[peer] && f.close[peer].HasCode:
-		return report.Int(int(f.close[peer].Code))
+		return reported(int(f.close[peer].Code))
 	case f.received[peer]:
-		return report.Int(1005)
+		return reported(1005)
 	case f.tcpEnded:
-		return report.Int(1006)
+		return reported(1006)
 	}
-	return nil
+	return apiCode{}
+}
+
+// recordStore is a record together with the values its pointer fields point at, so that
+// building a record is one allocation instead of one per field.
+type recordStore struct {
+	rec    report.Record
+	req    report.Request
+	closes [2]report.Close
+	ints   [5]int    // http_status, the two observed codes, the two close codes
+	strs   [5]string // handshake_error, subprotocol, first_close, tcp_end.first, tcp_end.how
+	times  [2]report.Time
+	idle   float64
+	nInts  int
+	nStrs  int
+	nTimes int
+}
+
+func (st *recordStore) int(v int) *int {
+	p := &st.ints[st.nInts]
+	st.nInts++
+	*p = v
+	return p
+}
+
+func (st *recordStore) code(c apiCode) *int {
+	if !c.ok {
+		return nil
+	}
+	return st.int(c.code)
+}
+
+func (st *recordStore) str(v string) *string {
+	p := &st.strs[st.nStrs]
+	st.nStrs++
+	*p = v
+	return p
+}
+
+func (st *recordStore) time(t time.Time) *report.Time {
+	p := &st.times[st.nTimes]
+	st.nTimes++
+	p.Time = t
+	return p
 }
 
 func (c *conn) record(stats reassembly.ConnStats) *report.Record {
@@ -138,10 +189,13 @@ func (c *conn) record(stats reassembly.ConnStats) *report.Record {
 	if c.ws.SidesSwapped() {
 		client, server = server, client
 	}
-	r := &report.Record{
+	st := new(recordStore)
+	r := &st.rec
+	cs, ss := addrStrings(client, server)
+	*r = report.Record{
 		File:           c.file,
-		Client:         addrString(client),
-		Server:         addrString(server),
+		Client:         cs,
+		Server:         ss,
 		Start:          report.Time{Time: c.info.Start},
 		End:            report.Time{Time: c.last},
 		DurationS:      seconds(c.last.Sub(c.info.Start)),
@@ -149,32 +203,31 @@ func (c *conn) record(stats reassembly.ConnStats) *report.Record {
 		Handshake:      f.handshake,
 		Verdict:        f.verdict,
 		Extensions:     []string{},
-		ClientClose:    closeRecord(f.close[wsparse.Client]),
-		ServerClose:    closeRecord(f.close[wsparse.Server]),
-		ClientObserved: f.observed[wsparse.Client],
-		ServerObserved: f.observed[wsparse.Server],
+		ClientClose:    st.closeRecord(0, f.close[wsparse.Client]),
+		ServerClose:    st.closeRecord(1, f.close[wsparse.Server]),
+		ClientObserved: st.code(f.observed[wsparse.Client]),
+		ServerObserved: st.code(f.observed[wsparse.Server]),
 		MissingBytes:   report.PerSide{Client: f.missing[0], Server: f.missing[1]},
 		Frames:         report.PerSide{Client: f.stats[0].Frames, Server: f.stats[1].Frames},
 		Messages:       report.PerSide{Client: f.stats[0].Messages, Server: f.stats[1].Messages},
 		Bytes:          report.PerSide{Client: f.stats[0].PayloadBytes, Server: f.stats[1].PayloadBytes},
 		Pings:          c.pings(),
 	}
-	fillHandshake(r, f.hs)
+	st.fillHandshake(f.hs)
 	if first := firstClose(f); first != nil {
-		r.FirstClose = report.String(first.Side.String())
+		r.FirstClose = st.str(first.Side.String())
 	}
 	if f.tcpEnded {
-		r.TCPEnd = report.TCPEnd{First: report.String(f.endSide.String()), How: report.String(f.endHow),
-			Time: &report.Time{Time: f.endTime}}
+		r.TCPEnd = report.TCPEnd{First: st.str(f.endSide.String()), How: st.str(f.endHow), Time: st.time(f.endTime)}
 	}
 	if la := lastActivity(f); !la.IsZero() {
-		r.LastActivity = &report.Time{Time: la}
+		r.LastActivity = st.time(la)
 		end := c.last
 		if f.tcpEnded {
 			end = f.endTime
 		}
-		if idle := seconds(end.Sub(la)); idle >= 0 {
-			r.IdleBeforeEndS = &idle
+		if st.idle = seconds(end.Sub(la)); st.idle >= 0 {
+			r.IdleBeforeEndS = &st.idle
 		}
 	}
 	r.Problems = c.problems(f)
@@ -185,31 +238,36 @@ func (c *conn) record(stats reassembly.ConnStats) *report.Record {
 	return r
 }
 
-func fillHandshake(r *report.Record, hs *wsparse.Handshake) {
+// fillHandshake fills the record's handshake fields.
+func (st *recordStore) fillHandshake(hs *wsparse.Handshake) {
 	if hs == nil {
 		return
 	}
+	r := &st.rec
 	if hs.ResponseSeen {
-		r.HTTPStatus = report.Int(hs.Status)
+		r.HTTPStatus = st.int(hs.Status)
 		if hs.Subprotocol != "" {
-			r.Subprotocol = report.String(hs.Subprotocol)
+			r.Subprotocol = st.str(hs.Subprotocol)
 		}
 		r.Extensions = nonNil(hs.ChosenExtensions)
 	}
 	if hs.Failure != "" {
-		r.HandshakeError = report.String(hs.Failure)
+		r.HandshakeError = st.str(hs.Failure)
 	}
 	if hs.RequestSeen {
-		r.Request = &report.Request{Method: hs.Method, Path: hs.Path, Host: hs.Host, Origin: hs.Origin,
+		st.req = report.Request{Method: hs.Method, Path: hs.Path, Host: hs.Host, Origin: hs.Origin,
 			UserAgent: hs.UserAgent, Protocols: nonNil(hs.Protocols), Extensions: nonNil(hs.Extensions)}
+		r.Request = &st.req
 	}
 }
 
-func closeRecord(cf *wsparse.CloseFrame) *report.Close {
+// closeRecord describes the close frame cf (nil: none) in st.closes[i].
+func (st *recordStore) closeRecord(i int, cf *wsparse.CloseFrame) *report.Close {
 	if cf == nil {
 		return nil
 	}
-	c := &report.Close{Reason: string(cf.Reason), Time: report.Time{Time: cf.Time}, Valid: cf.Valid(),
+	c := &st.closes[i]
+	*c = report.Close{Reason: string(cf.Reason), Time: report.Time{Time: cf.Time}, Valid: cf.Valid(),
 		Problems: nonNil(cf.Problems)}
 	if cf.Incomplete {
 		// What the capture lacks cannot be vouched for.
@@ -218,7 +276,7 @@ func closeRecord(cf *wsparse.CloseFrame) *report.Close {
 			"the reason may be incomplete", cf.PayloadLen))
 	}
 	if cf.HasCode {
-		c.Code = report.Int(int(cf.Code))
+		c.Code = st.int(int(cf.Code))
 	}
 	return c
 }
@@ -252,11 +310,20 @@ func lastActivity(f *facts) time.Time {
 	return time.Time{}
 }
 
-func addrString(a netip.AddrPort) string {
-	if !a.IsValid() {
-		return ""
+// addrStrings formats both endpoints as AddrPort.String does ([::1]:port for IPv6), ""
+// for an invalid one, in one allocation.
+func addrStrings(a, b netip.AddrPort) (string, string) {
+	var buf [96]byte
+	out := buf[:0]
+	if a.IsValid() {
+		out = a.AppendTo(out)
 	}
-	return a.String() // [::1]:port for IPv6
+	n := len(out)
+	if b.IsValid() {
+		out = b.AppendTo(out)
+	}
+	s := string(out)
+	return s[:n], s[n:]
 }
 
 func seconds(d time.Duration) float64 { return float64(d) / float64(time.Second) }

@@ -59,7 +59,12 @@ func (s scenario) facts() *facts {
 	return f
 }
 
-func code(p *int) string { return report.CodeText(p) }
+func code(c apiCode) string {
+	if !c.ok {
+		return "none"
+	}
+	return report.CodeText(&c.code)
+}
 
 func TestVerdictAndObserved(t *testing.T) {
 	tests := []struct {
