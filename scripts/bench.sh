@@ -6,8 +6,9 @@
 # gzip-compressed pcap), builds tools/decodeloop and cmd/wsclosescan, runs them
 # alternately ROUNDS times on each variant under /usr/bin/time, and prints per-round wall
 # time and peak RSS, then per variant the median times, the ratio wsclosescan/decodeloop
-# and the throughput (MB/s of uncompressed capture, packets/s). With tshark installed it
-# also times one tshark pass over the pcap variant for comparison.
+# (of the medians, and the median of the ratios within each round) and the throughput
+# (MB/s of uncompressed capture, packets/s). With tshark installed it also times one
+# tshark pass over the pcap variant for comparison.
 #
 # Environment:
 #   BENCH_SIZE      capture size (default 1.5GB; gencap syntax: 200MB, 1GiB, ...)
@@ -139,14 +140,20 @@ for v in $variants; do
 		wsrss=$(awk '{print $2}' "$tmp/ws.times" | maxof)
 		awk -v t="$ws" -v b="$raw" -v p="$packets" -v m="$wsrss" \
 			'BEGIN {printf "  wsclosescan  median %6.2f s  %7.0f MB/s  %9.0f packets/s  peak RSS %d KB\n", t, b/1e6/t, p/t, m}'
-		awk -v a="$ws" -v b="$dl" 'BEGIN {printf "  ratio wsclosescan/decodeloop: %.2f\n", a/b}'
+		awk -v a="$ws" -v b="$dl" 'BEGIN {printf "  ratio wsclosescan/decodeloop: %.2f of the medians;", a/b}'
+		# Rounds alternate the tools, so the ratio within each round cancels most of the
+		# machine's drift; its median is the figure least moved by a noisy round.
+		paste "$tmp/ws.times" "$tmp/dl.times" | awk '{print $1 / $3}' | sort -g |
+			awk '{a[NR]=$1} END {printf " per round: median %.2f, range %.2f-%.2f\n", a[int((NR+1)/2)], a[1], a[NR]}'
 	fi
 	if [[ $have_before == 1 ]]; then
 		bt=$(awk '{print $1}' "$tmp/before.times" | median)
 		brss=$(awk '{print $2}' "$tmp/before.times" | maxof)
 		awk -v t="$bt" -v b="$raw" -v p="$packets" -v m="$brss" \
 			'BEGIN {printf "  before       median %6.2f s  %7.0f MB/s  %9.0f packets/s  peak RSS %d KB\n", t, b/1e6/t, p/t, m}'
-		awk -v a="$bt" -v b="$dl" 'BEGIN {printf "  ratio before/decodeloop: %.2f\n", a/b}'
+		awk -v a="$bt" -v b="$dl" 'BEGIN {printf "  ratio before/decodeloop: %.2f of the medians;", a/b}'
+		paste "$tmp/before.times" "$tmp/dl.times" | awk '{print $1 / $3}' | sort -g |
+			awk '{a[NR]=$1} END {printf " per round: median %.2f, range %.2f-%.2f\n", a[int((NR+1)/2)], a[1], a[NR]}'
 	fi
 	if [[ $v == pcap && ${BENCH_TSHARK:-1} != 0 ]] && command -v tshark >/dev/null; then
 		mb=${BENCH_TSHARK_MB:-100}
