@@ -178,6 +178,9 @@ func TestRetainedPayloadSurvivesLaterReads(t *testing.T) {
 		checkPayload(t, k.payload, k.want)
 		k.buf.Release()
 	}
+	if n := r.Stats().TCPSegments; n != 403 {
+		t.Errorf("read %d segments, want 403 (handshake and 400 data segments)", n)
+	}
 }
 
 func checkPayload(t *testing.T, p []byte, want byte) {
@@ -204,9 +207,60 @@ func captureOfPayloads(t *testing.T, n, size int) []byte {
 	for i := range n {
 		pkts = append(pkts, c.Send(reassembly.ClientToServer, bytes.Repeat([]byte{byte(i)}, size))...)
 	}
-	data, err := pcapgen.Capture(pcapgen.Options{}, pkts)
-	if err != nil {
-		t.Fatal(err)
+	return mustCapture(t, pcapgen.Options{LinkType: pcapgen.LinkEthernet}, pkts)
+}
+
+// TestLargeRecordsAcrossBuffers: records larger than a pooled buffer (a 200 KB frame, as
+// a capture of jumbo frames or a padded record has) go through a buffer of the full size
+// and back, in pcap and pcapng, with every payload retained and intact at the end.
+func TestLargeRecordsAcrossBuffers(t *testing.T) {
+	for _, format := range []pcapgen.Format{pcapgen.FormatPcap, pcapgen.FormatPcapNG} {
+		c := pcapgen.NewConn(client4, server4)
+		pkts := c.Handshake()
+		var want [][]byte
+		for i, size := range []int{1000, 60000, 1400, 3000, 100, 50000} {
+			p := bytes.Repeat([]byte{byte('a' + i)}, size)
+			seg := c.Send(reassembly.ClientToServer, p)
+			if i == 2 || i == 4 {
+				// Trailing bytes after the IP datagram: the record grows past a pooled
+				// buffer; the segment does not change.
+				seg[0].Data = append(seg[0].Data, make([]byte, 200_000)...)
+			}
+			pkts = append(pkts, seg...)
+			want = append(want, p)
+		}
+		data := mustCapture(t, pcapgen.Options{Format: format, LinkType: pcapgen.LinkEthernet}, pkts)
+		r, err := NewReader("big", onlyReader{bytes.NewReader(data)}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got [][]byte
+		var held []*Buffer
+		for {
+			var seg segment
+			if err := r.Next(&seg); err == io.EOF {
+				break
+			} else if err != nil {
+				t.Fatalf("format %v: %v", format, err)
+			}
+			if len(seg.Payload) == 0 {
+				continue
+			}
+			b := r.PayloadBuffer()
+			b.Retain()
+			held = append(held, b)
+			got = append(got, seg.Payload)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("format %v: got %d payloads, want %d", format, len(got), len(want))
+		}
+		for i := range want {
+			if !bytes.Equal(got[i], want[i]) {
+				t.Errorf("format %v: payload %d (%d bytes) changed or was misread", format, i, len(want[i]))
+			}
+		}
+		for _, b := range held {
+			b.Release()
+		}
 	}
-	return data
 }
