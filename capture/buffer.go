@@ -40,11 +40,15 @@ type bufferPool struct {
 	free chan *Buffer
 }
 
-// maxFreeBuffers is the most released buffers a pool keeps.
-const maxFreeBuffers = 32
+// Released buffers kept for reuse: the usual ones, and those of the full size, which only
+// units larger than a usual buffer need.
+const (
+	maxFreeBuffers      = 32
+	maxFreeLargeBuffers = 4
+)
 
-func newBufferPool(size int) *bufferPool {
-	return &bufferPool{size: size, free: make(chan *Buffer, maxFreeBuffers)}
+func newBufferPool(size, keep int) *bufferPool {
+	return &bufferPool{size: size, free: make(chan *Buffer, keep)}
 }
 
 // get returns a buffer with one reference.
@@ -93,8 +97,8 @@ const blockSize = 128 << 10
 // newBlockReader returns a blockReader whose Peek returns up to size bytes, reading into
 // buffers of block bytes (or size, when smaller) and of size bytes for larger units.
 func newBlockReader(src io.Reader, size, block int) *blockReader {
-	p := newBufferPool(min(size, block))
-	return &blockReader{src: src, pool: p, large: newBufferPool(size), size: size, cur: p.get()}
+	p := newBufferPool(min(size, block), maxFreeBuffers)
+	return &blockReader{src: src, pool: p, large: newBufferPool(size, maxFreeLargeBuffers), size: size, cur: p.get()}
 }
 
 // Size returns the most bytes Peek can return.

@@ -201,8 +201,10 @@ func (a *Assembler) expire() {
 	if c := a.closed.head; c != nil {
 		a.noteExpiry(c.lastSeen.Add(a.opts.ClosedLinger))
 	}
-	if c := a.open.top(); c != nil && a.opts.IdleTimeout > 0 {
-		a.noteExpiry(c.lastSeen.Add(a.opts.IdleTimeout))
+	if a.opts.IdleTimeout > 0 {
+		if c := a.open.top(); c != nil {
+			a.noteExpiry(c.lastSeen.Add(a.opts.IdleTimeout))
+		}
 	}
 }
 

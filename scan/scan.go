@@ -23,16 +23,17 @@
 // # Concurrency
 //
 // Read decodes the capture on one goroutine, which hands batches of segments to
-// Options.Workers shards by a hash of the connection's addresses. Payloads are not copied:
-// the batches retain the capture reader's buffers they point into (capture.Buffer) until
-// their shard is done with them. Each shard runs on its own goroutine with its own assembler and
-// analyzer and releases its records in output order; the goroutine that called Read merges
-// the shards' streams and calls emit. Every shard is told the latest capture time of the
-// whole capture with each segment, so that time-based decisions (closed connections
-// lingering, port reuse, idle timeouts) are the ones a single assembler would make, and
-// the records do not depend on the number of shards (see Options.Workers for the limits
-// that are divided between them). Flush flushes the shards in parallel. Nothing else is
-// shared, and emit is only ever called from the goroutine that calls Read and Flush.
+// Options.Workers shards by a hash of the connection's addresses. Payloads are not
+// copied: the batches retain the capture reader's buffers they point into
+// (capture.Buffer) until their shard is done with them. Each shard runs on its own
+// goroutine with its own assembler and analyzer and releases its records in output
+// order; the goroutine that called Read merges the shards' streams and calls emit. Every
+// shard is told the latest capture time of the whole capture with each segment, so that
+// time-based decisions (closed connections lingering, port reuse, idle timeouts) are the
+// ones a single assembler would make, and the records do not depend on the number of
+// shards (see Options.Workers for the limits that are divided between them). Flush
+// flushes the shards in parallel. Nothing else is shared, and emit is only ever called
+// from the goroutine that calls Read and Flush.
 package scan
 
 import (
@@ -75,10 +76,9 @@ const DefaultMaxWaiting = 4_000
 
 // DefaultWorkers is the default of Options.Workers. It does not follow the number of
 // processors, because the shard count decides which records come out late: fixed, it
-// keeps the output identical on every machine. On 2 processors 4 shards ran the 1.5 GB
-// benchmark capture as fast as 3 and about 5% faster than 2 (smaller working sets per
-// shard, and a shard busy with a burst of connection ends leaves work to the others); the
-// decoding goroutine and the merger take the rest of a larger machine.
+// keeps the output identical on every machine. On 2 processors 2, 3 and 4 shards run the
+// 1.5 GB benchmark capture equally fast (8 about 4% slower); with the decoding goroutine
+// and the merger, 4 also keep a larger machine busy.
 const DefaultWorkers = 4
 
 // DefaultOptions returns the defaults of every stage.

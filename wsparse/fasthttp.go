@@ -10,25 +10,25 @@ import (
 // Request or Response) cost more than all the frames of a typical connection: 17% of the
 // CPU on the benchmark capture. net/http stays the parser of record. The fast path takes
 // only blocks of which every line is plain, as defined below; net/http accepts every such
-// block and yields the same reqHead or respHead (FuzzFastPath and TestFastPathMatchesNetHTTP
-// check exactly that on mutations of real handshakes). Every other block, including every
-// malformed one, is parsed by net/http as before.
+// block and yields the same reqHead or respHead (FuzzFastPath and
+// TestFastPathMatchesNetHTTP check exactly that on mutations of real handshakes). Every
+// other block, including every malformed one, is parsed by net/http as before.
 //
 // A plain block has CRLF line endings and no line starting with a blank (no folding); a
-// first line "GET <target> HTTP/1.1" with an origin-form target of printable ASCII other
-// than blanks and '%' (nothing to unescape), or "HTTP/1.1 <3 digits>[ <reason>]"; at most maxFastFields
-// header lines of a name of letters, digits and '-', a colon, and a value of printable
-// ASCII and tabs; no Transfer-Encoding or Trailer header; at most one Content-Length, of 1
-// to 18 digits; for a request at most one Host.
+// first line "GET <target> HTTP/1.1", with an origin-form target of printable ASCII other
+// than blanks and '%' (nothing to unescape), or "HTTP/1.1 <3 digits>[ <reason>]"; at most
+// maxFastFields header lines of a name of letters, digits and '-', a colon, and a value
+// of printable ASCII and tabs; no Transfer-Encoding or Trailer header; at most one
+// Content-Length, of 1 to 18 digits; for a request at most one Host.
 
 // maxFastFields is the most header lines the fast path takes.
 const maxFastFields = 48
 
-// fastField is one header line: its name as written and its value without surrounding
+// fastField is one header line: the kind of header and its value without surrounding
 // blanks, as offsets into the block.
 type fastField struct {
-	name, value span
-	kind        hdrKind
+	value span
+	kind  hdrKind
 }
 
 // span is the half-open byte range [lo, hi) of a block.
@@ -143,7 +143,7 @@ func (fb *fastBlock) split(block []byte) bool {
 		if k == kindUnsupported {
 			return false
 		}
-		fb.fields[fb.n] = fastField{name: span{int32(lo), int32(lo + colon)}, value: span{int32(vlo), int32(vhi)}, kind: k}
+		fb.fields[fb.n] = fastField{value: span{int32(vlo), int32(vhi)}, kind: k}
 		fb.n++
 	}
 }
