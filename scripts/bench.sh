@@ -85,6 +85,22 @@ timeit() {
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 maxof() { sort -g | tail -1; }
 
+# summarize NAME TIMES: prints NAME's median time, throughput and peak RSS from TIMES
+# ("SECS KB" per round), and its ratio to the decode loop ($tmp/dl.times, median $dl):
+# of the medians, and the median of the ratios within each round. Rounds alternate the
+# tools, so a ratio within a round cancels most of the machine's drift; its median is
+# the figure least moved by a noisy round. Uses $raw, $packets and $dl.
+summarize() {
+	local name=$1 times=$2 t rss
+	t=$(awk '{print $1}' "$times" | median)
+	rss=$(awk '{print $2}' "$times" | maxof)
+	awk -v n="$name" -v t="$t" -v b="$raw" -v p="$packets" -v m="$rss" \
+		'BEGIN {printf "  %-12s median %6.2f s  %7.0f MB/s  %9.0f packets/s  peak RSS %d KB\n", n, t, b/1e6/t, p/t, m}'
+	awk -v n="$name" -v a="$t" -v b="$dl" 'BEGIN {printf "  ratio %s/decodeloop: %.2f of the medians;", n, a/b}'
+	paste "$times" "$tmp/dl.times" | awk '{print $1 / $3}' | sort -g |
+		awk '{a[NR]=$1} END {printf " per round: median %.2f, range %.2f-%.2f\n", a[int((NR+1)/2)], a[1], a[NR]}'
+}
+
 for v in $variants; do
 	case $v in
 	pcap) file=$tmp/cap.pcap flags=() ;;
@@ -136,24 +152,10 @@ for v in $variants; do
 	awk -v t="$dl" -v b="$raw" -v p="$packets" -v m="$dlrss" \
 		'BEGIN {printf "  decodeloop   median %6.2f s  %7.0f MB/s  %9.0f packets/s  peak RSS %d KB\n", t, b/1e6/t, p/t, m}'
 	if [[ $have_wsc == 1 ]]; then
-		ws=$(awk '{print $1}' "$tmp/ws.times" | median)
-		wsrss=$(awk '{print $2}' "$tmp/ws.times" | maxof)
-		awk -v t="$ws" -v b="$raw" -v p="$packets" -v m="$wsrss" \
-			'BEGIN {printf "  wsclosescan  median %6.2f s  %7.0f MB/s  %9.0f packets/s  peak RSS %d KB\n", t, b/1e6/t, p/t, m}'
-		awk -v a="$ws" -v b="$dl" 'BEGIN {printf "  ratio wsclosescan/decodeloop: %.2f of the medians;", a/b}'
-		# Rounds alternate the tools, so the ratio within each round cancels most of the
-		# machine's drift; its median is the figure least moved by a noisy round.
-		paste "$tmp/ws.times" "$tmp/dl.times" | awk '{print $1 / $3}' | sort -g |
-			awk '{a[NR]=$1} END {printf " per round: median %.2f, range %.2f-%.2f\n", a[int((NR+1)/2)], a[1], a[NR]}'
+		summarize wsclosescan "$tmp/ws.times"
 	fi
 	if [[ $have_before == 1 ]]; then
-		bt=$(awk '{print $1}' "$tmp/before.times" | median)
-		brss=$(awk '{print $2}' "$tmp/before.times" | maxof)
-		awk -v t="$bt" -v b="$raw" -v p="$packets" -v m="$brss" \
-			'BEGIN {printf "  before       median %6.2f s  %7.0f MB/s  %9.0f packets/s  peak RSS %d KB\n", t, b/1e6/t, p/t, m}'
-		awk -v a="$bt" -v b="$dl" 'BEGIN {printf "  ratio before/decodeloop: %.2f of the medians;", a/b}'
-		paste "$tmp/before.times" "$tmp/dl.times" | awk '{print $1 / $3}' | sort -g |
-			awk '{a[NR]=$1} END {printf " per round: median %.2f, range %.2f-%.2f\n", a[int((NR+1)/2)], a[1], a[NR]}'
+		summarize before "$tmp/before.times"
 	fi
 	if [[ $v == pcap && ${BENCH_TSHARK:-1} != 0 ]] && command -v tshark >/dev/null; then
 		mb=${BENCH_TSHARK_MB:-100}

@@ -396,8 +396,9 @@ func appendItems(out []string, v []byte, base string) []string {
 	return out
 }
 
-// eachItem calls fn with the bounds of every item of v as commaList splits it.
-func eachItem(v []byte, fn func(lo, hi int)) {
+// eachItem calls fn with the bounds of every item of v as commaList splits it: at commas
+// outside double quotes, trimmed of ASCII blanks, empty items skipped.
+func eachItem[T string | []byte](v T, fn func(lo, hi int)) {
 	start, quoted := 0, false
 	for i := 0; i <= len(v); i++ {
 		if i < len(v) {
@@ -442,7 +443,7 @@ func (fb *fastBlock) items(k hdrKind, tok string) (has, any bool) {
 	return has, any
 }
 
-// isSpaceByte is strings.TrimSpace's notion of a blank for ASCII.
+// isSpaceByte reports whether c is ASCII white space, as strings.TrimSpace sees it.
 func isSpaceByte(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
 }

@@ -193,32 +193,12 @@ func statusOnly(block []byte) (respHead, error) {
 	return r, nil
 }
 
-// commaList splits comma-separated header values, trimming blanks and dropping empty items.
-// Commas inside double quotes (extension parameters) do not split.
+// commaList splits comma-separated header values, trimming ASCII blanks and dropping
+// empty items. Commas inside double quotes (extension parameters) do not split.
 func commaList(values []string) []string {
 	var out []string
 	for _, v := range values {
-		start, quoted := 0, false
-		for i := 0; i <= len(v); i++ {
-			if i < len(v) {
-				switch v[i] {
-				case '"':
-					quoted = !quoted
-					continue
-				case ',':
-					if !quoted {
-						break
-					}
-					continue
-				default:
-					continue
-				}
-			}
-			if item := strings.TrimSpace(v[start:i]); item != "" {
-				out = append(out, item)
-			}
-			start = i + 1
-		}
+		eachItem(v, func(lo, hi int) { out = append(out, v[lo:hi]) })
 	}
 	return out
 }

@@ -3,6 +3,7 @@ package wsparse
 import (
 	"net/textproto"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/wsclosescan/wsclosescan/internal/wsframe"
@@ -359,6 +360,30 @@ func TestHeaderNamesAreCanonical(t *testing.T) {
 		hdrWSVersion, hdrWSProtocol, hdrWSExtensions, hdrWSAccept} {
 		if c := textproto.CanonicalMIMEHeaderKey(name); c != name {
 			t.Errorf("header name %q is not canonical (%q)", name, c)
+		}
+	}
+}
+
+// TestCommaList: header values split at commas outside quotes, trimmed of ASCII blanks,
+// empty items dropped; other bytes, non-ASCII spaces included, are kept.
+func TestCommaList(t *testing.T) {
+	tests := []struct {
+		values []string
+		want   []string
+	}{
+		{nil, nil},
+		{[]string{""}, nil},
+		{[]string{" , ,\t"}, nil},
+		{[]string{"chat, superchat"}, []string{"chat", "superchat"}},
+		{[]string{"a,,b", " c "}, []string{"a", "b", "c"}},
+		{[]string{`x; p="1,2", y`}, []string{`x; p="1,2"`, "y"}},
+		{[]string{`"unclosed, quote`}, []string{`"unclosed, quote`}},
+		{[]string{"\tgraphql-ws\r\n"}, []string{"graphql-ws"}},
+		{[]string{"a\u00a0, b"}, []string{"a\u00a0", "b"}},
+	}
+	for _, tt := range tests {
+		if got := commaList(tt.values); !slices.Equal(got, tt.want) {
+			t.Errorf("commaList(%q) = %q, want %q", tt.values, got, tt.want)
 		}
 	}
 }
