@@ -40,7 +40,8 @@ const (
 	// snapshot length). Larger pcap records mean the framing is lost; larger pcapng packets
 	// are skipped.
 	MaxRecordSize = 262144
-	// bufSize is the size of the read buffers.
+	// bufSize is the largest unit (pcap record or pcapng block) read whole, and so the
+	// size of the read buffers that units larger than blockSize go through.
 	bufSize = 1 << 20
 	// gzipInputBuffer is the buffer of compressed input.
 	gzipInputBuffer = 256 << 10
