@@ -38,13 +38,19 @@ func NewAssembler(f StreamFactory, opts Options) *Assembler {
 
 // Add processes one segment. Segments must come in capture order; seg.Payload is not
 // retained after Add returns.
-func (a *Assembler) Add(seg *Segment) {
+func (a *Assembler) Add(seg *Segment) { a.add(seg, 0, false) }
+
+// AddFlow is Add for a caller that has computed flow = FlowHash(seg.Src, seg.Dst)
+// already, to pick the Assembler.
+func (a *Assembler) AddFlow(seg *Segment, flow uint64) { a.add(seg, flow, true) }
+
+func (a *Assembler) add(seg *Segment, flow uint64, haveFlow bool) {
 	if seg == nil {
 		return
 	}
 	a.stats.Segments++
 	a.Advance(seg.Time)
-	c, d := a.lookup(seg)
+	c, d := a.lookup(seg, flow, haveFlow)
 	if seg.Flags.Has(FlagSYN) {
 		switch c.classifySYN(seg, d) {
 		case synReuse:
@@ -95,18 +101,18 @@ func (a *Assembler) Stats() AssemblerStats {
 	return s
 }
 
-// lookup returns the connection of seg, creating it if needed, and the segment's direction.
-func (a *Assembler) lookup(seg *Segment) (*conn, Dir) {
+// lookup returns the connection of seg, creating it if needed, and the segment's
+// direction. flow is seg's FlowHash when haveFlow.
+func (a *Assembler) lookup(seg *Segment, flow uint64, haveFlow bool) (*conn, Dir) {
 	if c := a.last; c != nil {
-		if seg.Src == c.info.Client && seg.Dst == c.info.Server {
-			return c, ClientToServer
-		}
-		if seg.Src == c.info.Server && seg.Dst == c.info.Client {
-			return c, ServerToClient
+		if d, ok := c.sameAddrs(seg.Src, seg.Dst); ok {
+			return c, d
 		}
 	}
-	src, dst := endpointOf(seg.Src), endpointOf(seg.Dst)
-	c, d := a.conns.find(flowHash(&src, &dst), &src, &dst)
+	if !haveFlow {
+		flow = FlowHash(seg.Src, seg.Dst)
+	}
+	c, d := a.conns.find(flow, seg.Src, seg.Dst)
 	if c == nil {
 		c = a.newConn(seg)
 		d = c.dirOf(seg)

@@ -1,6 +1,9 @@
 package reassembly
 
-import "time"
+import (
+	"net/netip"
+	"time"
+)
 
 // conn is one tracked TCP connection.
 type conn struct {
@@ -23,15 +26,37 @@ type conn struct {
 
 // dirOf returns the direction of a segment of the connection.
 func (c *conn) dirOf(seg *Segment) Dir {
+	d, _ := c.match(seg.Src, seg.Dst)
+	return d
+}
+
+// sameAddrs reports whether src and dst are the connection's endpoints exactly as first
+// seen, and the direction from src to dst.
+func (c *conn) sameAddrs(src, dst netip.AddrPort) (Dir, bool) {
 	switch {
-	case seg.Src == c.info.Client && seg.Dst == c.info.Server:
-		return ClientToServer
-	case seg.Src == c.info.Server && seg.Dst == c.info.Client:
-		return ServerToClient
-	case endpointOf(seg.Src) == c.ends[0] && endpointOf(seg.Dst) == c.ends[1]:
-		return ClientToServer // same key, other zone or IPv4-mapped form
+	case src == c.info.Client && dst == c.info.Server:
+		return ClientToServer, true
+	case src == c.info.Server && dst == c.info.Client:
+		return ServerToClient, true
 	}
-	return ServerToClient
+	return ServerToClient, false
+}
+
+// match reports whether a segment from src to dst belongs to the connection, and its
+// direction: the endpoints as first seen, or the same key in another zone or
+// IPv4-mapped form.
+func (c *conn) match(src, dst netip.AddrPort) (Dir, bool) {
+	if d, ok := c.sameAddrs(src, dst); ok {
+		return d, true
+	}
+	es, ed := endpointOf(src), endpointOf(dst)
+	switch {
+	case es == c.ends[0] && ed == c.ends[1]:
+		return ClientToServer, true
+	case es == c.ends[1] && ed == c.ends[0]:
+		return ServerToClient, true
+	}
+	return ServerToClient, false
 }
 
 func (c *conn) event(e Event) { c.stream.Event(e) }

@@ -65,23 +65,23 @@ func FlowHash(a, b netip.AddrPort) uint64 {
 	return flowHash(&ea, &eb)
 }
 
-// find returns the connection between src and dst, and the direction from src to dst.
-func (t *connTable) find(h uint64, src, dst *endpoint) (*conn, Dir) {
+// find returns the connection between src and dst stored under hash h, and the
+// direction from src to dst.
+func (t *connTable) find(h uint64, src, dst netip.AddrPort) (*conn, Dir) {
 	if len(t.slots) == 0 {
 		return nil, 0
 	}
 	mask := uint64(len(t.slots) - 1)
 	for i := h & mask; ; i = (i + 1) & mask {
 		s := &t.slots[i]
-		switch {
-		case s.c == nil:
+		if s.c == nil {
 			return nil, 0
-		case s.hash != h:
+		}
+		if s.hash != h {
 			continue
-		case s.c.ends[0] == *src && s.c.ends[1] == *dst:
-			return s.c, ClientToServer
-		case s.c.ends[1] == *src && s.c.ends[0] == *dst:
-			return s.c, ServerToClient
+		}
+		if d, ok := s.c.match(src, dst); ok {
+			return s.c, d
 		}
 	}
 }

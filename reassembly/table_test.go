@@ -13,10 +13,11 @@ func TestConnTableMatchesMap(t *testing.T) {
 	for _, hashes := range []uint64{1, 3, 1 << 20} {
 		r := rand.New(rand.NewPCG(1, hashes))
 		var tab connTable
-		model := map[[2]endpoint]*conn{}
+		model := map[[2]netip.AddrPort]*conn{}
+		keys := map[*conn][2]netip.AddrPort{}
 		var live []*conn
-		ep := func() endpoint {
-			return endpointOf(netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, 0, byte(r.IntN(4))}), uint16(r.IntN(50))))
+		ep := func() netip.AddrPort {
+			return netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, 0, byte(r.IntN(4))}), uint16(r.IntN(50)))
 		}
 		check := func(step int) {
 			t.Helper()
@@ -25,10 +26,10 @@ func TestConnTableMatchesMap(t *testing.T) {
 			}
 			for ends, want := range model {
 				h := want.hash
-				if got, d := tab.find(h, &ends[0], &ends[1]); got != want || d != ClientToServer {
+				if got, d := tab.find(h, ends[0], ends[1]); got != want || d != ClientToServer {
 					t.Fatalf("hashes %d step %d: find(client, server) = %p %v, want %p", hashes, step, got, d, want)
 				}
-				if got, d := tab.find(h, &ends[1], &ends[0]); got != want || d != ServerToClient {
+				if got, d := tab.find(h, ends[1], ends[0]); got != want || d != ServerToClient {
 					t.Fatalf("hashes %d step %d: find(server, client) = %p %v, want %p", hashes, step, got, d, want)
 				}
 			}
@@ -38,16 +39,22 @@ func TestConnTableMatchesMap(t *testing.T) {
 				k := r.IntN(len(live))
 				c := live[k]
 				live = append(live[:k], live[k+1:]...)
-				delete(model, c.ends)
+				delete(model, keys[c])
 				tab.remove(c.hash, c)
 			} else {
-				c := &conn{ends: [2]endpoint{ep(), ep()}}
-				rev := [2]endpoint{c.ends[1], c.ends[0]}
-				if _, dup := model[c.ends]; dup || model[rev] != nil || c.ends[0] == c.ends[1] {
+				key := [2]netip.AddrPort{ep(), ep()}
+				rev := [2]netip.AddrPort{key[1], key[0]}
+				if _, dup := model[key]; dup || model[rev] != nil || key[0] == key[1] {
 					continue
 				}
+				c := &conn{info: ConnInfo{Client: key[0], Server: key[1]},
+					ends: [2]endpoint{endpointOf(key[0]), endpointOf(key[1])}}
+				if r.IntN(2) == 0 {
+					// Segments in the IPv4-mapped form: found by key, not by address.
+					c.info.Client = netip.AddrPortFrom(netip.AddrFrom16(key[0].Addr().As16()), key[0].Port())
+				}
 				c.hash = flowHash(&c.ends[0], &c.ends[1]) % hashes
-				model[c.ends] = c
+				model[key], keys[c] = c, key
 				live = append(live, c)
 				tab.insert(c.hash, c)
 			}

@@ -23,10 +23,12 @@ const (
 
 // batch is a run of decoded segments for one shard. Their payloads point into the capture
 // buffers listed in bufs (retained until the shard is done with the batch) or into arena.
-// nows[i] is the latest capture time of the whole capture when segs[i] was read, and now
-// the latest when the batch was sent. last marks the final batch of a Read.
+// flows[i] is segs[i]'s reassembly.FlowHash, computed once to pick the shard. nows[i] is
+// the latest capture time of the whole capture when segs[i] was read, and now the latest
+// when the batch was sent. last marks the final batch of a Read.
 type batch struct {
 	segs  []reassembly.Segment
+	flows []uint64
 	nows  []time.Time
 	bufs  []*capture.Buffer
 	arena []byte
@@ -36,11 +38,12 @@ type batch struct {
 
 func newBatch() *batch {
 	return &batch{segs: make([]reassembly.Segment, 0, batchSegs),
-		nows: make([]time.Time, 0, batchSegs)}
+		flows: make([]uint64, 0, batchSegs), nows: make([]time.Time, 0, batchSegs)}
 }
 
 func (b *batch) reset() {
-	b.segs, b.nows, b.arena, b.now, b.last = b.segs[:0], b.nows[:0], b.arena[:0], time.Time{}, false
+	b.segs, b.flows, b.nows, b.arena = b.segs[:0], b.flows[:0], b.nows[:0], b.arena[:0]
+	b.now, b.last = time.Time{}, false
 }
 
 // release gives back the capture buffers the batch retained.
@@ -55,10 +58,11 @@ func (b *batch) release() {
 // fits reports whether a payload of n bytes fits in the arena.
 func (b *batch) fits(n int) bool { return len(b.arena)+n <= max(cap(b.arena), batchArena) }
 
-// add appends seg. Its payload is in buf, which the batch retains (once), or, when buf is
-// nil, is copied into the arena (which must have room).
-func (b *batch) add(seg *reassembly.Segment, buf *capture.Buffer, now time.Time) {
+// add appends seg, of flow hash flow. Its payload is in buf, which the batch retains
+// (once), or, when buf is nil, is copied into the arena (which must have room).
+func (b *batch) add(seg *reassembly.Segment, flow uint64, buf *capture.Buffer, now time.Time) {
 	b.segs = append(b.segs, *seg)
+	b.flows = append(b.flows, flow)
 	b.nows = append(b.nows, now)
 	switch n := len(seg.Payload); {
 	case n == 0:
@@ -109,7 +113,8 @@ func decode(r *capture.Reader, shards []*shard, now time.Time) (time.Time, error
 		if seg.Time.After(now) {
 			now = seg.Time
 		}
-		k := shardOf(&seg, len(shards))
+		flow := reassembly.FlowHash(seg.Src, seg.Dst)
+		k := shardOf(flow, len(shards))
 		b := get(k)
 		buf, n := r.PayloadBuffer(), len(seg.Payload)
 		if buf == nil && n > 0 && !b.fits(n) {
@@ -121,7 +126,7 @@ func decode(r *capture.Reader, shards []*shard, now time.Time) (time.Time, error
 				b.arena = make([]byte, 0, n)
 			}
 		}
-		b.add(&seg, buf, now)
+		b.add(&seg, flow, buf, now)
 		if round += n; len(b.segs) == cap(b.segs) || round >= roundBytes {
 			sendAll()
 		}
@@ -133,12 +138,8 @@ func decode(r *capture.Reader, shards []*shard, now time.Time) (time.Time, error
 	return now, err
 }
 
-// shardOf picks the shard of a segment's connection from the high half of its flow hash,
-// which is the same in both directions (the assemblers index their tables with the low
-// bits).
-func shardOf(seg *reassembly.Segment, n int) int {
-	if n == 1 {
-		return 0
-	}
-	return int((reassembly.FlowHash(seg.Src, seg.Dst) >> 32 * uint64(n)) >> 32)
+// shardOf picks the shard of a connection from the high half of its flow hash, which is
+// the same in both directions (the assemblers index their tables with the low bits).
+func shardOf(flow uint64, n int) int {
+	return int((flow >> 32 * uint64(n)) >> 32)
 }

@@ -56,7 +56,7 @@ func (sh *shard) run(reports chan<- shardReport) {
 			seg := &b.segs[i]
 			sh.asm.Advance(b.nows[i])
 			sh.ord.now = seg.Time
-			sh.asm.Add(seg)
+			sh.asm.AddFlow(seg, b.flows[i])
 		}
 		// Every segment read so far has been processed: a connection this shard has not
 		// seen yet starts at a later segment, so at or after the latest time read.

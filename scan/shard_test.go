@@ -203,13 +203,13 @@ func TestShardOfIsSymmetricAndSpread(t *testing.T) {
 			count := make([]int, n)
 			for i := range 1200 {
 				c := client(i)
-				k := shardOf(&reassembly.Segment{Src: c, Dst: server}, n)
-				if back := shardOf(&reassembly.Segment{Src: server, Dst: c}, n); back != k {
+				k := shardOf(reassembly.FlowHash(c, server), n)
+				if back := shardOf(reassembly.FlowHash(server, c), n); back != k {
 					t.Fatalf("%s, %d shards: %v -> %v goes to shard %d, the reverse to %d", name, n, c, server, k, back)
 				}
 				if c.Addr().Is4() {
 					mapped := netip.AddrPortFrom(netip.AddrFrom16(c.Addr().As16()), c.Port())
-					if m := shardOf(&reassembly.Segment{Src: mapped, Dst: server}, n); m != k {
+					if m := shardOf(reassembly.FlowHash(mapped, server), n); m != k {
 						t.Fatalf("%s: IPv4-mapped %v goes to shard %d, %v to %d", name, mapped, m, c, k)
 					}
 				}

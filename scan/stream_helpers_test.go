@@ -15,10 +15,11 @@ import (
 
 // pipelineBuffers is the most the pipeline's fixed buffers take once grown, whatever the
 // input: the capture reader's buffers (capture/buffer.go: up to 32 pooled 128 KiB
-// buffers and one 1 MiB buffer for large units) and every shard's batches (segments,
-// their times and a full arena). Heap bounds in tests are this plus what the test allows.
+// buffers, and a 1 MiB one for a unit larger than that) and every shard's batches
+// (segments, their flow hashes and times, and a full arena). Heap bounds in tests are this
+// plus what the test allows.
 const pipelineBuffers = 32*128<<10 + 1<<20 + DefaultWorkers*numBatches*
-	(batchSegs*(int64(unsafe.Sizeof(reassembly.Segment{}))+int64(unsafe.Sizeof(time.Time{})))+batchArena)
+	(batchSegs*(int64(unsafe.Sizeof(reassembly.Segment{}))+8+int64(unsafe.Sizeof(time.Time{})))+batchArena)
 
 // heapProbe tracks the peak of the live heap (HeapInuse after a GC) above a baseline.
 type heapProbe struct {
