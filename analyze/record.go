@@ -141,44 +141,21 @@ func observed(f *facts, s wsparse.Side) apiCode {
 // recordStore is a record together with the values its pointer fields point at, so that
 // building a record is one allocation instead of one per field.
 type recordStore struct {
-	rec    report.Record
-	req    report.Request
-	closes [2]report.Close
-	ints   [5]int    // http_status, the two observed codes, the two close codes
-	strs   [5]string // handshake_error, subprotocol, first_close, tcp_end.first, tcp_end.how
-	times  [2]report.Time
-	idle   float64
-	nInts  int
-	nStrs  int
-	nTimes int
+	rec                          report.Record
+	req                          report.Request
+	closes                       [2]report.Close
+	closeCodes, observed         [2]int
+	httpStatus                   int
+	handshakeError, subprotocol  string
+	firstClose, tcpFirst, tcpHow string
+	tcpEndTime, lastActivity     report.Time
+	idle                         float64
 }
 
-func (st *recordStore) int(v int) *int {
-	p := &st.ints[st.nInts]
-	st.nInts++
-	*p = v
-	return p
-}
-
-func (st *recordStore) code(c apiCode) *int {
-	if !c.ok {
-		return nil
-	}
-	return st.int(c.code)
-}
-
-func (st *recordStore) str(v string) *string {
-	p := &st.strs[st.nStrs]
-	st.nStrs++
-	*p = v
-	return p
-}
-
-func (st *recordStore) time(t time.Time) *report.Time {
-	p := &st.times[st.nTimes]
-	st.nTimes++
-	p.Time = t
-	return p
+// set stores v in *slot and returns slot: a nullable field's pointer into the store.
+func set[T any](slot *T, v T) *T {
+	*slot = v
+	return slot
 }
 
 func (c *conn) record(stats reassembly.ConnStats) *report.Record {
@@ -205,8 +182,8 @@ func (c *conn) record(stats reassembly.ConnStats) *report.Record {
 		Extensions:     []string{},
 		ClientClose:    st.closeRecord(0, f.close[wsparse.Client]),
 		ServerClose:    st.closeRecord(1, f.close[wsparse.Server]),
-		ClientObserved: st.code(f.observed[wsparse.Client]),
-		ServerObserved: st.code(f.observed[wsparse.Server]),
+		ClientObserved: st.observedCode(wsparse.Client, f.observed[wsparse.Client]),
+		ServerObserved: st.observedCode(wsparse.Server, f.observed[wsparse.Server]),
 		MissingBytes:   report.PerSide{Client: f.missing[0], Server: f.missing[1]},
 		Frames:         report.PerSide{Client: f.stats[0].Frames, Server: f.stats[1].Frames},
 		Messages:       report.PerSide{Client: f.stats[0].Messages, Server: f.stats[1].Messages},
@@ -215,13 +192,14 @@ func (c *conn) record(stats reassembly.ConnStats) *report.Record {
 	}
 	st.fillHandshake(f.hs)
 	if first := firstClose(f); first != nil {
-		r.FirstClose = st.str(first.Side.String())
+		r.FirstClose = set(&st.firstClose, first.Side.String())
 	}
 	if f.tcpEnded {
-		r.TCPEnd = report.TCPEnd{First: st.str(f.endSide.String()), How: st.str(f.endHow), Time: st.time(f.endTime)}
+		r.TCPEnd = report.TCPEnd{First: set(&st.tcpFirst, f.endSide.String()), How: set(&st.tcpHow, f.endHow),
+			Time: set(&st.tcpEndTime, report.Time{Time: f.endTime})}
 	}
 	if la := lastActivity(f); !la.IsZero() {
-		r.LastActivity = st.time(la)
+		r.LastActivity = set(&st.lastActivity, report.Time{Time: la})
 		end := c.last
 		if f.tcpEnded {
 			end = f.endTime
@@ -238,6 +216,14 @@ func (c *conn) record(stats reassembly.ConnStats) *report.Record {
 	return r
 }
 
+// observedCode is the nullable code side s's API reported.
+func (st *recordStore) observedCode(s wsparse.Side, c apiCode) *int {
+	if !c.ok {
+		return nil
+	}
+	return set(&st.observed[s], c.code)
+}
+
 // fillHandshake fills the record's handshake fields.
 func (st *recordStore) fillHandshake(hs *wsparse.Handshake) {
 	if hs == nil {
@@ -245,14 +231,14 @@ func (st *recordStore) fillHandshake(hs *wsparse.Handshake) {
 	}
 	r := &st.rec
 	if hs.ResponseSeen {
-		r.HTTPStatus = st.int(hs.Status)
+		r.HTTPStatus = set(&st.httpStatus, hs.Status)
 		if hs.Subprotocol != "" {
-			r.Subprotocol = st.str(hs.Subprotocol)
+			r.Subprotocol = set(&st.subprotocol, hs.Subprotocol)
 		}
 		r.Extensions = nonNil(hs.ChosenExtensions)
 	}
 	if hs.Failure != "" {
-		r.HandshakeError = st.str(hs.Failure)
+		r.HandshakeError = set(&st.handshakeError, hs.Failure)
 	}
 	if hs.RequestSeen {
 		st.req = report.Request{Method: hs.Method, Path: hs.Path, Host: hs.Host, Origin: hs.Origin,
@@ -276,7 +262,7 @@ func (st *recordStore) closeRecord(i int, cf *wsparse.CloseFrame) *report.Close 
 			"the reason may be incomplete", cf.PayloadLen))
 	}
 	if cf.HasCode {
-		c.Code = st.int(int(cf.Code))
+		c.Code = set(&st.closeCodes[i], int(cf.Code))
 	}
 	return c
 }

@@ -84,8 +84,7 @@ const maxEmptyReads = 100
 type blockReader struct {
 	src   io.Reader
 	pool  *bufferPool // buffers of min(size, blockSize) bytes
-	large *bufferPool // buffers of size bytes, for units larger than a pooled buffer
-	size  int         // the most Peek can return
+	large *bufferPool // buffers of Size bytes, for units larger than a pooled buffer
 	cur   *Buffer     // holds one reference for the reader
 	r, w  int         // unread bytes: cur.data[r:w]
 	err   error
@@ -98,11 +97,11 @@ const blockSize = 128 << 10
 // buffers of block bytes (or size, when smaller) and of size bytes for larger units.
 func newBlockReader(src io.Reader, size, block int) *blockReader {
 	p := newBufferPool(min(size, block), maxFreeBuffers)
-	return &blockReader{src: src, pool: p, large: newBufferPool(size, maxFreeLargeBuffers), size: size, cur: p.get()}
+	return &blockReader{src: src, pool: p, large: newBufferPool(size, maxFreeLargeBuffers), cur: p.get()}
 }
 
 // Size returns the most bytes Peek can return.
-func (br *blockReader) Size() int { return br.size }
+func (br *blockReader) Size() int { return br.large.size }
 
 // buffer returns the Buffer that the bytes returned by the last Peek are in.
 func (br *blockReader) buffer() *Buffer { return br.cur }
@@ -162,8 +161,8 @@ func (br *blockReader) Peek(n int) ([]byte, error) {
 	if n < 0 {
 		return nil, bufio.ErrNegativeCount
 	}
-	if n > br.size {
-		br.peekFill(br.size)
+	if n > br.Size() {
+		br.peekFill(br.Size())
 		return br.cur.data[br.r:br.w], bufio.ErrBufferFull
 	}
 	br.peekFill(n)

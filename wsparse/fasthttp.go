@@ -315,14 +315,14 @@ func fastResponse(block []byte, head bool) (respHead, bool) {
 		nConn = 0
 	}
 	var st strTable
-	st.add(trimBlanks(reason))
+	st.add(bytes.Trim(reason, " \t"))
 	st.addJoined(&fb, kindUpgrade)
 	if nConn > 0 {
 		st.addJoined(&fb, kindConnection)
 	} else {
 		st.add(nil)
 	}
-	st.add(fb.first(kindWSAccept), trimBlanks(fb.first(kindWSProtocol)), fb.first(kindWSVersion))
+	st.add(fb.first(kindWSAccept), bytes.Trim(fb.first(kindWSProtocol), " \t"), fb.first(kindWSVersion))
 	st.addAll(&fb, kindWSExtensions)
 	st.build()
 	r.reason = st.next()
@@ -351,41 +351,21 @@ func fastResponse(block []byte, head bool) (respHead, bool) {
 	return r, true
 }
 
-// trimBlanks trims spaces and tabs, as strings.TrimSpace does for printable ASCII.
-func trimBlanks(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
-		b = b[1:]
-	}
-	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
-		b = b[:len(b)-1]
-	}
-	return b
-}
-
 // valueHasToken reports whether a comma-separated item of v, trimmed of blanks, is tok
 // (ASCII case-insensitively), like httpguts.HeaderValuesContainsToken.
 func valueHasToken(v []byte, tok string) bool {
 	for len(v) > 0 {
 		item := v
-		if i := indexComma(v); i >= 0 {
+		if i := bytes.IndexByte(v, ','); i >= 0 {
 			item, v = v[:i], v[i+1:]
 		} else {
 			v = nil
 		}
-		if item = trimBlanks(item); len(item) == len(tok) && strings.EqualFold(string(item), tok) {
+		if item = bytes.Trim(item, " \t"); equalFoldASCII(item, tok) {
 			return true
 		}
 	}
 	return false
-}
-
-func indexComma(b []byte) int {
-	for i, c := range b {
-		if c == ',' {
-			return i
-		}
-	}
-	return -1
 }
 
 // appendItems appends the comma-separated items of v as commaList does (blanks trimmed,
