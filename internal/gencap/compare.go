@@ -83,7 +83,9 @@ func diffRecord(t *Truth, r map[string]any) []string {
 		}
 	}
 	check("handshake", r["handshake"], t.Handshake)
+	check("handshake_error", r["handshake_error"], t.HandshakeError)
 	check("http_status", r["http_status"], t.HTTPStatus)
+	check("subprotocol", r["subprotocol"], t.Subprotocol)
 	for _, c := range []struct {
 		name   string
 		code   *int

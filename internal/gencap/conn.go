@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"net/netip"
 	"strconv"
+	"strings"
 
 	"github.com/wsclosescan/wsclosescan/internal/wsframe"
 )
@@ -54,10 +55,10 @@ type conn struct {
 	// unacked counts data segments of a direction the peer has not acknowledged yet.
 	unacked [2]int
 
-	key         string // Sec-WebSocket-Key
-	offersProto bool
-	ping        [8]byte
-	pingLen     int
+	key     string // Sec-WebSocket-Key
+	offer   int    // the request's index in offers
+	ping    [8]byte
+	pingLen int
 }
 
 // done reports whether the connection has nothing more to send.
@@ -117,7 +118,7 @@ func (c *conn) fill(g *gen) {
 		c.push(desc{kind: dSYN, dir: server, flags: flagSYN | flagACK, seq: c.snd[server] - 1})
 		c.pushAck(client)
 	case stRequest:
-		off, end := c.appendBytes(c.request(g))
+		off, end := c.appendBytes(c.request(g, s))
 		c.pushData(client, off, end)
 		c.maybeAck(g, server)
 	case stResponse:
@@ -227,24 +228,32 @@ var userAgents = []string{
 	"Python/3.12 websockets/13.1",
 }
 
+// lenientAgents are clients that carry on after a 101 ignoring their subprotocol.
+var lenientAgents = []string{"Python/3.12 websockets/13.1", "Go-http-client/1.1"}
+
 var paths = []string{"/ws", "/socket", "/v1/stream", "/graphql", "/live/updates", "/chat/room-42"}
 
-// request builds the upgrade request and draws the connection's key.
-func (c *conn) request(g *gen) []byte {
+// request builds the upgrade request s and draws the connection's key.
+func (c *conn) request(g *gen, s step) []byte {
 	var k [16]byte
 	for i := range k {
 		k[i] = byte(g.r.Uint32())
 	}
 	c.key = base64.StdEncoding.EncodeToString(k[:])
+	agents := userAgents
+	if s.lenient {
+		agents = lenientAgents
+	}
 	extra := []string{
 		"Origin: https://app.example.com",
-		"User-Agent: " + userAgents[g.r.IntN(len(userAgents))],
+		"User-Agent: " + agents[g.r.IntN(len(agents))],
 		"Pragma: no-cache", "Cache-Control: no-cache",
 		"Accept-Encoding: gzip, deflate, br", "Accept-Language: en-US,en;q=0.9",
 		"Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits",
 	}
-	if c.offersProto {
-		extra = append(extra, "Sec-WebSocket-Protocol: graphql-transport-ws, graphql-ws")
+	c.offer = s.offer
+	if s.offer != 0 {
+		extra = append(extra, "Sec-WebSocket-Protocol: "+strings.Join(offers[s.offer], ", "))
 	}
 	path := paths[g.r.IntN(len(paths))] + "?session=" + strconv.FormatUint(g.r.Uint64()>>20, 36)
 	return wsframe.Request(path, c.key, extra...)
@@ -253,8 +262,8 @@ func (c *conn) request(g *gen) []byte {
 // response builds the server's answer.
 func (c *conn) response(s step) []byte {
 	var proto []string
-	if c.offersProto && s.hs == hsOK {
-		proto = []string{"Sec-WebSocket-Protocol: graphql-transport-ws"}
+	if c.offer != 0 && s.hs == hsOK {
+		proto = []string{"Sec-WebSocket-Protocol: " + offers[c.offer][0]}
 	}
 	switch s.hs {
 	case hs403:

@@ -14,6 +14,11 @@
 // by either side with many codes, unanswered close frames, FIN or RST without a close frame,
 // a close frame racing the peer's RST, rejected upgrades (403, 426, a wrong accept key, a
 // subprotocol ignored or never offered) and connections still open when the capture ends.
+// When the 101 ignores the requested subprotocol, a strict client (a browser, Node's ws)
+// ends TCP at once without a frame, while a lenient one (Python websockets, gorilla; see
+// Options.LenientProto) carries on and ends like any accepted connection: its truth says
+// the handshake completed, the verdict follows from its ending, and handshake_error still
+// says that the server ignored the subprotocol.
 //
 // For every connection Generate writes one line of ground truth (a Truth as JSON) to a
 // second writer: the record fields wsclosescan must reproduce, derived from the plan with

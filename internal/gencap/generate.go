@@ -50,7 +50,7 @@ func Generate(capture, truth io.Writer, opts Options) (Stats, error) {
 	var seed [32]byte
 	binary.LittleEndian.PutUint64(seed[:], opts.Seed)
 	copy(seed[8:], "wsclosescan/gencap")
-	g := &gen{opts: opts, r: rand.New(rand.NewChaCha8(seed)), planner: planner{meanBursts: meanBursts},
+	g := &gen{opts: opts, r: rand.New(rand.NewChaCha8(seed)), planner: planner{meanBursts: meanBursts, lenient: opts.LenientProto},
 		usec: opts.Start.UnixMicro(), stats: Stats{Verdicts: map[string]int{}}}
 	g.pools = newPools(g.r)
 	w, err := newRecordWriter(capture, opts.Format, opts.Gzip)
@@ -110,11 +110,13 @@ func (g *gen) newConn() *conn {
 	i := g.started
 	g.started++
 	c := &conn{mss: mssIPv4}
-	steps, offers := g.planner.plan(g.r)
-	c.steps, c.offersProto = steps, offers
-	for _, s := range steps {
-		if s.kind == stData {
+	c.steps = g.planner.plan(g.r)
+	for _, s := range c.steps {
+		switch {
+		case s.kind == stData:
 			g.pending++
+		case s.kind == stRequest && s.lenient:
+			g.stats.LenientProto++
 		}
 	}
 	slot := i % 8000

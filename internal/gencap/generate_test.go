@@ -1,11 +1,14 @@
 package gencap
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"math"
+	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/wsclosescan/wsclosescan/reassembly"
@@ -94,7 +97,7 @@ func TestGzipMatchesPlain(t *testing.T) {
 }
 
 func TestTruthLines(t *testing.T) {
-	g := generate(t, Options{Seed: 11, Connections: 3000})
+	g := generate(t, Options{Seed: 11, Connections: 3000, LenientProto: DefaultLenientProto})
 	ts := truths(t, g.truth)
 	if got, want := len(ts), 3000; got != want {
 		t.Fatalf("truth lines: got %v, want %v", got, want)
@@ -129,7 +132,7 @@ func TestTruthLines(t *testing.T) {
 	if err := json.Unmarshal(first, &raw); err != nil {
 		t.Fatal(err)
 	}
-	keys := []string{"client", "server", "handshake", "http_status", "client_close_code",
+	keys := []string{"client", "server", "handshake", "handshake_error", "http_status", "subprotocol", "client_close_code",
 		"client_close_reason", "server_close_code", "server_close_reason", "first_close",
 		"tcp_end_first", "tcp_end_how", "client_observed", "server_observed", "verdict"}
 	var got []string
@@ -278,4 +281,176 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+// TestPlanIgnoredProto: the planner draws lenient clients at the configured share, each
+// offering a subprotocol, getting a 101 that ignores it and sending the first frames, and
+// strict clients among the rejected upgrades, which end TCP right after that 101.
+func TestPlanIgnoredProto(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	p := planner{meanBursts: meanBursts, lenient: DefaultLenientProto}
+	const n = 20000
+	lenient, strict := 0, 0
+	for range n {
+		steps := p.plan(r)
+		req, resp := steps[1], steps[2]
+		if req.kind != stRequest || resp.kind != stResponse {
+			t.Fatalf("plan starts %v, want SYN, request, response", steps[:3])
+		}
+		if resp.hs != hsIgnoredProto {
+			if req.lenient {
+				t.Fatalf("lenient client with answer %v, want an ignored subprotocol", resp.hs)
+			}
+			continue
+		}
+		if req.offer == 0 || resp.status != 101 {
+			t.Fatalf("ignored subprotocol: offer %d, status %d; want an offer and 101", req.offer, resp.status)
+		}
+		next := steps[3]
+		switch {
+		case req.lenient:
+			lenient++
+			if next.kind != stData || next.dir != client {
+				t.Fatalf("lenient client: step after the 101 is %+v, want client data", next)
+			}
+		default:
+			strict++
+			if (next.kind != stFIN && next.kind != stRST) || next.dir != client {
+				t.Fatalf("strict client: step after the 101 is %+v, want the client's FIN or RST", next)
+			}
+			for _, s := range steps[3:] {
+				if s.isFrame() {
+					t.Fatalf("strict client: plan %+v has frames", steps)
+				}
+			}
+		}
+	}
+	if got := 1000 * float64(lenient) / n; math.Abs(got-DefaultLenientProto) > 5 {
+		t.Errorf("lenient clients: got %.1f per 1000, want %d ± 5", got, DefaultLenientProto)
+	}
+	if strict == 0 {
+		t.Errorf("strict clients: got none, want some")
+	}
+	p.lenient = -1
+	for range n {
+		if p.plan(r)[1].lenient {
+			t.Fatal("lenient client drawn with the share disabled")
+		}
+	}
+}
+
+// TestIgnoredProtoConnections reads back the connections whose 101 ignored the requested
+// subprotocol: the request offers one and the 101 has no Sec-WebSocket-Protocol; a lenient
+// client sends payload after the 101 and its truth says the handshake completed, with the
+// strict judgement in handshake_error and the verdict of its ending; a strict client ends
+// TCP without a byte more and its truth says handshake_failed.
+func TestIgnoredProtoConnections(t *testing.T) {
+	g := generate(t, Options{Seed: 13, Connections: 3000, Concurrency: 50, LenientProto: DefaultLenientProto})
+	type seen struct {
+		request, response []byte
+		clientAfter       int    // client payload bytes after the response
+		clientEnd         string // the client's first FIN or RST after the response
+	}
+	conns := map[string]*seen{}
+	eachSegment(t, g.capture, func(s *reassembly.Segment) {
+		c, sv, fromClient := s.Src, s.Dst, true
+		if s.Src.Port() < s.Dst.Port() {
+			c, sv, fromClient = s.Dst, s.Src, false
+		}
+		k := c.String() + " " + sv.String()
+		st := conns[k]
+		if st == nil {
+			st = &seen{}
+			conns[k] = st
+		}
+		switch {
+		case !fromClient && st.response == nil && len(s.Payload) > 0:
+			st.response = slices.Clone(s.Payload)
+		case !fromClient:
+		case st.request == nil && len(s.Payload) > 0:
+			st.request = slices.Clone(s.Payload)
+		case st.response != nil && st.clientEnd == "":
+			st.clientAfter += len(s.Payload)
+			switch {
+			case s.Flags.Has(reassembly.FlagRST):
+				st.clientEnd = "rst"
+			case s.Flags.Has(reassembly.FlagFIN):
+				st.clientEnd = "fin"
+			}
+		}
+	})
+	lenient, strict, verdicts := 0, 0, map[string]int{}
+	for _, tr := range truths(t, g.truth) {
+		if tr.HandshakeError == nil || !strings.HasPrefix(*tr.HandshakeError, "server ignored the requested subprotocol") {
+			continue
+		}
+		k := tr.Client + " " + tr.Server
+		st := conns[k]
+		if st == nil || st.request == nil || st.response == nil {
+			t.Fatalf("%s: no request or response in the capture", k)
+		}
+		if !bytes.Contains(st.request, []byte("\r\nSec-WebSocket-Protocol: ")) {
+			t.Errorf("%s: request offers no subprotocol:\n%s", k, st.request)
+		}
+		if !bytes.HasPrefix(st.response, []byte("HTTP/1.1 101 ")) || bytes.Contains(st.response, []byte("Sec-WebSocket-Protocol")) {
+			t.Errorf("%s: response is not a 101 without Sec-WebSocket-Protocol:\n%s", k, st.response)
+		}
+		if tr.HTTPStatus == nil || *tr.HTTPStatus != 101 || tr.Subprotocol != nil {
+			t.Errorf("%s: truth http_status %v, subprotocol %v; want 101 and null", k, show(tr.HTTPStatus), show(tr.Subprotocol))
+		}
+		switch tr.Handshake {
+		case report.HandshakeCompleted:
+			lenient++
+			verdicts[tr.Verdict]++
+			if st.clientAfter == 0 {
+				t.Errorf("%s: lenient client sent nothing after the 101", k)
+			}
+			if tr.Verdict == report.VerdictHandshakeFailed {
+				t.Errorf("%s: lenient client: verdict %s", k, tr.Verdict)
+			}
+			ua := "Python/3.12 websockets/"
+			if !bytes.Contains(st.request, []byte(ua)) && !bytes.Contains(st.request, []byte("Go-http-client/")) {
+				t.Errorf("%s: lenient client's request has a browser's User-Agent:\n%s", k, st.request)
+			}
+		case report.HandshakeRejected:
+			strict++
+			if st.clientAfter != 0 || st.clientEnd == "" {
+				t.Errorf("%s: strict client sent %d bytes after the 101, then %q; want none, then FIN or RST", k, st.clientAfter, st.clientEnd)
+			}
+			if tr.Verdict != report.VerdictHandshakeFailed || show(tr.ClientObserved) != "1006" || show(tr.ServerObserved) != "1006" {
+				t.Errorf("%s: strict client: verdict %s, observed %s/%s; want handshake_failed, 1006/1006",
+					k, tr.Verdict, show(tr.ClientObserved), show(tr.ServerObserved))
+			}
+		default:
+			t.Errorf("%s: handshake %q", k, tr.Handshake)
+		}
+	}
+	if lenient != g.stats.LenientProto {
+		t.Errorf("lenient connections: %d in the truth, Stats.LenientProto %d", lenient, g.stats.LenientProto)
+	}
+	if got := 1000 * float64(lenient) / 3000; math.Abs(got-DefaultLenientProto) > 10 {
+		t.Errorf("lenient connections: got %.1f per 1000, want %d ± 10", got, DefaultLenientProto)
+	}
+	if strict == 0 || verdicts[report.VerdictClean] == 0 || len(verdicts) < 3 {
+		t.Errorf("strict clients %d, lenient verdicts %v: want some strict, and lenient ones ending in several ways", strict, verdicts)
+	}
+}
+
+// TestLenientProtoDisabled: a negative share generates no lenient client, and the zero
+// value behaves the same for now.
+func TestLenientProtoDisabled(t *testing.T) {
+	off := generate(t, Options{Seed: 3, Connections: 300, LenientProto: -1})
+	if off.stats.LenientProto != 0 {
+		t.Errorf("lenient connections with LenientProto -1: got %d, want 0", off.stats.LenientProto)
+	}
+	// TODO(issue 11): the zero value means DefaultLenientProto once analyze judges such
+	// a 101 by the client's frames; then want zero.stats.LenientProto > 0 here.
+	zero := generate(t, Options{Seed: 3, Connections: 300})
+	if digest(zero.capture) != digest(off.capture) {
+		t.Errorf("LenientProto 0 and -1 give different captures")
+	}
+	on := generate(t, Options{Seed: 3, Connections: 300, LenientProto: 100})
+	if on.stats.LenientProto == 0 {
+		t.Errorf("lenient connections with LenientProto 100: got 0, want some")
+	}
 }

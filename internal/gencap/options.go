@@ -35,12 +35,23 @@ type Options struct {
 	Gzip   bool
 	// Start is the time of the first packet; zero means 2026-03-02 09:00:00 UTC.
 	Start time.Time
+	// LenientProto is the share, per 1000 connections, of lenient clients: the client
+	// asks for a subprotocol, the server's 101 ignores it (no Sec-WebSocket-Protocol),
+	// and the client carries on, as Python websockets or gorilla do: it sends the first
+	// frames, then the connection ends in any of the ways an accepted one does. (The
+	// strict clients, which fail the connection at once with a FIN or RST and no frame
+	// as browsers and Node's ws do, are part of the rejected upgrades.) 0 means the
+	// default (for now none, see withDefaults; gencap's -lenient-proto flag defaults to
+	// DefaultLenientProto), a negative value none; with none the capture is the one the
+	// generator made before it had lenient clients.
+	LenientProto int
 }
 
 // Defaults for zero Options fields.
 const (
-	DefaultConnections = 200
-	DefaultConcurrency = 300
+	DefaultConnections  = 200
+	DefaultConcurrency  = 300
+	DefaultLenientProto = 30 // per 1000 connections
 )
 
 // withDefaults fills in zero fields.
@@ -53,6 +64,13 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Start.IsZero() {
 		o.Start = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	}
+	if o.LenientProto == 0 {
+		// TODO(issue 11): DefaultLenientProto, once analyze judges a 101 that ignored
+		// the subprotocol by the client's frames; until then wsclosescan calls these
+		// connections rejected and cmd/wsclosescan's TestGeneratedCaptureMatchesTruth,
+		// which uses the zero value, would fail.
+		o.LenientProto = -1
 	}
 	return o
 }
@@ -72,6 +90,8 @@ type Stats struct {
 	Messages, Frames int64
 	// IPv6 counts IPv6 connections.
 	IPv6 int
+	// LenientProto counts the connections of lenient clients (see Options.LenientProto).
+	LenientProto int
 	// Verdicts counts connections by expected verdict.
 	Verdicts map[string]int
 	// Duration is the capture time between the first and the last packet.

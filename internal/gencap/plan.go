@@ -35,20 +35,31 @@ const (
 	hs403                            // 403 Forbidden with a body
 	hs426                            // 426 Upgrade Required
 	hsBadAccept                      // 101 with a wrong Sec-WebSocket-Accept
-	hsIgnoredProto                   // 101 without the subprotocol the client asked for
+	hsIgnoredProto                   // 101 without the subprotocol the client asked for (see step.lenient)
 	hsUnrequestedProto               // 101 choosing a subprotocol the client did not offer
 )
+
+// offers are the subprotocol lists an upgrade request can offer, by step.offer; 0 offers
+// none. A server accepting the offer picks its first entry.
+var offers = [...][]string{nil, {"graphql-transport-ws", "graphql-ws"}, {"chat"}}
 
 // step is one action of a plan.
 type step struct {
 	kind    stepKind
-	dir     int // sender: client or server
-	n       int // stData: messages in the burst
-	status  int // stResponse
+	dir     int  // sender: client or server
+	n       int  // stData: messages in the burst
+	offer   int  // stRequest: index in offers
+	lenient bool // stRequest: a client that carries on after a 101 ignoring its subprotocol
+	status  int  // stResponse
 	hs      hsKind
 	code    int // stClose
 	hasCode bool
 	reason  string
+}
+
+// isFrame reports whether s sends WebSocket frames.
+func (s step) isFrame() bool {
+	return s.kind == stData || s.kind == stPing || s.kind == stPong || s.kind == stClose
 }
 
 // fate is how a connection ends; fates are drawn with the weights in fates.
@@ -82,18 +93,33 @@ var fates = [...]struct {
 // planner draws plans; it holds only the shape parameters.
 type planner struct {
 	meanBursts int
+	// lenient is the share, per 1000 connections, of lenient clients: the server's 101
+	// ignores the subprotocol they asked for and they carry on regardless, as Python
+	// websockets or gorilla do (a browser or Node's ws fails the connection: the strict
+	// clients among the rejected upgrades). 0 or less: none, and the plans are drawn
+	// exactly as without the option.
+	lenient int
 }
 
-// plan draws the steps of one connection; offersProto reports whether its upgrade request
-// offers a subprotocol.
-func (p planner) plan(r *rand.Rand) (steps []step, offersProto bool) {
+// plan draws the steps of one connection.
+func (p planner) plan(r *rand.Rand) []step {
+	lenient := p.lenient > 0 && r.IntN(1000) < p.lenient
 	f := pickFate(r)
+	for lenient && f == fateRejected {
+		f = pickFate(r)
+	}
 	hs := hsOK
 	if f == fateRejected {
 		hs = []hsKind{hs403, hs403, hs403, hs426, hs426, hsBadAccept, hsBadAccept,
 			hsIgnoredProto, hsIgnoredProto, hsUnrequestedProto}[r.IntN(10)]
 	}
-	offersProto = hs == hsIgnoredProto || (hs != hsUnrequestedProto && r.IntN(5) == 0)
+	offer := 0
+	switch {
+	case lenient:
+		hs, offer = hsIgnoredProto, 1+r.IntN(2)
+	case hs == hsIgnoredProto || (hs != hsUnrequestedProto && r.IntN(5) == 0):
+		offer = 1
+	}
 	status := 101
 	switch hs {
 	case hs403:
@@ -101,23 +127,25 @@ func (p planner) plan(r *rand.Rand) (steps []step, offersProto bool) {
 	case hs426:
 		status = 426
 	}
-	steps = append(steps, step{kind: stSYN}, step{kind: stRequest, dir: client},
-		step{kind: stResponse, dir: server, status: status, hs: hs})
-	if hs != hsOK {
+	steps := []step{{kind: stSYN}, {kind: stRequest, dir: client, offer: offer, lenient: lenient},
+		{kind: stResponse, dir: server, status: status, hs: hs}}
+	if hs != hsOK && !lenient {
 		if status != 101 {
 			return append(steps, step{kind: stFIN, dir: server}, step{kind: stFIN, dir: client},
-				step{kind: stAck, dir: server}), offersProto
+				step{kind: stAck, dir: server})
 		}
+		// A strict client fails the connection at once, without a frame.
 		if r.IntN(3) == 0 {
-			return append(steps, step{kind: stRST, dir: client}), offersProto
+			return append(steps, step{kind: stRST, dir: client})
 		}
 		return append(steps, step{kind: stFIN, dir: client}, step{kind: stFIN, dir: server},
-			step{kind: stAck, dir: client}), offersProto
+			step{kind: stAck, dir: client})
 	}
 	n := 1 + geometric(r, p.meanBursts)
-	for range n {
+	for i := range n {
 		d := server
-		if r.IntN(5) < 2 {
+		if r.IntN(5) < 2 || (lenient && i == 0) {
+			// A lenient client speaks first, so that its frames show it accepted the 101.
 			d = client
 		}
 		m := 1
@@ -130,7 +158,7 @@ func (p planner) plan(r *rand.Rand) (steps []step, offersProto bool) {
 			steps = append(steps, step{kind: stPing, dir: pd}, step{kind: stPong, dir: 1 - pd})
 		}
 	}
-	return appendEnding(steps, f, r), offersProto
+	return appendEnding(steps, f, r)
 }
 
 // geometric draws a geometric variable with the given mean (integer arithmetic only, so

@@ -1,6 +1,9 @@
 package gencap
 
 import (
+	"strconv"
+	"strings"
+
 	"github.com/wsclosescan/wsclosescan/report"
 )
 
@@ -10,7 +13,9 @@ type Truth struct {
 	Client            string  `json:"client"`
 	Server            string  `json:"server"`
 	Handshake         string  `json:"handshake"`
+	HandshakeError    *string `json:"handshake_error"`
 	HTTPStatus        *int    `json:"http_status"`
+	Subprotocol       *string `json:"subprotocol"`
 	ClientCloseCode   *int    `json:"client_close_code"`
 	ClientCloseReason *string `json:"client_close_reason"`
 	ServerCloseCode   *int    `json:"server_close_code"`
@@ -34,18 +39,55 @@ type closeSeen struct {
 	reason  string
 }
 
+// handshakeError is the handshake_error wsclosescan words for an answer hs to a request
+// offering offers[offer] (wsparse's judge), or "" for none.
+func handshakeError(hs hsKind, offer int) string {
+	switch hs {
+	case hs403:
+		return "server answered 403 Forbidden"
+	case hs426:
+		return "server does not support WebSocket version 13 (it supports 13)"
+	case hsBadAccept:
+		return "accept key does not match the request key"
+	case hsUnrequestedProto:
+		return `server chose subprotocol "v2.stream" that the client did not offer`
+	case hsIgnoredProto:
+		quoted := make([]string, len(offers[offer]))
+		for i, p := range offers[offer] {
+			quoted[i] = strconv.Quote(p)
+		}
+		if len(quoted) == 1 {
+			return "server ignored the requested subprotocol " + quoted[0]
+		}
+		return "server ignored the requested subprotocols " + strings.Join(quoted, ", ")
+	}
+	return ""
+}
+
 // deriveTruth applies the report README's definitions to a connection's steps, which are
 // in the order their packets go on the wire.
-func deriveTruth(client, server string, steps []step) Truth {
-	t := Truth{Client: client, Server: server}
+//
+// A 101 that ignored the requested subprotocol is judged by what the client did: a frame
+// from the client after it means the client accepted it (handshake completed, the
+// connection judged like any other, handshake_error still saying what a browser would have
+// refused); a client that closes TCP without a frame failed the handshake.
+func deriveTruth(clientAddr, serverAddr string, steps []step) Truth {
+	t := Truth{Client: clientAddr, Server: serverAddr}
 	cl := [2]closeSeen{{at: -1}, {at: -1}}
 	fin, rst := [2]int{-1, -1}, [2]int{-1, -1}
-	status, upgraded := 0, false
+	status, upgraded, offer, resp := 0, false, 0, -1
+	hs := hsOK
 	for i, s := range steps {
 		d := s.dir
+		if s.isFrame() && d == client && resp >= 0 && hs == hsIgnoredProto {
+			upgraded = true // the client accepted the 101
+		}
 		switch s.kind {
+		case stRequest:
+			offer = s.offer
 		case stResponse:
-			status, upgraded = s.status, s.status == 101 && s.hs == hsOK
+			status, hs, resp = s.status, s.hs, i
+			upgraded = s.status == 101 && s.hs == hsOK
 		case stClose:
 			if cl[d].at < 0 {
 				cl[d] = closeSeen{at: i, code: s.code, hasCode: s.hasCode, reason: s.reason}
@@ -65,6 +107,15 @@ func deriveTruth(client, server string, steps []step) Truth {
 		t.Handshake = report.HandshakeRejected
 		if upgraded {
 			t.Handshake = report.HandshakeCompleted
+		}
+		if e := handshakeError(hs, offer); e != "" {
+			t.HandshakeError = report.String(e)
+		}
+		switch {
+		case hs == hsOK && offer != 0:
+			t.Subprotocol = report.String(offers[offer][0])
+		case hs == hsUnrequestedProto:
+			t.Subprotocol = report.String("v2.stream")
 		}
 	} else {
 		t.Handshake = report.HandshakeNotSeen

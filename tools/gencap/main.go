@@ -17,7 +17,7 @@ import (
 	"github.com/wsclosescan/wsclosescan/internal/gencap"
 )
 
-const usage = `usage: gencap -o FILE [-size SIZE | -conns N] [-seed N] [-format pcap|pcapng] [-gzip]
+const usage = `usage: gencap -o FILE [-size SIZE | -conns N] [-seed N] [-format pcap|pcapng] [-gzip] [-lenient-proto N]
        gencap -check FILE.truth.jsonl RECORDS.jsonl
 
 Writes a synthetic WebSocket capture to FILE and its ground truth to FILE.truth.jsonl.
@@ -32,6 +32,8 @@ Flags:
   -seed N          random seed (default 1)
   -format F        pcap (default) or pcapng
   -gzip            gzip the capture
+  -lenient-proto N connections per 1000 whose client asks for a subprotocol, gets a 101
+                   without one and carries on (default 30; 0: none)
   -check TRUTH     compare records with the truth file TRUTH
 
 Examples:
@@ -57,6 +59,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	seed := fs.Uint64("seed", 1, "")
 	format := fs.String("format", "pcap", "")
 	gz := fs.Bool("gzip", false, "")
+	lenient := fs.Int("lenient-proto", gencap.DefaultLenientProto, "")
 	check := fs.String("check", "", "")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -74,7 +77,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if *out == "" || fs.NArg() > 0 {
 		return fmt.Errorf("need -o FILE and no arguments\n%s", usage)
 	}
-	opts := gencap.Options{Seed: *seed, Connections: *conns, Concurrency: *conc, Gzip: *gz}
+	opts := gencap.Options{Seed: *seed, Connections: *conns, Concurrency: *conc, Gzip: *gz, LenientProto: *lenient}
+	if *lenient <= 0 {
+		opts.LenientProto = -1
+	}
 	switch *format {
 	case "pcap":
 	case "pcapng":
@@ -95,8 +101,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 	el := time.Since(start)
-	fmt.Fprintf(stderr, "gencap: wrote %s: %d bytes, %d packets, %d connections (%d IPv6), %d out of order, %d retransmitted, %.1f s capture time\n",
-		*out, st.Bytes, st.Packets, st.Connections, st.IPv6, st.OutOfOrder, st.Retransmitted, st.Duration.Seconds())
+	fmt.Fprintf(stderr, "gencap: wrote %s: %d bytes, %d packets, %d connections (%d IPv6, %d lenient about a subprotocol), %d out of order, %d retransmitted, %.1f s capture time\n",
+		*out, st.Bytes, st.Packets, st.Connections, st.IPv6, st.LenientProto, st.OutOfOrder, st.Retransmitted, st.Duration.Seconds())
 	fmt.Fprintf(stderr, "gencap: verdicts %v\n", st.Verdicts)
 	fmt.Fprintf(stderr, "gencap: %.2f s, %.0f MB/s\n", el.Seconds(), float64(st.Bytes)/1e6/el.Seconds())
 	return nil

@@ -20,15 +20,18 @@ func TestRun(t *testing.T) {
 		wantErr string
 		lines   int
 		magic   []byte
+		summary string // in the summary on stderr, if set
 	}{
-		{"pcap", []string{"-o", filepath.Join(dir, "a.pcap"), "-conns", "25", "-seed", "3"}, "", 25, []byte{0xd4, 0xc3, 0xb2, 0xa1}},
-		{"pcapng", []string{"-o", filepath.Join(dir, "b.pcapng"), "-conns", "10", "-format", "pcapng"}, "", 10, []byte{0x0a, 0x0d, 0x0d, 0x0a}},
-		{"gzip", []string{"-o", filepath.Join(dir, "c.pcap.gz"), "-conns", "10", "-gzip"}, "", 10, []byte{0x1f, 0x8b}},
-		{"size", []string{"-o", filepath.Join(dir, "d.pcap"), "-size", "2MB", "-concurrency", "5"}, "", -1, []byte{0xd4, 0xc3, 0xb2, 0xa1}},
-		{"no-output", []string{"-conns", "3"}, "need -o FILE", 0, nil},
-		{"bad-format", []string{"-o", filepath.Join(dir, "e"), "-format", "erf"}, `unknown format "erf"`, 0, nil},
-		{"bad-size", []string{"-o", filepath.Join(dir, "f"), "-size", "lots"}, `invalid size "lots"`, 0, nil},
-		{"bad-flag", []string{"-x"}, "flag provided but not defined: -x", 0, nil},
+		{"pcap", []string{"-o", filepath.Join(dir, "a.pcap"), "-conns", "25", "-seed", "3"}, "", 25, []byte{0xd4, 0xc3, 0xb2, 0xa1}, ""},
+		{"pcapng", []string{"-o", filepath.Join(dir, "b.pcapng"), "-conns", "10", "-format", "pcapng"}, "", 10, []byte{0x0a, 0x0d, 0x0d, 0x0a}, ""},
+		{"gzip", []string{"-o", filepath.Join(dir, "c.pcap.gz"), "-conns", "10", "-gzip"}, "", 10, []byte{0x1f, 0x8b}, ""},
+		{"size", []string{"-o", filepath.Join(dir, "d.pcap"), "-size", "2MB", "-concurrency", "5"}, "", -1, []byte{0xd4, 0xc3, 0xb2, 0xa1}, ""},
+		{"lenient", []string{"-o", filepath.Join(dir, "l.pcap"), "-conns", "10", "-lenient-proto", "1000"}, "", 10, []byte{0xd4, 0xc3, 0xb2, 0xa1}, ", 10 lenient about a subprotocol)"},
+		{"no-lenient", []string{"-o", filepath.Join(dir, "m.pcap"), "-conns", "10", "-lenient-proto", "0"}, "", 10, []byte{0xd4, 0xc3, 0xb2, 0xa1}, ", 0 lenient about a subprotocol)"},
+		{"no-output", []string{"-conns", "3"}, "need -o FILE", 0, nil, ""},
+		{"bad-format", []string{"-o", filepath.Join(dir, "e"), "-format", "erf"}, `unknown format "erf"`, 0, nil, ""},
+		{"bad-size", []string{"-o", filepath.Join(dir, "f"), "-size", "lots"}, `invalid size "lots"`, 0, nil, ""},
+		{"bad-flag", []string{"-x"}, "flag provided but not defined: -x", 0, nil, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -62,8 +65,8 @@ func TestRun(t *testing.T) {
 			if tt.lines < 0 && (n == 0 || len(data) < 2e6) {
 				t.Errorf("size run: got %d bytes, %d connections; want at least 2 MB", len(data), n)
 			}
-			if !strings.Contains(stderr.String(), "gencap: wrote "+out) {
-				t.Errorf("stderr: got %q, want the summary", stderr.String())
+			if !strings.Contains(stderr.String(), "gencap: wrote "+out) || !strings.Contains(stderr.String(), tt.summary) {
+				t.Errorf("stderr: got %q, want the summary (with %q)", stderr.String(), tt.summary)
 			}
 		})
 	}
@@ -74,7 +77,11 @@ func TestRun(t *testing.T) {
 func TestCheck(t *testing.T) {
 	dir := t.TempDir()
 	capPath := filepath.Join(dir, "g.pcap")
-	if err := run([]string{"-o", capPath, "-conns", "40", "-seed", "9"}, nil, io.Discard, io.Discard); err != nil {
+	// TODO(issue 11): "-lenient-proto 200" (6 lenient clients among these 40 connections;
+	// the default share happens to draw none) once analyze judges a 101 that ignored the
+	// requested subprotocol by the client's frames; until then the tool calls the lenient
+	// clients' connections rejected and handshake_failed, where the truth says completed.
+	if err := run([]string{"-o", capPath, "-conns", "40", "-seed", "9", "-lenient-proto", "0"}, nil, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	f, err := os.Open(capPath)
