@@ -6,7 +6,7 @@
 #
 # Needs root (packet capture, nginx) and these Debian packages:
 #   tcpdump tshark (provides dumpcap via wireshark-common) python3-websockets
-#   nginx chromium nodejs npm; plus Node >= 18 and Go >= 1.26 on PATH
+#   nginx chromium nodejs npm openssl; plus Node >= 18 and Go >= 1.26 on PATH
 # It installs nothing itself except `npm ci` in scripts/record/node and a
 # `go build` of scripts/record/peers (a separate Go module) into a temp dir.
 # Every scenario uses its own fixed ports, one scenario at a time.
@@ -36,13 +36,13 @@ trap cleanup EXIT
 check_deps() {
 	[ "$(id -u)" = 0 ] || die "must run as root (packet capture and nginx)"
 	local missing=() t
-	for t in tcpdump tshark dumpcap mergecap nginx node npm go gzip; do
+	for t in tcpdump tshark dumpcap mergecap nginx node npm go gzip openssl; do
 		command -v "$t" >/dev/null 2>&1 || missing+=("$t")
 	done
 	[ -x "$CHROMIUM" ] || missing+=("$CHROMIUM")
 	[ -x "$PY" ] || missing+=("$PY")
 	if [ ${#missing[@]} -gt 0 ]; then
-		die "missing ${missing[*]}; install with: apt-get install tcpdump tshark nginx chromium python3-websockets nodejs npm (and Go from go.dev)"
+		die "missing ${missing[*]}; install with: apt-get install tcpdump tshark nginx chromium python3-websockets nodejs npm openssl (and Go from go.dev)"
 	fi
 	"$PY" -c 'import websockets' 2>/dev/null ||
 		die "python3-websockets missing for $PY; install with: apt-get install python3-websockets"
@@ -164,7 +164,8 @@ main() {
 	check_deps
 	mkdir -p "$OUT"
 	build_peers
-	local all=(gorilla node python chromium nginx halfclosed abnormal coder keepalive)
+	local all=(gorilla node python chromium nginx halfclosed abnormal coder keepalive
+		invalidclose subprotocol closereset snaplen mixedproto late)
 	local s
 	for s in "${@:-${all[@]}}"; do
 		log "scenario $s"

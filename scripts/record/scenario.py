@@ -8,13 +8,22 @@ Scenarios:
   1001          server shuts down (server.close()), closing with 1001
   killed-server server that echoes and reports how the connection ended
   killed-client client that sends one message and then sleeps until killed
+  invalid-close hand-written client sends invalid close frames (1005, 1006,
+                999, non-UTF-8 reason) and a valid one, one per connection
+  ignored-subprotocol
+                client asks for subprotocol "chat", the server picks none;
+                the client goes on and closes normally
 """
 
 import asyncio
+import base64
+import hashlib
 import http
 import sys
 
 import websockets
+
+GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 
 def log(side, *args):
@@ -72,7 +81,100 @@ async def scenario_killed_client(port):
     await asyncio.sleep(30)
 
 
+# One close frame payload per connection: codes 1005, 1006 and 999 (not
+# allowed on the wire, RFC 6455 section 7.4), code 1000 with a reason that is
+# not UTF-8 (ff fe), and a valid close 1000 "done" as the control.
+INVALID_CLOSES = [
+    ("1005", b"\x03\xed"),
+    ("1006", b"\x03\xee"),
+    ("999", b"\x03\xe7"),
+    ("1000 + ff fe", b"\x03\xe8\xff\xfe"),
+    ('1000 "done"', b"\x03\xe8done"),
+]
+
+# RFC 6455's example masking key, fixed so that re-recordings match.
+MASK = bytes([0x37, 0xFA, 0x21, 0x3D])
+
+
+def masked_frame(opcode, payload):
+    """A final, masked client frame (payload < 126 bytes)."""
+    body = bytes(b ^ MASK[i % 4] for i, b in enumerate(payload))
+    return bytes([0x80 | opcode, 0x80 | len(payload)]) + MASK + body
+
+
+def frames_summary(data):
+    """Describes the (unmasked, small) server frames in data."""
+    out, i = [], 0
+    while i + 2 <= len(data):
+        op, n = data[i] & 0x0F, data[i + 1] & 0x7F
+        p = data[i + 2 : i + 2 + n]
+        if op == 8 and n >= 2:
+            out.append(f"close {int.from_bytes(p[:2], 'big')} {p[2:]!r}")
+        else:
+            out.append(f"opcode {op} ({n} bytes)")
+        i += 2 + n
+    return ", ".join(out) or "no frame"
+
+
+async def scenario_invalid_close(port):
+    """A hand-written client (correct upgrade, masked frames) sends one close
+    frame from INVALID_CLOSES per connection, reads what the server answers
+    until the server ends TCP, then ends its side."""
+    ended = []
+
+    async def handler(ws, path):
+        try:
+            async for msg in ws:
+                await ws.send(msg)
+        except websockets.ConnectionClosed as e:
+            log("server", f"ConnectionClosed {e!r}")
+        finally:
+            await ws.wait_closed()
+            ended.append(f"close_code={ws.close_code} close_reason={ws.close_reason!r}")
+
+    async with websockets.serve(handler, "127.0.0.1", port):
+        for i, (what, payload) in enumerate(INVALID_CLOSES, 1):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            key = base64.b64encode(f"wsclosescan-key{i - 1}".encode()).decode()
+            writer.write(
+                f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: Upgrade\r\n"
+                f"Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: {key}\r\n\r\n".encode()
+            )
+            head = await reader.readuntil(b"\r\n\r\n")
+            accept = base64.b64encode(hashlib.sha1((key + GUID).encode()).digest()).decode()
+            status = head.split(b"\r\n")[0]
+            log("client", f"conn {i}: upgrade {status!r}", "accept ok" if accept.encode() in head else "accept WRONG")
+            writer.write(masked_frame(0x8, payload))
+            rest = await reader.read()  # until the server's FIN
+            log("client", f"conn {i}: sent close {what}; server answered: {frames_summary(rest)}, then FIN")
+            writer.close()
+            await writer.wait_closed()
+            for _ in range(100):
+                if len(ended) >= i:
+                    break
+                await asyncio.sleep(0.01)
+            log("server", f"conn {i}: {ended[i - 1] if len(ended) >= i else 'handler still running'}")
+            await asyncio.sleep(0.05)
+
+
+async def scenario_ignored_subprotocol(port):
+    """The client asks for subprotocol "chat"; the server has no subprotocols,
+    so its 101 carries no Sec-WebSocket-Protocol. websockets' client accepts
+    that (RFC 6455 only forbids a subprotocol that was not offered) and goes on:
+    one message each way, then a normal close 1000 from the client."""
+    async with websockets.serve(echo, "127.0.0.1", port, compression=None):
+        ws = await websockets.connect(f"ws://127.0.0.1:{port}/", subprotocols=["chat"], compression=None)
+        log("client", f"open, subprotocol={ws.subprotocol!r}")
+        await ws.send("hello chat")
+        log("client", "got", await ws.recv())
+        await ws.close(1000, "done")
+        log("client", f"closed close_code={ws.close_code} close_reason={ws.close_reason!r}")
+        await asyncio.sleep(0.2)
+
+
 SCENARIOS = {
+    "invalid-close": scenario_invalid_close,
+    "ignored-subprotocol": scenario_ignored_subprotocol,
     "403": scenario_403,
     "1001": scenario_1001,
     "killed-server": scenario_killed_server,

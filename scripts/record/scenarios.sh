@@ -151,3 +151,118 @@ scenario_keepalive() {
 	peer node "$REC/node/scenario.js" node-keepalive-then-upgrade 9201
 	caps_stop
 }
+
+# wait_bg PID waits for a background peer to exit by itself, fails if it
+# failed, and forgets it.
+wait_bg() {
+	local rc=0
+	wait "$1" || rc=$?
+	stop_bg "$1"
+	[ "$rc" = 0 ] || die "background peer $1 exited with $rc"
+}
+
+# 11. Invalid close frames from a hand-written client (codes 1005, 1006, 999,
+# a non-UTF-8 reason, then a valid 1000 as control), one connection each, to a
+# Node ws server and to a Python websockets server.
+scenario_invalidclose() {
+	cap_tcpdump "$OUT/node-ws-invalid-close.pcap" 'tcp port 9211'
+	begin
+	peer node "$REC/node/scenario.js" node-ws-invalid-close 9211
+	caps_stop
+
+	cap_tcpdump "$OUT/python-websockets-invalid-close.pcap" 'tcp port 9212'
+	begin
+	peer "$PY" "$REC/scenario.py" invalid-close 9212
+	caps_stop
+}
+
+# 12. The Python websockets client asks for subprotocol "chat", the server
+# (websockets, no subprotocols) answers 101 without one, the client goes on.
+# (Chromium against such a server: chromium-ignored-subprotocol, scenario 5.)
+scenario_subprotocol() {
+	cap_tcpdump "$OUT/python-websockets-ignored-subprotocol.pcap" 'tcp port 9221'
+	begin
+	peer "$PY" "$REC/scenario.py" ignored-subprotocol 9221
+	caps_stop
+}
+
+# 13. Node ws server closes 1011 and resets 5 ms later, after the client's echo.
+scenario_closereset() {
+	cap_tcpdump "$OUT/node-ws-close-then-reset.pcap" 'tcp port 9231'
+	begin
+	peer node "$REC/node/scenario.js" node-ws-close-then-reset 9231
+	caps_stop
+}
+
+# killed_pair PORT LOG: the Python client of scenario 8 is killed with SIGKILL
+# after one echo; its server reports the end.
+killed_pair() {
+	local srv cli
+	start_bg "$PY" "$REC/scenario.py" killed-server "$1" 2>>"$2"
+	srv=$BG
+	sleep 0.5
+	start_bg "$PY" "$REC/scenario.py" killed-client "$1" >>"$2" 2>&1
+	cli=$BG
+	wait_for "$2" '^ready'
+	stop_bg "$cli" KILL
+	sleep 0.3
+	stop_bg "$srv"
+}
+
+# 14. Seven connections with different endings in one capture with snaplen 96
+# (tcpdump -s 96: 14 B Ethernet + 20 B IPv4 + 32 B TCP with timestamps leave
+# 30 B of payload per packet): gorilla client close 1000 (9241), ws server
+# close 4001 (9242), ws 1011 then RST (9243), Python 403 (9244), Python
+# client killed (9245), Chromium close 4000 (9246, page on 10246), and ws
+# frames longer than 30 B, client close 4000 with a 60-byte reason (9247).
+scenario_snaplen() {
+	local log=$WORK/snaplen.log
+	: >"$log"
+	cap_tcpdump "$OUT/snaplen96-mixed-endings.pcap" 'tcp portrange 9241-9247' -s 96
+	begin
+	peer "$WORK/peers" gorilla-clean-close 127.0.0.1:9241
+	peer node "$REC/node/scenario.js" node-ws-server-4001 9242
+	peer node "$REC/node/scenario.js" node-ws-1011-then-rst 9243
+	peer "$PY" "$REC/scenario.py" 403 9244
+	killed_pair 9245 "$log"
+	CHROMIUM=$CHROMIUM peer node "$REC/node/scenario.js" chromium-close-4000 9246
+	peer node "$REC/node/scenario.js" node-ws-long-frames 9247
+	caps_stop
+	cat "$log" >&2
+}
+
+# 15. WebSocket and other TCP protocols in one capture: a gorilla clean close
+# (9251), an HTTP/1.1 download of a 20000-byte binary body (9252), DNS over
+# TCP (9253), Modbus/TCP (9254) and TLS 1.3 with a throwaway self-signed
+# certificate (9255).
+scenario_mixedproto() {
+	local o=$REC/other_protocols.py
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=localhost \
+		-addext subjectAltName=DNS:localhost -days 2 -keyout "$WORK/tls-key.pem" -out "$WORK/tls-cert.pem" 2>/dev/null ||
+		die "openssl req failed"
+	cap_tcpdump "$OUT/mixed-protocols.pcap" 'tcp portrange 9251-9255'
+	begin
+	peer "$WORK/peers" gorilla-clean-close 127.0.0.1:9251
+	peer "$PY" "$o" http 9252
+	peer "$PY" "$o" dns 9253
+	peer "$PY" "$o" modbus 9254
+	peer "$PY" "$o" tls 9255 "$WORK/tls-cert.pem" "$WORK/tls-key.pem"
+	caps_stop
+}
+
+# 16. A capture started mid-stream: the upgrade and three messages happen
+# before tcpdump runs; SIGUSR2 then makes the peers exchange one more message
+# and close 1000 "done" (client first).
+scenario_late() {
+	local cli log=$WORK/late.log
+	: >"$log"
+	start_bg node "$REC/node/scenario.js" node-ws-capture-started-late 9261 >>"$log" 2>&1
+	cli=$BG
+	wait_for "$log" '^ready'
+	cap_tcpdump "$OUT/node-ws-capture-started-late.pcap" 'tcp port 9261'
+	begin
+	kill -USR2 "$cli"
+	wait_bg "$cli"
+	caps_stop
+	cat "$log" >&2
+}

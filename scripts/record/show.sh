@@ -4,7 +4,7 @@
 set -euo pipefail
 for f in "$@"; do
 	echo "== $f"
-	tshark -r "$f" -o tcp.reassemble_out_of_order:TRUE -d tcp.port==9161,http -T fields -E occurrence=a -E aggregator=, \
+	tshark -r "$f" -o tcp.reassemble_out_of_order:TRUE -d tcp.port==9161,http -d tcp.port==9261,websocket -T fields -E occurrence=a -E aggregator=, \
 		-e frame.number -e frame.time_relative -e tcp.srcport -e tcp.dstport -e tcp.flags.str -e tcp.len \
 		-e http.request.method -e http.response.code -e websocket.opcode \
 		-e websocket.payload.close.status_code -e websocket.payload.close.reason \

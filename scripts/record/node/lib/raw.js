@@ -6,7 +6,7 @@ const crypto = require('crypto');
 const http = require('http');
 const net = require('net');
 const WebSocket = require('ws');
-const { log, once, closeInfo, sleep } = require('./util');
+const { log, listen, once, closeInfo, sleep } = require('./util');
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
@@ -132,7 +132,69 @@ async function nodeKeepaliveThenUpgrade(port) {
   server.close();
 }
 
+// INVALID_CLOSES are the close frame payloads the invalid-close scenarios send,
+// one connection each: codes 1005, 1006 and 999 (not allowed on the wire,
+// RFC 6455 section 7.4), code 1000 with a reason that is not UTF-8 (ff fe),
+// and a valid close 1000 "done" as the control.
+const INVALID_CLOSES = [
+  ['1005', Buffer.from([0x03, 0xed])],
+  ['1006', Buffer.from([0x03, 0xee])],
+  ['999', Buffer.from([0x03, 0xe7])],
+  ['1000 + ff fe', Buffer.from([0x03, 0xe8, 0xff, 0xfe])],
+  ['1000 "done"', Buffer.from([0x03, 0xe8, 0x64, 0x6f, 0x6e, 0x65])],
+];
+
+/** closeSummary describes the server frames in bytes (unmasked, small). */
+function closeSummary(b) {
+  const out = [];
+  for (let i = 0; i + 2 <= b.length;) {
+    const op = b[i] & 0x0f;
+    const n = b[i + 1] & 0x7f;
+    const p = b.subarray(i + 2, i + 2 + n);
+    out.push(op === 0x8 && n >= 2 ? `close ${p.readUInt16BE(0)} ${JSON.stringify(p.subarray(2).toString())}` : `opcode ${op} (${n} bytes)`);
+    i += 2 + n;
+  }
+  return out.join(', ') || 'no frame';
+}
+
+// A hand-written client (correct upgrade, masked frames) sends one close frame
+// per connection from INVALID_CLOSES to a Node ws echo server, then reads what
+// the server answers until the server ends TCP, and ends its side.
+async function nodeWsInvalidClose(port) {
+  const wss = await listen(port);
+  const serverClosed = [];
+  wss.on('connection', (ws) => {
+    serverClosed.push(new Promise((resolve) => {
+      ws.on('error', (e) => log('server', 'error', e.code, JSON.stringify(e.message)));
+      ws.on('close', (c, r) => resolve(closeInfo(c, r)));
+    }));
+  });
+  for (let i = 0; i < INVALID_CLOSES.length; i++) {
+    const [what, payload] = INVALID_CLOSES[i];
+    const sock = net.connect(port, '127.0.0.1');
+    await once(sock, 'connect');
+    const next = reader(sock);
+    const ended = once(sock, 'end');
+    const key = Buffer.from(`wsclosescan-key${i}`).toString('base64');
+    sock.write(`GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
+      `Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ${key}\r\n\r\n`);
+    const up = await next((b) => b.includes('\r\n\r\n'));
+    log('client', `conn ${i + 1}: upgrade`, JSON.stringify(up.toString().split('\r\n')[0]),
+      up.includes(acceptFor(key)) ? 'accept ok' : 'accept WRONG');
+    sock.write(maskedFrame(0x8, payload));
+    await ended;
+    const rest = next(() => true);
+    log('client', `conn ${i + 1}: sent close ${what}; server answered: ${closeSummary(await rest)}, then FIN`);
+    sock.end();
+    await once(sock, 'close');
+    log('server', `conn ${i + 1}:`, await serverClosed[i]);
+    await sleep(50);
+  }
+  wss.close();
+}
+
 module.exports = {
   'node-ws-unanswered-close': wsNodeUnansweredClose,
   'node-keepalive-then-upgrade': nodeKeepaliveThenUpgrade,
+  'node-ws-invalid-close': nodeWsInvalidClose,
 };
