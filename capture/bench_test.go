@@ -76,6 +76,12 @@ func TestZeroAllocs(t *testing.T) {
 			c.Encap = tunnel(pcapgen.Tunnel{Kind: pcapgen.TunnelVXLAN, Src: outer4a, Dst: outer4b})
 			return c
 		}},
+		{"GTP-U QinQ extension header", func() *pcapgen.Conn {
+			c := newConn(v4)
+			c.Link.VLANs = []uint16{100, 200}
+			c.Encap = gtpu(pcapgen.GTPU{Src: outer4a, Dst: outer4b, Seq: true, Ext: []pcapgen.GTPExt{pduSession}})
+			return c
+		}},
 		{"GRE", func() *pcapgen.Conn {
 			c := newConn(v6)
 			c.Encap = tunnel(pcapgen.Tunnel{Kind: pcapgen.TunnelERSPAN2, Src: outer4a, Dst: outer4b})

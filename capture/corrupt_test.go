@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -144,15 +145,30 @@ func TestNonTCP(t *testing.T) {
 		Packet(pcapgen.UDP(client4, server4, []byte("dns?"))))
 	icmp6 := pcapgen.Link{Type: pcapgen.LinkEthernet}.Frame(pcapgen.IP{Src: client6.Addr(), Dst: server6.Addr(), Proto: 58}.Packet(make([]byte, 8)))
 	noNext := pcapgen.Link{Type: pcapgen.LinkEthernet}.Frame(pcapgen.IP{Src: client6.Addr(), Dst: server6.Addr(), Proto: pcapgen.ProtoNoNext}.Packet(nil))
-	gre1 := pcapgen.Link{Type: pcapgen.LinkEthernet}.Frame(pcapgen.IP{Src: client4.Addr(), Dst: server4.Addr(), Proto: pcapgen.ProtoGRE}.Packet([]byte{0, 1, 0x88, 0x0b}))
-	for _, d := range [][]byte{arp, udp, icmp6, noNext, gre1} {
+	ip4 := func(proto uint8, b []byte) []byte {
+		return pcapgen.Link{Type: pcapgen.LinkEthernet}.Frame(pcapgen.IP{Src: client4.Addr(), Dst: server4.Addr(), Proto: proto}.Packet(b))
+	}
+	udpTo := func(port uint16, b []byte) []byte {
+		return ip4(pcapgen.ProtoUDP, pcapgen.UDP(client4, netip.AddrPortFrom(server4.Addr(), port), b))
+	}
+	// Signalling of the tunnels and PPP: no user data, so not TCP, and nothing to warn about.
+	pptpLCP := ip4(pcapgen.ProtoGRE, []byte{0x30, 0x01, 0x88, 0x0b, 0, 6, 0, 1, 0, 0, 0, 1, 0xff, 0x03, 0xc0, 0x21, 1, 1})
+	pptpAck := ip4(pcapgen.ProtoGRE, []byte{0x20, 0x81, 0x88, 0x0b, 0, 0, 0, 1, 0, 0, 0, 1})
+	greKeepalive := ip4(pcapgen.ProtoGRE, []byte{0, 0, 0, 0})
+	gtpEcho := udpTo(pcapgen.GTPUPort, []byte{0x32, 1, 0, 4, 0, 0, 0, 0, 0, 1, 0, 0})
+	l2tpHello := udpTo(1701, []byte{0xc8, 0x02, 0, 12, 0, 1, 0, 0, 0, 0, 0, 0})
+	ike := udpTo(4500, make([]byte, 40))
+	pppoeLCP := pcapgen.EthernetFrame(pcapgen.EtherTypePPPoES, nil, []byte{0x11, 0, 0, 1, 0, 4, 0xc0, 0x21, 9, 1})
+	lldp := pcapgen.EthernetFrame(0x88cc, nil, make([]byte, 30))
+	all := [][]byte{arp, udp, icmp6, noNext, pptpLCP, pptpAck, greKeepalive, gtpEcho, l2tpHello, ike, pppoeLCP, lldp}
+	for _, d := range all {
 		pkts = append(pkts, pcapgen.Packet{Time: c.Time, Data: d})
 	}
 	segs, st, err := readAll(t, mustCapture(t, pcapgen.Options{LinkType: pcapgen.LinkEthernet}, pkts), Options{})
 	wantEOF(t, err)
 	compareSegs(t, segs, wantSegs(pkts))
-	if st.NonTCP != 5 || st.Packets != 8 || len(st.Skipped) != 0 {
-		t.Errorf("got %d non-TCP of %d packets, skipped %v, want 5 of 8, none", st.NonTCP, st.Packets, st.Skipped)
+	if st.NonTCP != int64(len(all)) || st.Packets != int64(len(pkts)) || len(st.Skipped) != 0 {
+		t.Errorf("got %d non-TCP of %d packets, skipped %v, want %d of %d, none", st.NonTCP, st.Packets, st.Skipped, len(all), len(pkts))
 	}
 }
 

@@ -39,6 +39,17 @@ const (
 	etTEB    = 0x6558
 	etERSPAN = 0x88be
 	etERSPN3 = 0x22eb
+	etMPLS   = 0x8847 // MPLS unicast
+	etMPLSm  = 0x8848 // MPLS multicast
+	etPPPoES = 0x8864 // PPPoE session stage
+	etPBB    = 0x88e7 // 802.1ah provider backbone bridging (MAC-in-MAC)
+	etMACsec = 0x88e5
+	etNSH    = 0x894f // network service header
+	etETag   = 0x893f // 802.1BR E-tag
+	etVNTag  = 0x8926
+	etTRILL  = 0x22f3
+	etWCCP   = 0x883e // WCCP redirection (GRE)
+	etPPP    = 0x880b // PPP (PPTP's enhanced GRE)
 )
 
 // maxDepth bounds tunnel nesting.
@@ -79,7 +90,7 @@ func (r *Reader) link(lt uint32, b []byte, depth int) result {
 		case 10, 24, 28, 30:
 			return r.ipv6(b[4:], depth)
 		}
-		return resNonTCP
+		return r.unsupported("loopback address family %d", int(fam))
 	}
 	r.skip(SkipUnknownLinkType, "link type %d", lt)
 	return resSkipped
@@ -106,12 +117,51 @@ func (r *Reader) ethernet(b []byte, depth int) result {
 	return r.etherType(et, b[off:], depth)
 }
 
+// etherType decodes the payload b of a frame of EtherType et: after VLAN tags (as Linux
+// cooked captures may leave them), IP, MPLS, PPPoE sessions, MAC-in-MAC and LLC/SNAP.
+// EtherTypes of encapsulations that are not decoded are counted as SkipUnsupportedEncap;
+// other protocols (ARP, LLDP, ...) are not TCP.
 func (r *Reader) etherType(et uint16, b []byte, depth int) result {
+	for i := 0; et == etVLAN || et == etQinQ || et == etQinQ2; i++ {
+		if len(b) < 4 || i == 8 {
+			return r.linkShort("VLAN", len(b))
+		}
+		et, b = binary.BigEndian.Uint16(b[2:]), b[4:]
+	}
 	switch et {
 	case etIPv4:
 		return r.ipv4(b, depth)
 	case etIPv6:
 		return r.ipv6(b, depth)
+	case etMPLS, etMPLSm:
+		return r.mpls(b, depth)
+	case etPPPoES:
+		return r.pppoe(b, depth)
+	case etPBB: // a 4-byte I-TAG, then the customer's Ethernet frame
+		if len(b) < 4 {
+			return r.linkShort("802.1ah I-TAG", len(b))
+		}
+		if depth >= maxDepth {
+			return r.tooDeep()
+		}
+		return r.ethernet(b[4:], depth+1)
+	case etMACsec:
+		return r.unsupported("MACsec (EtherType 0x%04x), encrypted", int(et))
+	case etNSH:
+		return r.nsh(b, depth)
+	case etETag:
+		return r.unsupported("802.1BR E-tag (EtherType 0x%04x)", int(et))
+	case etVNTag:
+		return r.unsupported("VN-tag (EtherType 0x%04x)", int(et))
+	case etTRILL:
+		return r.unsupported("TRILL (EtherType 0x%04x)", int(et))
+	}
+	// An 802.3 length (or a Linux cooked 802.2 frame): IP behind an LLC/SNAP header with
+	// OUI 0 carries an EtherType.
+	if et <= 1500 && len(b) >= 8 && b[0] == 0xaa && b[1] == 0xaa && b[2] == 0x03 && b[3]|b[4]|b[5] == 0 {
+		if inner := binary.BigEndian.Uint16(b[6:]); inner > 1500 {
+			return r.etherType(inner, b[8:], depth)
+		}
 	}
 	return resNonTCP
 }
@@ -265,8 +315,44 @@ func (r *Reader) transport(src, dst netip.Addr, proto uint8, b []byte, wire, dep
 			return r.tooDeep()
 		}
 		return r.ipv6(b, depth+1)
+	case 50:
+		return r.unsupported("IPsec ESP (IP protocol %d), encrypted", 50)
+	case 51:
+		return r.ah(src, dst, b, wire, depth)
+	case 97:
+		return r.etherIP(b, depth)
+	case 115:
+		return r.unsupported("L2TPv3 (IP protocol %d)", 115)
+	case 137:
+		if depth >= maxDepth {
+			return r.tooDeep()
+		}
+		return r.mpls(b, depth+1)
 	}
 	return resNonTCP
+}
+
+// ah skips an IPsec authentication header (RFC 4302) in front of the protocol it names.
+func (r *Reader) ah(src, dst netip.Addr, b []byte, wire, depth int) result {
+	bad := SkipBadIPv4
+	if !src.Is4() {
+		bad = SkipBadIPv6
+	}
+	if depth >= maxDepth {
+		return r.tooDeep()
+	}
+	if len(b) < 8 {
+		return r.cutOrBad(bad, "authentication header", len(b))
+	}
+	n := (int(b[1]) + 2) * 4
+	if n > wire {
+		r.skip(bad, "authentication header length %d past the packet", n)
+		return resSkipped
+	}
+	if n > len(b) {
+		return r.cutOrBad(bad, "authentication header", len(b))
+	}
+	return r.transport(src, dst, b[0], b[n:], wire-n, depth+1)
 }
 
 // tcp decodes a TCP segment into r.seg.
@@ -321,6 +407,18 @@ func windowScale(opts []byte) (uint8, bool) {
 		opts = opts[opts[1]:]
 	}
 	return 0, false
+}
+
+// unsupported counts a packet in an encapsulation this package cannot look into. The
+// detail is formatted only the first time, so that a capture full of them does not
+// allocate per packet.
+func (r *Reader) unsupported(format string, v int) result {
+	if r.skips.count[SkipUnsupportedEncap] == 0 {
+		r.skip(SkipUnsupportedEncap, format, v)
+	} else {
+		r.skips.count[SkipUnsupportedEncap]++
+	}
+	return resSkipped
 }
 
 func (r *Reader) tooDeep() result {

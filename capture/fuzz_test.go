@@ -48,12 +48,34 @@ func fuzzSeeds(t testing.TB) map[string][]byte {
 		"vxlan":  tunnel(pcapgen.Tunnel{Kind: pcapgen.TunnelVXLAN, Src: outer4a, Dst: outer4b}),
 		"gre":    tunnel(pcapgen.Tunnel{Kind: pcapgen.TunnelGRE, Src: outer4a, Dst: outer4b, GREKey: true}),
 		"erspan": tunnel(pcapgen.Tunnel{Kind: pcapgen.TunnelERSPAN3, Src: outer4a, Dst: outer4b}),
+		"gtpu":   gtpu(pcapgen.GTPU{Src: outer4a, Dst: outer4b, Seq: true}),
+		"geneve": overUDP(49152, 6081, func(ip []byte) []byte { return cat([]byte{0, 0, 8, 0, 0, 0, 1, 0}, ip) }),
+		"l2tp": overUDP(1701, 1701, func(ip []byte) []byte {
+			return cat([]byte{0x00, 0x02, 0, 1, 0, 2, 0xff, 0x03, 0x00, 0x21}, ip)
+		}),
 	}
 	for name, e := range encaps {
 		c := newConn(v4)
 		c.Encap = e
 		c.IP.Options = []byte{1, 1, 1, 1}
 		seeds["pcap-"+name] = mustCapture(t, pcapgen.Options{LinkType: pcapgen.LinkEthernet}, small(c))
+	}
+	// GTP-U with an extension header behind QinQ, as in mobile-core captures; MPLS and PPPoE.
+	g := newConn(v6)
+	g.Link.VLANs = []uint16{100, 200}
+	g.Encap = gtpu(pcapgen.GTPU{Src: outer4a, Dst: outer4b, SrcPort: 40000, Ext: []pcapgen.GTPExt{pduSession}})
+	seeds["pcap-gtpu-ext-qinq"] = mustCapture(t, pcapgen.Options{LinkType: pcapgen.LinkEthernet}, small(g))
+	for name, frame := range map[string]func([]byte) []byte{
+		"mpls": func(ip []byte) []byte {
+			return pcapgen.EthernetFrame(pcapgen.EtherTypeMPLS, nil, pcapgen.MPLS([]uint32{16, 17}, ip))
+		},
+		"pppoe": func(ip []byte) []byte {
+			return pcapgen.EthernetFrame(pcapgen.EtherTypePPPoES, nil, pcapgen.PPPoESession(1, ip))
+		},
+	} {
+		pkts := small(newConn(v4))
+		relink(pkts, frame)
+		seeds["pcap-"+name] = mustCapture(t, pcapgen.Options{LinkType: pcapgen.LinkEthernet}, pkts)
 	}
 	c6 := newConn(v6)
 	c6.IP.Ext = []pcapgen.Ext{{Type: pcapgen.ProtoHopByHop}, {Type: pcapgen.ProtoDestOpts}}

@@ -1,7 +1,10 @@
 // Package capture reads pcap and pcapng files (optionally gzip-compressed) and decodes the
 // TCP segments in them, through Ethernet (VLAN, QinQ), Linux cooked v1/v2, raw IP and BSD
 // loopback link layers, IPv4 options and fragments, IPv6 extension headers and fragments,
-// and VXLAN and GRE tunnels.
+// and tunnels: VXLAN, VXLAN-GPE, Geneve, GRE (ERSPAN, PPTP, WCCP), IP in IP, EtherIP, GTP-U,
+// MPLS, PPPoE, L2TPv2, NSH, 802.1ah and IPsec AH. An encapsulation it cannot look into
+// (ESP, MACsec, L2TPv3, an unknown GRE protocol, a non-IP GTP-U payload, ...) is counted
+// as SkipUnsupportedEncap, never dropped silently.
 //
 // Reader is a synchronous pull parser: Next returns one segment at a time, reusing its
 // buffers, and allocates nothing per packet once warmed up. A segment's payload points

@@ -27,7 +27,8 @@ const (
 	SkipBadTCP
 	// SkipHeaderCut: the snapshot length cut the packet inside its IP or TCP header.
 	SkipHeaderCut
-	// SkipBadTunnel: a malformed VXLAN or GRE header, or tunnels nested too deep.
+	// SkipBadTunnel: a malformed VXLAN, VXLAN-GPE, Geneve, GRE, EtherIP, GTP-U, L2TP, PPP,
+	// MPLS or NSH header, or tunnels nested too deep.
 	SkipBadTunnel
 	// SkipBadFragment: an IP fragment cut by the snapshot length, past 64 KiB, or one
 	// fragment too many for a datagram.
@@ -36,6 +37,10 @@ const (
 	// fragments did not all arrive within the timeout, the buffers were full, or the capture
 	// ended. Counted once per datagram.
 	SkipFragmentTimeout
+	// SkipUnsupportedEncap: a well-formed encapsulation this package does not look into,
+	// so any TCP inside is lost: IPsec ESP, MACsec, L2TPv3, a GRE protocol, a GTP-U or
+	// MPLS payload that is not IP, and the like.
+	SkipUnsupportedEncap
 
 	numSkipKinds
 )
@@ -52,6 +57,7 @@ var skipNames = [numSkipKinds]string{
 	SkipBadTunnel:        "bad tunnel header",
 	SkipBadFragment:      "bad IP fragment",
 	SkipFragmentTimeout:  "incomplete fragmented datagram",
+	SkipUnsupportedEncap: "encapsulation not decoded",
 }
 
 // String returns a short description such as "bad IPv4 header".
