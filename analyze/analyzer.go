@@ -59,5 +59,8 @@ func (a *Analyzer) NewStream(info reassembly.ConnInfo) reassembly.Stream {
 		wsOpts.OnEvent = c.wsEvent
 	}
 	c.ws = a.pool.Get(wsOpts)
+	if info.By != reassembly.ClientByPort {
+		c.ws.StreamStart() // the SYN was captured: each stream is seen from its first byte
+	}
 	return c
 }

@@ -114,7 +114,9 @@ type Conn struct {
 	roleKnown   bool
 	roleByChain bool // the roles were learned from mid-stream frames, not from HTTP
 	swapped     bool
-	ws          bool // WebSocket established or detected
+	ws          bool // the HTTP upgrade named websocket (request or 101)
+	startKnown  bool // both streams are fed from their first byte (the SYNs were captured)
+	foreign     bool // a stream started with another protocol (not HTTP, or TLS)
 	httpSeen    bool
 	wsWanted    bool // an upgrade request or a 101 was seen: frames are expected
 	server101   bool // the server answered 101
@@ -193,6 +195,8 @@ func (c *Conn) Gap(side Side, length int64, t time.Time) {
 func (c *Conn) Finish(t time.Time) {
 	c.finishDir(&c.dirs[Client], t)
 	c.finishDir(&c.dirs[Server], t)
+	c.markUndecodable(&c.dirs[Client], t)
+	c.markUndecodable(&c.dirs[Server], t)
 }
 
 // Handshake returns the opening handshake, or nil if no upgrade request or response was
@@ -231,9 +235,14 @@ func (c *Conn) Stats(side Side) DirStats {
 // Pings returns the ping and pong records, in stream order per side (at most MaxPings).
 func (c *Conn) Pings() []Ping { return c.pings }
 
-// IsWebSocket reports whether the connection carries WebSocket: an upgrade request with
-// Upgrade: websocket (or a 101 with it) was seen, or a chain of valid frames was detected.
-func (c *Conn) IsWebSocket() bool { return c.ws }
+// StreamStart says that both streams are fed from their first byte (the capture holds the
+// connection's SYN or SYN-ACK): a stream that does not start with HTTP then carries another
+// protocol, never WebSocket frames. Call it before the first Feed.
+func (c *Conn) StreamStart() { c.startKnown = true }
+
+// IsWebSocket reports whether the capture proves that the connection carries WebSocket;
+// see evidence.go for what counts as proof.
+func (c *Conn) IsWebSocket() bool { return c.proven() }
 
 // SidesSwapped reports whether the bytes fed as Client are really the server's. All
 // results then refer to the true sides.

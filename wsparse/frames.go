@@ -148,6 +148,10 @@ func (c *Conn) startFrame(d *direction, t time.Time) {
 	if fs.masked {
 		copy(fs.key[:], rest)
 	}
+	if d.byChain && c.implausible(d) {
+		c.withdrawSync(d)
+		return
+	}
 	c.checkHeader(d, s, t)
 	fs.inPayload = true
 	if fs.length == 0 {

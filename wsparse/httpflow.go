@@ -166,6 +166,7 @@ func (c *Conn) onRequest(d *direction, r *reqHead, t time.Time, truncated bool) 
 	if truncated {
 		if c.wsWanted {
 			c.enterScan(d)
+			d.expectFrame = true // the client's first frame follows its request
 		} else {
 			d.mode = modeDead
 		}
@@ -225,6 +226,7 @@ func (c *Conn) onResponse(d *direction, r *respHead, t time.Time, truncated bool
 		}
 		if truncated {
 			c.enterScan(d)
+			d.expectFrame = true // the first frame follows the 101
 		} else {
 			d.mode = modeFrames
 			d.fs.reset(false)

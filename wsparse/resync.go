@@ -54,8 +54,10 @@ type chainCfg struct {
 	single              bool // a lone valid control frame exactly filling the data proves it
 	afterGap            bool // the scan follows lost bytes
 	final               bool // no more bytes will come before a gap or the end
+	midstream           bool // no handshake seen: a chain must hold a final frame
 	needLen             int  // set when undecided: bytes needed from the position to go on
 	window              int  // the lookahead a chain must fit in
+	count               int  // set when valid: the headers in the chain
 }
 
 // enterScan starts looking for a frame boundary.
@@ -64,6 +66,7 @@ func (c *Conn) enterScan(d *direction) {
 	d.buf.reset()
 	d.scanOrigin = true
 	d.scanNeed = 0
+	d.expectFrame = false
 	d.window, d.giveUpAt, d.scanned, d.gaveUp = scanWindow, 0, 0, false
 	if !d.afterGap && !c.hsSeen {
 		d.window, d.giveUpAt = midstreamWindow, midstreamGiveUp
@@ -96,7 +99,7 @@ func (c *Conn) scanBytes(d *direction, data []byte, t time.Time) int {
 // a proven boundary, replaying the buffered bytes from there.
 func (c *Conn) scanRun(d *direction, final bool) {
 	for d.mode == modeScan {
-		if c.httpSeen && !c.wsWanted {
+		if c.foreign || (c.httpSeen && !c.wsWanted) {
 			d.buf.reset()
 			d.mode = modeDead
 			return
@@ -105,9 +108,9 @@ func (c *Conn) scanRun(d *direction, final bool) {
 		if len(b) == 0 {
 			return
 		}
-		p, res, masked := c.findBoundary(d, b, final)
+		p, res, masked, count := c.findBoundary(d, b, final)
 		if p > 0 {
-			d.scanOrigin = false
+			d.scanOrigin, d.expectFrame = false, false
 		}
 		if res != chainValid {
 			d.buf.advance(p)
@@ -119,7 +122,7 @@ func (c *Conn) scanRun(d *direction, final bool) {
 			return
 		}
 		d.buf.advance(p)
-		c.resynced(d, masked)
+		c.resynced(d, masked, count)
 		tb := d.buf.detach()
 		d.mode = modeFrames
 		d.fs.reset(true)
@@ -131,7 +134,7 @@ func (c *Conn) scanRun(d *direction, final bool) {
 }
 
 // resynced records a proven boundary; mid-stream it also learns the roles.
-func (c *Conn) resynced(d *direction, masked bool) {
+func (c *Conn) resynced(d *direction, masked bool, count int) {
 	if !c.roleKnown {
 		s := Server
 		if masked {
@@ -145,7 +148,10 @@ func (c *Conn) resynced(d *direction, masked bool) {
 		c.setRole(d.fed, s)
 		c.roleByChain = true
 	}
-	c.ws = true
+	if d.chainLen == 0 {
+		d.chainLen, d.chainMasked = count, masked
+	}
+	d.byChain = !c.ws && !c.server101
 	s := c.trueSide(d.fed)
 	t := time.Time{}
 	if len(d.buf.marks) > 0 {
@@ -163,6 +169,7 @@ func (c *Conn) resynced(d *direction, masked bool) {
 	}
 	d.afterGap = false
 	d.scanSeen = false
+	d.expectFrame = false
 	c.emit(Event{Kind: EventResync, Side: s, Time: t, Frame: d.fs.next, Detail: detail})
 }
 
@@ -174,13 +181,14 @@ func (c *Conn) sameMaskOnOtherSide(d *direction, masked bool) bool {
 		return false
 	}
 	saved := o.scanNeed
-	_, res, om := c.findBoundary(o, o.buf.bytes(), false)
+	_, res, om, _ := c.findBoundary(o, o.buf.bytes(), false)
 	o.scanNeed = saved
 	return res == chainValid && om == masked
 }
 
-// findBoundary returns the first undecided or valid position of b, with the verdict there.
-func (c *Conn) findBoundary(d *direction, b []byte, final bool) (int, chainResult, bool) {
+// findBoundary returns the first undecided or valid position of b, with the verdict there,
+// the chain's mask bit and, when valid, how many headers it holds.
+func (c *Conn) findBoundary(d *direction, b []byte, final bool) (int, chainResult, bool, int) {
 	d.scanNeed = 0
 	cfg := chainCfg{need: chainUnknown, minEnd: 3, rsv1OK: !c.extKnown || c.hs.Deflate, final: final}
 	// Mid-stream, the side that did not teach the roles is searched without assuming its mask
@@ -190,10 +198,16 @@ func (c *Conn) findBoundary(d *direction, b []byte, final bool) (int, chainResul
 		cfg.wantMask = c.trueSide(d.fed) == Client
 		cfg.need, cfg.minEnd = chainKnown, 2
 	}
+	if !c.hsSeen {
+		// Mid-stream a short chain is only a candidate: the connection is WebSocket only
+		// when the other side agrees (evidence.go).
+		cfg.minEnd = 2
+	}
+	need := cfg.need
 	cfg.window = d.window
 	for i := 0; i < len(b); i++ {
 		if d.giveUpAt > 0 && d.scanned+int64(i) >= d.giveUpAt {
-			return i, chainInvalid, false // positions past the limit are never tried
+			return i, chainInvalid, false, 0 // positions past the limit are never tried
 		}
 		w := b[i:]
 		full := len(w) >= d.window
@@ -202,15 +216,20 @@ func (c *Conn) findBoundary(d *direction, b []byte, final bool) (int, chainResul
 		}
 		cfg.single = i == 0 && d.scanOrigin && cfg.maskKnown && d.afterGap
 		cfg.afterGap = d.afterGap
+		cfg.midstream = !c.hsSeen
+		cfg.need = need
+		if i == 0 && d.scanOrigin && d.expectFrame {
+			cfg.need = 1 // the upgrade's 101 says a frame starts right here
+		}
 		res, masked := checkChain(w, &cfg, full)
 		if res == chainUndecided {
 			d.scanNeed = cfg.needLen
 		}
 		if res != chainInvalid {
-			return i, res, masked
+			return i, res, masked, cfg.count
 		}
 	}
-	return len(b), chainInvalid, false
+	return len(b), chainInvalid, false, 0
 }
 
 // checkChain checks the chain of headers starting at b[0]. full says b is a whole window.
@@ -218,18 +237,29 @@ func checkChain(b []byte, cfg *chainCfg, full bool) (chainResult, bool) {
 	pos, count := 0, 0
 	msgKnown, inMsg := false, false
 	firstMask, firstControl, firstOp := false, false, Opcode(0)
+	anyFin := false
 	undecided := chainUndecided
 	if cfg.final || full {
 		undecided = chainInvalid
 	}
+	valid := func() (chainResult, bool) {
+		if cfg.midstream && !anyFin {
+			// Only non-final continuation frames: what DNS or Modbus over TCP look like
+			// (a zero byte, then a short length), never a real stream.
+			return chainInvalid, false
+		}
+		cfg.count = count
+		return chainValid, firstMask
+	}
 	for {
 		if count >= cfg.need {
-			return chainValid, firstMask
+			return valid()
 		}
 		if pos == len(b) && cfg.final && count > 0 {
-			lone := count == 1 && cfg.maskKnown && cfg.afterGap && (firstOp == OpClose || (cfg.single && firstControl))
+			lone := count == 1 && (cfg.maskKnown && cfg.afterGap || cfg.midstream) &&
+				(firstOp == OpClose || (cfg.single && firstControl))
 			if count >= cfg.minEnd || lone {
-				return chainValid, firstMask
+				return valid()
 			}
 			return chainInvalid, false
 		}
@@ -287,8 +317,9 @@ func checkChain(b []byte, cfg *chainCfg, full bool) (chainResult, bool) {
 			return chainInvalid, false
 		}
 		count++
+		anyFin = anyFin || fin
 		if count >= cfg.need {
-			return chainValid, firstMask
+			return valid()
 		}
 		start := pos + hl
 		if int64(len(b)-start) < length {

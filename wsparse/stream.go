@@ -22,6 +22,18 @@ type direction struct {
 
 	sniff  [8]byte
 	sniffN int
+	fedAny bool // a byte or a gap of this side has been seen
+	// midstream: bytes were missing before the first captured byte (the capture started
+	// late or the first segment was lost), so the first byte need not be a stream start.
+	midstream bool
+
+	// Evidence of a mid-stream frame boundary (see evidence.go).
+	chainLen    int  // headers of the chain that first synchronised the side, 0 if none
+	chainMasked bool // the mask bit of that chain
+	byChain     bool // the side is in sync only because of a mid-stream chain
+	falseSync   bool // frames after a mid-stream chain broke rules no peer breaks: it was chance
+	expectFrame bool // the scan's first byte follows a cut upgrade: one plausible header will do
+	undecided   bool // the side ended while looking for a frame boundary
 
 	isReq bool // this side sends HTTP requests
 	hdr   []byte
@@ -81,6 +93,7 @@ func (c *Conn) feedDir(d *direction, data []byte, t time.Time) {
 
 // sniffBytes classifies the first bytes of a side as HTTP request, HTTP response or other.
 func (c *Conn) sniffBytes(d *direction, data []byte, t time.Time) int {
+	d.fedAny = true
 	n := 0
 	for n < len(data) && d.sniffN < len(d.sniff) {
 		d.sniff[d.sniffN] = data[n]
@@ -111,12 +124,27 @@ func (c *Conn) classify(d *direction, final bool) bool {
 	if prefix && !final {
 		return false
 	}
-	if c.httpSeen && !c.wsWanted {
+	if len(got) < 3 && got[0] >= 0x14 && got[0] <= 0x17 && !final {
+		return false // perhaps a TLS record header
+	}
+	switch {
+	case c.httpSeen && !c.wsWanted:
 		d.mode = modeDead // plain HTTP on the other side: not WebSocket
-	} else {
+	case !c.hsSeen && (c.startKnown && !d.midstream || looksTLS(got)):
+		// A WebSocket stream starts with its HTTP upgrade; whatever else the first byte of a
+		// stream starts is another protocol, and so is TLS anywhere.
+		c.foreign = true
+		d.mode = modeDead
+	default:
 		c.enterScan(d)
 	}
 	return true
+}
+
+// looksTLS reports whether b starts like a TLS record: a content type of 20 to 23, then
+// protocol version 3.0 to 3.4.
+func looksTLS(b []byte) bool {
+	return len(b) >= 3 && b[0] >= 0x14 && b[0] <= 0x17 && b[1] == 3 && b[2] <= 4
 }
 
 func (c *Conn) replaySniff(d *direction, t time.Time) {
@@ -156,6 +184,12 @@ func (c *Conn) gapMode(d *direction, length int64, t time.Time) {
 			c.classify(d, true)
 			c.replaySniff(d, t)
 			c.gapDir(d, length, t)
+			return
+		}
+		if !d.fedAny {
+			// Nothing of this side was seen yet: its first captured byte may still start an
+			// HTTP request or response (a capture that began after the SYN).
+			d.fedAny, d.midstream = true, true
 			return
 		}
 		if c.httpSeen && !c.wsWanted {
@@ -220,15 +254,23 @@ func (c *Conn) finishDir(d *direction, t time.Time) {
 			c.finishDir(d, t)
 			return
 		}
-		if c.ws && (d.afterGap || d.scanSeen) {
-			s := c.trueSide(d.fed)
-			c.stats[s].Undecodable = true
-			detail := s.String() + " bytes could not be decoded after a gap: a close frame may be among the missing or undecoded bytes"
-			c.emit(Event{Kind: EventUndecodable, Side: s, Time: t, Frame: -1, Detail: detail})
-			c.addFinding(FindUndecodable, s, -1, t, detail)
-		}
+		d.undecided = d.afterGap || d.scanSeen
 		d.mode = modeDead
 	}
+}
+
+// markUndecodable reports, once both sides are finished and the connection is known to be
+// WebSocket, a side whose bytes could not be decoded after a gap or mid-stream.
+func (c *Conn) markUndecodable(d *direction, t time.Time) {
+	if !d.undecided || !c.proven() {
+		return
+	}
+	d.undecided = false
+	s := c.trueSide(d.fed)
+	c.stats[s].Undecodable = true
+	detail := s.String() + " bytes could not be decoded after a gap: a close frame may be among the missing or undecoded bytes"
+	c.emit(Event{Kind: EventUndecodable, Side: s, Time: t, Frame: -1, Detail: detail})
+	c.addFinding(FindUndecodable, s, -1, t, detail)
 }
 
 // resolvePending ends the wait of the client for the server's response: its buffered bytes
