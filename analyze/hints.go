@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wsclosescan/wsclosescan/reassembly"
 	"github.com/wsclosescan/wsclosescan/report"
 	"github.com/wsclosescan/wsclosescan/wsparse"
 )
@@ -62,6 +63,8 @@ func handshakeHints(f *facts) []string {
 	case f.handshake == report.HandshakeIncomplete && f.tcpEnded:
 		return []string{fmt.Sprintf("the upgrade request got no response before %s from the %s: the client reports 1006",
 			strings.ToUpper(f.endHow), f.endSide)}
+	case f.lenient:
+		return []string{lenientHint(hs)}
 	case f.handshake != report.HandshakeRejected:
 		return nil
 	case strings.HasPrefix(hs.Failure, "server ignored the requested subprotocol"):
@@ -77,15 +80,30 @@ func handshakeHints(f *facts) []string {
 	return []string{"the client fails the connection: " + hs.Failure + "; its API reports 1006"}
 }
 
+// lenientHint: the client carried on after a 101 that a strict client refuses.
+func lenientHint(hs *wsparse.Handshake) string {
+	if strings.HasPrefix(hs.Failure, "server ignored the requested subprotocol") {
+		return hs.Failure + ": this client carried on (it sent frames after the 101), but a browser or " +
+			"Node ws fails such a connection and reports 1006; make the server echo one of the offered subprotocols"
+	}
+	return "a compliant client would have refused this 101 (" + hs.Failure + ") and reported 1006; " +
+		"this client carried on (it sent frames after the 101)"
+}
+
 // resetAfterClose: s sent a close frame, then reset the connection shortly after, before
-// the peer answered.
+// the peer answered, or after the answer but without a FIN (the answer sat unread).
 func resetAfterClose(f *facts, s wsparse.Side) string {
 	cl, rst := f.close[s], f.ends[s].rst
 	if cl == nil || rst.IsZero() || rst.Before(cl.Time) || rst.Sub(cl.Time) > resetSoonAfterClose {
 		return ""
 	}
 	if peer := f.close[s.Other()]; peer != nil && peer.Time.Before(rst) {
-		return ""
+		if fin := f.ends[s].fin; !peer.Time.After(cl.Time) || f.received[s.Other()] || (!fin.IsZero() && fin.Before(rst)) {
+			return ""
+		}
+		return fmt.Sprintf("%s sent %s, the %s answered, and the %s reset the connection %s after its close "+
+			"without a FIN: a socket closed with unread data answers with RST, so the %s most likely never read "+
+			"the answer and its API reports 1006", s, describeClose(cl), s.Other(), s, describeDuration(rst.Sub(cl.Time)), s)
 	}
 	sent, would := "close without a code", "1005"
 	if cl.HasCode {
@@ -102,6 +120,10 @@ func closedBeforePeerClose(f *facts, s wsparse.Side) string {
 	if how == "" || peer == nil || !t.Before(peer.Time) {
 		return ""
 	}
+	if f.received[s.Other()] {
+		return fmt.Sprintf("%s sent its FIN before the %s's close arrived; no RST followed, so it may still have "+
+			"read it (a TCP half-close)", s, s.Other())
+	}
 	return fmt.Sprintf("%s closed TCP before the %s's close arrived: its application never saw the %s's code",
 		s, s.Other(), s.Other())
 }
@@ -113,7 +135,7 @@ func unansweredClose(f *facts) string {
 	}
 	for _, s := range []wsparse.Side{wsparse.Client, wsparse.Server} {
 		cl, peer := f.close[s], f.close[s.Other()]
-		if cl == nil || peer != nil || f.stats[s.Other()].Undecodable || resetAfterClose(f, s) != "" {
+		if cl == nil || peer != nil || f.closeUnknown(s.Other()) || resetAfterClose(f, s) != "" {
 			continue
 		}
 		who := fmt.Sprintf("%s by %s", strings.ToUpper(f.endHow), f.endSide)
@@ -141,14 +163,21 @@ func abnormalHint(f *facts, idle time.Duration) string {
 // missingCloseHint: bytes are missing from s's stream and no close frame of s was seen, so
 // the capture cannot tell whether s sent one.
 func missingCloseHint(f *facts, s wsparse.Side) string {
-	if f.close[s] != nil || (f.missing[s] == 0 && !f.stats[s].Undecodable) {
+	if !f.closeUnknown(s) {
 		return ""
 	}
-	if !f.stats[s].Undecodable && f.lastGap[s].t.Before(f.lastFrame) {
-		return ""
+	advice := "capture closer to the " + s.String()
+	switch f.lastGap[s].cause {
+	case reassembly.GapSnaplen:
+		advice = "capture with a larger snaplen (tcpdump -s 0)"
+	case reassembly.GapLost:
+		advice = "the capture lost packets: check tcpdump's \"dropped by kernel\" count, give it a larger buffer (-B), " +
+			"or capture closer to the " + s.String()
+	case reassembly.GapBufferLimit:
+		advice = "raise --max-conn-buffer or --max-buffer"
 	}
 	return fmt.Sprintf("bytes are missing from the %s's stream near its end: a close frame may have been lost "+
-		"from the capture, not from the connection; capture with a larger snaplen or closer to the %s", s, s)
+		"from the capture, not from the connection; %s", s, advice)
 }
 
 func describeClose(c *wsparse.CloseFrame) string {
@@ -172,10 +201,20 @@ func invalidCloseHint(f *facts, s wsparse.Side) string {
 	if cl == nil || cl.Valid() || !f.received[s] {
 		return ""
 	}
+	peer, what := s.Other(), strings.Join(cl.Problems, "; ")
 	lenient := "1005"
 	if cl.HasCode {
 		lenient = fmt.Sprint(int(cl.Code))
 	}
+	answer := f.close[peer]
+	switch {
+	case f.failed[peer]:
+		return fmt.Sprintf("the %s's close frame is invalid (%s): the %s failed the connection, answering with close %d, "+
+			"so its API reports 1006", s, what, peer, answer.Code)
+	case answer != nil && answer.Time.After(cl.Time):
+		return fmt.Sprintf("the %s's close frame is invalid (%s): the %s answered it as if valid; a strict peer "+
+			"(browsers, Node ws, Python websockets) fails the connection with close 1002 and reports 1006", s, what, peer)
+	}
 	return fmt.Sprintf("the %s's close frame is invalid (%s): a strict %s fails the connection (sending 1002) and "+
-		"reports 1006; a lenient one reports %s", s, strings.Join(cl.Problems, "; "), s.Other(), lenient)
+		"reports 1006; a lenient one reports %s", s, what, peer, lenient)
 }

@@ -27,6 +27,9 @@ type facts struct {
 	endTime     time.Time
 	observed    [2]apiCode
 	verdict     string
+	lenient     bool    // the client carried on after a 101 that a strict client refuses
+	failed      [2]bool // the side failed the connection over the peer's invalid close
+	unknown     []string
 	lastFrame   time.Time
 	websocket   bool
 	start, last time.Time
@@ -60,36 +63,92 @@ func (c *conn) facts(f *facts) {
 	f.derive()
 }
 
-// derive computes the conclusions from the observations: how TCP ended, which close
-// frames were received, the handshake state, the verdict and what each API reported.
+// derive computes the conclusions from the observations: how TCP ended, the handshake
+// state, which close frames reached the peer's application, the verdict, what each API
+// reported, and what the capture cannot tell (see evidence.go).
 func (f *facts) derive() {
 	for _, s := range []wsparse.Side{wsparse.Client, wsparse.Server} {
 		t, how := f.ends[s].first()
 		if how != "" && (!f.tcpEnded || t.Before(f.endTime)) {
 			f.tcpEnded, f.endSide, f.endHow, f.endTime = true, s, how, t
 		}
-		cl, rst := f.close[s], f.ends[s.Other()].rst
-		f.received[s] = cl != nil && (rst.IsZero() || cl.Time.Before(rst))
 	}
-	f.handshake = handshakeState(f.hs)
+	f.handshake, f.lenient = handshakeState(f.hs, f.stats)
+	f.conclude()
+	f.uncertain()
+}
+
+// conclude derives what follows from the close frames: which were received, which side
+// failed the connection, the verdict and the observed codes.
+func (f *facts) conclude() {
+	for _, s := range []wsparse.Side{wsparse.Client, wsparse.Server} {
+		f.received[s] = delivered(f, s)
+	}
+	for _, s := range []wsparse.Side{wsparse.Client, wsparse.Server} {
+		f.failed[s] = failedOnInvalid(f, s)
+	}
 	f.verdict = verdict(f)
 	f.observed = [2]apiCode{observed(f, wsparse.Client), observed(f, wsparse.Server)}
 }
 
-func handshakeState(hs *wsparse.Handshake) string {
+// handshakeState judges the opening handshake by what the peers did: frames from the server
+// after a request whose answer was not captured mean the server accepted; frames from the
+// client after a 101 that a strict client must refuse mean this client accepted it (lenient
+// is then set; handshake_error keeps the strict reading).
+func handshakeState(hs *wsparse.Handshake, st [2]wsparse.DirStats) (state string, lenient bool) {
 	switch {
 	case hs == nil || (!hs.RequestSeen && !hs.ResponseSeen):
-		return report.HandshakeNotSeen
+		return report.HandshakeNotSeen, false
+	case !hs.ResponseSeen && st[wsparse.Server].Frames > 0:
+		return report.HandshakeCompleted, false
 	case !hs.ResponseSeen:
-		return report.HandshakeIncomplete
+		return report.HandshakeIncomplete, false
 	case hs.Upgraded || (hs.Failure == "" && hs.Status == 101):
-		return report.HandshakeCompleted
+		return report.HandshakeCompleted, false
+	case hs.Status == 101 && st[wsparse.Client].Frames > 0:
+		return report.HandshakeCompleted, true
 	}
-	return report.HandshakeRejected
+	return report.HandshakeRejected, false
+}
+
+// delivered reports whether side s's close frame reached the peer's application. It did not
+// when the peer's RST came first, when the peer had closed TCP (FIN) before the frame arrived
+// and its RST answered it (a close arriving at a closed socket), or when the peer had sent its
+// own close first and then reset the connection without a FIN: a socket closed with unread
+// data answers with RST, so the echo sat unread (Node ws's close then resetAndDestroy).
+func delivered(f *facts, s wsparse.Side) bool {
+	cl := f.close[s]
+	if cl == nil {
+		return false
+	}
+	pe := f.ends[s.Other()]
+	if pe.rst.IsZero() {
+		return true
+	}
+	if !cl.Time.Before(pe.rst) {
+		return false
+	}
+	if !pe.fin.IsZero() && pe.fin.Before(cl.Time) {
+		return false
+	}
+	own := f.close[s.Other()]
+	return !(own != nil && own.Time.Before(cl.Time) && (pe.fin.IsZero() || pe.rst.Before(pe.fin)))
+}
+
+// failedOnInvalid reports whether side s failed the connection in answer to the peer's
+// invalid close frame (RFC 6455 7.1.7): its own close came after it and carries 1002
+// (protocol error) or 1007 (invalid payload). Its API then reports 1006, not the code.
+func failedOnInvalid(f *facts, s wsparse.Side) bool {
+	own, peer := f.close[s], f.close[s.Other()]
+	if own == nil || peer == nil || peer.Valid() || !own.HasCode || own.Time.Before(peer.Time) {
+		return false
+	}
+	return own.Code == 1002 || own.Code == 1007
 }
 
 // verdict classifies the connection; see the README for the definitions.
 func verdict(f *facts) string {
+	both := f.close[0] != nil && f.close[1] != nil
 	switch {
 	case !f.websocket:
 		return report.VerdictNotWebSocket
@@ -97,7 +156,7 @@ func verdict(f *facts) string {
 		return report.VerdictHandshakeFailed
 	case f.handshake == report.HandshakeIncomplete && f.tcpEnded:
 		return report.VerdictHandshakeFailed
-	case f.close[0] != nil && f.close[1] != nil && f.received[0] && f.received[1]:
+	case both && f.received[0] && f.received[1] && f.close[0].Valid() && f.close[1].Valid():
 		return report.VerdictClean
 	case !f.tcpEnded:
 		return report.VerdictOpenAtEnd
@@ -117,8 +176,9 @@ func reported(code int) apiCode { return apiCode{code, true} }
 
 // observed is the close code side s's WebSocket API reports (RFC 6455 7.1.5, 7.1.6, 7.4.1):
 // the code of the close frame it received, 1005 for one without a code, 1006 when the
-// connection ended without one, none while it is still open (unless the closing handshake
-// already completed, which settles the code before TCP closes).
+// connection ended without one or when s failed the connection, none while it is still
+// open (unless the closing handshake already completed, which settles the code before TCP
+// closes).
 func observed(f *facts, s wsparse.Side) apiCode {
 	peer := s.Other()
 	switch {
@@ -128,6 +188,8 @@ func observed(f *facts, s wsparse.Side) apiCode {
 		return reported(1006)
 	case f.verdict == report.VerdictOpenAtEnd:
 		return apiCode{} // the API has not reported anything yet
+	case f.failed[s]:
+		return reported(1006)
 	case f.received[peer] && f.close[peer].HasCode:
 		return reported(int(f.close[peer].Code))
 	case f.received[peer]:
@@ -136,6 +198,74 @@ func observed(f *facts, s wsparse.Side) apiCode {
 		return reported(1006)
 	}
 	return apiCode{}
+}
+
+// closeUnknown reports whether side s's close frame, not seen, may be among bytes missing at
+// the end of its stream: the decoder lost the frame boundary for good, or the last gap came
+// after s's last complete frame.
+//
+// A side whose bytes were all captured but could not be decoded (a frame the decoder could
+// not follow) is not in doubt: its close frame would be its last frame and end exactly at
+// the end of the stream, where the final scan finds it. A side whose bytes were dropped
+// unscanned (a mid-stream start without a frame boundary) is.
+func (f *facts) closeUnknown(s wsparse.Side) bool {
+	st := &f.stats[s]
+	switch {
+	case f.close[s] != nil:
+		return false
+	case st.Unscanned:
+		return true
+	case f.missing[s] == 0:
+		return false
+	}
+	return st.Undecodable || !f.lastGap[s].t.Before(st.LastFrameTime)
+}
+
+// uncertain marks what the capture cannot establish. A close frame that may be among
+// missing bytes is assumed both ways, absent and present (received, at the time of the
+// gap); where the conclusions differ, the field is unknown. A close frame whose code bytes
+// were not captured makes the code the peer's API reported unknown.
+func (f *facts) uncertain() {
+	f.unknown = f.unknown[:0]
+	if f.verdict == report.VerdictNotWebSocket || f.verdict == report.VerdictHandshakeFailed {
+		return
+	}
+	alt := *f
+	hidden := false
+	for _, s := range []wsparse.Side{wsparse.Client, wsparse.Server} {
+		if !f.closeUnknown(s) {
+			continue
+		}
+		hidden = true
+		f.unknown = append(f.unknown, s.String()+"_close")
+		t := f.lastGap[s].t
+		if t.IsZero() {
+			t = f.last
+		}
+		alt.close[s] = &wsparse.CloseFrame{Side: s, Time: t, HasCode: true, Code: 1000}
+	}
+	if hidden {
+		alt.conclude()
+	}
+	for _, s := range []wsparse.Side{wsparse.Client, wsparse.Server} {
+		cl := f.close[s]
+		if cl != nil && !cl.HasCode && cl.Incomplete && cl.PayloadLen >= 2 {
+			f.unknown = append(f.unknown, s.String()+"_close_code")
+			if f.received[s] {
+				alt.observed[s.Other()] = apiCode{-1, true} // differs from anything known
+			}
+		}
+	}
+	for _, s := range []wsparse.Side{wsparse.Client, wsparse.Server} {
+		if alt.observed[s] != f.observed[s] {
+			f.unknown = append(f.unknown, s.String()+"_observed")
+			f.observed[s] = apiCode{}
+		}
+	}
+	if hidden && alt.verdict != f.verdict {
+		f.unknown = append(f.unknown, "verdict")
+		f.verdict = report.VerdictUnknown
+	}
 }
 
 // recordStore is a record together with the values its pointer fields point at, so that
@@ -184,6 +314,7 @@ func (c *conn) record(stats reassembly.ConnStats) *report.Record {
 		ServerClose:    st.closeRecord(1, f.close[wsparse.Server]),
 		ClientObserved: st.observedCode(wsparse.Client, f.observed[wsparse.Client]),
 		ServerObserved: st.observedCode(wsparse.Server, f.observed[wsparse.Server]),
+		Unknown:        append([]string{}, f.unknown...),
 		MissingBytes:   report.PerSide{Client: f.missing[0], Server: f.missing[1]},
 		Frames:         report.PerSide{Client: f.stats[0].Frames, Server: f.stats[1].Frames},
 		Messages:       report.PerSide{Client: f.stats[0].Messages, Server: f.stats[1].Messages},

@@ -34,6 +34,19 @@ type scenario struct {
 	notWebSocket   bool
 	undecodableSrv bool
 	missingSrv     int64
+	gapSrv         float64 // ms of the server's last gap
+	clientFrames   int64
+	serverFrames   int64
+}
+
+func invalid(c *wsparse.CloseFrame) *wsparse.CloseFrame {
+	c.Problems = []string{"made invalid by the test"}
+	return c
+}
+
+func ignoredProto() *wsparse.Handshake {
+	return &wsparse.Handshake{RequestSeen: true, ResponseSeen: true, Status: 101, Protocols: []string{"chat"},
+		Failure: `server ignored the requested subprotocol "chat"`, RequestTime: at(0), ResponseTime: at(1)}
 }
 
 func upgraded() *wsparse.Handshake {
@@ -55,6 +68,10 @@ func (s scenario) facts() *facts {
 	f.lastFrame = ms(s.lastFrame)
 	f.stats[wsparse.Server].Undecodable = s.undecodableSrv
 	f.missing[wsparse.Server] = s.missingSrv
+	f.lastGap[wsparse.Server].t = ms(s.gapSrv)
+	f.stats[wsparse.Client].Frames = s.clientFrames
+	f.stats[wsparse.Server].Frames = s.serverFrames
+	f.stats[wsparse.Server].LastFrameTime = ms(s.lastFrame)
 	f.derive()
 	return f
 }
@@ -87,7 +104,36 @@ func TestVerdictAndObserved(t *testing.T) {
 			report.VerdictHalfClosed, "1011", "1006"},
 		{"server close arrives after client's RST", scenario{hs: upgraded(), clientClose: closeAt(0, 1000, 10), clientRST: 11, serverClose: closeAt(1, 1000, 12)},
 			report.VerdictHalfClosed, "1006", "1000"},
-		{"close after client FIN still counts as received", scenario{hs: upgraded(), clientClose: closeAt(0, 1000, 10), clientFIN: 11, serverClose: closeAt(1, 1000, 12), clientRST: 13},
+		// The client's RST answers a close that arrived at its closed socket.
+		{"close after client FIN and RST is not received", scenario{hs: upgraded(), clientClose: closeAt(0, 1000, 10), clientFIN: 11, serverClose: closeAt(1, 1000, 12), clientRST: 13},
+			report.VerdictHalfClosed, "1006", "1000"},
+		// Without a RST the client may have half-closed and still read it.
+		{"close after client FIN, no RST, counts as received", scenario{hs: upgraded(), clientClose: closeAt(0, 1000, 10), clientFIN: 11, serverClose: closeAt(1, 1000, 12), serverFIN: 13},
+			report.VerdictClean, "1000", "1000"},
+		// Node ws close(1011) then resetAndDestroy: the echo is on the wire before the RST,
+		// but a reset without a FIN means it sat unread.
+		{"close, echo, then reset by the closer", scenario{hs: upgraded(), serverClose: closeAt(1, 1011, 10), clientClose: closeAt(0, 1011, 10.5), serverRST: 11.2},
+			report.VerdictHalfClosed, "1011", "1006"},
+		// An echoer that resets after echoing did read the close it echoed.
+		{"echo, then reset by the echoer", scenario{hs: upgraded(), clientClose: closeAt(0, 1000, 10), serverClose: closeAt(1, 1000, 10.5), serverRST: 11},
+			report.VerdictClean, "1000", "1000"},
+		{"invalid close answered with 1002", scenario{hs: upgraded(), clientClose: invalid(closeAt(0, 1005, 10)), serverClose: closeAt(1, 1002, 10.5), serverFIN: 11, clientFIN: 12},
+			report.VerdictHalfClosed, "1002", "1006"},
+		{"invalid close answered with 1007", scenario{hs: upgraded(), clientClose: invalid(closeAt(0, 1000, 10)), serverClose: closeAt(1, 1007, 10.5), serverFIN: 11, clientFIN: 12},
+			report.VerdictHalfClosed, "1007", "1006"},
+		{"invalid close echoed by a lenient peer", scenario{hs: upgraded(), clientClose: invalid(closeAt(0, 999, 10)), serverClose: closeAt(1, 999, 10.5), serverFIN: 11, clientFIN: 12},
+			report.VerdictHalfClosed, "999", "999"},
+		{"lenient client after an ignored subprotocol", scenario{hs: ignoredProto(), clientFrames: 2, clientClose: closeAt(0, 1000, 10), serverClose: closeAt(1, 1000, 11), serverFIN: 12},
+			report.VerdictClean, "1000", "1000"},
+		{"strict client after an ignored subprotocol", scenario{hs: ignoredProto(), clientFIN: 2},
+			report.VerdictHandshakeFailed, "1006", "1006"},
+		{"response not captured, server frames", scenario{hs: &wsparse.Handshake{RequestSeen: true}, serverFrames: 3, clientClose: closeAt(0, 1000, 10), serverClose: closeAt(1, 1000, 11), serverFIN: 12},
+			report.VerdictClean, "1000", "1000"},
+		// The server's close, if any, may be among the missing bytes: whether the client saw
+		// one, and so the verdict, is unknown; the server saw nothing either way.
+		{"server close may be among missing bytes", scenario{hs: upgraded(), lastFrame: 5, undecodableSrv: true, missingSrv: 40, gapSrv: 8, serverRST: 9},
+			report.VerdictUnknown, "none", "1006"},
+		{"bytes missing inside a frame, then the server's close", scenario{hs: upgraded(), lastFrame: 12, missingSrv: 40, gapSrv: 8, serverClose: closeAt(1, 1000, 12), clientClose: closeAt(0, 1000, 13), serverFIN: 14},
 			report.VerdictClean, "1000", "1000"},
 		{"abnormal FIN without close frames", scenario{hs: upgraded(), lastFrame: 5, serverFIN: 60005},
 			report.VerdictAbnormal, "1006", "1006"},

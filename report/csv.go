@@ -15,7 +15,7 @@ var csvHeader = []string{
 	"client_close_code", "client_close_reason", "client_close_time", "client_close_valid",
 	"server_close_code", "server_close_reason", "server_close_time", "server_close_valid",
 	"first_close", "tcp_end_first", "tcp_end_how", "tcp_end_time",
-	"client_observed", "server_observed", "verdict",
+	"client_observed", "server_observed", "verdict", "unknown",
 	"missing_bytes_client", "missing_bytes_server", "frames_client", "frames_server",
 	"messages_client", "messages_server", "bytes_client", "bytes_server",
 	"last_activity", "idle_before_end_s", "pings", "problems", "hints",
@@ -51,7 +51,7 @@ func csvRow(r *Record) []string {
 	row = append(row, closeCSV(r.ClientClose)...)
 	row = append(row, closeCSV(r.ServerClose)...)
 	row = append(row, strCell(r.FirstClose), strCell(r.TCPEnd.First), strCell(r.TCPEnd.How), timeCell(r.TCPEnd.Time),
-		intCell(r.ClientObserved), intCell(r.ServerObserved), r.Verdict,
+		intCell(r.ClientObserved), intCell(r.ServerObserved), r.Verdict, list(r.Unknown),
 		i64(r.MissingBytes.Client), i64(r.MissingBytes.Server), i64(r.Frames.Client), i64(r.Frames.Server),
 		i64(r.Messages.Client), i64(r.Messages.Server), i64(r.Bytes.Client), i64(r.Bytes.Server),
 		timeCell(r.LastActivity), floatCell(r.IdleBeforeEndS), strconv.Itoa(len(r.Pings)),

@@ -60,6 +60,8 @@ func appendRecord(dst []byte, r *Record) []byte {
 	dst = appendIntPtr(dst, r.ServerObserved)
 	dst = append(dst, `,"verdict":`...)
 	dst = appendString(dst, r.Verdict)
+	dst = append(dst, `,"unknown":`...)
+	dst = appendStrings(dst, r.Unknown)
 	dst = append(dst, `,"missing_bytes":`...)
 	dst = appendPerSide(dst, r.MissingBytes)
 	dst = append(dst, `,"frames":`...)

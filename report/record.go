@@ -23,6 +23,9 @@ const (
 	VerdictAbnormal        = "abnormal"
 	VerdictHandshakeFailed = "handshake_failed"
 	VerdictOpenAtEnd       = "open_at_end"
+	// VerdictUnknown: bytes missing from the capture hide how the connection ended (a close
+	// frame may be among them); Record.Unknown names what could not be established.
+	VerdictUnknown = "unknown"
 	// VerdictNotWebSocket marks plain TCP connections, listed only with --all.
 	VerdictNotWebSocket = "not_websocket"
 )
@@ -30,7 +33,7 @@ const (
 // Verdicts lists every verdict in the order summaries print them.
 var Verdicts = []string{
 	VerdictClean, VerdictHalfClosed, VerdictAbnormal, VerdictHandshakeFailed,
-	VerdictOpenAtEnd, VerdictNotWebSocket,
+	VerdictOpenAtEnd, VerdictUnknown, VerdictNotWebSocket,
 }
 
 // Record describes how one TCP connection, usually a WebSocket, ended.
@@ -58,6 +61,11 @@ type Record struct {
 	ClientObserved *int    `json:"client_observed"`
 	ServerObserved *int    `json:"server_observed"`
 	Verdict        string  `json:"verdict"`
+	// Unknown names the fields whose true value the capture cannot establish because bytes
+	// are missing: "client_close", "server_close" (null there then means "not seen", not
+	// "none sent"), "client_close_code", "server_close_code", "client_observed",
+	// "server_observed" and "verdict".
+	Unknown []string `json:"unknown"`
 
 	MissingBytes   PerSide  `json:"missing_bytes"`
 	Frames         PerSide  `json:"frames"`
@@ -144,6 +152,16 @@ func Int(v int) *int { return &v }
 func String(s string) *string { return &s }
 
 // CodeText formats a nullable close code: "1000", or "none" for nil.
+// IsUnknown reports whether field is listed in r.Unknown.
+func (r *Record) IsUnknown(field string) bool {
+	for _, f := range r.Unknown {
+		if f == field {
+			return true
+		}
+	}
+	return false
+}
+
 func CodeText(c *int) string {
 	if c == nil {
 		return "none"

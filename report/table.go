@@ -28,9 +28,10 @@ var tableHeader = []string{"client", "server", "handshake", "client close", "ser
 // tableRow returns the cells of a record in the order of tableHeader, not yet escaped.
 func tableRow(r *Record) []string {
 	return []string{
-		r.Client, r.Server, handshakeCell(r), closeCell(r.ClientClose), closeCell(r.ServerClose),
-		orDash(r.FirstClose), tcpEndCell(r.TCPEnd), observedCell(r.ClientObserved),
-		observedCell(r.ServerObserved), r.Verdict,
+		r.Client, r.Server, handshakeCell(r), closeCellOf(r, "client", r.ClientClose),
+		closeCellOf(r, "server", r.ServerClose), orDash(r.FirstClose), tcpEndCell(r.TCPEnd),
+		observedCellOf(r, "client_observed", r.ClientObserved),
+		observedCellOf(r, "server_observed", r.ServerObserved), r.Verdict,
 	}
 }
 
@@ -104,6 +105,27 @@ func handshakeCell(r *Record) string {
 	return r.Handshake
 }
 
+// closeCellOf is closeCell, with "?" where the capture cannot tell: "? (bytes missing)" for
+// a close frame that may be among missing bytes, a "?" code for one whose code was not
+// captured.
+func closeCellOf(r *Record, side string, c *Close) string {
+	switch {
+	case c == nil && r.IsUnknown(side+"_close"):
+		return "? (bytes missing)"
+	case c != nil && c.Code == nil && r.IsUnknown(side+"_close_code"):
+		return "? (code not captured)"
+	}
+	return closeCell(c)
+}
+
+// observedCellOf is observedCell, with "?" where the capture cannot tell.
+func observedCellOf(r *Record, field string, c *int) string {
+	if c == nil && r.IsUnknown(field) {
+		return "?"
+	}
+	return observedCell(c)
+}
+
 // closeCell formats a close frame as `1000 "bye"`, "no code" for an empty payload, or "-".
 func closeCell(c *Close) string {
 	if c == nil {
@@ -148,7 +170,7 @@ func colorVerdict(v string) string {
 	switch v {
 	case VerdictClean:
 		code = "32" // green
-	case VerdictHalfClosed, VerdictOpenAtEnd:
+	case VerdictHalfClosed, VerdictOpenAtEnd, VerdictUnknown:
 		code = "33" // yellow
 	case VerdictAbnormal, VerdictHandshakeFailed:
 		code = "31" // red

@@ -268,6 +268,7 @@ func (c *Conn) markUndecodable(d *direction, t time.Time) {
 	d.undecided = false
 	s := c.trueSide(d.fed)
 	c.stats[s].Undecodable = true
+	c.stats[s].Unscanned = d.gaveUp
 	detail := s.String() + " bytes could not be decoded after a gap: a close frame may be among the missing or undecoded bytes"
 	c.emit(Event{Kind: EventUndecodable, Side: s, Time: t, Frame: -1, Detail: detail})
 	c.addFinding(FindUndecodable, s, -1, t, detail)

@@ -149,6 +149,9 @@ type DirStats struct {
 	// Undecodable is set when the direction ended while the decoder could not find a frame
 	// boundary after a gap: a close frame may have been among the missing or later bytes.
 	Undecodable bool
+	// Unscanned is set with Undecodable when the direction's bytes were dropped without being
+	// scanned for a frame boundary (a mid-stream start that showed none in time).
+	Unscanned bool
 	// MissingBytes counts bytes of this direction the decoder was told were missing.
 	MissingBytes int64
 }

@@ -100,7 +100,7 @@ func TestScenarios(t *testing.T) {
 			name: "client closes TCP before the server's close",
 			conv: wstest.NewConv("10.0.0.1:50002", "10.0.0.2:80").Upgraded().Close(c2s, 1001, "leaving").FIN(c2s).
 				Close(s2c, 1001, "").RST(c2s),
-			want:  recordView{"clean", "completed", "1001", "1001", "client", "fin client", "1001", "1001"},
+			want:  recordView{"half_closed", "completed", "1001", "1001", "client", "fin client", "1006", "1001"},
 			hints: []string{"client closed TCP before the server's close arrived: its application never saw the server's code"},
 		},
 		{

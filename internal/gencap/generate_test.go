@@ -115,9 +115,11 @@ func TestTruthLines(t *testing.T) {
 	if got, want := counts, g.stats.Verdicts; !mapsEqual(got, want) {
 		t.Errorf("verdict counts: got %v, want Stats.Verdicts %v", got, want)
 	}
-	// Shares implied by the fate weights, in percent.
+	// Shares implied by the fate weights, in percent. A closing handshake followed by a RST
+	// from the side that closed first is half_closed (the answer sat unread): half of the
+	// fateCleanRST weight moves from clean to half_closed.
 	want := map[string]float64{
-		report.VerdictClean: 64, report.VerdictHalfClosed: 16, report.VerdictAbnormal: 12,
+		report.VerdictClean: 61.5, report.VerdictHalfClosed: 18.5, report.VerdictAbnormal: 12,
 		report.VerdictHandshakeFailed: 5, report.VerdictOpenAtEnd: 3,
 	}
 	for v, pct := range want {
@@ -443,11 +445,9 @@ func TestLenientProtoDisabled(t *testing.T) {
 	if off.stats.LenientProto != 0 {
 		t.Errorf("lenient connections with LenientProto -1: got %d, want 0", off.stats.LenientProto)
 	}
-	// TODO(issue 11): the zero value means DefaultLenientProto once analyze judges such
-	// a 101 by the client's frames; then want zero.stats.LenientProto > 0 here.
 	zero := generate(t, Options{Seed: 3, Connections: 300})
-	if digest(zero.capture) != digest(off.capture) {
-		t.Errorf("LenientProto 0 and -1 give different captures")
+	if zero.stats.LenientProto == 0 {
+		t.Errorf("lenient connections with the zero value: got none, want the default share")
 	}
 	on := generate(t, Options{Seed: 3, Connections: 300, LenientProto: 100})
 	if on.stats.LenientProto == 0 {

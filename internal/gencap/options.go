@@ -66,11 +66,7 @@ func (o Options) withDefaults() Options {
 		o.Start = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	}
 	if o.LenientProto == 0 {
-		// TODO(issue 11): DefaultLenientProto, once analyze judges a 101 that ignored
-		// the subprotocol by the client's frames; until then wsclosescan calls these
-		// connections rejected and cmd/wsclosescan's TestGeneratedCaptureMatchesTruth,
-		// which uses the zero value, would fail.
-		o.LenientProto = -1
+		o.LenientProto = DefaultLenientProto
 	}
 	return o
 }

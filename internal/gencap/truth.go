@@ -64,6 +64,26 @@ func handshakeError(hs hsKind, offer int) string {
 	return ""
 }
 
+// delivered reports whether side d's close frame reached the peer's application: sent before
+// the peer's RST, and not to a peer that had sent its FIN before it (the RST then answers the
+// close), nor to a peer that had closed first and then reset without a FIN (a socket closed
+// with unread data resets: the answer was never read).
+func delivered(cl [2]closeSeen, fin, rst [2]int, d int) bool {
+	p := 1 - d
+	switch {
+	case cl[d].at < 0:
+		return false
+	case rst[p] < 0:
+		return true
+	case rst[p] < cl[d].at:
+		return false
+	case fin[p] >= 0 && fin[p] < cl[d].at:
+		return false
+	}
+	closedFirst := cl[p].at >= 0 && cl[p].at < cl[d].at
+	return !(closedFirst && (fin[p] < 0 || rst[p] < fin[p]))
+}
+
 // deriveTruth applies the report README's definitions to a connection's steps, which are
 // in the order their packets go on the wire.
 //
@@ -137,8 +157,7 @@ func deriveTruth(clientAddr, serverAddr string, steps []step) Truth {
 	}
 	var received [2]bool
 	for d := range 2 {
-		peerRST := rst[1-d]
-		received[d] = cl[d].at >= 0 && (peerRST < 0 || cl[d].at < peerRST)
+		received[d] = delivered(cl, fin, rst, d)
 		if cl[d].at >= 0 {
 			code := (*int)(nil)
 			if cl[d].hasCode {
