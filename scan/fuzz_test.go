@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/wsclosescan/wsclosescan/analyze"
 	"github.com/wsclosescan/wsclosescan/internal/fuzzseed"
 	"github.com/wsclosescan/wsclosescan/internal/wstest"
 	"io"
@@ -134,6 +135,9 @@ func FuzzPipeline(f *testing.F) {
 			}
 			if r.Bytes.Client < 0 || r.Bytes.Server < 0 {
 				t.Fatalf("record %d: negative byte counts %+v", i, r.Bytes)
+			}
+			if bad := analyze.Contradictions(r); len(bad) > 0 {
+				t.Fatalf("record %d contradicts itself: %v", i, bad)
 			}
 		}
 		out, err := writeAll(res.recs, []report.FileInfo{res.info})

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/wsclosescan/wsclosescan/analyze"
 	"github.com/wsclosescan/wsclosescan/report"
 )
 
@@ -139,6 +140,11 @@ func raggedMarkdown(md []byte, nrecs int) string {
 // checkOutputs renders the records with every writer and fails t on unsafe output.
 func checkOutputs(t testing.TB, recs []report.Record, files []report.FileInfo) map[string][]byte {
 	t.Helper()
+	for i := range recs {
+		if bad := analyze.Contradictions(&recs[i]); len(bad) > 0 {
+			t.Errorf("record %s -> %s contradicts itself: %v", recs[i].Client, recs[i].Server, bad)
+		}
+	}
 	out, err := writeAll(recs, files)
 	if err != nil {
 		t.Fatalf("writing records: %v", err)

@@ -2,11 +2,15 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/wsclosescan/wsclosescan/analyze"
+	"github.com/wsclosescan/wsclosescan/report"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -51,6 +55,9 @@ func TestGolden(t *testing.T) {
 					t.Errorf("exit %d, stderr: %s", code, stderr.String())
 				}
 				compareGolden(t, filepath.Join("testdata", "golden", name), stdout.Bytes())
+				if o.ext == "json" {
+					checkConsistent(t, stdout.Bytes())
+				}
 			})
 		}
 	}
@@ -73,5 +80,19 @@ func compareGolden(t *testing.T, path string, got []byte) {
 	}
 	if !bytes.Equal(got, want) {
 		t.Errorf("output differs from %s:\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
+
+// checkConsistent fails for a record of the JSON document doc that contradicts itself.
+func checkConsistent(t *testing.T, doc []byte) {
+	t.Helper()
+	var d report.Document
+	if err := json.Unmarshal(doc, &d); err != nil {
+		t.Fatalf("output is not a JSON document: %v", err)
+	}
+	for i := range d.Connections {
+		if bad := analyze.Contradictions(&d.Connections[i]); len(bad) > 0 {
+			t.Errorf("%s -> %s contradicts itself: %v", d.Connections[i].Client, d.Connections[i].Server, bad)
+		}
 	}
 }

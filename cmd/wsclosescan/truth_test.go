@@ -8,7 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wsclosescan/wsclosescan/analyze"
 	"github.com/wsclosescan/wsclosescan/internal/gencap"
+	"github.com/wsclosescan/wsclosescan/report"
 )
 
 // TestGeneratedCaptureMatchesTruth runs the tool on a generated capture with every kind of
@@ -44,6 +46,13 @@ func TestGeneratedCaptureMatchesTruth(t *testing.T) {
 					t.Fatal(err)
 				}
 				recs = append(recs, m)
+				var rec report.Record
+				if err := json.Unmarshal([]byte(line), &rec); err != nil {
+					t.Fatal(err)
+				}
+				if bad := analyze.Contradictions(&rec); len(bad) > 0 {
+					t.Errorf("%s -> %s contradicts itself: %v", rec.Client, rec.Server, bad)
+				}
 			}
 			if len(recs) != st.Connections {
 				t.Errorf("got %d records, generator made %d connections", len(recs), st.Connections)
