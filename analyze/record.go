@@ -249,6 +249,9 @@ func (f *facts) uncertain() {
 	}
 	for _, s := range []wsparse.Side{wsparse.Client, wsparse.Server} {
 		cl := f.close[s]
+		if cl != nil && cl.Incomplete && cl.PayloadLen > 2 && cl.HasCode {
+			f.unknown = append(f.unknown, s.String()+"_close_reason")
+		}
 		if cl != nil && !cl.HasCode && cl.Incomplete && cl.PayloadLen >= 2 {
 			f.unknown = append(f.unknown, s.String()+"_close_code")
 			if f.received[s] {
@@ -387,8 +390,8 @@ func (st *recordStore) closeRecord(i int, cf *wsparse.CloseFrame) *report.Close 
 	*c = report.Close{Reason: string(cf.Reason), Time: report.Time{Time: cf.Time}, Valid: cf.Valid(),
 		Problems: nonNil(cf.Problems)}
 	if cf.Incomplete {
-		// What the capture lacks cannot be vouched for.
-		c.Valid = false
+		// What the capture lacks cannot be vouched for, nor called invalid: valid says no
+		// violation was seen, and unknown lists the reason (see uncertain).
 		c.Problems = append(c.Problems, fmt.Sprintf("payload cut short in the capture (%d bytes announced): "+
 			"the reason may be incomplete", cf.PayloadLen))
 	}

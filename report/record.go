@@ -63,7 +63,8 @@ type Record struct {
 	Verdict        string  `json:"verdict"`
 	// Unknown names the fields whose true value the capture cannot establish because bytes
 	// are missing: "client_close", "server_close" (null there then means "not seen", not
-	// "none sent"), "client_close_code", "server_close_code", "client_observed",
+	// "none sent"), "client_close_code", "server_close_code", "client_close_reason",
+	// "server_close_reason" (cut by the capture), "client_observed",
 	// "server_observed" and "verdict".
 	Unknown []string `json:"unknown"`
 

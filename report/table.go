@@ -114,6 +114,8 @@ func closeCellOf(r *Record, side string, c *Close) string {
 		return "? (bytes missing)"
 	case c != nil && c.Code == nil && r.IsUnknown(side+"_close_code"):
 		return "? (code not captured)"
+	case c != nil && r.IsUnknown(side+"_close_reason"):
+		return closeCell(c) + " (cut)"
 	}
 	return closeCell(c)
 }
