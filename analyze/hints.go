@@ -65,6 +65,9 @@ func handshakeHints(f *facts) []string {
 			strings.ToUpper(f.endHow), f.endSide)}
 	case f.lenient:
 		return []string{lenientHint(hs)}
+	case f.handshake == report.HandshakeCompleted && hs != nil && hs.Failure != "":
+		return []string{"a compliant client must refuse this 101 (" + hs.Failure + "); the capture ends before this " +
+			"client showed what it did (a browser or Node ws closes TCP and reports 1006)"}
 	case f.handshake != report.HandshakeRejected:
 		return nil
 	case strings.HasPrefix(hs.Failure, "server ignored the requested subprotocol"):

@@ -73,7 +73,7 @@ func (f *facts) derive() {
 			f.tcpEnded, f.endSide, f.endHow, f.endTime = true, s, how, t
 		}
 	}
-	f.handshake, f.lenient = handshakeState(f.hs, f.stats)
+	f.handshake, f.lenient = handshakeState(f.hs, f.stats, f.tcpEnded)
 	f.conclude()
 	f.uncertain()
 }
@@ -94,8 +94,10 @@ func (f *facts) conclude() {
 // handshakeState judges the opening handshake by what the peers did: frames from the server
 // after a request whose answer was not captured mean the server accepted; frames from the
 // client after a 101 that a strict client must refuse mean this client accepted it (lenient
-// is then set; handshake_error keeps the strict reading).
-func handshakeState(hs *wsparse.Handshake, st [2]wsparse.DirStats) (state string, lenient bool) {
+// is then set; handshake_error keeps the strict reading). While TCP is still open and the
+// client has sent nothing, its decision is not on the wire yet: the server completed the
+// handshake, and the verdict is open_at_end.
+func handshakeState(hs *wsparse.Handshake, st [2]wsparse.DirStats, tcpEnded bool) (state string, lenient bool) {
 	switch {
 	case hs == nil || (!hs.RequestSeen && !hs.ResponseSeen):
 		return report.HandshakeNotSeen, false
@@ -107,6 +109,8 @@ func handshakeState(hs *wsparse.Handshake, st [2]wsparse.DirStats) (state string
 		return report.HandshakeCompleted, false
 	case hs.Status == 101 && st[wsparse.Client].Frames > 0:
 		return report.HandshakeCompleted, true
+	case hs.Status == 101 && !tcpEnded:
+		return report.HandshakeCompleted, false
 	}
 	return report.HandshakeRejected, false
 }

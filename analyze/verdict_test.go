@@ -127,6 +127,8 @@ func TestVerdictAndObserved(t *testing.T) {
 			report.VerdictClean, "1000", "1000"},
 		{"strict client after an ignored subprotocol", scenario{hs: ignoredProto(), clientFIN: 2},
 			report.VerdictHandshakeFailed, "1006", "1006"},
+		{"ignored subprotocol, the capture ends before the client acts", scenario{hs: ignoredProto()},
+			report.VerdictOpenAtEnd, "none", "none"},
 		{"response not captured, server frames", scenario{hs: &wsparse.Handshake{RequestSeen: true}, serverFrames: 3, clientClose: closeAt(0, 1000, 10), serverClose: closeAt(1, 1000, 11), serverFIN: 12},
 			report.VerdictClean, "1000", "1000"},
 		// The server's close, if any, may be among the missing bytes: whether the client saw
