@@ -91,8 +91,8 @@ func (f *facts) conclude() {
 	f.observed = [2]apiCode{observed(f, wsparse.Client), observed(f, wsparse.Server)}
 }
 
-// handshakeState judges the opening handshake by what the peers did: frames from the server
-// after a request whose answer was not captured mean the server accepted; frames from the
+// handshakeState judges the opening handshake by what the peers did: frames after a request
+// whose answer was not captured mean the server accepted; frames from the
 // client after a 101 that a strict client must refuse mean this client accepted it (lenient
 // is then set; handshake_error keeps the strict reading). While TCP is still open and the
 // client has sent nothing, its decision is not on the wire yet: the server completed the
@@ -101,7 +101,7 @@ func handshakeState(hs *wsparse.Handshake, st [2]wsparse.DirStats, tcpEnded bool
 	switch {
 	case hs == nil || (!hs.RequestSeen && !hs.ResponseSeen):
 		return report.HandshakeNotSeen, false
-	case !hs.ResponseSeen && st[wsparse.Server].Frames > 0:
+	case !hs.ResponseSeen && st[wsparse.Server].Frames+st[wsparse.Client].Frames > 0:
 		return report.HandshakeCompleted, false
 	case !hs.ResponseSeen:
 		return report.HandshakeIncomplete, false
