@@ -11,6 +11,10 @@ import (
 	"github.com/wsclosescan/wsclosescan/wsparse"
 )
 
+// MaybeUpgradeHint starts the hint of a connection that is not proven WebSocket because the
+// capture cut its GET before the Upgrade header.
+const MaybeUpgradeHint = "the capture cut this GET before its Upgrade header: it may have been a WebSocket upgrade"
+
 // resetSoonAfterClose is how soon after its own close frame a RST counts as "right after".
 const resetSoonAfterClose = time.Second
 
@@ -19,6 +23,14 @@ const resetSoonAfterClose = time.Second
 func hints(f *facts, idle time.Duration) []string {
 	h := []string{}
 	if !f.websocket {
+		// A 2xx or 3xx answer is what plain HTTP gets: no reason to suspect an upgrade.
+		if hs := f.hs; hs != nil && hs.RequestSeen && hs.HeadersTruncated && !(hs.Status >= 200 && hs.Status < 400) {
+			answer := "no answer was captured"
+			if hs.ResponseSeen {
+				answer = "the server answered " + strconv.Itoa(hs.Status)
+			}
+			h = append(h, MaybeUpgradeHint+" ("+answer+"); capture with a larger snaplen (tcpdump -s 0) to tell")
+		}
 		return h
 	}
 	h = append(h, handshakeHints(f)...)

@@ -10,6 +10,7 @@ import (
 // reqInfo remembers what a response must be matched with.
 type reqInfo struct {
 	head, upgradeWS, upgradeOther bool
+	cut                           bool // a GET whose headers the capture cut: perhaps an upgrade
 }
 
 const maxQueuedRequests = 32
@@ -146,7 +147,8 @@ func (c *Conn) httpMalformed(d *direction, s Side, t time.Time, err error) {
 func (c *Conn) onRequest(d *direction, r *reqHead, t time.Time, truncated bool) {
 	c.httpSeen = true
 	if len(c.reqQueue) < maxQueuedRequests {
-		c.reqQueue = append(c.reqQueue, reqInfo{head: r.method == http.MethodHead, upgradeWS: r.upgradeWS, upgradeOther: r.upgradeOther})
+		c.reqQueue = append(c.reqQueue, reqInfo{head: r.method == http.MethodHead, upgradeWS: r.upgradeWS, upgradeOther: r.upgradeOther,
+			cut: truncated && r.method == http.MethodGet})
 	}
 	// A cut GET may have been the upgrade: keep it and look for frames after it.
 	ws := r.upgradeWS || (truncated && r.method == http.MethodGet)
@@ -210,7 +212,7 @@ func (c *Conn) onResponse(d *direction, r *respHead, t time.Time, truncated bool
 	s := c.trueSide(d.fed)
 	is101 := r.status == http.StatusSwitchingProtocols
 	interim := !is101 && r.status < 200
-	wsResp := info.upgradeWS || (is101 && r.upgradeWS) || (!known && (is101 || r.hasWSHeaders))
+	wsResp := info.upgradeWS || info.cut || (is101 && r.upgradeWS) || (!known && (is101 || r.hasWSHeaders))
 	if wsResp && !interim {
 		c.recordResponse(r, t, truncated)
 	}

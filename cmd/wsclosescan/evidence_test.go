@@ -216,3 +216,42 @@ func TestEvidence(t *testing.T) {
 		})
 	}
 }
+
+// TestCutUpgradeNotProven: a GET cut by the snapshot length before any Upgrade header, answered
+// 403, proves no WebSocket; it is not listed, but a hint says it may have been an upgrade,
+// and --all shows it with its answer. A cut GET answered 200 is plain HTTP and gets no hint.
+func TestCutUpgradeNotProven(t *testing.T) {
+	refused := wstest.NewConv("10.0.3.1:50000", "10.0.3.2:80").SYN().Send(c2s, wsframe.Request("/chat", wstest.Key)).
+		Send(s2c, wsframe.Response(403, "Forbidden", "Content-Length: 0")).FIN(s2c).FIN(c2s)
+	plain := wstest.NewConv("10.0.3.1:50001", "10.0.3.2:80").SYN().Send(c2s, wsframe.Request("/index.html", wstest.Key)).
+		Send(s2c, wsframe.Response(200, "OK", "Content-Length: 0")).FIN(s2c).FIN(c2s)
+	data, err := pcapgen.Capture(pcapgen.Options{LinkType: pcapgen.LinkEthernet, Snaplen: 14 + 20 + 20 + 30}, wstest.Merge(refused, plain))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "cut.pcap")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	doc, _, stderr := scanJSON(t, path)
+	if len(doc.Connections) != 0 {
+		t.Errorf("got %d connections, want none listed", len(doc.Connections))
+	}
+	if !strings.Contains(stderr, "hint: 1 connection(s) not listed had their GET cut by the snapshot length") {
+		t.Errorf("stderr lacks the hint about the cut GET: %q", stderr)
+	}
+	doc, _, _ = scanJSON(t, "--all", path)
+	if len(doc.Connections) != 2 {
+		t.Fatalf("got %d connections with --all, want 2", len(doc.Connections))
+	}
+	for _, r := range doc.Connections {
+		want := r.Server == "10.0.3.2:80" && r.Client == "10.0.3.1:50000"
+		got := len(r.Hints) > 0 && strings.HasPrefix(r.Hints[0], analyze.MaybeUpgradeHint)
+		if got != want || r.WebSocket {
+			t.Errorf("%s: websocket %v, hints %q; want plain TCP with the hint only for the refused GET", r.Client, r.WebSocket, r.Hints)
+		}
+		if want && (r.HTTPStatus == nil || *r.HTTPStatus != 403) {
+			t.Errorf("%s: http_status %v, want 403", r.Client, r.HTTPStatus)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"runtime/pprof"
+	"strings"
 
 	"github.com/wsclosescan/wsclosescan/analyze"
 	"github.com/wsclosescan/wsclosescan/reassembly"
@@ -21,6 +22,7 @@ type results struct {
 	summary    report.Summary
 	files      []report.FileInfo
 	plainTCP   int  // non-WebSocket connections not listed
+	maybeWS    int  // of those, connections whose GET the capture cut before any Upgrade header
 	failed     bool // a listed connection matched --fail-on
 	unreadable bool // a file could not be read at all
 }
@@ -95,6 +97,10 @@ func (c *cli) scan(cfg *config) int {
 		c.errorf("writing output: %v", res.writeErr)
 		return exitUsage
 	}
+	if res.maybeWS > 0 {
+		fmt.Fprintf(c.stderr, "wsclosescan: hint: %d connection(s) not listed had their GET cut by the snapshot length "+
+			"before any Upgrade header: they may have been WebSocket upgrades (--all lists them)\n", res.maybeWS)
+	}
 	if res.summary.Connections == 0 && res.plainTCP > 0 {
 		fmt.Fprintf(c.stderr, "wsclosescan: hint: no WebSocket connection matched; %d other TCP connection(s) were seen (--all lists them)\n", res.plainTCP)
 	}
@@ -112,6 +118,9 @@ func (res *results) add(cfg *config, r *report.Record) {
 	if !cfg.filter.match(r) {
 		if !r.WebSocket {
 			res.plainTCP++
+			if len(r.Hints) > 0 && strings.HasPrefix(r.Hints[0], analyze.MaybeUpgradeHint) {
+				res.maybeWS++
+			}
 		}
 		return
 	}
