@@ -19,6 +19,8 @@ var csvHeader = []string{
 	"missing_bytes_client", "missing_bytes_server", "frames_client", "frames_server",
 	"messages_client", "messages_server", "bytes_client", "bytes_server",
 	"last_activity", "idle_before_end_s", "pings", "problems", "hints",
+	"tls_version", "tls_cipher_suite", "tls_sni", "tls_alpn", "tls_resumed", "tls_decryption",
+	"tls_close_notify_client", "tls_close_notify_server", "tls_alerts",
 }
 
 // WriteCSV writes a header row and one row per record. Text from the wire is escaped with
@@ -56,10 +58,24 @@ func csvRow(r *Record) []string {
 		i64(r.Messages.Client), i64(r.Messages.Server), i64(r.Bytes.Client), i64(r.Bytes.Server),
 		timeCell(r.LastActivity), floatCell(r.IdleBeforeEndS), strconv.Itoa(len(r.Pings)),
 		list(r.Problems), list(r.Hints))
+	row = append(row, tlsCSV(r.TLS)...)
 	for i := range row {
 		row[i] = Printable(row[i])
 	}
 	return row
+}
+
+// tlsCSV flattens the TLS object; alerts are "from level description" items.
+func tlsCSV(t *TLS) []string {
+	if t == nil {
+		return make([]string, 9)
+	}
+	alerts := make([]string, len(t.Alerts))
+	for i, a := range t.Alerts {
+		alerts[i] = a.From + " " + a.Level + " " + a.Description
+	}
+	return []string{t.Version, t.CipherSuite, t.SNI, strCell(t.ALPN), strconv.FormatBool(t.Resumed), t.Decryption,
+		timeCell(t.CloseNotify.Client), timeCell(t.CloseNotify.Server), list(alerts)}
 }
 
 func closeCSV(c *Close) []string {

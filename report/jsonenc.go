@@ -30,6 +30,8 @@ func appendRecord(dst []byte, r *Record) []byte {
 	dst = appendFloat(dst, r.DurationS)
 	dst = append(dst, `,"websocket":`...)
 	dst = strconv.AppendBool(dst, r.WebSocket)
+	dst = append(dst, `,"tls":`...)
+	dst = appendTLS(dst, r.TLS)
 	dst = append(dst, `,"handshake":`...)
 	dst = appendString(dst, r.Handshake)
 	dst = append(dst, `,"http_status":`...)
@@ -97,6 +99,51 @@ func appendRecord(dst []byte, r *Record) []byte {
 		dst = append(dst, ']')
 	}
 	return append(dst, '}')
+}
+
+func appendTLS(dst []byte, t *TLS) []byte {
+	if t == nil {
+		return append(dst, "null"...)
+	}
+	dst = append(dst, `{"version":`...)
+	dst = appendString(dst, t.Version)
+	dst = append(dst, `,"cipher_suite":`...)
+	dst = appendString(dst, t.CipherSuite)
+	dst = append(dst, `,"sni":`...)
+	dst = appendString(dst, t.SNI)
+	dst = append(dst, `,"alpn_offered":`...)
+	dst = appendStrings(dst, t.ALPNOffered)
+	dst = append(dst, `,"alpn":`...)
+	dst = appendStringPtr(dst, t.ALPN)
+	dst = append(dst, `,"resumed":`...)
+	dst = strconv.AppendBool(dst, t.Resumed)
+	dst = append(dst, `,"decryption":`...)
+	dst = appendString(dst, t.Decryption)
+	dst = append(dst, `,"close_notify":{"client":`...)
+	dst = appendTimePtr(dst, t.CloseNotify.Client)
+	dst = append(dst, `,"server":`...)
+	dst = appendTimePtr(dst, t.CloseNotify.Server)
+	dst = append(dst, `},"alerts":`...)
+	if t.Alerts == nil {
+		return append(dst, "null}"...)
+	}
+	dst = append(dst, '[')
+	for i := range t.Alerts {
+		a := &t.Alerts[i]
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, `{"from":`...)
+		dst = appendString(dst, a.From)
+		dst = append(dst, `,"time":`...)
+		dst = appendTime(dst, a.Time)
+		dst = append(dst, `,"level":`...)
+		dst = appendString(dst, a.Level)
+		dst = append(dst, `,"description":`...)
+		dst = appendString(dst, a.Description)
+		dst = append(dst, '}')
+	}
+	return append(dst, "]}"...)
 }
 
 func appendRequest(dst []byte, q *Request) []byte {

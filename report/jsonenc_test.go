@@ -117,7 +117,11 @@ func fullRecord() Record {
 	return Record{
 		File: "capture.pcapng", Client: "192.168.1.10:51234", Server: "10.0.0.5:443",
 		Start: at("2026-03-01T10:00:00.123456789Z"), End: at("2026-03-01T10:05:00Z"), DurationS: 299.876543211,
-		WebSocket: true, Handshake: HandshakeCompleted, HTTPStatus: Int(101), HandshakeError: String("none <really>"),
+		WebSocket: true, TLS: &TLS{Version: "TLS 1.3", CipherSuite: "TLS_AES_128_GCM_SHA256", SNI: "example.com<>",
+			ALPNOffered: []string{"http/1.1"}, ALPN: String("http/1.1"), Resumed: true, Decryption: "full",
+			CloseNotify: TLSCloseNotify{Client: &Time{at("2026-03-01T10:04:59.96Z").Time}},
+			Alerts: []TLSAlert{{From: "client", Time: at("2026-03-01T10:04:59.96Z"), Level: "warning", Description: "close_notify"}}},
+		Handshake: HandshakeCompleted, HTTPStatus: Int(101), HandshakeError: String("none <really>"),
 		Request: &Request{
 			Method: "GET", Path: "/ws?token=a&b=<c>", Host: "example.com", Origin: "https://example.com",
 			UserAgent: "Mozilla/5.0", Protocols: []string{"chat", "superchat"}, Extensions: []string{"permessage-deflate; client_max_window_bits"},
@@ -391,7 +395,20 @@ func randomRecord(rng *rand.Rand) Record {
 		return &Close{Code: num(), Reason: randomString(rng), Time: tm(), Valid: maybe(), Problems: randomStrings(rng)}
 	}
 	side := func() PerSide { return PerSide{rng.Int64() >> rng.IntN(64), -rng.Int64N(1000)} }
+	tlsInfo := func() *TLS {
+		if maybe() {
+			return nil
+		}
+		t := &TLS{Version: randomString(rng), CipherSuite: randomString(rng), SNI: randomString(rng),
+			ALPNOffered: randomStrings(rng), ALPN: str(), Resumed: maybe(), Decryption: randomString(rng),
+			CloseNotify: TLSCloseNotify{Client: timePtr(), Server: timePtr()}}
+		for range rng.IntN(3) {
+			t.Alerts = append(t.Alerts, TLSAlert{From: randomString(rng), Time: tm(), Level: randomString(rng), Description: randomString(rng)})
+		}
+		return t
+	}
 	r := Record{
+		TLS: tlsInfo(),
 		File: randomString(rng), Client: randomString(rng), Server: randomString(rng),
 		Start: tm(), End: tm(), DurationS: randomFloat(rng), WebSocket: maybe(),
 		Handshake: randomString(rng), HTTPStatus: num(), HandshakeError: str(), Subprotocol: str(),

@@ -46,6 +46,8 @@ type Record struct {
 	DurationS float64 `json:"duration_s"`
 	// WebSocket is false for plain TCP connections (listed with --all).
 	WebSocket bool `json:"websocket"`
+	// TLS describes the TLS session the connection carried, nil for cleartext.
+	TLS *TLS `json:"tls"`
 
 	Handshake      string   `json:"handshake"`
 	HTTPStatus     *int     `json:"http_status"`
@@ -80,6 +82,37 @@ type Record struct {
 	Hints    []string `json:"hints"`
 	// Timeline is filled only when a timeline was asked for.
 	Timeline []TimelineEntry `json:"timeline,omitempty"`
+}
+
+// TLS is what the capture shows of a connection's TLS session.
+type TLS struct {
+	Version     string   `json:"version"`      // "TLS 1.3", "TLS 1.2"; "" when not seen
+	CipherSuite string   `json:"cipher_suite"` // IANA name; "" when not seen
+	SNI         string   `json:"sni"`
+	ALPNOffered []string `json:"alpn_offered"`
+	ALPN        *string  `json:"alpn"` // chosen; null when none or not visible (TLS 1.3 without keys)
+	Resumed     bool     `json:"resumed"`
+	// Decryption is "full", "partial", "none" (keys known, nothing decrypted), "no_keys" or
+	// "unsupported" (a cipher suite the tool cannot decrypt).
+	Decryption string `json:"decryption"`
+	// CloseNotify is when each side sent its close_notify alert; null when it sent none, or
+	// when that cannot be seen (listed in the record's unknown as "client_close_notify").
+	CloseNotify TLSCloseNotify `json:"close_notify"`
+	Alerts      []TLSAlert     `json:"alerts"`
+}
+
+// TLSCloseNotify is the close_notify time of each side.
+type TLSCloseNotify struct {
+	Client *Time `json:"client"`
+	Server *Time `json:"server"`
+}
+
+// TLSAlert is one TLS alert.
+type TLSAlert struct {
+	From        string `json:"from"`
+	Time        Time   `json:"time"`
+	Level       string `json:"level"`       // "warning", "fatal" or a number
+	Description string `json:"description"` // "close_notify", "handshake_failure", ... or a number
 }
 
 // Request is what the client's upgrade request asked for.
