@@ -26,7 +26,7 @@ type facts struct {
 	endHow      string       // "fin" or "rst"
 	endTime     time.Time
 	observed    [2]apiCode
-	verdict     string
+	verdict     report.Verdict
 	lenient     bool    // the client carried on after a 101 that a strict client refuses
 	failed      [2]bool // the side failed the connection over the peer's invalid close
 	unknown     []string
@@ -151,7 +151,7 @@ func failedOnInvalid(f *facts, s wsparse.Side) bool {
 }
 
 // verdict classifies the connection; see the README for the definitions.
-func verdict(f *facts) string {
+func verdict(f *facts) report.Verdict {
 	both := f.close[0] != nil && f.close[1] != nil
 	switch {
 	case !f.websocket:

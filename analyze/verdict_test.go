@@ -87,7 +87,7 @@ func TestVerdictAndObserved(t *testing.T) {
 	tests := []struct {
 		name                 string
 		s                    scenario
-		verdict              string
+		verdict              report.Verdict
 		clientSaw, serverSaw string // "none" for nil
 	}{
 		{"clean client-initiated", scenario{hs: upgraded(), clientClose: closeAt(0, 1000, 10), serverClose: closeAt(1, 1000, 11), serverFIN: 12, clientFIN: 13},

@@ -53,7 +53,7 @@ func csvRow(r *Record) []string {
 	row = append(row, closeCSV(r.ClientClose)...)
 	row = append(row, closeCSV(r.ServerClose)...)
 	row = append(row, strCell(r.FirstClose), strCell(r.TCPEnd.First), strCell(r.TCPEnd.How), timeCell(r.TCPEnd.Time),
-		intCell(r.ClientObserved), intCell(r.ServerObserved), r.Verdict, list(r.Unknown),
+		intCell(r.ClientObserved), intCell(r.ServerObserved), string(r.Verdict), list(r.Unknown),
 		i64(r.MissingBytes.Client), i64(r.MissingBytes.Server), i64(r.Frames.Client), i64(r.Frames.Server),
 		i64(r.Messages.Client), i64(r.Messages.Server), i64(r.Bytes.Client), i64(r.Bytes.Server),
 		timeCell(r.LastActivity), floatCell(r.IdleBeforeEndS), strconv.Itoa(len(r.Pings)),

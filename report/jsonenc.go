@@ -61,7 +61,7 @@ func appendRecord(dst []byte, r *Record) []byte {
 	dst = append(dst, `,"server_observed":`...)
 	dst = appendIntPtr(dst, r.ServerObserved)
 	dst = append(dst, `,"verdict":`...)
-	dst = appendString(dst, r.Verdict)
+	dst = appendString(dst, string(r.Verdict))
 	dst = append(dst, `,"unknown":`...)
 	dst = appendStrings(dst, r.Unknown)
 	dst = append(dst, `,"missing_bytes":`...)

@@ -120,7 +120,7 @@ func fullRecord() Record {
 		WebSocket: true, TLS: &TLS{Version: "TLS 1.3", CipherSuite: "TLS_AES_128_GCM_SHA256", SNI: "example.com<>",
 			ALPNOffered: []string{"http/1.1"}, ALPN: String("http/1.1"), Resumed: true, Decryption: "full",
 			CloseNotify: TLSCloseNotify{Client: &Time{at("2026-03-01T10:04:59.96Z").Time}},
-			Alerts: []TLSAlert{{From: "client", Time: at("2026-03-01T10:04:59.96Z"), Level: "warning", Description: "close_notify"}}},
+			Alerts:      []TLSAlert{{From: "client", Time: at("2026-03-01T10:04:59.96Z"), Level: "warning", Description: "close_notify"}}},
 		Handshake: HandshakeCompleted, HTTPStatus: Int(101), HandshakeError: String("none <really>"),
 		Request: &Request{
 			Method: "GET", Path: "/ws?token=a&b=<c>", Host: "example.com", Origin: "https://example.com",
@@ -183,7 +183,7 @@ func TestAppendRecordStrings(t *testing.T) {
 	}
 	for _, s := range strs {
 		r := fullRecord()
-		r.File, r.Client, r.Server, r.Handshake, r.Verdict = s, s, s+s, s, s
+		r.File, r.Client, r.Server, r.Handshake, r.Verdict = s, s, s+s, s, Verdict(s)
 		r.HandshakeError, r.Subprotocol, r.FirstClose = &s, &s, &s
 		r.Request.Path, r.Request.UserAgent, r.Request.Protocols = s, s, []string{s, s}
 		r.ClientClose.Reason, r.ServerClose.Problems = s, []string{s}
@@ -408,14 +408,14 @@ func randomRecord(rng *rand.Rand) Record {
 		return t
 	}
 	r := Record{
-		TLS: tlsInfo(),
+		TLS:  tlsInfo(),
 		File: randomString(rng), Client: randomString(rng), Server: randomString(rng),
 		Start: tm(), End: tm(), DurationS: randomFloat(rng), WebSocket: maybe(),
 		Handshake: randomString(rng), HTTPStatus: num(), HandshakeError: str(), Subprotocol: str(),
 		Extensions:  randomStrings(rng),
 		ClientClose: cl(), ServerClose: cl(), FirstClose: str(),
 		TCPEnd:         TCPEnd{First: str(), How: str(), Time: timePtr()},
-		ClientObserved: num(), ServerObserved: num(), Verdict: randomString(rng),
+		ClientObserved: num(), ServerObserved: num(), Verdict: Verdict(randomString(rng)),
 		MissingBytes: side(), Frames: side(), Messages: side(), Bytes: side(),
 		LastActivity: timePtr(), IdleBeforeEndS: flt(),
 		Problems: randomStrings(rng), Hints: randomStrings(rng),

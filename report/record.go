@@ -16,22 +16,25 @@ const (
 	HandshakeNotSeen    = "not_seen"
 )
 
+// Verdict is how a connection ended, in one word; see the README for the definitions.
+type Verdict string
+
 // Verdicts of a record.
 const (
-	VerdictClean           = "clean"
-	VerdictHalfClosed      = "half_closed"
-	VerdictAbnormal        = "abnormal"
-	VerdictHandshakeFailed = "handshake_failed"
-	VerdictOpenAtEnd       = "open_at_end"
+	VerdictClean           Verdict = "clean"
+	VerdictHalfClosed      Verdict = "half_closed"
+	VerdictAbnormal        Verdict = "abnormal"
+	VerdictHandshakeFailed Verdict = "handshake_failed"
+	VerdictOpenAtEnd       Verdict = "open_at_end"
 	// VerdictUnknown: bytes missing from the capture hide how the connection ended (a close
 	// frame may be among them); Record.Unknown names what could not be established.
-	VerdictUnknown = "unknown"
+	VerdictUnknown Verdict = "unknown"
 	// VerdictNotWebSocket marks plain TCP connections, listed only with --all.
-	VerdictNotWebSocket = "not_websocket"
+	VerdictNotWebSocket Verdict = "not_websocket"
 )
 
 // Verdicts lists every verdict in the order summaries print them.
-var Verdicts = []string{
+var Verdicts = []Verdict{
 	VerdictClean, VerdictHalfClosed, VerdictAbnormal, VerdictHandshakeFailed,
 	VerdictOpenAtEnd, VerdictUnknown, VerdictNotWebSocket,
 }
@@ -62,7 +65,7 @@ type Record struct {
 	TCPEnd         TCPEnd  `json:"tcp_end"`
 	ClientObserved *int    `json:"client_observed"`
 	ServerObserved *int    `json:"server_observed"`
-	Verdict        string  `json:"verdict"`
+	Verdict        Verdict `json:"verdict"`
 	// Unknown names the fields whose true value the capture cannot establish because bytes
 	// are missing: "client_close", "server_close" (null there then means "not seen", not
 	// "none sent"), "client_close_code", "server_close_code", "client_close_reason",

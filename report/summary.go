@@ -9,8 +9,8 @@ import (
 
 // Summary counts connections by verdict and close frames by code.
 type Summary struct {
-	Connections int            `json:"connections"`
-	ByVerdict   map[string]int `json:"by_verdict"`
+	Connections int             `json:"connections"`
+	ByVerdict   map[Verdict]int `json:"by_verdict"`
 	// ByCode counts the close frames sent on the wire by code ("none" for an empty payload).
 	ByCode map[string]int `json:"by_close_code"`
 }
@@ -26,7 +26,7 @@ func Summarize(recs []Record) Summary {
 
 // NewSummary returns an empty summary, ready for Add.
 func NewSummary() Summary {
-	return Summary{ByVerdict: map[string]int{}, ByCode: map[string]int{}}
+	return Summary{ByVerdict: map[Verdict]int{}, ByCode: map[string]int{}}
 }
 
 // Add counts one more record.

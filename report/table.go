@@ -31,7 +31,7 @@ func tableRow(r *Record) []string {
 		r.Client, r.Server, handshakeCell(r), closeCellOf(r, "client", r.ClientClose),
 		closeCellOf(r, "server", r.ServerClose), orDash(r.FirstClose), tcpEndCell(r.TCPEnd),
 		observedCellOf(r, "client_observed", r.ClientObserved),
-		observedCellOf(r, "server_observed", r.ServerObserved), r.Verdict,
+		observedCellOf(r, "server_observed", r.ServerObserved), string(r.Verdict),
 	}
 }
 
@@ -169,7 +169,7 @@ func orDash(s *string) string {
 
 func colorVerdict(v string) string {
 	code := ""
-	switch v {
+	switch Verdict(v) {
 	case VerdictClean:
 		code = "32" // green
 	case VerdictHalfClosed, VerdictOpenAtEnd, VerdictUnknown:

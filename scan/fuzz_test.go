@@ -85,7 +85,7 @@ func TestFuzzSeeds(t *testing.T) {
 		res := scanBytes(name, data, fuzzOptions())
 		var got []string
 		for _, r := range res.recs {
-			got = append(got, r.Verdict)
+			got = append(got, string(r.Verdict))
 		}
 		if res.err != nil || strings.Join(got, ",") != want[name] {
 			t.Errorf("seed %s: got verdicts %v, err %v; want %s", name, got, res.err, want[name])

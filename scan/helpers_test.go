@@ -62,7 +62,8 @@ func byClient(recs []report.Record, addr string) *report.Record {
 
 // closeView summarises a record for comparisons: verdict, close codes, TCP end.
 type closeView struct {
-	Verdict, ClientClose, ServerClose, TCPEnd string
+	Verdict                          report.Verdict
+	ClientClose, ServerClose, TCPEnd string
 }
 
 func viewOf(r *report.Record) closeView {

@@ -105,7 +105,7 @@ func TestHostileHandshakeText(t *testing.T) {
 	tests := []struct {
 		name    string
 		resp    []byte
-		verdict string
+		verdict report.Verdict
 	}{
 		{"reason phrase", []byte("HTTP/1.1 403 \x1b]0;pwned\x07\x1b[2JForbidden\r\nContent-Length: 0\r\n\r\n"), report.VerdictHandshakeFailed},
 		{"upgrade header", []byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: \x1b[2Jweb\r\nConnection: Upgrade\r\n" +

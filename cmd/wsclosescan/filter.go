@@ -9,7 +9,7 @@ import (
 
 // filter selects the records to print.
 type filter struct {
-	verdicts map[string]bool
+	verdicts map[report.Verdict]bool
 	codes    map[int]bool
 	host     string
 	addr     netip.Addr

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -32,7 +33,7 @@ type config struct {
 	timeline bool
 	color    string
 	filter   filter
-	failOn   map[string]bool
+	failOn   map[report.Verdict]bool
 	merge    bool
 	idleHint time.Duration
 	idleOut  time.Duration
@@ -182,19 +183,19 @@ func parseArgs(args []string) (*config, error) {
 	return cfg, nil
 }
 
-func verdictSet(flag, list string) (map[string]bool, error) {
+func verdictSet(flag, list string) (map[report.Verdict]bool, error) {
 	if list == "" {
 		return nil, nil
 	}
-	set := map[string]bool{}
-	for _, v := range strings.Split(list, ",") {
-		v = strings.TrimSpace(v)
-		known := false
-		for _, k := range report.Verdicts {
-			known = known || k == v
-		}
-		if !known {
-			return nil, fmt.Errorf("unknown verdict %q in %s (want %s)", v, flag, strings.Join(report.Verdicts, ", "))
+	set := map[report.Verdict]bool{}
+	for _, s := range strings.Split(list, ",") {
+		v := report.Verdict(strings.TrimSpace(s))
+		if !slices.Contains(report.Verdicts, v) {
+			names := make([]string, len(report.Verdicts))
+			for i, k := range report.Verdicts {
+				names[i] = string(k)
+			}
+			return nil, fmt.Errorf("unknown verdict %q in %s (want %s)", v, flag, strings.Join(names, ", "))
 		}
 		set[v] = true
 	}

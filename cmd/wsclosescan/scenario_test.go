@@ -63,7 +63,7 @@ func view(r report.Record) recordView {
 		}
 		return report.CodeText(c.Code)
 	}
-	v := recordView{Verdict: r.Verdict, Handshake: r.Handshake, ClientSent: sent(r.ClientClose),
+	v := recordView{Verdict: string(r.Verdict), Handshake: r.Handshake, ClientSent: sent(r.ClientClose),
 		ServerSent: sent(r.ServerClose), First: "-", TCPEnd: "open",
 		ClientSaw: report.CodeText(r.ClientObserved), ServerSaw: report.CodeText(r.ServerObserved)}
 	if r.FirstClose != nil {

@@ -108,7 +108,7 @@ func diffRecord(t *Truth, r map[string]any) []string {
 	check("tcp_end.how", end["how"], t.TCPEndHow)
 	check("client_observed", r["client_observed"], t.ClientObserved)
 	check("server_observed", r["server_observed"], t.ServerObserved)
-	check("verdict", r["verdict"], t.Verdict)
+	check("verdict", r["verdict"], string(t.Verdict))
 	return out
 }
 

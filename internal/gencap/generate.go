@@ -10,6 +10,8 @@ import (
 	"net/netip"
 	"slices"
 	"time"
+
+	"github.com/wsclosescan/wsclosescan/report"
 )
 
 // Shape of the traffic.
@@ -51,7 +53,7 @@ func Generate(capture, truth io.Writer, opts Options) (Stats, error) {
 	binary.LittleEndian.PutUint64(seed[:], opts.Seed)
 	copy(seed[8:], "wsclosescan/gencap")
 	g := &gen{opts: opts, r: rand.New(rand.NewChaCha8(seed)), planner: planner{meanBursts: meanBursts, lenient: opts.LenientProto},
-		usec: opts.Start.UnixMicro(), stats: Stats{Verdicts: map[string]int{}}}
+		usec: opts.Start.UnixMicro(), stats: Stats{Verdicts: map[report.Verdict]int{}}}
 	g.pools = newPools(g.r)
 	w, err := newRecordWriter(capture, opts.Format, opts.Gzip)
 	if err != nil {

@@ -102,7 +102,7 @@ func TestTruthLines(t *testing.T) {
 	if got, want := len(ts), 3000; got != want {
 		t.Fatalf("truth lines: got %v, want %v", got, want)
 	}
-	counts := map[string]int{}
+	counts := map[report.Verdict]int{}
 	conns := map[string]bool{}
 	for _, tr := range ts {
 		counts[tr.Verdict]++
@@ -118,7 +118,7 @@ func TestTruthLines(t *testing.T) {
 	// Shares implied by the fate weights, in percent. A closing handshake followed by a RST
 	// from the side that closed first is half_closed (the answer sat unread): half of the
 	// fateCleanRST weight moves from clean to half_closed.
-	want := map[string]float64{
+	want := map[report.Verdict]float64{
 		report.VerdictClean: 61.5, report.VerdictHalfClosed: 18.5, report.VerdictAbnormal: 12,
 		report.VerdictHandshakeFailed: 5, report.VerdictOpenAtEnd: 3,
 	}
@@ -151,7 +151,7 @@ func TestTruthLines(t *testing.T) {
 	}
 }
 
-func mapsEqual(a, b map[string]int) bool {
+func mapsEqual[K comparable](a, b map[K]int) bool {
 	if len(a) != len(b) {
 		return false
 	}
@@ -381,7 +381,7 @@ func TestIgnoredProtoConnections(t *testing.T) {
 			}
 		}
 	})
-	lenient, strict, verdicts := 0, 0, map[string]int{}
+	lenient, strict, verdicts := 0, 0, map[report.Verdict]int{}
 	for _, tr := range truths(t, g.truth) {
 		if tr.HandshakeError == nil || !strings.HasPrefix(*tr.HandshakeError, "server ignored the requested subprotocol") {
 			continue

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/wsclosescan/wsclosescan/report"
 )
 
 // Format is the capture file format.
@@ -89,7 +91,7 @@ type Stats struct {
 	// LenientProto counts the connections of lenient clients (see Options.LenientProto).
 	LenientProto int
 	// Verdicts counts connections by expected verdict.
-	Verdicts map[string]int
+	Verdicts map[report.Verdict]int
 	// Duration is the capture time between the first and the last packet.
 	Duration time.Duration
 }

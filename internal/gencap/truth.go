@@ -10,22 +10,22 @@ import (
 // Truth is the expected record of one connection: the fields of report.Record that
 // wsclosescan must reproduce, flattened. Nullable fields are nil when the record has null.
 type Truth struct {
-	Client            string  `json:"client"`
-	Server            string  `json:"server"`
-	Handshake         string  `json:"handshake"`
-	HandshakeError    *string `json:"handshake_error"`
-	HTTPStatus        *int    `json:"http_status"`
-	Subprotocol       *string `json:"subprotocol"`
-	ClientCloseCode   *int    `json:"client_close_code"`
-	ClientCloseReason *string `json:"client_close_reason"`
-	ServerCloseCode   *int    `json:"server_close_code"`
-	ServerCloseReason *string `json:"server_close_reason"`
-	FirstClose        *string `json:"first_close"`
-	TCPEndFirst       *string `json:"tcp_end_first"`
-	TCPEndHow         *string `json:"tcp_end_how"`
-	ClientObserved    *int    `json:"client_observed"`
-	ServerObserved    *int    `json:"server_observed"`
-	Verdict           string  `json:"verdict"`
+	Client            string         `json:"client"`
+	Server            string         `json:"server"`
+	Handshake         string         `json:"handshake"`
+	HandshakeError    *string        `json:"handshake_error"`
+	HTTPStatus        *int           `json:"http_status"`
+	Subprotocol       *string        `json:"subprotocol"`
+	ClientCloseCode   *int           `json:"client_close_code"`
+	ClientCloseReason *string        `json:"client_close_reason"`
+	ServerCloseCode   *int           `json:"server_close_code"`
+	ServerCloseReason *string        `json:"server_close_reason"`
+	FirstClose        *string        `json:"first_close"`
+	TCPEndFirst       *string        `json:"tcp_end_first"`
+	TCPEndHow         *string        `json:"tcp_end_how"`
+	ClientObserved    *int           `json:"client_observed"`
+	ServerObserved    *int           `json:"server_observed"`
+	Verdict           report.Verdict `json:"verdict"`
 }
 
 // sideNames are the record's names of the sides, indexed by side.
