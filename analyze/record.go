@@ -310,6 +310,8 @@ func (c *conn) record(stats reassembly.ConnStats) *report.Record {
 		File:           c.file,
 		Client:         cs,
 		Server:         ss,
+		ClientAddr:     client,
+		ServerAddr:     server,
 		Start:          report.Time{Time: c.info.Start},
 		End:            report.Time{Time: c.last},
 		DurationS:      seconds(c.last.Sub(c.info.Start)),

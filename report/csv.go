@@ -1,8 +1,6 @@
 package report
 
 import (
-	"encoding/csv"
-	"io"
 	"strconv"
 	"strings"
 )
@@ -21,22 +19,6 @@ var csvHeader = []string{
 	"last_activity", "idle_before_end_s", "pings", "problems", "hints",
 	"tls_version", "tls_cipher_suite", "tls_sni", "tls_alpn", "tls_resumed", "tls_decryption",
 	"tls_close_notify_client", "tls_close_notify_server", "tls_alerts",
-}
-
-// WriteCSV writes a header row and one row per record. Text from the wire is escaped with
-// Printable, lists are joined with "; ", and absent values are empty cells.
-func WriteCSV(w io.Writer, recs []Record) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write(csvHeader); err != nil {
-		return err
-	}
-	for i := range recs {
-		if err := cw.Write(csvRow(&recs[i])); err != nil {
-			return err
-		}
-	}
-	cw.Flush()
-	return cw.Error()
 }
 
 func csvRow(r *Record) []string {

@@ -7,18 +7,6 @@ import (
 	"strings"
 )
 
-// WriteMarkdown writes records as a GitHub-flavoured Markdown table, ready to paste into an
-// issue, followed by the summary and the hints of each connection.
-func WriteMarkdown(w io.Writer, recs []Record) error {
-	m := &markdownWriter{w: w}
-	for i := range recs {
-		if err := m.Write(&recs[i]); err != nil {
-			return err
-		}
-	}
-	return m.Finish(nil, Summarize(recs))
-}
-
 func writeMDHeader(w io.Writer) error {
 	var b strings.Builder
 	header := append([]string{"#"}, tableHeader...)

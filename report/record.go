@@ -4,6 +4,7 @@
 package report
 
 import (
+	"net/netip"
 	"strconv"
 	"time"
 )
@@ -41,12 +42,16 @@ var Verdicts = []Verdict{
 
 // Record describes how one TCP connection, usually a WebSocket, ended.
 type Record struct {
-	File      string  `json:"file"`
-	Client    string  `json:"client"`
-	Server    string  `json:"server"`
-	Start     Time    `json:"start"`
-	End       Time    `json:"end"`
-	DurationS float64 `json:"duration_s"`
+	File   string `json:"file"`
+	Client string `json:"client"`
+	Server string `json:"server"`
+	// ClientAddr and ServerAddr are Client and Server as addresses, for selecting records
+	// without parsing the strings back; they are not part of the JSON contract.
+	ClientAddr netip.AddrPort `json:"-"`
+	ServerAddr netip.AddrPort `json:"-"`
+	Start      Time           `json:"start"`
+	End        Time           `json:"end"`
+	DurationS  float64        `json:"duration_s"`
 	// WebSocket is false for plain TCP connections (listed with --all).
 	WebSocket bool `json:"websocket"`
 	// TLS describes the TLS session the connection carried, nil for cleartext.
@@ -181,12 +186,6 @@ func (t Time) MarshalJSON() ([]byte, error) {
 
 // String formats the time like MarshalJSON, without quotes.
 func (t Time) String() string { return t.UTC().Format(Layout) }
-
-// Int returns a pointer to v, for the nullable integer fields.
-func Int(v int) *int { return &v }
-
-// String returns a pointer to s, for the nullable string fields.
-func String(s string) *string { return &s }
 
 // CodeText formats a nullable close code: "1000", or "none" for nil.
 // IsUnknown reports whether field is listed in r.Unknown.

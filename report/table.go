@@ -35,15 +35,6 @@ func tableRow(r *Record) []string {
 	}
 }
 
-// WriteTable writes records as an ASCII table followed by the one-line summary.
-func WriteTable(w io.Writer, recs []Record, opts TableOptions) error {
-	rows := make([]tableLine, len(recs))
-	for i := range recs {
-		rows[i] = newTableLine(&recs[i], opts)
-	}
-	return renderTable(w, rows, opts, Summarize(recs))
-}
-
 // tableLine is a record as the table shows it: its cells, escaped (and coloured), and what
 // the rows are sorted by. Tables of many connections hold these, not the records.
 type tableLine struct {

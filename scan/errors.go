@@ -1,15 +1,47 @@
 package scan
 
-// Error is returned by Scanner.Read when src cannot be read as a capture at all. Msg is
-// the whole message, "NAME: what is wrong[ at byte N]"; Err is the underlying error (a
-// *capture.FileError, or the error of the source), so that errors.As and errors.Is see it.
+import (
+	"errors"
+	"fmt"
+
+	"github.com/wsclosescan/wsclosescan/capture"
+)
+
+// Error is returned by Scanner.Read when src cannot be read as a capture at all. It keeps
+// the evidence typed: the file's name, the byte offset of the damage (-1 when the error
+// concerns the input as a whole) and the underlying error (a *capture.FileError, or the
+// error of the source), so that errors.As and errors.Is see it.
 type Error struct {
-	Msg string
-	Err error
+	File   string
+	Offset int64
+	Err    error
 }
 
-// Error returns Msg.
-func (e *Error) Error() string { return e.Msg }
+// newError wraps err, taking the offset from a *capture.FileError.
+func newError(name string, err error) *Error {
+	e := &Error{File: name, Offset: -1, Err: err}
+	var fe *capture.FileError
+	if errors.As(err, &fe) {
+		e.Offset = fe.Offset
+	}
+	return e
+}
+
+// Error returns "NAME: what is wrong[ at byte N]".
+func (e *Error) Error() string { return describe(e.File, e.Err) }
 
 // Unwrap returns the underlying error.
 func (e *Error) Unwrap() error { return e.Err }
+
+// describe turns a capture error into "NAME: what is wrong[ at byte N]".
+func describe(name string, err error) string {
+	var fe *capture.FileError
+	if errors.As(err, &fe) {
+		msg := fmt.Sprintf("%s: %v", name, fe.Err)
+		if fe.Offset >= 0 {
+			msg += fmt.Sprintf(" at byte %d", fe.Offset)
+		}
+		return msg
+	}
+	return fmt.Sprintf("%s: %v", name, err)
+}

@@ -17,14 +17,26 @@ import (
 // writeAll renders recs with every writer of package report.
 func writeAll(recs []report.Record, files []report.FileInfo) (map[string][]byte, error) {
 	out := map[string][]byte{}
+	stream := func(format string, opts report.TableOptions) func(io.Writer) error {
+		return func(w io.Writer) error {
+			wr, err := report.NewWriter(format, w, opts, false)
+			if err != nil {
+				return err
+			}
+			for i := range recs {
+				if err := wr.Write(&recs[i]); err != nil {
+					return err
+				}
+			}
+			return wr.Finish(files, report.Summarize(recs))
+		}
+	}
 	writers := map[string]func(io.Writer) error{
-		"table": func(w io.Writer) error { return report.WriteTable(w, recs, report.TableOptions{ShowFile: true}) },
-		"json": func(w io.Writer) error {
-			return report.WriteJSON(w, report.Document{Files: files, Connections: recs, Summary: report.Summarize(recs)})
-		},
-		"jsonl":    func(w io.Writer) error { return report.WriteJSONLines(w, recs) },
-		"csv":      func(w io.Writer) error { return report.WriteCSV(w, recs) },
-		"markdown": func(w io.Writer) error { return report.WriteMarkdown(w, recs) },
+		"table":    stream("table", report.TableOptions{ShowFile: true}),
+		"json":     stream("json", report.TableOptions{}),
+		"jsonl":    stream("jsonl", report.TableOptions{}),
+		"csv":      stream("csv", report.TableOptions{}),
+		"markdown": stream("markdown", report.TableOptions{}),
 		"timeline": func(w io.Writer) error { return report.WriteTimeline(w, recs) },
 	}
 	for name, write := range writers {

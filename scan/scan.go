@@ -133,7 +133,7 @@ func (s *Scanner) Read(name string, src io.Reader) (report.FileInfo, error) {
 	info := report.FileInfo{Name: name, Warnings: []string{}}
 	r, err := capture.NewReader(name, src, s.opts.Capture)
 	if err != nil {
-		return info, &Error{Msg: describe(name, err), Err: err}
+		return info, newError(name, err)
 	}
 	for _, sh := range s.shards {
 		sh.an.SetFile(name)
@@ -142,7 +142,7 @@ func (s *Scanner) Read(name string, src io.Reader) (report.FileInfo, error) {
 	st := r.Stats()
 	info.Packets = st.Packets
 	if !errors.Is(err, io.EOF) {
-		info.Error = report.String(describe(name, err) + fmt.Sprintf("; analysed the %d packets before it", st.Packets))
+		info.Error = new(describe(name, err) + fmt.Sprintf("; analysed the %d packets before it", st.Packets))
 	}
 	for _, sk := range st.Skipped {
 		info.Warnings = append(info.Warnings, fmt.Sprintf("%s: skipped %d packet(s): %s (first: %s)", name, sk.Count, sk.Kind, sk.First))
@@ -154,15 +154,24 @@ func (s *Scanner) Read(name string, src io.Reader) (report.FileInfo, error) {
 	return info, nil
 }
 
-// EndedCounts returns how many connections the reassemblers released, by reason
-// (EndEvicted counts those released early because of MaxConns). Call it after Flush.
-func (s *Scanner) EndedCounts() [5]int64 {
-	var n [5]int64
+// Released counts the connections the reassemblers let go, by why.
+type Released struct {
+	Flushed, Closed, Reused, Idle int64
+	// Evicted counts the connections released early because of MaxConns.
+	Evicted int64
+}
+
+// Released returns how many connections the reassemblers released, by reason. Call it
+// after Flush.
+func (s *Scanner) Released() Released {
+	var n Released
 	for _, sh := range s.shards {
-		st := sh.asm.Stats()
-		for i := range n {
-			n[i] += st.Ended[i]
-		}
+		e := sh.asm.Stats().Ended
+		n.Flushed += e[reassembly.EndFlushed]
+		n.Closed += e[reassembly.EndClosed]
+		n.Reused += e[reassembly.EndReused]
+		n.Idle += e[reassembly.EndIdle]
+		n.Evicted += e[reassembly.EndEvicted]
 	}
 	return n
 }
@@ -216,17 +225,4 @@ func (s *Scanner) run(r *capture.Reader) error {
 	res := <-done
 	s.now = res.now
 	return res.err
-}
-
-// describe turns a capture error into "NAME: what is wrong[ at byte N]".
-func describe(name string, err error) string {
-	var fe *capture.FileError
-	if errors.As(err, &fe) {
-		msg := fmt.Sprintf("%s: %v", name, fe.Err)
-		if fe.Offset >= 0 {
-			msg += fmt.Sprintf(" at byte %d", fe.Offset)
-		}
-		return msg
-	}
-	return fmt.Sprintf("%s: %v", name, err)
 }

@@ -69,7 +69,7 @@ func TestExitCodes(t *testing.T) {
 		{"help", []string{"--help"}, 0, "", "Examples:"},
 		{"version", []string{"--version"}, 0, "", "wsclosescan "},
 		{"explain", []string{"explain", "1006"}, 0, "", "must never be sent"},
-		{"explain flag", []string{"--explain", "4001"}, 0, "", "private"},
+		{"explain flag is gone", []string{"--explain", "4001"}, 2, "unknown flag: --explain", ""},
 		{"explain bad code", []string{"explain", "x"}, 2, `invalid close code "x"`, ""},
 	}
 	for _, tt := range tests {

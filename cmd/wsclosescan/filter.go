@@ -44,9 +44,8 @@ func (f *filter) match(r *report.Record) bool {
 	if f.host == "" && !f.hasPort {
 		return true
 	}
-	for _, ep := range []string{r.Client, r.Server} {
-		ap, err := netip.ParseAddrPort(ep)
-		if err != nil {
+	for _, ap := range []netip.AddrPort{r.ClientAddr, r.ServerAddr} {
+		if !ap.IsValid() {
 			continue
 		}
 		if (f.host == "" || ap.Addr().Unmap() == f.addr) && (!f.hasPort || int(ap.Port()) == f.port) {

@@ -41,7 +41,6 @@ type config struct {
 	maxConns int
 	sortWin  int
 	maxConn  int
-	explain  string
 	cpuProf  string
 	version  bool
 	help     bool
@@ -86,8 +85,6 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case cfg.version:
 		fmt.Fprintln(stdout, "wsclosescan", version())
 		return exitOK
-	case cfg.explain != "":
-		return c.explain(cfg.explain)
 	}
 	return c.scan(cfg)
 }
@@ -113,7 +110,6 @@ func parseArgs(args []string) (*config, error) {
 	fs.IntVar(&cfg.sortWin, "sort-window", scan.DefaultMaxWaiting, "")
 	maxBuf := fs.String("max-buffer", "64MiB", "")
 	maxConn := fs.String("max-conn-buffer", "4MiB", "")
-	fs.StringVar(&cfg.explain, "explain", "", "")
 	fs.StringVar(&cfg.cpuProf, "cpuprofile", "", "")
 	fs.BoolVar(&cfg.version, "version", false, "")
 	fs.BoolVarP(&cfg.help, "help", "h", false, "")
@@ -124,7 +120,7 @@ func parseArgs(args []string) (*config, error) {
 		}
 		return nil, err
 	}
-	if cfg.help || cfg.version || cfg.explain != "" {
+	if cfg.help || cfg.version {
 		return cfg, nil
 	}
 	cfg.files = fs.Args()

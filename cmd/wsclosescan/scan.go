@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/wsclosescan/wsclosescan/analyze"
-	"github.com/wsclosescan/wsclosescan/reassembly"
 	"github.com/wsclosescan/wsclosescan/report"
 	"github.com/wsclosescan/wsclosescan/scan"
 )
@@ -83,7 +82,7 @@ func (c *cli) scan(cfg *config) int {
 		c.warnf("%d record(s) were written out of start-time order: they waited for a connection that stayed "+
 			"open while more than --sort-window (%d) records finished; raise it to sort them", n, cfg.sortWin)
 	}
-	if n := sc.EndedCounts()[reassembly.EndEvicted]; n > 0 {
+	if n := sc.Released().Evicted; n > 0 {
 		c.warnf("%d connection(s) were released early because more than %d were open at once; raise --max-conns "+
 			"(each costs about 3.9 KB) or use --idle-timeout", n, cfg.maxConns)
 	}
@@ -162,7 +161,7 @@ func (c *cli) readFile(sc *scan.Scanner, name string, res *results) report.FileI
 func (c *cli) unreadable(name, msg string, res *results) report.FileInfo {
 	c.errorf("%s", msg)
 	res.unreadable = true
-	return report.FileInfo{Name: name, Error: report.String(msg), Warnings: []string{}}
+	return report.FileInfo{Name: name, Error: new(msg), Warnings: []string{}}
 }
 
 // startCPUProfile starts writing a CPU profile to path; stop ends it and closes the file.

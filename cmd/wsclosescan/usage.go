@@ -59,7 +59,6 @@ Exit status:
   are still analysed). Warnings (truncated files, skipped packets) never change it.
 
 Other:
-      --explain CODE    explain a close code, like "wsclosescan explain CODE"
       --version         print the version and exit
       --cpuprofile FILE write a CPU profile of the run to FILE, for go tool pprof
   -h, --help            print this help

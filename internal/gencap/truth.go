@@ -123,19 +123,19 @@ func deriveTruth(clientAddr, serverAddr string, steps []step) Truth {
 		}
 	}
 	if status != 0 {
-		t.HTTPStatus = report.Int(status)
+		t.HTTPStatus = new(status)
 		t.Handshake = report.HandshakeRejected
 		if upgraded {
 			t.Handshake = report.HandshakeCompleted
 		}
 		if e := handshakeError(hs, offer); e != "" {
-			t.HandshakeError = report.String(e)
+			t.HandshakeError = new(e)
 		}
 		switch {
 		case hs == hsOK && offer != 0:
-			t.Subprotocol = report.String(offers[offer][0])
+			t.Subprotocol = new(offers[offer][0])
 		case hs == hsUnrequestedProto:
-			t.Subprotocol = report.String("v2.stream")
+			t.Subprotocol = new("v2.stream")
 		}
 	} else {
 		t.Handshake = report.HandshakeNotSeen
@@ -153,7 +153,7 @@ func deriveTruth(clientAddr, serverAddr string, steps []step) Truth {
 	}
 	ended := endAt >= 0
 	if ended {
-		t.TCPEndFirst, t.TCPEndHow = report.String(sideNames[endSide]), report.String(endHow)
+		t.TCPEndFirst, t.TCPEndHow = new(sideNames[endSide]), new(endHow)
 	}
 	var received [2]bool
 	for d := range 2 {
@@ -161,9 +161,9 @@ func deriveTruth(clientAddr, serverAddr string, steps []step) Truth {
 		if cl[d].at >= 0 {
 			code := (*int)(nil)
 			if cl[d].hasCode {
-				code = report.Int(cl[d].code)
+				code = new(cl[d].code)
 			}
-			reason := report.String(cl[d].reason)
+			reason := new(cl[d].reason)
 			if d == 0 {
 				t.ClientCloseCode, t.ClientCloseReason = code, reason
 			} else {
@@ -173,9 +173,9 @@ func deriveTruth(clientAddr, serverAddr string, steps []step) Truth {
 	}
 	switch {
 	case cl[0].at >= 0 && (cl[1].at < 0 || cl[0].at < cl[1].at):
-		t.FirstClose = report.String("client")
+		t.FirstClose = new("client")
 	case cl[1].at >= 0:
-		t.FirstClose = report.String("server")
+		t.FirstClose = new("server")
 	}
 	switch {
 	case t.Handshake == report.HandshakeRejected:
@@ -193,15 +193,15 @@ func deriveTruth(clientAddr, serverAddr string, steps []step) Truth {
 		peer := 1 - d
 		switch {
 		case t.Verdict == report.VerdictHandshakeFailed:
-			return report.Int(1006)
+			return new(1006)
 		case t.Verdict == report.VerdictOpenAtEnd:
 			return nil // the API reports nothing before the connection is closed
 		case received[peer] && cl[peer].hasCode:
-			return report.Int(cl[peer].code)
+			return new(cl[peer].code)
 		case received[peer]:
-			return report.Int(1005)
+			return new(1005)
 		case ended:
-			return report.Int(1006)
+			return new(1006)
 		}
 		return nil
 	}
