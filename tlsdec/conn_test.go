@@ -144,3 +144,76 @@ func TestTLS12RealHandshake(t *testing.T) {
 		checkSession(t, name, rec, Options{Keys: rec.keyLog(t)}, s, want)
 	}
 }
+
+func TestTLS12Resumption(t *testing.T) {
+	rsaC, _ := testCerts(t)
+	cache := tls.NewLRUClientSessionCache(4)
+	var server *tls.Config
+	sessions := NewSessions(0)
+	var recs []*recording
+	var sess []session
+	for i := 0; i < 2; i++ {
+		rec := &recording{}
+		cl, sv := configs(t, rsaC, rec)
+		if i == 0 {
+			server = sv // the same ticket keys for both connections
+		}
+		sv = server
+		cl.MaxVersion, cl.ClientSessionCache = tls.VersionTLS12, cache
+		s := session{client: cl, server: sv, clientMsgs: messages(uint64(10+i), 5, 2000), serverMsgs: messages(uint64(20+i), 5, 2000)}
+		st := run(t, s, rec)
+		if st.DidResume != (i == 1) {
+			t.Fatalf("connection %d: DidResume = %v", i, st.DidResume)
+		}
+		recs, sess = append(recs, rec), append(sess, s)
+	}
+	keys := recs[0].keyLog(t)
+	if n := recs[1].keyLog(t).Len(); n != 0 {
+		t.Logf("crypto/tls logged %d secrets for the resumed session", n)
+	}
+	want := Info{
+		Version: "TLS 1.2", CipherSuite: "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", SNI: "example.test",
+		ALPNOffered: []string{"h2", "http/1.1"}, ALPN: "http/1.1", Decryption: "full", HandshakeDone: true,
+	}
+	r0 := decode(recs[0].events, Options{Keys: keys, Sessions: sessions}, splitWhole, 1)
+	checkPlain(t, r0, sess[0])
+	checkInfo(t, r0.info, want)
+	if sessions.Len() == 0 {
+		t.Fatalf("full handshake left nothing in Sessions")
+	}
+	want.Resumed = true
+	checkSession(t, "resumed", recs[1], Options{Keys: keys, Sessions: sessions}, sess[1], want)
+
+	// Without the cache the resumed connection cannot be decrypted.
+	r := decode(recs[1].events, Options{Keys: keys}, splitWhole, 1)
+	if r.info.Decryption != "no_keys" || !r.info.Resumed || r.plain[0].Len()+r.plain[1].Len() != 0 {
+		t.Errorf("resumed without Sessions: Decryption %q, Resumed %v, %d+%d plaintext bytes",
+			r.info.Decryption, r.info.Resumed, r.plain[0].Len(), r.plain[1].Len())
+	}
+}
+
+func TestTLS13Resumption(t *testing.T) {
+	_, ecC := testCerts(t)
+	cache := tls.NewLRUClientSessionCache(4)
+	var server *tls.Config
+	for i := 0; i < 2; i++ {
+		rec := &recording{}
+		cl, sv := configs(t, ecC, rec)
+		if i == 0 {
+			server = sv // the same ticket keys for both connections
+		}
+		sv = server
+		cl.ClientSessionCache = cache
+		s := session{client: cl, server: sv, clientMsgs: messages(uint64(30+i), 5, 2000), serverMsgs: messages(uint64(40+i), 5, 2000)}
+		st := run(t, s, rec)
+		if st.DidResume != (i == 1) {
+			t.Fatalf("connection %d: DidResume = %v", i, st.DidResume)
+		}
+		want := Info{
+			Version: "TLS 1.3", CipherSuite: "TLS_AES_128_GCM_SHA256", SNI: "example.test",
+			ALPNOffered: []string{"h2", "http/1.1"}, ALPN: "http/1.1", Decryption: "full", HandshakeDone: true,
+			Resumed: i == 1,
+		}
+		checkSession(t, fmt.Sprint("conn", i), rec, Options{Keys: rec.keyLog(t)}, s, want)
+	}
+}
