@@ -8,6 +8,7 @@ import (
 
 	"github.com/wsclosescan/wsclosescan/reassembly"
 	"github.com/wsclosescan/wsclosescan/report"
+	"github.com/wsclosescan/wsclosescan/tlsdec"
 	"github.com/wsclosescan/wsclosescan/wsparse"
 )
 
@@ -19,6 +20,12 @@ type Options struct {
 	Timeline bool
 	// MaxTimeline caps the timeline entries kept per connection (default 400).
 	MaxTimeline int
+	// Keys holds the TLS secrets (NSS key log) for decrypting wss connections; nil decrypts
+	// nothing. It may grow while the capture is read (pcapng Decryption Secrets Blocks).
+	Keys *tlsdec.KeyLog
+	// Sessions remembers TLS 1.2 sessions across the connections of a capture, so that
+	// resumed ones can be decrypted; shared by every Analyzer of a scan. May be nil.
+	Sessions *tlsdec.Sessions
 	// IdleHint is the silence before a TCP end (with no close frame) from which a hint
 	// suggests an idle timeout (default 1 s).
 	IdleHint time.Duration

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/wsclosescan/wsclosescan/reassembly"
+	"github.com/wsclosescan/wsclosescan/tlsdec"
 	"github.com/wsclosescan/wsclosescan/wsparse"
 )
 
@@ -68,6 +69,8 @@ type conn struct {
 	file string
 	info reassembly.ConnInfo
 	ws   *wsparse.Conn
+	tls  *tlsdec.Conn // the TLS layer, when the connection is TLS
+	route
 
 	last     time.Time // latest capture time seen on the connection
 	ends     [2]tcpEnd // by reassembly.Dir
@@ -93,6 +96,13 @@ func (c *conn) touch(t time.Time) {
 // Data implements reassembly.Stream.
 func (c *conn) Data(dir reassembly.Dir, data []byte, t time.Time) {
 	c.touch(t)
+	if c.route == routeUndecided {
+		c.decide(data)
+	}
+	if c.route == routeTLS {
+		c.tls.Feed(tlsdec.Dir(dir), data, t)
+		return
+	}
 	c.ws.Feed(wsparse.Side(dir), data, t)
 }
 
@@ -101,7 +111,11 @@ func (c *conn) Gap(dir reassembly.Dir, offset, length int64, cause reassembly.Ga
 	c.touch(t)
 	c.missing[dir] += length
 	c.lastGap[dir] = gap{offset: offset, length: length, cause: cause, t: t}
-	c.ws.Gap(wsparse.Side(dir), length, t)
+	if c.route == routeTLS {
+		c.tls.Gap(tlsdec.Dir(dir), length, t)
+	} else {
+		c.ws.Gap(wsparse.Side(dir), length, t)
+	}
 	what := fmt.Sprintf("%d bytes missing at offset %d (%s)", length, offset, cause)
 	if length == 0 {
 		what = fmt.Sprintf("unknown number of bytes missing before offset %d (%s)", offset, cause)
@@ -156,6 +170,9 @@ func (c *conn) Event(e reassembly.Event) {
 // End implements reassembly.Stream.
 func (c *conn) End(stats reassembly.ConnStats) {
 	c.released = stats.Reason
+	if c.tls != nil {
+		c.tls.Finish(c.last)
+	}
 	c.ws.Finish(c.last)
 	c.an.emit(c.record(stats))
 	c.an.pool.Put(c.ws) // the record keeps nothing of it

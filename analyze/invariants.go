@@ -29,7 +29,11 @@ func Contradictions(r *report.Record) []string {
 		out = append(out, fmt.Sprintf(format, args...))
 	}
 	if !r.WebSocket {
-		if r.Verdict != report.VerdictNotWebSocket || r.ClientClose != nil || r.ServerClose != nil {
+		want := report.VerdictNotWebSocket
+		if r.IsUnknown("websocket") {
+			want = report.VerdictUnknown // an encrypted connection that may carry WebSocket
+		}
+		if r.Verdict != want || r.ClientClose != nil || r.ServerClose != nil {
 			bad("not WebSocket, yet verdict %s and close frames %v/%v", r.Verdict, r.ClientClose != nil, r.ServerClose != nil)
 		}
 		return out

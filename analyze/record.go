@@ -350,6 +350,9 @@ func (c *conn) record(stats reassembly.ConnStats) *report.Record {
 	}
 	r.Problems = c.problems(f)
 	r.Hints = hints(f, c.an.opts.IdleHint)
+	if c.tls != nil {
+		c.addTLS(r)
+	}
 	if c.an.opts.Timeline {
 		r.Timeline = c.timelineEntries()
 	}

@@ -32,7 +32,7 @@ func (f *filter) parseHost() error {
 
 // match reports whether r passes every selection flag.
 func (f *filter) match(r *report.Record) bool {
-	if !r.WebSocket && !f.all {
+	if !r.WebSocket && !f.all && !r.IsUnknown("websocket") {
 		return false
 	}
 	if f.verdicts != nil && !f.verdicts[r.Verdict] {

@@ -42,6 +42,7 @@ type config struct {
 	sortWin  int
 	maxConn  int
 	cpuProf  string
+	keylogs  []string
 	version  bool
 	help     bool
 }
@@ -111,6 +112,7 @@ func parseArgs(args []string) (*config, error) {
 	maxBuf := fs.String("max-buffer", "64MiB", "")
 	maxConn := fs.String("max-conn-buffer", "4MiB", "")
 	fs.StringVar(&cfg.cpuProf, "cpuprofile", "", "")
+	fs.StringArrayVar(&cfg.keylogs, "keylog", nil, "")
 	fs.BoolVar(&cfg.version, "version", false, "")
 	fs.BoolVarP(&cfg.help, "help", "h", false, "")
 	if err := fs.Parse(args); err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/wsclosescan/wsclosescan/analyze"
 	"github.com/wsclosescan/wsclosescan/report"
 	"github.com/wsclosescan/wsclosescan/scan"
+	"github.com/wsclosescan/wsclosescan/tlsdec"
 )
 
 // results collects what one run found.
@@ -52,9 +53,14 @@ func (c *cli) scan(cfg *config) int {
 			}
 		}()
 	}
+	keys, ok := c.loadKeyLogs(cfg.keylogs)
+	if !ok {
+		return exitUsage
+	}
 	res := &results{out: out, summary: report.NewSummary()}
 	opts := scan.DefaultOptions()
-	opts.Analyze = analyze.Options{Timeline: cfg.timeline, IdleHint: cfg.idleHint}
+	opts.Analyze = analyze.Options{Timeline: cfg.timeline, IdleHint: cfg.idleHint,
+		Keys: keys, Sessions: tlsdec.NewSessions(0)}
 	opts.Reassembly.MaxBufferedTotal, opts.Reassembly.MaxBufferedPerConn = cfg.maxBuf, cfg.maxConn
 	opts.Reassembly.IdleTimeout = cfg.idleOut
 	opts.Reassembly.MaxConns = cfg.maxConns
@@ -178,4 +184,32 @@ func startCPUProfile(path string) (stop func() error, err error) {
 		pprof.StopCPUProfile()
 		return f.Close()
 	}, nil
+}
+
+// loadKeyLogs reads the --keylog files into one key log. A file that cannot be read is an
+// error; malformed lines are a warning (the others are used). Nothing of the secrets is
+// ever printed.
+func (c *cli) loadKeyLogs(files []string) (*tlsdec.KeyLog, bool) {
+	keys := tlsdec.NewKeyLog()
+	for _, name := range files {
+		f, err := os.Open(name)
+		if err != nil {
+			c.errorf("--keylog: %v", err)
+			return nil, false
+		}
+		used, err := keys.Add(f)
+		f.Close()
+		var ke *tlsdec.KeyLogError
+		switch {
+		case errors.As(err, &ke):
+			c.warnf("%s: %d malformed key log line(s) skipped, the first at line %d", name, ke.Count, ke.Line)
+		case err != nil:
+			c.errorf("--keylog %s: %v", name, err)
+			return nil, false
+		}
+		if used == 0 {
+			c.warnf("%s: no TLS secrets found (want NSS key log lines such as CLIENT_RANDOM or CLIENT_TRAFFIC_SECRET_0)", name)
+		}
+	}
+	return keys, true
 }

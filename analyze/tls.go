@@ -1,0 +1,158 @@
+package analyze
+
+import (
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/wsclosescan/wsclosescan/reassembly"
+	"github.com/wsclosescan/wsclosescan/report"
+	"github.com/wsclosescan/wsclosescan/tlsdec"
+	"github.com/wsclosescan/wsclosescan/wsparse"
+)
+
+// The TLS layer. A connection whose first bytes are a TLS handshake record goes through
+// tlsdec: its plaintext, when the key log has the secrets, feeds the WebSocket decoder like
+// cleartext does, and what the handshake and the alerts show goes into the record's tls
+// object either way.
+
+// route says where a connection's bytes go.
+type route uint8
+
+const (
+	routeUndecided route = iota
+	routePlain
+	routeTLS
+)
+
+// decide picks the route from the first bytes of the connection.
+func (c *conn) decide(data []byte) {
+	if !tlsdec.LooksLikeTLS(data) {
+		c.route = routePlain
+		return
+	}
+	c.route = routeTLS
+	c.tls = tlsdec.NewConn(tlsdec.Options{Keys: c.an.opts.Keys, Sessions: c.an.opts.Sessions,
+		Plaintext: c.plaintext, PlainGap: c.plainGap})
+}
+
+// plaintext feeds decrypted application data to the WebSocket decoder.
+func (c *conn) plaintext(dir tlsdec.Dir, data []byte, t time.Time) {
+	c.ws.Feed(wsparse.Side(dir), data, t)
+}
+
+// plainGap reports plaintext the TLS layer could not deliver.
+func (c *conn) plainGap(dir tlsdec.Dir, length int64, t time.Time) {
+	c.ws.Gap(wsparse.Side(dir), length, t)
+}
+
+// tlsCandidate reports whether an undecrypted TLS connection may carry WebSocket: it offered
+// HTTP/1.1 over ALPN, or no ALPN at all (HTTP/2-only connections are for RFC 8441).
+func tlsCandidate(in *tlsdec.Info) bool {
+	return len(in.ALPNOffered) == 0 || slices.Contains(in.ALPNOffered, "http/1.1")
+}
+
+// tlsRecord is the record's tls object, sides resolved.
+func (c *conn) tlsRecord(in *tlsdec.Info) *report.TLS {
+	t := &report.TLS{Version: in.Version, CipherSuite: in.CipherSuite, SNI: in.SNI,
+		ALPNOffered: nonNil(in.ALPNOffered), Resumed: in.Resumed, Decryption: in.Decryption, Alerts: []report.TLSAlert{}}
+	if in.ALPN != "" {
+		t.ALPN = new(in.ALPN)
+	}
+	for d, at := range in.CloseNotify {
+		if at == nil {
+			continue
+		}
+		tm := &report.Time{Time: *at}
+		if c.sideOf(reassembly.Dir(d)) == wsparse.Client {
+			t.CloseNotify.Client = tm
+		} else {
+			t.CloseNotify.Server = tm
+		}
+	}
+	for _, a := range in.Alerts {
+		t.Alerts = append(t.Alerts, report.TLSAlert{From: c.sideOf(reassembly.Dir(a.Dir)).String(),
+			Time: report.Time{Time: a.Time}, Level: alertLevel(a), Description: alertDescription(a)})
+	}
+	return t
+}
+
+func alertLevel(a tlsdec.Alert) string {
+	switch a.Level {
+	case 0:
+		return "encrypted"
+	case 1:
+		return "warning"
+	case 2:
+		return "fatal"
+	}
+	return strconv.Itoa(int(a.Level))
+}
+
+// alertNames are the RFC 8446 section 6 alert descriptions.
+var alertNames = map[uint8]string{
+	0: "close_notify", 10: "unexpected_message", 20: "bad_record_mac", 22: "record_overflow",
+	40: "handshake_failure", 42: "bad_certificate", 43: "unsupported_certificate",
+	44: "certificate_revoked", 45: "certificate_expired", 46: "certificate_unknown",
+	47: "illegal_parameter", 48: "unknown_ca", 49: "access_denied", 50: "decode_error",
+	51: "decrypt_error", 70: "protocol_version", 71: "insufficient_security", 80: "internal_error",
+	86: "inappropriate_fallback", 90: "user_canceled", 100: "no_renegotiation",
+	109: "missing_extension", 110: "unsupported_extension", 112: "unrecognized_name",
+	113: "bad_certificate_status_response", 115: "unknown_psk_identity",
+	116: "certificate_required", 120: "no_application_protocol",
+}
+
+func alertDescription(a tlsdec.Alert) string {
+	if a.Level == 0 {
+		return "unknown"
+	}
+	if n, ok := alertNames[a.Description]; ok {
+		return n
+	}
+	return strconv.Itoa(int(a.Description))
+}
+
+// tlsHints explains what the TLS layer hides or shows.
+func tlsHints(in *tlsdec.Info, websocket bool) []string {
+	var h []string
+	switch in.Decryption {
+	case "no_keys":
+		what := "TLS"
+		if in.Version != "" {
+			what = in.Version
+		}
+		if in.SNI != "" {
+			what += " to " + in.SNI
+		}
+		h = append(h, "this "+what+" connection could not be decrypted: no key log entry matches its ClientHello; "+
+			"decrypt with --keylog FILE (SSLKEYLOGFILE=FILE for browsers, node --tls-keylog=FILE, Go's "+
+			"tls.Config.KeyLogWriter, Python's SSLContext.keylog_filename)")
+	case "unsupported":
+		h = append(h, "this TLS connection uses "+in.CipherSuite+", which the tool cannot decrypt")
+	case "partial":
+		h = append(h, "part of this TLS connection could not be decrypted (records lost from the capture or not "+
+			"authenticated): what they carried is unknown")
+	}
+	if in.ALPN == "h2" || (!websocket && len(in.ALPNOffered) > 0 && !slices.Contains(in.ALPNOffered, "http/1.1")) {
+		h = append(h, "this TLS connection carries HTTP/2 (ALPN h2): WebSockets over HTTP/2 (RFC 8441) are not decoded yet")
+	}
+	if in.HandshakeFailed {
+		h = append(h, "the TLS handshake failed (an alert before both Finished messages): the WebSocket client reports 1006")
+	}
+	return h
+}
+
+// addTLS fills the record's tls object and, for a TLS connection whose content could not be
+// seen but may be a WebSocket, says that everything about the WebSocket is unknown: such a
+// connection is listed (it is what a wss user is looking for), never called plain TCP.
+func (c *conn) addTLS(r *report.Record) {
+	in := c.tls.Info()
+	r.TLS = c.tlsRecord(&in)
+	hidden := !r.WebSocket && in.Decryption != "full" && in.Decryption != "partial" && tlsCandidate(&in)
+	if hidden {
+		r.Verdict = report.VerdictUnknown
+		r.Unknown = []string{"websocket", "client_close", "server_close", "client_observed", "server_observed", "verdict"}
+		r.ClientObserved, r.ServerObserved = nil, nil
+	}
+	r.Hints = append(r.Hints, tlsHints(&in, r.WebSocket)...)
+}
