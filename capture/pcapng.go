@@ -203,7 +203,7 @@ func (r *Reader) largeSecretsBlock(start int64, blen uint32) error {
 			r.stats.UnknownSecrets++ // nobody wants the secrets: the type is only counted
 		}
 		if err := r.discard(int64(blen)); err != nil {
-			return r.readErr(start, "decryption secrets block", 1, err)
+			return r.readErr(start, "block", 1, err)
 		}
 		return nil
 	}
@@ -215,7 +215,7 @@ func (r *Reader) largeSecretsBlock(start int64, blen uint32) error {
 		b = b[:len(b)+n]
 		r.off += int64(n)
 		if err != nil {
-			return r.readErr(start, "decryption secrets block", len(b)+1, err)
+			return r.readErr(start, "block", len(b)+1, err)
 		}
 	}
 	if r.ngs.u32(b[blen-4:]) != blen {
