@@ -90,6 +90,27 @@ func fuzzSeeds(t testing.TB) map[string][]byte {
 		LinkType: pcapgen.LinkEthernet}, small(newConn(v4)))
 	seeds["pcapng-gzip"] = mustCapture(t, pcapgen.Options{Format: pcapgen.FormatPcapNG, Gzip: true,
 		LinkType: pcapgen.LinkEthernet}, small(newConn(v6)))
+	// Decryption secrets blocks: a key log before the packets (as editcap --inject-secrets
+	// writes it), an odd-length one of an unknown type between them.
+	var dsb bytes.Buffer
+	w, err := pcapgen.NewWriter(&dsb, pcapgen.Options{Format: pcapgen.FormatPcapNG, LinkType: pcapgen.LinkEthernet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := small(newConn(v4))
+	if err := w.Secrets(pcapgen.SecretsTLSKeyLog, keyLog(1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteAll(p[:3]); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Secrets(0x57474b4c, []byte("odd")); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteAll(p[3:]); err != nil {
+		t.Fatal(err)
+	}
+	seeds["pcapng-dsb"] = dsb.Bytes()
 	return seeds
 }
 
@@ -105,7 +126,13 @@ func FuzzReader(f *testing.F) {
 	f.Add([]byte{})
 	f.Add([]byte{0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		r, err := NewReader("fuzz", bytes.NewReader(data), Options{MaxFragmentBuffers: 4})
+		secrets := 0
+		r, err := NewReader("fuzz", bytes.NewReader(data), Options{MaxFragmentBuffers: 4,
+			Secrets: func(kind uint32, s []byte) {
+				if secrets += len(s); secrets > len(data) {
+					t.Fatalf("got %d bytes of secrets from %d bytes", secrets, len(data))
+				}
+			}})
 		if err != nil {
 			var fe *FileError
 			if !errors.As(err, &fe) {
@@ -131,6 +158,9 @@ func FuzzReader(f *testing.F) {
 			}
 		}
 		st := r.Stats()
+		if st.BadSecrets > st.SecretsBlocks || st.UnknownSecrets > st.SecretsBlocks {
+			t.Fatalf("got stats %+v", st)
+		}
 		if st.TCPSegments > st.Packets+st.Reassembled {
 			t.Fatalf("got %d segments from %d packets", st.TCPSegments, st.Packets)
 		}

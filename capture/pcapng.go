@@ -3,7 +3,9 @@ package capture
 import (
 	"encoding/binary"
 	"fmt"
+	"io"
 	"math/bits"
+	"slices"
 	"time"
 )
 
@@ -14,10 +16,18 @@ const (
 	ngOPB = 2          // obsolete packet block
 	ngSPB = 3          // simple packet block
 	ngEPB = 6          // enhanced packet block
+	ngDSB = 10         // decryption secrets block
 
 	ngByteOrderMagic = 0x1a2b3c4d
 	maxInterfaces    = 4096
+	// maxSecretsBlock is the largest decryption secrets block read (a key log of some
+	// 300,000 TLS 1.3 connections); larger ones are counted in Stats.BadSecrets.
+	maxSecretsBlock = 256 << 20
 )
+
+// SecretsTLSKeyLog is the secrets type of a pcapng decryption secrets block holding a TLS
+// key log in the NSS format (SSLKEYLOGFILE), as editcap --inject-secrets tls writes it.
+const SecretsTLSKeyLog = 0x544c534b // "TLSK"
 
 // ngState is the state of the current pcapng section.
 type ngState struct {
@@ -96,7 +106,7 @@ func (r *Reader) nextNG(rec *record) error {
 				Err: fmt.Errorf("%w block length %d (block type %#x)", ErrCorrupt, blen, typ)}
 		}
 		switch typ {
-		case ngEPB, ngSPB, ngOPB, ngIDB, ngSHB:
+		case ngEPB, ngSPB, ngOPB, ngIDB, ngSHB, ngDSB:
 		default:
 			if err := r.discard(int64(blen)); err != nil {
 				return r.readErr(start, "block", 1, err)
@@ -109,6 +119,11 @@ func (r *Reader) nextNG(rec *record) error {
 				r.ngs.ifaces = r.ngs.ifaces[:0]
 			case ngIDB:
 				r.ngs.addIface(ngIface{link: 0xffffffff})
+			case ngDSB:
+				if err := r.largeSecretsBlock(start, blen); err != nil {
+					return err
+				}
+				continue
 			default:
 				r.stats.Packets++
 				r.skip(SkipBadRecord, "pcapng block of %d bytes", blen)
@@ -127,9 +142,13 @@ func (r *Reader) nextNG(rec *record) error {
 		}
 		body := b[8 : blen-4]
 		if r.ngs.u32(b[blen-4:]) != blen {
-			if typ == ngEPB || typ == ngSPB || typ == ngOPB {
+			switch typ {
+			case ngEPB, ngSPB, ngOPB:
 				r.stats.Packets++
 				r.skip(SkipBadRecord, "pcapng trailing block length %d, leading %d", r.ngs.u32(b[blen-4:]), blen)
+			case ngDSB:
+				r.stats.SecretsBlocks++
+				r.stats.BadSecrets++
 			}
 			continue
 		}
@@ -138,6 +157,8 @@ func (r *Reader) nextNG(rec *record) error {
 			r.ngs.ifaces = r.ngs.ifaces[:0]
 		case ngIDB:
 			r.ngs.addIface(r.ngs.parseIDB(body))
+		case ngDSB:
+			r.secretsBlock(body)
 		default:
 			r.stats.Packets++
 			if r.packetBlock(typ, body, rec) {
@@ -145,6 +166,65 @@ func (r *Reader) nextNG(rec *record) error {
 			}
 		}
 	}
+}
+
+// secretsBlock hands the secrets of a decryption secrets block body (secrets type,
+// secrets length, the secrets padded to 4 bytes, options) to Options.Secrets.
+func (r *Reader) secretsBlock(body []byte) {
+	r.stats.SecretsBlocks++
+	if len(body) < 8 {
+		r.stats.BadSecrets++
+		return
+	}
+	kind, n := r.ngs.u32(body), r.ngs.u32(body[4:])
+	if uint64(n) > uint64(len(body)-8) {
+		r.stats.BadSecrets++
+		return
+	}
+	if kind != SecretsTLSKeyLog {
+		r.stats.UnknownSecrets++
+	}
+	if r.secrets != nil {
+		r.secrets(kind, body[8:8+n])
+	}
+}
+
+// largeSecretsBlock reads a decryption secrets block of blen bytes (more than bufSize, a
+// key log of more than a thousand or so connections), starting at offset start, into a
+// buffer of its own; one over maxSecretsBlock is counted as bad and skipped. The buffer
+// grows with the bytes actually read, so that a damaged length costs no more memory than
+// the file holds.
+func (r *Reader) largeSecretsBlock(start int64, blen uint32) error {
+	if blen > maxSecretsBlock || r.secrets == nil {
+		r.stats.SecretsBlocks++
+		if h, _ := r.peek(12); blen > maxSecretsBlock {
+			r.stats.BadSecrets++
+		} else if len(h) == 12 && r.ngs.u32(h[8:]) != SecretsTLSKeyLog {
+			r.stats.UnknownSecrets++ // nobody wants the secrets: the type is only counted
+		}
+		if err := r.discard(int64(blen)); err != nil {
+			return r.readErr(start, "block", 1, err)
+		}
+		return nil
+	}
+	var b []byte
+	for len(b) < int(blen) {
+		step := min(int(blen)-len(b), bufSize)
+		b = slices.Grow(b, step)
+		n, err := io.ReadFull(r.br, b[len(b):len(b)+step])
+		b = b[:len(b)+n]
+		r.off += int64(n)
+		if err != nil {
+			return r.readErr(start, "block", len(b)+1, err)
+		}
+	}
+	if r.ngs.u32(b[blen-4:]) != blen {
+		r.stats.SecretsBlocks++
+		r.stats.BadSecrets++
+		return nil
+	}
+	r.secretsBlock(b[8 : blen-4])
+	return nil
 }
 
 func (s *ngState) addIface(ifc ngIface) {

@@ -60,6 +60,13 @@ type Options struct {
 	// FragmentTimeout drops a partly reassembled datagram when this much capture time has
 	// passed since its first fragment. 0 means 30 seconds.
 	FragmentTimeout time.Duration
+	// Secrets, when set, is called with the secrets of each pcapng Decryption Secrets Block,
+	// during the call to Next that reads the block, so before any packet after it is
+	// returned: kind is the secrets type (SecretsTLSKeyLog for a TLS key log; other types
+	// are passed too, and counted in Stats.UnknownSecrets), data the secrets without the
+	// block's padding. data is only valid during the call. Secrets stay secret: the
+	// Reader neither keeps nor prints them.
+	Secrets func(kind uint32, data []byte)
 }
 
 // Reader decodes TCP segments from a capture.
@@ -79,6 +86,7 @@ type Reader struct {
 	defragged bool                // the segment's payload is in a fragment buffer
 	stats     Stats
 	skips     skipStats
+	secrets   func(kind uint32, data []byte) // Options.Secrets
 }
 
 // Open opens the capture file at path ("-" is standard input) and returns a Reader and
@@ -112,7 +120,7 @@ func (nopCloser) Close() error { return nil }
 // format (pcap with micro- or nanosecond timestamps in either byte order, pcapng, either
 // of them gzip-compressed) is recognized from the first bytes; name is only used in errors.
 func NewReader(name string, src io.Reader, opts Options) (*Reader, error) {
-	r := &Reader{name: name, br: newBlockReader(src, bufferSize(src), blockSize)}
+	r := &Reader{name: name, br: newBlockReader(src, bufferSize(src), blockSize), secrets: opts.Secrets}
 	r.defrag.init(opts)
 	magic, err := r.br.Peek(4)
 	if len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b {

@@ -89,6 +89,11 @@ type Stats struct {
 	SnaplenCut int64
 	// Fragments counts IP fragments received; Reassembled the datagrams rebuilt from them.
 	Fragments, Reassembled int64
+	// SecretsBlocks counts the pcapng Decryption Secrets Blocks read, of any secrets type;
+	// UnknownSecrets those of a type other than SecretsTLSKeyLog, and BadSecrets those whose
+	// secrets run past the block (or whose trailing block length is wrong, or which are
+	// larger than 256 MiB), whose secrets are not passed to Options.Secrets.
+	SecretsBlocks, UnknownSecrets, BadSecrets int64
 	// Skipped lists, in SkipKind order, the kinds of skipped packets seen at least once.
 	Skipped []SkipCount
 }

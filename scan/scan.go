@@ -69,6 +69,14 @@ type Options struct {
 	// bound. With several shards the merger may still hold the records of the other shards
 	// until the shard with the old connection has moved on.
 	MaxWaiting int
+	// Secrets, when set, is called with the TLS key log (NSS key log text) of each pcapng
+	// Decryption Secrets Block of type capture.SecretsTLSKeyLog, with the name of the file
+	// it is in (as given to Read); data is only valid during the call. It is called on
+	// the goroutine that decodes the capture, not the one that calls Read, during Read:
+	// before any segment after the block is handed to a shard, while the shards may still
+	// be analysing the segments before it (editcap --inject-secrets puts the block first,
+	// before any packet). Capture.Secrets, if set, is called too, for blocks of every type.
+	Secrets func(file string, data []byte)
 }
 
 // DefaultMaxWaiting is the default of Options.MaxWaiting: about 6 MB of records.
@@ -131,7 +139,19 @@ func New(opts Options, emit func(*report.Record)) *Scanner {
 // before it is analysed.
 func (s *Scanner) Read(name string, src io.Reader) (report.FileInfo, error) {
 	info := report.FileInfo{Name: name, Warnings: []string{}}
-	r, err := capture.NewReader(name, src, s.opts.Capture)
+	copts := s.opts.Capture
+	if want := s.opts.Secrets; want != nil {
+		also := copts.Secrets
+		copts.Secrets = func(kind uint32, data []byte) {
+			if also != nil {
+				also(kind, data)
+			}
+			if kind == capture.SecretsTLSKeyLog {
+				want(name, data)
+			}
+		}
+	}
+	r, err := capture.NewReader(name, src, copts)
 	if err != nil {
 		return info, newError(name, err)
 	}
@@ -146,6 +166,10 @@ func (s *Scanner) Read(name string, src io.Reader) (report.FileInfo, error) {
 	}
 	for _, sk := range st.Skipped {
 		info.Warnings = append(info.Warnings, fmt.Sprintf("%s: skipped %d packet(s): %s (first: %s)", name, sk.Count, sk.Kind, sk.First))
+	}
+	if st.BadSecrets > 0 {
+		info.Warnings = append(info.Warnings, fmt.Sprintf("%s: %d pcapng decryption secrets block(s) are damaged; "+
+			"their keys were not read", name, st.BadSecrets))
 	}
 	if st.SnaplenCut > 0 {
 		info.Warnings = append(info.Warnings, fmt.Sprintf("%s: %d packet(s) were cut by the snapshot length; "+

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# record-captures.sh re-records the WebSocket captures in testdata/pcaps from
+# record-captures.sh re-records the WebSocket captures in testdata/pcaps (and
+# the wss:// ones with their TLS key logs in testdata/tls: scenario wss) from
 # real traffic on the loopback interface.
 #
 # usage: scripts/record-captures.sh [SCENARIO...]   (default: all, in order)
@@ -15,6 +16,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 REC=$ROOT/scripts/record
 OUT=${PCAP_OUT:-$ROOT/testdata/pcaps} # PCAP_OUT: record elsewhere, e.g. to compare
+TLS_OUT=${TLS_OUT:-$ROOT/testdata/tls} # the same for the wss scenario
 PY=/usr/bin/python3
 CHROMIUM=/usr/bin/chromium
 WORK=$(mktemp -d /tmp/wsclosescan-record.XXXXXX)
@@ -36,7 +38,7 @@ trap cleanup EXIT
 check_deps() {
 	[ "$(id -u)" = 0 ] || die "must run as root (packet capture and nginx)"
 	local missing=() t
-	for t in tcpdump tshark dumpcap mergecap nginx node npm go gzip openssl; do
+	for t in tcpdump tshark dumpcap mergecap editcap nginx node npm go gzip openssl; do
 		command -v "$t" >/dev/null 2>&1 || missing+=("$t")
 	done
 	[ -x "$CHROMIUM" ] || missing+=("$CHROMIUM")
@@ -165,15 +167,18 @@ main() {
 	mkdir -p "$OUT"
 	build_peers
 	local all=(gorilla node python chromium nginx halfclosed abnormal coder keepalive
-		invalidclose subprotocol closereset snaplen mixedproto late)
+		invalidclose subprotocol closereset snaplen mixedproto late wss)
 	local s
 	for s in "${@:-${all[@]}}"; do
 		log "scenario $s"
 		"scenario_$s"
 	done
 	mixed_endings
-	chmod 644 "$OUT"/*.pcap* 2>/dev/null || true
+	chmod 644 "$OUT"/*.pcap* "$TLS_OUT"/* 2>/dev/null || true
 	"$REC/check.sh" "$OUT" >&2 || die "some captures failed the checks above"
+	if [ -d "$TLS_OUT" ]; then
+		"$REC/check.sh" "$TLS_OUT" >&2 || die "some captures failed the checks above"
+	fi
 	log "done; files in $OUT:"
 	ls -l "$OUT" >&2
 }

@@ -279,3 +279,34 @@ func TestWriterErrors(t *testing.T) {
 		t.Errorf("got %v, want interface error", err)
 	}
 }
+
+// TestWriterSecrets checks the exact bytes of a decryption secrets block, in both byte
+// orders: secrets type, length, the secrets padded to 4 bytes, no options.
+func TestWriterSecrets(t *testing.T) {
+	keys := []byte("CLIENT_RANDOM a b\n") // 18 bytes, padded to 20
+	for _, be := range []bool{false, true} {
+		var buf bytes.Buffer
+		w, err := NewWriter(&buf, Options{Format: FormatPcapNG, BigEndian: be, LinkType: LinkRaw})
+		if err != nil {
+			t.Fatal(err)
+		}
+		head := buf.Len()
+		if err := w.Secrets(SecretsTLSKeyLog, keys); err != nil {
+			t.Fatal(err)
+		}
+		want := bytes.Join([][]byte{{10, 0, 0, 0, 40, 0, 0, 0, 'K', 'S', 'L', 'T', 18, 0, 0, 0}, keys,
+			{0, 0, 40, 0, 0, 0}}, nil)
+		if be {
+			want = bytes.Join([][]byte{{0, 0, 0, 10, 0, 0, 0, 40, 'T', 'L', 'S', 'K', 0, 0, 0, 18}, keys,
+				{0, 0, 0, 0, 0, 40}}, nil)
+		}
+		if got := buf.Bytes()[head:]; !bytes.Equal(got, want) {
+			t.Errorf("big-endian %v:\ngot  % x\nwant % x", be, got, want)
+		}
+	}
+	var buf bytes.Buffer
+	w, _ := NewWriter(&buf, Options{LinkType: LinkRaw})
+	if err := w.Secrets(SecretsTLSKeyLog, keys); err == nil {
+		t.Errorf("Secrets on pcap: got nil error, want one")
+	}
+}

@@ -142,6 +142,25 @@ func (w *Writer) Block(typ uint32, body []byte) error {
 	return w.block(typ, pad(body, 4, len(body)+3))
 }
 
+// SecretsTLSKeyLog is the secrets type of a decryption secrets block holding an NSS key log.
+const SecretsTLSKeyLog = 0x544c534b // "TLSK"
+
+// Secrets writes a pcapng decryption secrets block (type 0x0000000A) of secrets type kind
+// holding data, padded to 4 bytes, as editcap --inject-secrets does.
+func (w *Writer) Secrets(kind uint32, data []byte) error {
+	if w.opts.Format != FormatPcapNG {
+		return errors.New("pcapgen: secrets blocks exist only in pcapng")
+	}
+	b := make([]byte, 8, 8+len(data)+3)
+	w.order.PutUint32(b[0:], kind)
+	w.order.PutUint32(b[4:], uint32(len(data)))
+	b = append(b, data...)
+	for len(b)%4 != 0 {
+		b = append(b, 0)
+	}
+	return w.block(10, b)
+}
+
 func (w *Writer) block(typ uint32, body []byte) error {
 	n := uint32(12 + len(body))
 	b := make([]byte, 0, n)

@@ -4,7 +4,8 @@
 # packet is a bare SYN, and nothing but bare ACKs follows the last
 # FIN/RST (the teardown is complete). Files named *open-at-end* must instead
 # have no FIN or RST at all; files named *started-late* (capture started
-# mid-connection) must start with a packet that is not a SYN.
+# mid-connection) must start with a packet that is not a SYN; files named
+# *-gap* (a packet deleted with editcap) must show a segment missing.
 # mixed-endings.pcap is merged from other files and ends with the open
 # connection of node-ws-open-at-end, so only its start is checked.
 set -euo pipefail
@@ -19,7 +20,12 @@ for f in "$dir"/*.pcap "$dir"/*.pcapng "$dir"/*.pcap.gz; do
 	fi
 	rm -f "$f.tshark-err.tmp"
 	lost=$(tshark -r "$f" -Y 'tcp.analysis.lost_segment or tcp.analysis.ack_lost_segment' 2>/dev/null | wc -l)
-	if [ "$lost" != 0 ]; then
+	if [[ $name == *-gap* ]]; then
+		if [ "$lost" = 0 ]; then
+			echo "check: $name: no segment missing, but the file should have a gap"
+			bad=1
+		fi
+	elif [ "$lost" != 0 ]; then
 		echo "check: $name: $lost packets show a segment missing from the capture"
 		bad=1
 	fi

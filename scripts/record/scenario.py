@@ -13,13 +13,24 @@ Scenarios:
   ignored-subprotocol
                 client asks for subprotocol "chat", the server picks none;
                 the client goes on and closes normally
+  wss-1001 PORT CERT KEY KEYLOG
+                websockets client and server over TLS (throwaway CERT/KEY);
+                server shutdown closes with 1001; the client's ssl context
+                writes its key log to KEYLOG (keylog_filename)
+  keyupdate-client PORT KEYLOG
+                drives `openssl s_client -tls1_3 -keylogfile KEYLOG` by hand:
+                a WebSocket upgrade, a masked text, a KeyUpdate ("K": the
+                peer is asked to update too), another text, close 1000
 """
 
 import asyncio
 import base64
 import hashlib
 import http
+import ssl
+import subprocess
 import sys
+import time
 
 import websockets
 
@@ -172,7 +183,70 @@ async def scenario_ignored_subprotocol(port):
         await asyncio.sleep(0.2)
 
 
+async def scenario_wss_1001(port, cert, key, keylog):
+    """scenario_1001 over TLS; only the client's context logs keys."""
+    sctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    sctx.load_cert_chain(cert, key)
+    cctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    cctx.load_verify_locations(cert)
+    cctx.keylog_filename = keylog
+    server = await websockets.serve(echo, "127.0.0.1", port, ssl=sctx, compression=None)
+    ws = await websockets.connect(f"wss://127.0.0.1:{port}/", ssl=cctx, server_hostname="localhost", compression=None)
+    tls = ws.transport.get_extra_info("ssl_object")
+    log("client", "tls", tls.version(), tls.cipher()[0])
+    await ws.send("hello over wss")
+    log("client", "got", await ws.recv())
+    server.close()  # shutdown: open connections get close 1001
+    try:
+        await ws.recv()
+    except websockets.ConnectionClosed as e:
+        log("client", f"ConnectionClosed code={e.code} reason={e.reason!r}")
+    await server.wait_closed()
+    await asyncio.sleep(0.2)
+
+
+async def scenario_keyupdate_client(port, keylog):
+    """openssl s_client reads commands from the first byte of each chunk it
+    reads from stdin: "K" sends a KeyUpdate that asks the peer to update its
+    keys too. Every other chunk is sent as application data: the upgrade
+    request, then masked frames written with masked_frame."""
+    p = subprocess.Popen(
+        ["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-servername", "localhost",
+         "-tls1_3", "-keylogfile", keylog],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    def send(b, pause=0.3):
+        p.stdin.write(b)
+        p.stdin.flush()
+        time.sleep(pause)
+
+    key = base64.b64encode(b"wsclosescan-kupd").decode()
+    send(f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: Upgrade\r\n"
+         f"Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: {key}\r\n\r\n".encode(), 0.5)
+    send(masked_frame(0x1, b"before key update"))
+    send(b"K\n")
+    send(masked_frame(0x1, b"after key update"))
+    send(masked_frame(0x8, b"\x03\xe8done"), 1.0)
+    out, err = p.communicate(timeout=10)  # closes stdin: s_client ends
+    for line in err.decode(errors="replace").splitlines():
+        if "KEYUPDATE" in line or "DONE" in line or "closed" in line:
+            log("s_client", line)
+    # s_client's stdout mixes the server's bytes with its own reports (session
+    # tickets, ...): read the frames after the 101 up to the first close.
+    i = out.find(b"101 Switching")
+    frames = out[out.find(b"\r\n\r\n", i) + 4:] if i >= 0 else b""
+    summary = frames_summary(frames).split(", ")
+    for k, f in enumerate(summary):
+        if f.startswith("close"):
+            summary = summary[: k + 1]
+            break
+    log("client", "upgrade", "101" if i >= 0 else "no 101", "server frames:", ", ".join(summary))
+    log("client", f"s_client exited with {p.returncode}")
+
+
 SCENARIOS = {
+    "wss-1001": scenario_wss_1001,
+    "keyupdate-client": scenario_keyupdate_client,
     "invalid-close": scenario_invalid_close,
     "ignored-subprotocol": scenario_ignored_subprotocol,
     "403": scenario_403,
@@ -183,10 +257,10 @@ SCENARIOS = {
 
 
 def main(argv):
-    if len(argv) != 3 or argv[1] not in SCENARIOS:
+    if len(argv) < 3 or argv[1] not in SCENARIOS:
         print(__doc__, file=sys.stderr)
         return 2
-    asyncio.run(SCENARIOS[argv[1]](int(argv[2])))
+    asyncio.run(SCENARIOS[argv[1]](int(argv[2]), *argv[3:]))
     return 0
 
 

@@ -266,3 +266,65 @@ scenario_late() {
 	caps_stop
 	cat "$log" >&2
 }
+
+# 17. wss:// recordings with the key log of each, into $TLS_OUT (ports
+# 9301-9320): a throwaway self-signed ECDSA P-256 certificate for 127.0.0.1 /
+# localhost, made here. Node ws over https, TLS 1.3 (9301), also as a pcapng
+# with the keys in a Decryption Secrets Block and with one server->client
+# record deleted; Python websockets, server shutdown 1001 (9302); gorilla over
+# TLS 1.2 AES-128-GCM (9303), TLS 1.2 ChaCha20-Poly1305 (9304), TLS 1.3
+# (9305); headless Chromium to a Node ws server, page closes 4000 (9306, page
+# on 10306); openssl s_client sending a KeyUpdate to a Node ws server (9307).
+scenario_wss() {
+	local o=$TLS_OUT log=$WORK/wss.log srv
+	mkdir -p "$o"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=localhost \
+		-addext subjectAltName=DNS:localhost,IP:127.0.0.1 -days 2 \
+		-keyout "$WORK/wss-key.pem" -out "$WORK/wss-cert.pem" 2>/dev/null || die "openssl req failed"
+	export WSS_CERT=$WORK/wss-cert.pem WSS_KEY=$WORK/wss-key.pem
+
+	cap_tcpdump "$o/node-ws-wss-tls13.pcap" 'tcp port 9301'
+	begin
+	WSS_KEYLOG=$o/node-ws-wss-tls13.keys peer node "$REC/node/scenario.js" node-ws-wss-tls13 9301
+	caps_stop
+	editcap --inject-secrets "tls,$o/node-ws-wss-tls13.keys" "$o/node-ws-wss-tls13.pcap" "$o/node-ws-wss-dsb.pcapng"
+	# The gap: delete the packet that carries "server message 2".
+	local gap
+	gap=$(tshark -r "$o/node-ws-wss-tls13.pcap" -o "tls.keylog_file:$o/node-ws-wss-tls13.keys" \
+		-Y 'websocket.payload.text == "server message 2"' -T fields -e frame.number 2>/dev/null)
+	[ -n "$gap" ] || die "no frame with \"server message 2\" in node-ws-wss-tls13.pcap"
+	log "node-ws-wss-gap.pcap: frame $gap of node-ws-wss-tls13.pcap deleted"
+	editcap -F pcap "$o/node-ws-wss-tls13.pcap" "$o/node-ws-wss-gap.pcap" "$gap"
+	cp "$o/node-ws-wss-tls13.keys" "$o/node-ws-wss-gap.keys"
+
+	cap_tcpdump "$o/python-websockets-wss.pcap" 'tcp port 9302'
+	begin
+	peer "$PY" "$REC/scenario.py" wss-1001 9302 "$WSS_CERT" "$WSS_KEY" "$o/python-websockets-wss.keys"
+	caps_stop
+
+	local s port=9303
+	for s in tls12-gcm tls12-chacha tls13; do
+		cap_tcpdump "$o/go-wss-$s.pcap" "tcp port $port"
+		begin
+		peer "$WORK/peers" "gorilla-wss-$s" "127.0.0.1:$port" "$WSS_CERT" "$WSS_KEY" "$o/go-wss-$s.keys"
+		caps_stop
+		port=$((port + 1))
+	done
+
+	cap_tcpdump "$o/chromium-wss.pcap" 'tcp port 9306'
+	begin
+	WSS_KEYLOG=$o/chromium-wss.keys CHROMIUM=$CHROMIUM peer node "$REC/node/scenario.js" chromium-wss 9306
+	caps_stop
+
+	: >"$log"
+	start_bg node "$REC/node/scenario.js" node-ws-wss-server 9307 >>"$log" 2>&1
+	srv=$BG
+	wait_for "$log" '^listening'
+	cap_tcpdump "$o/openssl-wss-keyupdate.pcap" 'tcp port 9307'
+	begin
+	peer "$PY" "$REC/scenario.py" keyupdate-client 9307 "$o/openssl-wss-keyupdate.keys"
+	wait_bg "$srv"
+	caps_stop
+	cat "$log" >&2
+	unset WSS_CERT WSS_KEY
+}

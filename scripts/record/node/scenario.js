@@ -10,6 +10,7 @@ const scenarios = {
   ...require('./lib/wsnode'),
   ...require('./lib/chromium'),
   ...require('./lib/raw'),
+  ...require('./lib/wss'),
 };
 
 async function main() {

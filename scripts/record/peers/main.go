@@ -6,6 +6,7 @@
 //	peers gorilla-clean-close 127.0.0.1:9101
 //	peers gorilla-close-then-fin 127.0.0.1:9171
 //	peers coder-1008 127.0.0.1:9191
+//	peers gorilla-wss-tls12-gcm 127.0.0.1:9303 CERT KEY KEYLOG
 package main
 
 import (
@@ -19,6 +20,12 @@ scenarios:
   gorilla-clean-close     gorilla client and server, messages, ping/pong, close 1000 "bye"
   gorilla-close-then-fin  gorilla client writes close 1001 and closes TCP at once
   coder-1008              coder/websocket server closes with 1008 "policy violation"
+
+usage: peers SCENARIO HOST:PORT CERT KEY KEYLOG   (wss; the client writes its TLS key log to KEYLOG)
+
+  gorilla-wss-tls12-gcm     gorilla over TLS 1.2, ECDHE-ECDSA/RSA-AES128-GCM-SHA256, close 1000 "bye"
+  gorilla-wss-tls12-chacha  the same with ECDHE-ECDSA/RSA-CHACHA20-POLY1305
+  gorilla-wss-tls13         the same over TLS 1.3 (Go picks TLS_AES_128_GCM_SHA256)
 `
 
 func main() {
@@ -29,6 +36,12 @@ func main() {
 }
 
 func run(args []string) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%s", usage)
+	}
+	if f, ok := wssScenarios[args[0]]; ok && len(args) == 5 {
+		return f(args[1], args[2], args[3], args[4])
+	}
 	if len(args) != 2 {
 		return fmt.Errorf("%s", usage)
 	}

@@ -19,9 +19,9 @@ const withTimeout = (p, ms) => Promise.race([p, new Promise((r) => setTimeout(r,
  * withPage runs fn(page) in a fresh headless Chromium profile, on an empty
  * page served from http://127.0.0.1:pagePort/ (not captured). A loopback page
  * is needed: Chromium's Local Network Access checks block a WebSocket from
- * about:blank to 127.0.0.1.
+ * about:blank to 127.0.0.1. extraArgs are added to Chromium's command line.
  */
-async function withPage(pagePort, fn) {
+async function withPage(pagePort, fn, extraArgs = []) {
   const pageServer = http.createServer((req, res) => {
     res.writeHead(200, { 'Content-Type': 'text/html' });
     res.end('<!doctype html><title>wsclosescan</title>');
@@ -35,6 +35,7 @@ async function withPage(pagePort, fn) {
     args: [
       '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
       '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync',
+      ...extraArgs,
     ],
   });
   try {
@@ -139,3 +140,6 @@ module.exports = {
   'chromium-close-4000': chromiumClose4000,
   'chromium-bad-accept': chromiumBadAccept,
 };
+
+// For wss.js; not enumerable, so that scenario.js does not list them as scenarios.
+Object.defineProperties(module.exports, { withPage: { value: withPage }, pageSocket: { value: pageSocket } });
