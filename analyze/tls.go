@@ -151,7 +151,7 @@ func (c *conn) addTLS(r *report.Record) {
 	hidden := !r.WebSocket && in.Decryption != "full" && in.Decryption != "partial" && tlsCandidate(&in)
 	if hidden {
 		r.Verdict = report.VerdictUnknown
-		r.Unknown = []string{"websocket", "client_close", "server_close", "client_observed", "server_observed", "verdict"}
+		r.Unknown = []string{"websocket", "handshake", "client_close", "server_close", "client_observed", "server_observed", "verdict"}
 		r.ClientObserved, r.ServerObserved = nil, nil
 	}
 	r.Hints = append(r.Hints, tlsHints(&in, r.WebSocket)...)

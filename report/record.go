@@ -72,7 +72,8 @@ type Record struct {
 	ServerObserved *int    `json:"server_observed"`
 	Verdict        Verdict `json:"verdict"`
 	// Unknown names the fields whose true value the capture cannot establish because bytes
-	// are missing: "client_close", "server_close" (null there then means "not seen", not
+	// are missing or encrypted: "websocket" and "handshake" (a TLS connection that could not
+	// be decrypted), "client_close", "server_close" (null there then means "not seen", not
 	// "none sent"), "client_close_code", "server_close_code", "client_close_reason",
 	// "server_close_reason" (cut by the capture), "client_observed",
 	// "server_observed" and "verdict".

@@ -88,6 +88,8 @@ func renderTable(w io.Writer, rows []tableLine, opts TableOptions, sum Summary) 
 
 func handshakeCell(r *Record) string {
 	switch {
+	case r.IsUnknown("handshake"):
+		return "? (encrypted)"
 	case r.Handshake == HandshakeRejected && r.HTTPStatus != nil && *r.HTTPStatus != 101:
 		return "rejected " + strconv.Itoa(*r.HTTPStatus)
 	case r.Handshake == HandshakeRejected:
@@ -101,6 +103,8 @@ func handshakeCell(r *Record) string {
 // captured.
 func closeCellOf(r *Record, side string, c *Close) string {
 	switch {
+	case c == nil && r.IsUnknown(side+"_close") && r.IsUnknown("websocket"):
+		return "? (encrypted)"
 	case c == nil && r.IsUnknown(side+"_close"):
 		return "? (bytes missing)"
 	case c != nil && c.Code == nil && r.IsUnknown(side+"_close_code"):

@@ -15,16 +15,19 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
-// captures lists the recorded captures shipped in testdata/pcaps, relative to the module root.
+// captures lists the recorded captures shipped in testdata/pcaps and testdata/tls (wss,
+// each with its key log beside it), relative to the module root.
 func captures(t *testing.T) []string {
 	t.Helper()
 	var out []string
-	for _, pattern := range []string{"*.pcap", "*.pcapng", "*.gz"} {
-		m, err := filepath.Glob(filepath.Join("testdata", "pcaps", pattern))
-		if err != nil {
-			t.Fatal(err)
+	for _, dir := range []string{"pcaps", "tls"} {
+		for _, pattern := range []string{"*.pcap", "*.pcapng", "*.gz"} {
+			m, err := filepath.Glob(filepath.Join("testdata", dir, pattern))
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, m...)
 		}
-		out = append(out, m...)
 	}
 	if len(out) == 0 {
 		t.Fatal("no captures in testdata/pcaps")
@@ -48,9 +51,13 @@ func TestGolden(t *testing.T) {
 	for _, capture := range captures(t) {
 		for _, o := range outputs {
 			name := filepath.Base(capture) + "." + o.ext
+			args := append([]string{"--color", "never"}, o.args...)
+			if keys := keyLogOf(capture); keys != "" {
+				args = append(args, "--keylog", keys)
+			}
 			t.Run(name, func(t *testing.T) {
 				var stdout, stderr bytes.Buffer
-				code := run(append(append([]string{"--color", "never"}, o.args...), capture), strings.NewReader(""), &stdout, &stderr)
+				code := run(append(args, capture), strings.NewReader(""), &stdout, &stderr)
 				if code != 0 {
 					t.Errorf("exit %d, stderr: %s", code, stderr.String())
 				}
@@ -95,4 +102,13 @@ func checkConsistent(t *testing.T, doc []byte) {
 			t.Errorf("%s -> %s contradicts itself: %v", d.Connections[i].Client, d.Connections[i].Server, bad)
 		}
 	}
+}
+
+// keyLogOf returns the key log recorded with a wss capture (X.pcap → X.keys), or "".
+func keyLogOf(capture string) string {
+	keys := strings.TrimSuffix(strings.TrimSuffix(capture, ".pcap"), ".pcapng") + ".keys"
+	if _, err := os.Stat(keys); err != nil {
+		return ""
+	}
+	return keys
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -61,6 +62,14 @@ func (c *cli) scan(cfg *config) int {
 	opts := scan.DefaultOptions()
 	opts.Analyze = analyze.Options{Timeline: cfg.timeline, IdleHint: cfg.idleHint,
 		Keys: keys, Sessions: tlsdec.NewSessions(0)}
+	// A pcapng's Decryption Secrets Blocks add to the key log as they are read, before the
+	// packets that follow them reach the workers (the key log is safe for concurrent use).
+	opts.Secrets = func(file string, data []byte) {
+		var ke *tlsdec.KeyLogError
+		if _, err := keys.Add(bytes.NewReader(data)); errors.As(err, &ke) {
+			c.warnf("%s: %d malformed key log line(s) in a decryption secrets block skipped", file, ke.Count)
+		}
+	}
 	opts.Reassembly.MaxBufferedTotal, opts.Reassembly.MaxBufferedPerConn = cfg.maxBuf, cfg.maxConn
 	opts.Reassembly.IdleTimeout = cfg.idleOut
 	opts.Reassembly.MaxConns = cfg.maxConns

@@ -37,6 +37,12 @@ Input:
                         is one connection
       --idle-hint DUR   silence before a TCP end from which an idle timeout is suggested
                         (default 1s)
+      --keylog FILE     decrypt wss:// (TLS 1.2 and 1.3) with an NSS key log, as written by
+                        SSLKEYLOGFILE=FILE (browsers), node --tls-keylog=FILE, Go's
+                        tls.Config.KeyLogWriter or Python's keylog_filename; repeatable.
+                        A pcapng with a Decryption Secrets Block (editcap --inject-secrets)
+                        needs no flag. Key logs and such files hold secrets: never shared
+                        by the tool, strip them with editcap --discard-all-secrets
 
 Limits (see the README's table; each says so in the output when it is hit):
       --sort-window N   finished records held back so that output is in start-time order
@@ -67,6 +73,7 @@ Examples:
   wsclosescan capture.pcap
   tcpdump -i any -s 0 -w - 'tcp port 8080' | wsclosescan -
   wsclosescan --timeline --verdict abnormal,half_closed capture.pcapng
+  SSLKEYLOGFILE=keys.txt chromium &   # then: wsclosescan --keylog keys.txt wss.pcap
   wsclosescan --format json capture.pcap.gz > connections.json
   wsclosescan --merge --fail-on abnormal,handshake_failed /var/tmp/ws.pcap*
   wsclosescan explain 1006
