@@ -143,6 +143,7 @@ type synthOpts struct {
 	alertNoFin  bool // the client sends an alert instead of its Finished
 	appRecords  int
 	serverFirst bool
+	noClose     bool // stop after the application data, keys ready for more
 }
 
 // build writes a whole connection: hello(s), the encrypted handshake, application data,
@@ -187,6 +188,9 @@ func (b *synth) build(o synthOpts) {
 	b.emit(ClientToServer, cw.seal(recHandshake, fin, 0))
 	b.w[0] = newSealer(b.s, b.sec[secClientApp])
 	b.appData(o)
+	if o.noClose {
+		return
+	}
 	b.emit(ClientToServer, b.w[0].seal(recAlert, []byte{1, 0}, 0))
 	b.emit(ServerToClient, b.w[1].seal(recAlert, []byte{1, 0}, o.pad))
 }
@@ -215,7 +219,7 @@ func (b *synth) appData(o synthOpts) {
 	}
 }
 
-func (b *synth) keys(t *testing.T, drop ...secretKind) *KeyLog {
+func (b *synth) keys(t testing.TB, drop ...secretKind) *KeyLog {
 	t.Helper()
 	var text strings.Builder
 	for _, line := range strings.SplitAfter(b.keyLog.String(), "\n") {
