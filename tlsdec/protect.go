@@ -49,7 +49,7 @@ func (c *Conn) unexpectedAppData(d *direction, body []byte, t time.Time) {
 // protectedRecord decrypts a protected record and handles its content.
 func (c *Conn) protectedRecord(d *direction, body []byte, t time.Time) {
 	d.protRecs++
-	plain, inner, ok := c.trial(d, &d.hdr, body, true)
+	plain, inner, _, ok := c.trial(d, &d.hdr, body, true)
 	if !ok {
 		c.lost++
 		c.inferUndecrypted(d, body, t)
@@ -147,9 +147,10 @@ func (c *Conn) candidates(d *direction, hdr *[recordHeaderLen]byte) []*recordCip
 }
 
 // trial opens a record under the candidate ciphers: the expected sequence number, or after
-// a gap the next seqWindow ones. With commit it also moves d to the cipher and number that
-// worked, or counts the failure.
-func (c *Conn) trial(d *direction, hdr *[recordHeaderLen]byte, body []byte, commit bool) ([]byte, uint8, bool) {
+// a gap the next seqWindow ones. skipped is how many numbers the record is past the expected
+// one under d's current cipher (0 under another). With commit it also moves d to the cipher
+// and number that worked, or counts the failure.
+func (c *Conn) trial(d *direction, hdr *[recordHeaderLen]byte, body []byte, commit bool) (plain []byte, inner uint8, skipped uint64, ok bool) {
 	if d.out == nil {
 		d.out = make([]byte, 0, maxCiphertext)
 	}
@@ -162,10 +163,13 @@ func (c *Conn) trial(d *direction, hdr *[recordHeaderLen]byte, body []byte, comm
 		if !ok {
 			continue
 		}
+		if rc == d.cur {
+			skipped = seq - rc.seq
+		}
 		if commit {
 			c.adopt(d, rc, seq)
 		}
-		return plain, inner, true
+		return plain, inner, skipped, true
 	}
 	if commit {
 		d.afterGap = true // the record may not have used a number (rejected 0-RTT), or did
@@ -173,7 +177,7 @@ func (c *Conn) trial(d *direction, hdr *[recordHeaderLen]byte, body []byte, comm
 			d.dead = true
 		}
 	}
-	return nil, 0, false
+	return nil, 0, 0, false
 }
 
 // openWindow tries sequence numbers rc.seq … rc.seq+window-1, the record's explicit nonce
