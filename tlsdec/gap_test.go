@@ -176,3 +176,24 @@ func TestGapAtStart(t *testing.T) {
 		t.Errorf("Info %+v", summary(in))
 	}
 }
+
+func TestGapSynthetic13ServerFinishedLost(t *testing.T) {
+	b := newSynth(suiteByID(0x1303), 23)
+	b.build(synthOpts{appRecords: 6})
+	spans := recordSpans(b.events, ServerToClient) // SH, CCS, 2 flight records, Finished, app...
+	t.Run("only the Finished", func(t *testing.T) {
+		r := decodeCut(b.events, Options{Keys: b.keys(t)}, ServerToClient, spans[4][0], spans[4][1], true, 1)
+		if !bytes.Equal(r.plain[1].Bytes(), b.plain[1].Bytes()) || len(r.gaps[1]) != 0 {
+			t.Errorf("server plaintext %d bytes (want %d), gaps %v (want none)", r.plain[1].Len(), b.plain[1].Len(), r.gaps[1])
+		}
+	})
+	t.Run("Finished and the first application record", func(t *testing.T) {
+		r := decodeCut(b.events, Options{Keys: b.keys(t)}, ServerToClient, spans[3][0]+9, spans[5][1], true, 1)
+		if n := hole(t, r.plain[1].Bytes(), b.plain[1].Bytes()); n == 0 || len(r.gaps[1]) != 1 {
+			t.Errorf("hole %d, gaps %v; want one gap", n, r.gaps[1])
+		}
+		if r.info.ALPN != "http/1.1" {
+			t.Errorf("ALPN %q: the EncryptedExtensions came before the gap", r.info.ALPN)
+		}
+	})
+}

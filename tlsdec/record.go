@@ -346,7 +346,7 @@ func (c *Conn) acceptCandidate(d *direction, rec []byte) (ok bool, skipped int64
 	if hdr[0] != recAppData && c.version == 0x0304 {
 		return false, 0
 	}
-	if _, _, n, ok := c.trial(d, &hdr, rec[recordHeaderLen:], false); ok {
+	if _, _, n, ok := c.trial(d, &hdr, rec[recordHeaderLen:], false, time.Time{}); ok {
 		return true, int64(n)
 	}
 	d.tries++
