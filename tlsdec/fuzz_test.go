@@ -66,6 +66,7 @@ func FuzzConnFeed(f *testing.F) {
 	b := fuzzSynth()
 	f.Add(encodeOps(b.events, 63))
 	f.Add(encodeOps(b.events, 0))
+	f.Add(encodeOps(b.events[:3], 63)) // ClientHello, ServerHello, CCS: short, for mutations
 	keys := b.keys(f)
 	f.Fuzz(func(t *testing.T, in []byte) {
 		var plain int
