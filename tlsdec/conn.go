@@ -210,6 +210,9 @@ func (c *Conn) Finish(t time.Time) {
 			c.lost++
 			c.plainGap(Dir(i), 0, t)
 		}
+		if d.lostSync {
+			c.endDeferredGap(d, -1, t)
+		}
 	}
 }
 

@@ -49,7 +49,7 @@ func (c *Conn) unexpectedAppData(d *direction, body []byte, t time.Time) {
 // protectedRecord decrypts a protected record and handles its content.
 func (c *Conn) protectedRecord(d *direction, body []byte, t time.Time) {
 	d.protRecs++
-	plain, inner, ok := c.trial(d, &d.hdr, body, true)
+	plain, inner, _, ok := c.trial(d, &d.hdr, body, true, t)
 	if !ok {
 		c.lost++
 		c.inferUndecrypted(d, body, t)
@@ -147,9 +147,10 @@ func (c *Conn) candidates(d *direction, hdr *[recordHeaderLen]byte) []*recordCip
 }
 
 // trial opens a record under the candidate ciphers: the expected sequence number, or after
-// a gap the next seqWindow ones. With commit it also moves d to the cipher and number that
-// worked, or counts the failure.
-func (c *Conn) trial(d *direction, hdr *[recordHeaderLen]byte, body []byte, commit bool) ([]byte, uint8, bool) {
+// a gap the next seqWindow ones. skipped is how many numbers the record is past the expected
+// one under d's current cipher (0 under another). With commit it also moves d to the cipher
+// and number that worked, or counts the failure.
+func (c *Conn) trial(d *direction, hdr *[recordHeaderLen]byte, body []byte, commit bool, t time.Time) (plain []byte, inner uint8, skipped uint64, ok bool) {
 	if d.out == nil {
 		d.out = make([]byte, 0, maxCiphertext)
 	}
@@ -162,10 +163,13 @@ func (c *Conn) trial(d *direction, hdr *[recordHeaderLen]byte, body []byte, comm
 		if !ok {
 			continue
 		}
-		if commit {
-			c.adopt(d, rc, seq)
+		if rc == d.cur {
+			skipped = seq - rc.seq
 		}
-		return plain, inner, true
+		if commit {
+			c.adopt(d, rc, seq, t)
+		}
+		return plain, inner, skipped, true
 	}
 	if commit {
 		d.afterGap = true // the record may not have used a number (rejected 0-RTT), or did
@@ -173,7 +177,7 @@ func (c *Conn) trial(d *direction, hdr *[recordHeaderLen]byte, body []byte, comm
 			d.dead = true
 		}
 	}
-	return nil, 0, false
+	return nil, 0, 0, false
 }
 
 // openWindow tries sequence numbers rc.seq … rc.seq+window-1, the record's explicit nonce
@@ -194,15 +198,19 @@ func openWindow(rc *recordCipher, dst []byte, hdr *[recordHeaderLen]byte, body [
 }
 
 // adopt makes rc, which opened record seq, the cipher of d where it is a key change.
-func (c *Conn) adopt(d *direction, rc *recordCipher, seq uint64) {
+func (c *Conn) adopt(d *direction, rc *recordCipher, seq uint64, t time.Time) {
 	rc.seq = seq + 1
 	d.afterGap, d.fails = false, 0
 	switch {
 	case rc == d.cur:
 	case rc == d.app:
-		// The Finished was missed (or not decrypted): application keys are in use.
+		// The Finished was missed (or not decrypted): application keys are in use, and
+		// records before this one under them were lost.
 		d.cur, d.app, d.next, d.phase = rc, nil, nil, phaseApp
 		c.finished[d.dir] = true
+		if seq > 0 {
+			c.lostPlaintext(d, recAppData, 0, t)
+		}
 	case rc == d.next:
 		d.cur, d.next = rc, nil
 	default:

@@ -56,6 +56,11 @@ type direction struct {
 	unsureGap bool
 	// afterGap: the next protected record may carry any of the next seqWindow numbers.
 	afterGap bool
+	// deferGap: the PlainGap for lost records waits for resynchronisation, which may tell
+	// its length: gapBytes lost bytes (-1: unknown) of which scanned bytes were not records.
+	deferGap bool
+	gapBytes int64
+	scanned  int
 
 	hs hsBuffer
 
@@ -226,6 +231,7 @@ func (c *Conn) gap(dir Dir, length int64, t time.Time) {
 	}
 	if d.lostSync {
 		d.scan = d.scan[:0] // the bytes before and after are not contiguous
+		d.gapBytes = -1
 		return
 	}
 	if !d.started && d.hdrN == 0 {
@@ -243,6 +249,10 @@ func (c *Conn) gap(dir Dir, length int64, t time.Time) {
 		}
 		return
 	}
+	if d.hdrN == 0 && length > 0 && d.protected {
+		// Whole records are lost: resynchronisation may tell how many.
+		d.deferGap, d.gapBytes = true, length
+	}
 	c.loseSync(d, nil, t)
 }
 
@@ -253,12 +263,14 @@ func (c *Conn) loseSync(d *direction, pending []byte, t time.Time) {
 		// At least one protected record is lost with the boundaries.
 		d.protRecs++
 		c.lost++
-		c.lostPlaintext(d, recAppData, 0, t)
+		if !d.deferGap {
+			c.lostPlaintext(d, recAppData, 0, t)
+		}
 	} else {
 		d.unsureGap = true
 	}
 	d.hs.reset()
-	d.lostSync, d.afterGap, d.hdrN, d.damaged, d.tries = true, true, 0, false, 0
+	d.lostSync, d.afterGap, d.hdrN, d.damaged, d.tries, d.scanned = true, true, 0, false, 0, 0
 	d.body = d.body[:0]
 	if d.scan == nil {
 		d.scan = make([]byte, 0, recordHeaderLen+maxCiphertext)
@@ -276,9 +288,11 @@ func (c *Conn) resync(d *direction, data []byte, t time.Time) []byte {
 		i := findHeader(d.scan)
 		if i < 0 {
 			keep := min(len(d.scan), recordHeaderLen-1)
+			d.scanned += len(d.scan) - keep
 			d.scan = append(d.scan[:0], d.scan[len(d.scan)-keep:]...)
 			return data
 		}
+		d.scanned += i
 		d.scan = append(d.scan[:0], d.scan[i:]...)
 		if len(d.scan) < recordHeaderLen {
 			return data
@@ -287,15 +301,17 @@ func (c *Conn) resync(d *direction, data []byte, t time.Time) []byte {
 		if len(d.scan) < end {
 			return data
 		}
-		if c.acceptCandidate(d, d.scan[:end]) {
+		if ok, skipped := c.acceptCandidate(d, d.scan[:end]); ok {
 			rest := bytes.Clone(d.scan[end:])
 			copy(d.hdr[:], d.scan)
 			body := bytes.Clone(d.scan[recordHeaderLen:end])
 			d.lostSync, d.scan, d.hdrN = false, d.scan[:0], 0
+			c.endDeferredGap(d, skipped, t)
 			c.record(d, body, t)
 			c.feed(d.dir, rest, t)
 			return data
 		}
+		d.scanned++
 		d.scan = append(d.scan[:0], d.scan[1:]...)
 	}
 }
@@ -319,19 +335,41 @@ func findHeader(b []byte) int {
 }
 
 // acceptCandidate decides whether rec (a whole record) ends the resynchronisation: it
-// authenticates under a current key, or no key can tell and its header looks right.
-func (c *Conn) acceptCandidate(d *direction, rec []byte) bool {
+// authenticates under a current key (skipped numbers past the expected one; -1 if unknown),
+// or no key can tell and its header looks right.
+func (c *Conn) acceptCandidate(d *direction, rec []byte) (ok bool, skipped int64) {
 	var hdr [recordHeaderLen]byte
 	copy(hdr[:], rec)
 	if !d.protected || d.dead || d.tries >= maxCandidates || len(c.candidates(d, &hdr)) == 0 {
-		return true
+		return true, -1
 	}
 	if hdr[0] != recAppData && c.version == 0x0304 {
-		return false
+		return false, 0
 	}
-	if _, _, ok := c.trial(d, &hdr, rec[recordHeaderLen:], false); ok {
-		return true
+	if _, _, n, ok := c.trial(d, &hdr, rec[recordHeaderLen:], false, time.Time{}); ok {
+		return true, int64(n)
 	}
 	d.tries++
-	return false
+	return false, 0
+}
+
+// endDeferredGap reports the plaintext lost before resynchronisation. For TLS 1.2 AEAD
+// suites, when the gap's length is known and every lost byte belonged to the skipped
+// records, that is the lost length less each record's header and overhead.
+func (c *Conn) endDeferredGap(d *direction, skipped int64, t time.Time) {
+	if !d.deferGap {
+		return
+	}
+	d.deferGap = false
+	n := int64(0)
+	if c.suite != nil && c.version == 0x0303 && d.gapBytes > 0 && d.scanned == 0 && skipped > 0 {
+		if o := overhead12(c.suite); o >= 0 {
+			n = max(d.gapBytes-skipped*int64(recordHeaderLen+o), 0)
+		}
+	}
+	if n > 0 {
+		c.plainGap(d.dir, n, t)
+		return
+	}
+	c.lostPlaintext(d, recAppData, 0, t)
 }
