@@ -3,6 +3,7 @@ package analyze
 import (
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/wsclosescan/wsclosescan/reassembly"
@@ -153,6 +154,84 @@ func (c *conn) addTLS(r *report.Record) {
 		r.Verdict = report.VerdictUnknown
 		r.Unknown = []string{"websocket", "handshake", "client_close", "server_close", "client_observed", "server_observed", "verdict"}
 		r.ClientObserved, r.ServerObserved = nil, nil
+		r.Hints = append(r.Hints, c.sizeHints(&in)...)
 	}
 	r.Hints = append(r.Hints, tlsHints(&in, r.WebSocket)...)
+}
+
+// aeadOverhead is what protection adds to a record's plaintext: 17 bytes in TLS 1.3 (tag and
+// inner type), 24 for TLS 1.2 AES-GCM (explicit nonce and tag), 16 for ChaCha20-Poly1305; 0
+// when it is not fixed (CBC) or unknown.
+func aeadOverhead(in *tlsdec.Info) int {
+	switch {
+	case in.Version == "TLS 1.3":
+		return 17
+	case in.Version != "TLS 1.2":
+		return 0
+	case strings.Contains(in.CipherSuite, "_GCM_"):
+		return 24
+	case strings.Contains(in.CipherSuite, "CHACHA20"):
+		return 16
+	}
+	return 0
+}
+
+// sizeHints reads the last records each side sent before it ended TCP, as the issue's
+// measurements describe: with a fixed AEAD overhead o, a close_notify is 2+o bytes, a
+// server's close frame with an r-byte reason 4+r+o and a client's (masked) 8+r+o. Sizes are
+// evidence, not proof: the hint says "likely".
+func (c *conn) sizeHints(in *tlsdec.Info) []string {
+	o := aeadOverhead(in)
+	if o == 0 {
+		return nil
+	}
+	var h []string
+	for d := range 2 {
+		dir := reassembly.Dir(d)
+		if t, _ := c.ends[dir].first(); t.IsZero() {
+			continue // the last record before the end of TCP is what tells
+		}
+		side := c.sideOf(dir)
+		recs := in.Last[d]
+		var sizes []string
+		notify := false
+		for len(recs) > 0 {
+			r := recs[len(recs)-1]
+			isNotify := r.Length == 2+o && (r.Type == 21 || (o == 17 && r.Type == 23))
+			if !isNotify || notify {
+				break
+			}
+			notify = true
+			recs = recs[:len(recs)-1]
+		}
+		if len(recs) == 0 || recs[len(recs)-1].Type != 23 {
+			continue
+		}
+		last := recs[len(recs)-1]
+		head := 4
+		if side == wsparse.Client {
+			head = 8
+		}
+		reason := last.Length - o - head
+		if reason < 0 || reason > 123 {
+			continue
+		}
+		sizes = append(sizes, strconv.Itoa(last.Length))
+		what := "a close frame with a code"
+		if reason > 0 {
+			what += " and a " + strconv.Itoa(reason) + "-byte reason"
+		}
+		if notify {
+			sizes = append(sizes, strconv.Itoa(2+o))
+			what += ", then a close_notify"
+		}
+		label := "record before it ended TCP is "
+		if len(sizes) > 1 {
+			label = "records before it ended TCP are "
+		}
+		h = append(h, "the "+side.String()+"'s last TLS "+label+strings.Join(sizes, " and ")+" bytes, the "+
+			in.Version+" sizes of "+what+": if this is a WebSocket, that is likely how the "+side.String()+
+			" closed it (a data frame of the same size is possible; decrypt to be sure)")
+	}
+	return h
 }

@@ -102,6 +102,19 @@ type Info struct {
 	HandshakeDone bool
 	// Records counts the records seen per Dir.
 	Records [2]int
+	// Last holds, per Dir, the last records seen (at most LastRecords, oldest first): what
+	// record sizes can tell without keys (see the README's TLS notes).
+	Last [2][]RecordSeen
+}
+
+// LastRecords is how many of each direction's last records Info.Last keeps.
+const LastRecords = 4
+
+// RecordSeen is one record as the wire shows it, protected or not.
+type RecordSeen struct {
+	Type   uint8 // outer content type: 20 ChangeCipherSpec, 21 alert, 22 handshake, 23 application data
+	Length int   // the record's length field
+	Time   time.Time
 }
 
 // Conn decodes one TLS connection. It is not safe for concurrent use.
@@ -144,6 +157,12 @@ func (c *Conn) Info() Info {
 		}
 	}
 	in.HandshakeDone = c.finished[0] && c.finished[1]
+	for i := range c.dirs {
+		d := &c.dirs[i]
+		for k := max(0, d.lastN-LastRecords); k < d.lastN; k++ {
+			in.Last[i] = append(in.Last[i], d.last[k%LastRecords])
+		}
+	}
 	in.Decryption = c.decryptionStatus()
 	return in
 }

@@ -9,6 +9,8 @@ import (
 // record handles one complete record whose header is in d.hdr.
 func (c *Conn) record(d *direction, body []byte, t time.Time) {
 	c.info.Records[d.dir]++
+	d.last[d.lastN%LastRecords] = RecordSeen{Type: d.hdr[0], Length: len(body), Time: t}
+	d.lastN++
 	typ := d.hdr[0]
 	tls13 := c.version == 0x0304
 	switch {

@@ -38,6 +38,9 @@ const (
 type direction struct {
 	dir Dir
 
+	last  [LastRecords]RecordSeen // ring of the last records
+	lastN int                     // records put in the ring
+
 	// Framing.
 	hdr      [recordHeaderLen]byte
 	hdrN     int
