@@ -13,28 +13,30 @@ func (c *Conn) endFrame(d *direction, t time.Time, incomplete bool) {
 	fs := &d.fs
 	s := c.trueSide(d.fed)
 	st := &c.stats[s]
-	fs.inPayload, fs.hn, fs.hneed = false, 0, 2
+	fs.inPayload = false
 	if !incomplete {
 		st.Frames++
 		st.LastFrameTime = t
 	}
 	switch fs.op {
 	case OpContinuation, OpText, OpBinary:
-		if fs.msgCheck && fs.utf8Bad && !fs.utf8Told {
-			fs.utf8Told = true
+		tc := &fs.msg.text
+		if tc.on && tc.bad && !tc.told {
+			tc.told = true
 			c.frameFinding(FindInvalidUTF8, s, fs, t, "carries invalid UTF-8 in a text message")
 		}
 		if !fs.fin || incomplete {
 			return
 		}
-		if fs.msgCheck && !fs.utf8Bad && !fs.utf8.complete() {
+		if tc.on && !tc.bad && !tc.utf8.complete() {
 			c.frameFinding(FindInvalidUTF8, s, fs, t, "ends a text message inside a UTF-8 sequence")
 		}
 		st.Messages++
-		fs.inMsg, fs.msgCheck = false, false
+		fs.msg.frag, tc.on = fragNone, false
 		if c.opts.OnEvent != nil {
-			c.emit(Event{Kind: EventMessage, Side: s, Time: t, Frame: fs.idx, Length: fs.msgLen,
-				Detail: opName(fs.msgOp) + " message, " + itoa64(fs.msgLen) + " bytes"})
+			m := &fs.msg
+			c.emit(Event{Kind: EventMessage, Side: s, Time: t, Frame: fs.idx, Length: m.length,
+				Detail: opName(m.op) + " message, " + itoa64(m.length) + " bytes"})
 		}
 	case OpClose:
 		c.onClose(fs, s, t, incomplete)
@@ -126,9 +128,7 @@ func (c *Conn) frameGap(d *direction, length int64, t time.Time) {
 		} else {
 			c.stats[c.trueSide(d.fed)].PayloadBytes += length // sent, only not captured
 		}
-		if fs.msgCheck {
-			fs.msgCheck = false // the missing bytes cannot be validated
-		}
+		fs.msg.text.on = false // the missing bytes cannot be validated
 		if fs.done == fs.length {
 			c.endFrame(d, t, fs.op.IsControl())
 		}

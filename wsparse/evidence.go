@@ -41,29 +41,17 @@ func (c *Conn) proven() bool {
 	return a.chainLen >= chainUnknown || b.chainLen >= chainUnknown
 }
 
-// implausible reports whether the header just decoded on a side that is in sync only
-// because of a mid-stream chain breaks a rule that real peers keep, so that the chain was
-// most likely found by chance in another protocol's bytes.
-func (c *Conn) implausible(d *direction) bool {
-	fs := &d.fs
-	h := fs.hdr[:fs.hneed]
-	op := fs.op
-	known := op <= OpBinary || (op >= OpClose && op <= OpPong)
-	switch {
-	case !known, fs.rsv&3 != 0, fs.masked != d.chainMasked:
-		return true
-	case fs.rsv != 0 && (op.IsControl() || op == OpContinuation):
-		return true
-	case op.IsControl() && (!fs.fin || fs.length > 125):
-		return true
-	}
-	switch h[1] & 0x7F {
-	case 126:
-		return fs.length < 126
-	case 127:
-		return fs.length <= 0xFFFF
-	}
-	return false
+// implausibleRules are the header rules that real peers keep: one broken after a mid-stream
+// chain means the chain was found by chance.
+const implausibleRules = vMask | vReservedOpcode | vRSV23 | vRSV1NotFirst | vControlFragmented |
+	vControlTooLong | vNonMinimalLength
+
+// implausible reports whether header h, decoded on a side that is in sync only because of a
+// mid-stream chain, breaks a rule that real peers keep, so that the chain was most likely
+// found by chance in another protocol's bytes. The mask bit must be the chain's.
+func (c *Conn) implausible(d *direction, h *header) bool {
+	r := headerRules{wantMask: d.chainMasked, maskKnown: true, rsv1OK: true, frag: fragUnknown}
+	return headerViolations(h, r)&implausibleRules != 0
 }
 
 // withdrawSync gives up a mid-stream chain that the following frames disproved.

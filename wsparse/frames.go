@@ -7,63 +7,52 @@ import (
 )
 
 // frameState is the incremental frame decoder of one direction (RFC 6455 section 5.2).
-// Header bytes are collected in hdr; payload bytes are counted and, for data frames, only
-// looked at for UTF-8 validation; control payloads are kept up to the cap.
+// A header split across chunks is collected in hdr; payload bytes are counted and, for data
+// frames, only looked at for UTF-8 validation; control payloads are kept up to the cap.
 type frameState struct {
-	hdr       [14]byte
-	hn, hneed int
-	inPayload bool
+	hdr [maxHeaderLen]byte // the bytes of a header split across chunks, collected so far
+	hn  int
 
-	// Current frame.
-	fin    bool
-	rsv    byte
-	op     Opcode
-	masked bool
-	key    [4]byte
-	length int64
-	done   int64
-	idx    int // index of the current frame
-	next   int // index of the next frame
+	header         // the current frame's header
+	inPayload bool // the header is complete: its payload follows
+	done      int64
+	idx       int // index of the current frame
+	next      int // index of the next frame
 
 	ctrl     []byte // control payload kept, unmasked
 	ctrlLost bool   // part of the control payload is missing
 
-	// Message state.
-	inMsg      bool // a fragmented data message is in progress
-	msgUnknown bool // fragmentation state unknown (after a resync)
-	msgCheck   bool // the message is uncompressed text being validated
-	utf8       utf8State
-	utf8Bad    bool   // invalid UTF-8 seen in the message
-	utf8Told   bool   // the invalid UTF-8 finding was recorded for this message
-	msgOp      Opcode // opcode of the message in progress (text or binary)
-	msgLen     int64  // payload bytes of the message so far
-
+	msg       message
 	closeSent bool
 }
 
-// reset prepares the decoder for a frame boundary; afterGap makes the message state
-// unknown. Frame indexes and the close state carry on.
-func (fs *frameState) reset(afterGap bool) {
-	fs.hn, fs.hneed, fs.inPayload = 0, 2, false
-	fs.ctrl, fs.ctrlLost = fs.ctrl[:0], false
-	fs.inMsg, fs.msgCheck = false, false
-	fs.msgUnknown = afterGap
-	fs.utf8, fs.utf8Bad, fs.utf8Told = utf8State{}, false, false
+// message is the state of the direction's data message.
+type message struct {
+	frag   fragState
+	op     Opcode // opcode of the message in progress (text or binary)
+	length int64  // payload bytes of the message so far
+	text   textCheck
 }
 
-// headerLen returns the header size announced by the first two header bytes.
-func headerLen(b0, b1 byte) int {
-	n := 2
-	switch b1 & 0x7F {
-	case 126:
-		n += 2
-	case 127:
-		n += 8
+// textCheck is the UTF-8 validation of a text message.
+type textCheck struct {
+	on   bool // the message is uncompressed text being validated
+	utf8 utf8State
+	bad  bool // invalid UTF-8 seen in the message
+	told bool // the invalid UTF-8 finding was recorded for this message
+}
+
+// reset prepares the decoder for a frame boundary; afterGap makes the message state
+// unknown. Frame indexes, the close state and the last message's opcode and length carry
+// on.
+func (fs *frameState) reset(afterGap bool) {
+	fs.hn, fs.inPayload = 0, false
+	fs.ctrl, fs.ctrlLost = fs.ctrl[:0], false
+	fs.msg.frag = fragNone
+	if afterGap {
+		fs.msg.frag = fragUnknown
 	}
-	if b1&0x80 != 0 {
-		n += 4
-	}
-	return n
+	fs.msg.text = textCheck{}
 }
 
 // frameBytes decodes frames from data and returns how many bytes it consumed (less than
@@ -73,21 +62,26 @@ func (c *Conn) frameBytes(d *direction, data []byte, t time.Time) int {
 	n := 0
 	for n < len(data) && d.mode == modeFrames {
 		if !fs.inPayload {
-			if fs.hneed < 2 {
-				fs.hneed = 2
-			}
-			k := copy(fs.hdr[fs.hn:fs.hneed], data[n:])
-			fs.hn += k
-			n += k
-			if fs.hn < fs.hneed {
-				continue
-			}
-			if fs.hneed == 2 {
-				fs.hneed = headerLen(fs.hdr[0], fs.hdr[1])
-				if fs.hn < fs.hneed {
+			if fs.hn == 0 {
+				// The usual case: the whole header is in data, parsed where it lies.
+				if k, ok := parseHeader(data[n:], &fs.header); ok {
+					n += k
+					c.startFrame(d, t)
 					continue
 				}
 			}
+			// A header split across chunks: collect the first two bytes, then the rest.
+			lim := 2
+			if fs.hn >= 2 {
+				lim = headerLen(fs.hdr[0], fs.hdr[1])
+			}
+			k := copy(fs.hdr[fs.hn:lim], data[n:])
+			fs.hn += k
+			n += k
+			if _, ok := parseHeader(fs.hdr[:fs.hn], &fs.header); !ok {
+				continue
+			}
+			fs.hn = 0
 			c.startFrame(d, t)
 			continue
 		}
@@ -108,123 +102,98 @@ func (c *Conn) frameBytes(d *direction, data []byte, t time.Time) int {
 	return n
 }
 
-// startFrame interprets a complete header.
+// rules returns the state the header rules of side s depend on.
+func (c *Conn) rules(d *direction, s Side) headerRules {
+	return headerRules{wantMask: s == Client, maskKnown: true, rsv1OK: !c.extKnown || c.hs.Deflate,
+		frag: d.fs.msg.frag, closeSent: d.fs.closeSent}
+}
+
+// startFrame starts the frame whose header was just parsed into d.fs.header.
 func (c *Conn) startFrame(d *direction, t time.Time) {
 	fs := &d.fs
-	h := fs.hdr[:fs.hneed]
-	fs.fin = h[0]&0x80 != 0
-	fs.rsv = (h[0] >> 4) & 7
-	fs.op = Opcode(h[0] & 0x0F)
-	fs.masked = h[1]&0x80 != 0
+	h := &fs.header
 	fs.idx = fs.next
 	fs.next++
 	fs.done, fs.ctrlLost = 0, false
 	fs.ctrl = fs.ctrl[:0]
 	s := c.trueSide(d.fed)
-	l7 := int64(h[1] & 0x7F)
-	rest := h[2:]
-	switch l7 {
-	case 126:
-		fs.length = int64(binary.BigEndian.Uint16(rest))
-		rest = rest[2:]
-		if fs.length < 126 {
-			c.frameFinding(FindNonMinimalLength, s, fs, t, "encodes length "+itoa64(fs.length)+" in the 16-bit form")
-		}
-	case 127:
-		v := binary.BigEndian.Uint64(rest)
-		rest = rest[8:]
-		if v>>63 != 0 {
-			c.frameFinding(FindLengthTopBit, s, fs, t, "has a 64-bit length with the most significant bit set")
-			c.enterScanAfterGap(d)
-			return
-		}
-		fs.length = int64(v)
-		if fs.length <= 0xFFFF {
-			c.frameFinding(FindNonMinimalLength, s, fs, t, "encodes length "+itoa64(fs.length)+" in the 64-bit form")
-		}
-	default:
-		fs.length = l7
+	v := headerViolations(h, c.rules(d, s))
+	if v&vLengthTopBit != 0 {
+		c.frameFinding(FindLengthTopBit, s, fs, t, "has a 64-bit length with the most significant bit set")
+		c.enterScanAfterGap(d)
+		return
 	}
-	if fs.masked {
-		copy(fs.key[:], rest)
+	if v&vNonMinimalLength != 0 {
+		c.frameFinding(FindNonMinimalLength, s, fs, t, "encodes length "+itoa64(fs.length)+" in the "+
+			strconv.Itoa(8*int(fs.lenBytes))+"-bit form")
 	}
-	if d.byChain && c.implausible(d) {
+	if d.byChain && c.implausible(d, h) {
 		c.withdrawSync(d)
 		return
 	}
-	c.checkHeader(d, s, t)
+	c.checkHeader(d, s, v, t)
 	fs.inPayload = true
 	if fs.length == 0 {
 		c.endFrame(d, t, false)
 	}
 }
 
-// checkHeader applies the header rules and updates the message state.
-func (c *Conn) checkHeader(d *direction, s Side, t time.Time) {
+// checkHeader records the header's violations as findings and updates the message state.
+func (c *Conn) checkHeader(d *direction, s Side, v violations, t time.Time) {
 	fs := &d.fs
-	if s == Client && !fs.masked {
-		c.frameFinding(FindClientUnmasked, s, fs, t, "is not masked")
-	}
-	if s == Server && fs.masked {
-		c.frameFinding(FindServerMasked, s, fs, t, "is masked")
+	if v&vMask != 0 {
+		if s == Client {
+			c.frameFinding(FindClientUnmasked, s, fs, t, "is not masked")
+		} else {
+			c.frameFinding(FindServerMasked, s, fs, t, "is masked")
+		}
 	}
 	op := fs.op
-	known := op <= OpBinary || (op >= OpClose && op <= OpPong)
-	if !known {
+	if v&vReservedOpcode != 0 {
 		c.frameFinding(FindReservedOpcode, s, fs, t, "uses reserved opcode 0x"+strconv.FormatUint(uint64(op), 16))
 		return
 	}
-	if fs.rsv&3 != 0 {
+	if v&vRSV23 != 0 {
 		c.frameFinding(FindRSVWithoutExtension, s, fs, t, "has RSV2 or RSV3 set (no negotiated extension uses them)")
 	}
-	rsv1 := fs.rsv&4 != 0
-	first := op == OpText || op == OpBinary
-	if rsv1 {
-		switch {
-		case first && c.extKnown && !c.hs.Deflate:
-			c.frameFinding(FindRSVWithoutExtension, s, fs, t, "has RSV1 set but no extension was negotiated")
-		case !first:
-			c.frameFinding(FindRSV1NotFirst, s, fs, t, "has RSV1 set on a "+opName(op)+" frame (only the first frame of a compressed message may)")
-		}
+	if v&vRSV1NoExtension != 0 {
+		c.frameFinding(FindRSVWithoutExtension, s, fs, t, "has RSV1 set but no extension was negotiated")
+	}
+	if v&vRSV1NotFirst != 0 {
+		c.frameFinding(FindRSV1NotFirst, s, fs, t, "has RSV1 set on a "+opName(op)+" frame (only the first frame of a compressed message may)")
 	}
 	if op.IsControl() {
-		if !fs.fin {
+		if v&vControlFragmented != 0 {
 			c.frameFinding(FindControlFragmented, s, fs, t, "has FIN clear (control frames must not be fragmented)")
 		}
-		if fs.length > 125 {
+		if v&vControlTooLong != 0 {
 			c.frameFinding(FindControlTooLong, s, fs, t, "has a "+itoa64(fs.length)+"-byte payload (control frames are limited to 125)")
 		}
-		if op == OpClose {
-			if fs.closeSent {
-				c.frameFinding(FindDuplicateClose, s, fs, t, "is a second close frame")
-			}
-			fs.closeSent = true
+		if v&vDuplicateClose != 0 {
+			c.frameFinding(FindDuplicateClose, s, fs, t, "is a second close frame")
 		}
-		return
+		fs.closeSent = fs.closeSent || op == OpClose
+		return // a close frame's 1-byte payload is judged with the payload (onClose)
 	}
-	if fs.closeSent {
+	if v&vDataAfterClose != 0 {
 		c.frameFinding(FindDataAfterClose, s, fs, t, "is a data frame sent after this side's close frame")
 	}
+	m := &fs.msg
 	if op == OpContinuation {
-		fs.msgLen += fs.length
-		if !fs.inMsg && !fs.msgUnknown {
+		m.length += fs.length
+		if v&vUnexpectedContinuation != 0 {
 			c.frameFinding(FindUnexpectedContinue, s, fs, t, "is a continuation frame but no message was in progress")
-			fs.msgCheck = false
+			m.text.on = false
 		}
-		fs.inMsg = !fs.fin
-		if fs.fin {
-			fs.msgUnknown = false
-		}
+		m.frag = m.frag.afterData(&fs.header)
 		return
 	}
-	if fs.inMsg && !fs.msgUnknown {
+	if v&vMessageInterrupted != 0 {
 		c.frameFinding(FindMessageInterrupted, s, fs, t, "starts a new "+opName(op)+" message while a fragmented message is in progress")
 	}
-	fs.msgUnknown = false
-	fs.inMsg = !fs.fin
-	fs.msgOp, fs.msgLen = op, fs.length
-	fs.msgCheck = op == OpText && !rsv1
-	fs.utf8, fs.utf8Bad, fs.utf8Told = utf8State{}, false, false
+	m.frag = fragNone.afterData(&fs.header)
+	m.op, m.length = op, fs.length
+	m.text = textCheck{on: op == OpText && fs.rsv&4 == 0}
 }
 
 // payload processes payload bytes of the current frame.
@@ -246,12 +215,13 @@ func (c *Conn) payload(fs *frameState, p []byte) {
 		if fs.masked {
 			unmask(fs.ctrl[start:], fs.key, fs.done)
 		}
-	case fs.msgCheck && !fs.utf8Bad && (fs.op == OpText || fs.op == OpContinuation):
+	case fs.msg.text.on && !fs.msg.text.bad && (fs.op == OpText || fs.op == OpContinuation):
+		tc := &fs.msg.text
 		if !fs.masked {
-			fs.utf8Bad = !fs.utf8.push(p)
+			tc.bad = !tc.utf8.push(p)
 			return
 		}
-		fs.utf8Bad = !fs.utf8.pushMasked(p, fs.key, fs.done)
+		tc.bad = !tc.utf8.pushMasked(p, fs.key, fs.done)
 	}
 }
 

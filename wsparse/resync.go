@@ -11,12 +11,14 @@ import (
 // know where the next frame starts. It buffers up to scanWindow (64 KiB) bytes and looks,
 // position by position from the oldest byte, for a proof of a frame boundary: a chain of
 // plausible frame headers, each starting right after the previous frame's payload, that fits
-// in the window. A header is plausible when its opcode is known, RSV2/RSV3 are clear, RSV1
-// is only on a first data frame and only if compression may be negotiated, control frames
-// have FIN and at most 125 bytes, the length uses the minimal encoding, the mask bit matches
-// the direction (or, mid-stream, is the same on every header of the chain), fragmentation is
-// consistent, empty frames are final, and the payloads inside the chain are valid (text
-// frames are UTF-8, close frames carry a code that may be sent).
+// in the window. A header is plausible when it breaks none of the rules of headerViolations
+// (header.go), the ones a decoder in sync reports as findings and more: its opcode is
+// known, RSV2/RSV3 are clear, RSV1 is only on a first data frame and only if compression
+// may be negotiated, control frames have FIN and at most 125 bytes, the length uses the
+// minimal encoding, the mask bit matches the direction (or, mid-stream, is the same on every
+// header of the chain), fragmentation is consistent, and empty frames are final. The
+// payloads inside the chain must be valid too (text frames are UTF-8, close frames carry a
+// code that may be sent).
 //
 // The chain must hold chainKnown (4) headers when the direction's role is known and
 // chainUnknown (6) mid-stream, where the role is still to be learned. (Measured on random
@@ -233,9 +235,11 @@ func (c *Conn) findBoundary(d *direction, b []byte, final bool) (int, chainResul
 }
 
 // checkChain checks the chain of headers starting at b[0]. full says b is a whole window.
+// A header breaking any rule ends the chain; so does one whose mask bit differs from the
+// first header's.
 func checkChain(b []byte, cfg *chainCfg, full bool) (chainResult, bool) {
 	pos, count := 0, 0
-	msgKnown, inMsg := false, false
+	rules := headerRules{wantMask: cfg.wantMask, maskKnown: cfg.maskKnown, rsv1OK: cfg.rsv1OK, frag: fragUnknown}
 	firstMask, firstControl, firstOp := false, false, Opcode(0)
 	anyFin := false
 	undecided := chainUndecided
@@ -263,78 +267,44 @@ func checkChain(b []byte, cfg *chainCfg, full bool) (chainResult, bool) {
 			}
 			return chainInvalid, false
 		}
-		if len(b)-pos < 2 {
-			cfg.needLen = pos + 2
-			return undecided, false
-		}
-		b0, b1 := b[pos], b[pos+1]
-		hl := headerLen(b0, b1)
-		if len(b)-pos < hl {
+		var h header
+		hl, ok := parseHeader(b[pos:], &h)
+		if !ok {
 			cfg.needLen = pos + hl
 			return undecided, false
 		}
-		fin, rsv, op, masked := b0&0x80 != 0, (b0>>4)&7, Opcode(b0&0x0F), b1&0x80 != 0
-		if rsv&3 != 0 || (rsv != 0 && (!cfg.rsv1OK || (op != OpText && op != OpBinary))) {
-			return chainInvalid, false
-		}
 		if count == 0 {
-			firstMask, firstControl, firstOp = masked, op.IsControl(), op
+			firstMask, firstControl, firstOp = h.masked, h.op.IsControl(), h.op
+			if !rules.maskKnown {
+				rules.wantMask, rules.maskKnown = h.masked, true // the chain's own mask bit
+			}
 		}
-		if (cfg.maskKnown && masked != cfg.wantMask) || masked != firstMask {
+		if headerViolations(&h, rules) != 0 {
 			return chainInvalid, false
 		}
-		var length int64
-		h := b[pos+2 : pos+hl]
-		switch l7 := b1 & 0x7F; l7 {
-		case 126:
-			length = int64(binary.BigEndian.Uint16(h))
-			if length < 126 {
-				return chainInvalid, false
+		if !h.op.IsControl() {
+			// The chain's first data frame tells the fragmentation state: from there on it
+			// is known (the decoder, after a resync, stays lenient until a message ends).
+			rules.frag = fragNone
+			if !h.fin {
+				rules.frag = fragOpen
 			}
-		case 127:
-			v := binary.BigEndian.Uint64(h)
-			if v>>63 != 0 || v <= 0xFFFF {
-				return chainInvalid, false
-			}
-			length = int64(v)
-		default:
-			length = int64(l7)
-		}
-		switch op {
-		case OpClose, OpPing, OpPong:
-			if !fin || length > 125 || (op == OpClose && length == 1) {
-				return chainInvalid, false
-			}
-		case OpContinuation, OpText, OpBinary:
-			if !fin && length == 0 {
-				return chainInvalid, false
-			}
-			if msgKnown && inMsg != (op == OpContinuation) {
-				return chainInvalid, false
-			}
-			msgKnown, inMsg = true, !fin
-		default:
-			return chainInvalid, false
 		}
 		count++
-		anyFin = anyFin || fin
+		anyFin = anyFin || h.fin
 		if count >= cfg.need {
 			return valid()
 		}
 		start := pos + hl
-		if int64(len(b)-start) < length {
-			if int64(cfg.window-start) < length {
+		if int64(len(b)-start) < h.length {
+			if int64(cfg.window-start) < h.length {
 				return chainInvalid, false
 			}
-			cfg.needLen = start + int(length)
+			cfg.needLen = start + int(h.length)
 			return undecided, false
 		}
-		end := start + int(length)
-		var key [4]byte
-		if masked {
-			copy(key[:], h[len(h)-4:])
-		}
-		if !payloadPlausible(b[start:end], op, fin, rsv, masked, key) {
+		end := start + int(h.length)
+		if !payloadPlausible(b[start:end], &h) {
 			return chainInvalid, false
 		}
 		pos = end
@@ -344,16 +314,17 @@ func checkChain(b []byte, cfg *chainCfg, full bool) (chainResult, bool) {
 // payloadPlausible checks the content of a frame inside a chain: text must be UTF-8 (a
 // prefix of it for a first fragment), a close frame must carry a code that may be sent and a
 // UTF-8 reason.
-func payloadPlausible(p []byte, op Opcode, fin bool, rsv byte, masked bool, key [4]byte) bool {
-	if !(op == OpText && rsv == 0) && op != OpClose {
+func payloadPlausible(p []byte, h *header) bool {
+	op := h.op
+	if !(op == OpText && h.rsv == 0) && op != OpClose {
 		return true
 	}
 	var buf [128]byte
 	var u utf8State
 	for off := 0; off < len(p); {
 		n := copy(buf[:], p[off:])
-		if masked {
-			unmask(buf[:n], key, int64(off))
+		if h.masked {
+			unmask(buf[:n], h.key, int64(off))
 		}
 		if op == OpClose && off == 0 {
 			if !CloseCode(binary.BigEndian.Uint16(buf[:2])).MaySend() {
@@ -367,5 +338,5 @@ func payloadPlausible(p []byte, op Opcode, fin bool, rsv byte, masked bool, key 
 		}
 		off += n
 	}
-	return !fin || u.complete()
+	return !h.fin || u.complete()
 }
