@@ -1,9 +1,7 @@
 package wsparse
 
 import (
-	"net/textproto"
 	"reflect"
-	"slices"
 	"testing"
 
 	"github.com/wsclosescan/wsclosescan/internal/wsframe"
@@ -350,40 +348,5 @@ func TestEmptyLinesBeforeRequest(t *testing.T) {
 	}
 	if got := findingCodes(c); len(got) != 0 {
 		t.Errorf("findings: got %v, want none", got)
-	}
-}
-
-// TestHeaderNamesAreCanonical: the names the parsed headers are looked up by are in the form
-// net/http stores them under; a name that is not would never be found.
-func TestHeaderNamesAreCanonical(t *testing.T) {
-	for _, name := range []string{hdrOrigin, hdrUserAgent, hdrUpgrade, hdrConnection, hdrWSKey,
-		hdrWSVersion, hdrWSProtocol, hdrWSExtensions, hdrWSAccept} {
-		if c := textproto.CanonicalMIMEHeaderKey(name); c != name {
-			t.Errorf("header name %q is not canonical (%q)", name, c)
-		}
-	}
-}
-
-// TestCommaList: header values split at commas outside quotes, trimmed of ASCII blanks,
-// empty items dropped; other bytes, non-ASCII spaces included, are kept.
-func TestCommaList(t *testing.T) {
-	tests := []struct {
-		values []string
-		want   []string
-	}{
-		{nil, nil},
-		{[]string{""}, nil},
-		{[]string{" , ,\t"}, nil},
-		{[]string{"chat, superchat"}, []string{"chat", "superchat"}},
-		{[]string{"a,,b", " c "}, []string{"a", "b", "c"}},
-		{[]string{`x; p="1,2", y`}, []string{`x; p="1,2"`, "y"}},
-		{[]string{`"unclosed, quote`}, []string{`"unclosed, quote`}},
-		{[]string{"\tgraphql-ws\r\n"}, []string{"graphql-ws"}},
-		{[]string{"a\u00a0, b"}, []string{"a\u00a0", "b"}},
-	}
-	for _, tt := range tests {
-		if got := commaList(tt.values); !slices.Equal(got, tt.want) {
-			t.Errorf("commaList(%q) = %q, want %q", tt.values, got, tt.want)
-		}
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/wsclosescan/wsclosescan/http1"
 )
 
 // reqInfo remembers what a response must be matched with.
@@ -118,7 +120,7 @@ func (c *Conn) parseBlock(d *direction, block []byte, t time.Time, truncated boo
 			strconv.Itoa(len(block))+" bytes")
 	}
 	if d.isReq {
-		r, err := parseRequest(block, truncated, c.blockReader)
+		r, err := c.parseRequest(block, truncated)
 		if err != nil {
 			c.httpMalformed(d, s, t, err)
 			return
@@ -127,7 +129,7 @@ func (c *Conn) parseBlock(d *direction, block []byte, t time.Time, truncated boo
 		return
 	}
 	head := len(c.reqQueue) > 0 && c.reqQueue[0].head
-	r, err := parseResponse(block, truncated, head, c.blockReader)
+	r, err := c.parseResponse(block, truncated, head)
 	if err != nil {
 		c.httpMalformed(d, s, t, err)
 		return
@@ -144,26 +146,26 @@ func (c *Conn) httpMalformed(d *direction, s Side, t time.Time, err error) {
 }
 
 // onRequest records a parsed request and picks what the client sends next.
-func (c *Conn) onRequest(d *direction, r *reqHead, t time.Time, truncated bool) {
+func (c *Conn) onRequest(d *direction, r *http1.Request, t time.Time, truncated bool) {
 	c.httpSeen = true
 	if len(c.reqQueue) < maxQueuedRequests {
-		c.reqQueue = append(c.reqQueue, reqInfo{head: r.method == http.MethodHead, upgradeWS: r.upgradeWS, upgradeOther: r.upgradeOther,
-			cut: truncated && r.method == http.MethodGet})
+		c.reqQueue = append(c.reqQueue, reqInfo{head: r.Method == http.MethodHead, upgradeWS: r.UpgradeWebSocket,
+			upgradeOther: r.UpgradeOther, cut: truncated && r.Method == http.MethodGet})
 	}
 	// A cut GET may have been the upgrade: keep it and look for frames after it.
-	ws := r.upgradeWS || (truncated && r.method == http.MethodGet)
+	ws := r.UpgradeWebSocket || (truncated && r.Method == http.MethodGet)
 	if ws {
-		c.ws = r.upgradeWS || c.ws
+		c.ws = r.UpgradeWebSocket || c.ws
 		c.wsWanted = true
 		c.hsSeen = true
 		h := &c.hs
-		*h = Handshake{RequestSeen: true, RequestTime: t, Method: r.method, Path: r.uri, Host: r.host,
-			Origin: r.origin, UserAgent: r.userAgent, Version: r.version, Key: r.key,
-			Protocols: r.protocols, Extensions: r.extensions, HeadersTruncated: truncated}
+		*h = Handshake{RequestSeen: true, RequestTime: t, Method: r.Method, Path: r.Target, Host: r.Host,
+			Origin: r.Origin, UserAgent: r.UserAgent, Version: r.WSVersion, Key: r.WSKey,
+			Protocols: r.Protocols, Extensions: r.Extensions, HeadersTruncated: truncated}
 		h.reqTruncated = truncated
 		c.judge()
 	}
-	detail := r.method + " " + r.uri
+	detail := r.Method + " " + r.Target
 	c.emit(Event{Kind: EventRequest, Side: c.trueSide(d.fed), Time: t, Frame: -1, Detail: detail})
 	if truncated {
 		if c.wsWanted {
@@ -175,7 +177,7 @@ func (c *Conn) onRequest(d *direction, r *reqHead, t time.Time, truncated bool) 
 		return
 	}
 	next := modeHeader
-	if r.upgradeWS {
+	if r.UpgradeWebSocket {
 		next = modePending
 		if c.server101 {
 			next = modeFrames
@@ -183,10 +185,10 @@ func (c *Conn) onRequest(d *direction, r *reqHead, t time.Time, truncated bool) 
 		}
 	}
 	switch {
-	case r.chunked:
+	case r.Chunked:
 		d.body = bodySkip{chunked: true}
-	case r.contentLength > 0:
-		d.body = bodySkip{remain: r.contentLength}
+	case r.ContentLength > 0:
+		d.body = bodySkip{remain: r.ContentLength}
 	default:
 		d.mode = next
 		return
@@ -195,11 +197,11 @@ func (c *Conn) onRequest(d *direction, r *reqHead, t time.Time, truncated bool) 
 }
 
 // onResponse records a parsed response and picks what both sides send next.
-func (c *Conn) onResponse(d *direction, r *respHead, t time.Time, truncated bool) {
+func (c *Conn) onResponse(d *direction, r *http1.Response, t time.Time, truncated bool) {
 	c.httpSeen = true
 	var info reqInfo
 	known := false
-	if r.status != http.StatusSwitchingProtocols && r.status >= 100 && r.status < 200 {
+	if r.Status != http.StatusSwitchingProtocols && r.Status >= 100 && r.Status < 200 {
 		// Interim response: the request still waits for its final response.
 		if len(c.reqQueue) > 0 {
 			info, known = c.reqQueue[0], true
@@ -210,20 +212,20 @@ func (c *Conn) onResponse(d *direction, r *respHead, t time.Time, truncated bool
 	}
 	client := &c.dirs[d.fed.Other()]
 	s := c.trueSide(d.fed)
-	is101 := r.status == http.StatusSwitchingProtocols
-	interim := !is101 && r.status < 200
-	wsResp := info.upgradeWS || info.cut || (is101 && r.upgradeWS) || (!known && (is101 || r.hasWSHeaders))
+	is101 := r.Status == http.StatusSwitchingProtocols
+	interim := !is101 && r.Status < 200
+	wsResp := info.upgradeWS || info.cut || (is101 && r.UpgradeWebSocket) || (!known && (is101 || r.HasWebSocketHeaders()))
 	if wsResp && !interim {
 		c.recordResponse(r, t, truncated)
 	}
-	c.emit(Event{Kind: EventResponse, Side: s, Time: t, Frame: -1, Status: r.status, Detail: strconv.Itoa(r.status) + " " + r.reason})
+	c.emit(Event{Kind: EventResponse, Side: s, Time: t, Frame: -1, Status: r.Status, Detail: strconv.Itoa(r.Status) + " " + r.Reason})
 	switch {
 	case is101 && known && info.upgradeOther:
 		d.mode, client.mode = modeDead, modeDead // h2c or another protocol
 		return
 	case is101:
 		c.wsWanted, c.server101 = true, true
-		if r.upgradeWS || info.upgradeWS {
+		if r.UpgradeWebSocket || info.upgradeWS {
 			c.ws = true
 		}
 		if truncated {
@@ -245,13 +247,13 @@ func (c *Conn) onResponse(d *direction, r *respHead, t time.Time, truncated bool
 		c.resolvePending(client, modeSniff)
 	}
 	switch {
-	case interim || info.head || r.status == http.StatusNoContent || r.status == http.StatusNotModified:
+	case interim || info.head || r.Status == http.StatusNoContent || r.Status == http.StatusNotModified:
 		d.mode = modeHeader
-	case r.chunked:
+	case r.Chunked:
 		d.body, d.mode, d.afterBody = bodySkip{chunked: true}, modeBody, modeHeader
-	case r.contentLength > 0:
-		d.body, d.mode, d.afterBody = bodySkip{remain: r.contentLength}, modeBody, modeHeader
-	case r.contentLength == 0:
+	case r.ContentLength > 0:
+		d.body, d.mode, d.afterBody = bodySkip{remain: r.ContentLength}, modeBody, modeHeader
+	case r.ContentLength == 0:
 		d.mode = modeHeader
 	default:
 		d.mode = modeDead // body until the connection closes
@@ -259,18 +261,18 @@ func (c *Conn) onResponse(d *direction, r *respHead, t time.Time, truncated bool
 }
 
 // recordResponse stores the response of the upgrade in the Handshake and judges it.
-func (c *Conn) recordResponse(r *respHead, t time.Time, truncated bool) {
+func (c *Conn) recordResponse(r *http1.Response, t time.Time, truncated bool) {
 	c.hsSeen = true
 	h := &c.hs
 	h.ResponseSeen, h.ResponseTime = true, t
-	h.Status, h.StatusText = r.status, r.reason
-	h.Accept, h.Subprotocol, h.ChosenExtensions = r.accept, r.subprotocol, r.extensions
-	h.ServerVersions = r.versions
+	h.Status, h.StatusText = r.Status, r.Reason
+	h.Accept, h.Subprotocol, h.ChosenExtensions = r.Accept, r.Subprotocol, r.Extensions
+	h.ServerVersions = r.WSVersions
 	h.respTruncated = truncated
 	h.HeadersTruncated = truncated || h.reqTruncated
 	h.resp = *r
 	c.judge()
-	c.extKnown = !truncated && r.status == http.StatusSwitchingProtocols
+	c.extKnown = !truncated && r.Status == http.StatusSwitchingProtocols
 	if h.Failure != "" {
 		c.addFinding(FindHandshakeFailed, Server, -1, t, h.Failure)
 	}

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/wsclosescan/wsclosescan/http1"
 )
 
 // websocketGUID is appended to the key to compute Sec-WebSocket-Accept (RFC 6455 4.2.2).
@@ -21,6 +23,12 @@ func acceptKey(key string) string {
 // parsed handshake and sets Upgraded, Failure, Unchecked and Deflate. A check whose input
 // is missing (truncated headers, request not captured) is listed in Unchecked, never
 // reported as a failure.
+//
+// The checks come in two parts. upgradeProblem is HTTP/1.1's: a 101 with Upgrade,
+// Connection and Sec-WebSocket-Accept, read from the head as sent. The rest (the wording of
+// a refusal, the subprotocol and extensions chosen, permessage-deflate) holds for any
+// transport, and is what RFC 8441's extended CONNECT over HTTP/2 (a 200, without those
+// three headers) will share.
 func (c *Conn) judge() {
 	h := &c.hs
 	h.Upgraded, h.Failure, h.Unchecked, h.Deflate = false, "", nil, false
@@ -31,40 +39,9 @@ func (c *Conn) judge() {
 		h.Failure = statusFailure(h)
 		return
 	}
-	r := &h.resp
 	full := !h.respTruncated
 	reqFull := h.RequestSeen && !h.reqTruncated
-	fail := ""
-	switch {
-	case r.hasUpgrade && !r.upgradeWS:
-		fail = "server answered 101 with Upgrade: " + r.upgrade + " instead of websocket"
-	case !r.hasUpgrade && full:
-		fail = "server answered 101 without Upgrade: websocket"
-	case r.hasConnHdr && !r.connUpgrade:
-		fail = "server answered 101 with Connection: " + r.connection + " instead of Upgrade"
-	case !r.hasConnHdr && full:
-		fail = "server answered 101 without Connection: Upgrade"
-	}
-	if !r.hasUpgrade && !full {
-		h.Unchecked = append(h.Unchecked, "Upgrade")
-	}
-	if !r.hasConnHdr && !full {
-		h.Unchecked = append(h.Unchecked, "Connection")
-	}
-	switch {
-	case r.hasAccept && h.RequestSeen && h.Key != "":
-		if fail == "" && r.accept != acceptKey(h.Key) {
-			fail = "accept key does not match the request key"
-		}
-	case r.hasAccept:
-		h.Unchecked = append(h.Unchecked, "Sec-WebSocket-Accept")
-	case full:
-		if fail == "" {
-			fail = "server answered 101 without Sec-WebSocket-Accept"
-		}
-	default:
-		h.Unchecked = append(h.Unchecked, "Sec-WebSocket-Accept")
-	}
+	fail := upgradeProblem(h, &h.resp, full)
 	if f := subprotocolProblem(h, full, reqFull); fail == "" {
 		fail = f
 	}
@@ -80,6 +57,44 @@ func (c *Conn) judge() {
 	h.Upgraded = fail == ""
 }
 
+// upgradeProblem checks the headers that make an HTTP/1.1 101 a WebSocket upgrade:
+// Upgrade: websocket, Connection: Upgrade and the Sec-WebSocket-Accept derived from the
+// request's key. full says the response head was complete.
+func upgradeProblem(h *Handshake, r *http1.Response, full bool) string {
+	fail := ""
+	switch {
+	case r.HasUpgrade && !r.UpgradeWebSocket:
+		fail = "server answered 101 with Upgrade: " + r.Upgrade + " instead of websocket"
+	case !r.HasUpgrade && full:
+		fail = "server answered 101 without Upgrade: websocket"
+	case r.HasConnection && !r.ConnectionUpgrade:
+		fail = "server answered 101 with Connection: " + r.Connection + " instead of Upgrade"
+	case !r.HasConnection && full:
+		fail = "server answered 101 without Connection: Upgrade"
+	}
+	if !r.HasUpgrade && !full {
+		h.Unchecked = append(h.Unchecked, "Upgrade")
+	}
+	if !r.HasConnection && !full {
+		h.Unchecked = append(h.Unchecked, "Connection")
+	}
+	switch {
+	case r.HasAccept && h.RequestSeen && h.Key != "":
+		if fail == "" && r.Accept != acceptKey(h.Key) {
+			fail = "accept key does not match the request key"
+		}
+	case r.HasAccept:
+		h.Unchecked = append(h.Unchecked, "Sec-WebSocket-Accept")
+	case full:
+		if fail == "" {
+			fail = "server answered 101 without Sec-WebSocket-Accept"
+		}
+	default:
+		h.Unchecked = append(h.Unchecked, "Sec-WebSocket-Accept")
+	}
+	return fail
+}
+
 // statusFailure words a non-101 answer.
 func statusFailure(h *Handshake) string {
 	text := h.StatusText
@@ -92,7 +107,7 @@ func statusFailure(h *Handshake) string {
 			v = "the requested version"
 		}
 		return "server does not support WebSocket version " + v + " (it supports " +
-			strings.Join(commaList([]string{h.ServerVersions}), ", ") + ")"
+			strings.Join(http1.CommaList([]string{h.ServerVersions}), ", ") + ")"
 	}
 	s := "server answered " + strconv.Itoa(h.Status)
 	if text != "" {
@@ -155,4 +170,11 @@ func extensionProblem(h *Handshake, reqFull bool) string {
 		}
 	}
 	return ""
+}
+
+// extensionName returns the name of an extension offer, e.g. "permessage-deflate" for
+// "permessage-deflate; client_max_window_bits".
+func extensionName(ext string) string {
+	name, _, _ := strings.Cut(ext, ";")
+	return strings.ToLower(strings.TrimSpace(name))
 }

@@ -1,20 +1,16 @@
 package wsparse
 
-import (
-	"bufio"
-	"bytes"
-)
+import "github.com/wsclosescan/wsclosescan/http1"
 
 // maxPooled bounds the Conns a Pool keeps for reuse.
 const maxPooled = 64
 
-// A Pool recycles Conns and the reader that parses their HTTP header blocks, so that a
-// connection costs no allocations beyond what net/http makes. A Pool and the Conns it
-// hands out must be used from one goroutine.
+// A Pool recycles Conns and the parser of their HTTP header blocks, so that a connection
+// costs no allocations beyond what net/http makes. A Pool and the Conns it hands out must
+// be used from one goroutine.
 type Pool struct {
 	free []*Conn
-	rd   bytes.Reader
-	br   *bufio.Reader
+	http http1.Parser
 }
 
 // Get returns a Conn ready to be fed, like NewConn.
@@ -41,22 +37,18 @@ func (p *Pool) Put(c *Conn) {
 	}
 }
 
-// reader returns a bufio.Reader over block for net/http, reusing the Pool's.
-func (p *Pool) reader(block []byte) *bufio.Reader {
-	p.rd.Reset(block)
-	if p.br == nil {
-		p.br = bufio.NewReader(&p.rd)
-	} else {
-		p.br.Reset(&p.rd)
+// parseRequest parses a request header block with the Pool's parser when the Conn has one.
+func (c *Conn) parseRequest(block []byte, truncated bool) (http1.Request, error) {
+	if c.pool != nil {
+		return c.pool.http.Request(block, truncated)
 	}
-	return p.br
+	return http1.ParseRequest(block, truncated)
 }
 
-// blockReader returns a bufio.Reader over a complete header block: the Pool's when the
-// Conn has one.
-func (c *Conn) blockReader(block []byte) *bufio.Reader {
+// parseResponse parses a response header block as parseRequest does.
+func (c *Conn) parseResponse(block []byte, truncated, head bool) (http1.Response, error) {
 	if c.pool != nil {
-		return c.pool.reader(block)
+		return c.pool.http.Response(block, truncated, head)
 	}
-	return blockReader(block)
+	return http1.ParseResponse(block, truncated, head)
 }

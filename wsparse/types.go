@@ -3,6 +3,8 @@ package wsparse
 import (
 	"strings"
 	"time"
+
+	"github.com/wsclosescan/wsclosescan/http1"
 )
 
 // Side names an endpoint of the connection.
@@ -81,7 +83,7 @@ type Handshake struct {
 	Unchecked []string
 
 	reqTruncated, respTruncated bool
-	resp                        respHead
+	resp                        http1.Response
 }
 
 // CloseFrame is a close frame as sent by Side, and what is wrong with it.

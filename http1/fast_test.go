@@ -1,4 +1,4 @@
-package wsparse
+package http1
 
 import (
 	"math/rand/v2"
@@ -112,7 +112,7 @@ func checkFastPath(t *testing.T, block []byte) (req, resp bool) {
 	for _, head := range []bool{false, true} {
 		if got, ok := fastResponse(block, head); ok {
 			resp = true
-			want, err := netResponse(blockReader(block), head)
+			want, err := netResponse(block, head, blockReader)
 			if err != nil {
 				t.Fatalf("response %q (HEAD %v): the fast path took it, net/http: %v", block, head, err)
 			}
@@ -150,13 +150,16 @@ func TestFastPathMatchesNetHTTP(t *testing.T) {
 	}
 }
 
-// FuzzFastPath: the same check as TestFastPathMatchesNetHTTP on arbitrary blocks.
+// FuzzFastPath: the same check as TestFastPathMatchesNetHTTP on arbitrary blocks; the
+// same blocks, taken as cut by the capture, must parse or fail without a panic.
 func FuzzFastPath(f *testing.F) {
 	for _, s := range append(append([]string{}, fastRequestSeeds...), fastResponseSeeds...) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, block []byte) {
 		checkFastPath(t, block)
+		ParseRequest(block, true)
+		ParseResponse(block, true, false)
 	})
 }
 
@@ -194,11 +197,11 @@ func TestFastPathStringsDoNotPinTheBlock(t *testing.T) {
 		t.Fatal("seed 1 not taken by the fast path")
 	}
 	want := r
-	want.protocols = append([]string(nil), r.protocols...)
+	want.Protocols = append([]string(nil), r.Protocols...)
 	for i := range block {
 		block[i] = 'x'
 	}
-	if !reflect.DeepEqual(r, want) || r.host != "example.com" || strings.Join(r.protocols, "|") != "graphql-transport-ws|graphql-ws" {
+	if !reflect.DeepEqual(r, want) || r.Host != "example.com" || strings.Join(r.Protocols, "|") != "graphql-transport-ws|graphql-ws" {
 		t.Errorf("after overwriting the block: %+v", r)
 	}
 }
@@ -223,7 +226,7 @@ func BenchmarkHeaderBlock(b *testing.B) {
 			}
 		}
 	})
-	var p Pool
+	var p Parser
 	b.Run("net-http/request", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
@@ -235,7 +238,7 @@ func BenchmarkHeaderBlock(b *testing.B) {
 	b.Run("net-http/response", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := netResponse(p.reader(resp), false); err != nil {
+			if _, err := netResponse(resp, false, p.reader); err != nil {
 				b.Fatal(err)
 			}
 		}

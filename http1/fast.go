@@ -1,4 +1,4 @@
-package wsparse
+package http1
 
 import (
 	"bytes"
@@ -10,9 +10,9 @@ import (
 // Request or Response) cost more than all the frames of a typical connection: 17% of the
 // CPU on the benchmark capture. net/http stays the parser of record. The fast path takes
 // only blocks of which every line is plain, as defined below; net/http accepts every such
-// block and yields the same reqHead or respHead (FuzzFastPath and
+// block and yields the same Request or Response (FuzzFastPath and
 // TestFastPathMatchesNetHTTP check exactly that on mutations of real handshakes). Every
-// other block, including every malformed one, is parsed by net/http as before.
+// other block, including every malformed one, is parsed by net/http.
 //
 // A plain block has CRLF line endings and no line starting with a blank (no folding); a
 // first line "GET <target> HTTP/1.1", with an origin-form target of printable ASCII other
@@ -36,7 +36,7 @@ type span struct{ lo, hi int32 }
 
 func (s span) of(b []byte) []byte { return b[s.lo:s.hi] }
 
-// hdrKind names the headers the decoder reads.
+// hdrKind names the headers a head is read from.
 type hdrKind uint8
 
 const (
@@ -184,7 +184,7 @@ func (fb *fastBlock) first(k hdrKind) []byte {
 	return nil
 }
 
-// list returns the comma-separated items of every header of kind k, as commaList does
+// list returns the comma-separated items of every header of kind k, as CommaList does
 // with net/http's values, taking the values' strings from st (queued by addAll(fb, k)).
 func (fb *fastBlock) list(k hdrKind, st *strTable) []string {
 	var out []string
@@ -221,8 +221,8 @@ func (fb *fastBlock) contentLength() (int64, bool) {
 }
 
 // fastRequest parses a complete request block by the fast path.
-func fastRequest(block []byte) (reqHead, bool) {
-	var r reqHead
+func fastRequest(block []byte) (Request, bool) {
+	var r Request
 	var fb fastBlock
 	if !fb.split(block) {
 		return r, false
@@ -255,22 +255,22 @@ func fastRequest(block []byte) (reqHead, bool) {
 	st.addAll(&fb, kindWSProtocol)
 	st.addAll(&fb, kindWSExtensions)
 	st.build()
-	r.method = "GET"
-	r.uri, r.host, r.origin, r.userAgent = st.next(), st.next(), st.next(), st.next()
-	r.version, r.key = st.next(), st.next()
-	r.protocols = fb.list(kindWSProtocol, &st)
-	r.extensions = fb.list(kindWSExtensions, &st)
+	r.Method = "GET"
+	r.Target, r.Host, r.Origin, r.UserAgent = st.next(), st.next(), st.next(), st.next()
+	r.WSVersion, r.WSKey = st.next(), st.next()
+	r.Protocols = fb.list(kindWSProtocol, &st)
+	r.Extensions = fb.list(kindWSExtensions, &st)
 	var anyUp bool
-	r.upgradeWS, anyUp = fb.items(kindUpgrade, "websocket")
-	r.upgradeOther = !r.upgradeWS && anyUp
-	r.contentLength = max(cl, 0) // a request without Content-Length has no body
+	r.UpgradeWebSocket, anyUp = fb.items(kindUpgrade, "websocket")
+	r.UpgradeOther = !r.UpgradeWebSocket && anyUp
+	r.ContentLength = max(cl, 0) // a request without Content-Length has no body
 	return r, true
 }
 
 // fastResponse parses a complete response block by the fast path. head says the request
 // was a HEAD.
-func fastResponse(block []byte, head bool) (respHead, bool) {
-	r := respHead{contentLength: -1}
+func fastResponse(block []byte, head bool) (Response, bool) {
+	r := Response{ContentLength: -1}
 	var fb fastBlock
 	if !fb.split(block) {
 		return r, false
@@ -297,18 +297,15 @@ func fastResponse(block []byte, head bool) (respHead, bool) {
 	if !ok {
 		return r, false
 	}
-	r.status = code
+	r.Status = code
 	reason := status[3:]
 	// net/http shouldClose: a Connection header listing "close" is removed.
 	hasClose := false
-	nUp, nConn := 0, 0
+	nConn := 0
 	for i := range fb.n {
-		switch f := &fb.fields[i]; f.kind {
-		case kindConnection:
+		if f := &fb.fields[i]; f.kind == kindConnection {
 			nConn++
 			hasClose = hasClose || valueHasToken(f.value.of(block), "close")
-		case kindUpgrade:
-			nUp++
 		}
 	}
 	if hasClose {
@@ -325,28 +322,27 @@ func fastResponse(block []byte, head bool) (respHead, bool) {
 	st.add(fb.first(kindWSAccept), bytes.Trim(fb.first(kindWSProtocol), " \t"), fb.first(kindWSVersion))
 	st.addAll(&fb, kindWSExtensions)
 	st.build()
-	r.reason = st.next()
-	r.upgrade, r.connection = st.next(), st.next()
-	r.accept, r.subprotocol, r.versions = st.next(), st.next(), st.next()
-	r.hasUpgrade, r.hasConnHdr = nUp > 0, nConn > 0
-	r.upgradeWS, _ = fb.items(kindUpgrade, "websocket")
+	r.Reason = st.next()
+	r.Upgrade, r.Connection = st.next(), st.next()
+	r.Accept, r.Subprotocol, r.WSVersions = st.next(), st.next(), st.next()
+	r.HasUpgrade, r.HasConnection = fb.count(kindUpgrade) > 0, nConn > 0
+	r.UpgradeWebSocket, _ = fb.items(kindUpgrade, "websocket")
 	if nConn > 0 {
-		r.connUpgrade, _ = fb.items(kindConnection, "upgrade")
+		r.ConnectionUpgrade, _ = fb.items(kindConnection, "upgrade")
 	}
-	r.hasAccept = fb.count(kindWSAccept) > 0
-	r.protocolHeader = fb.count(kindWSProtocol) > 0
-	r.extHdr = fb.count(kindWSExtensions) > 0
-	r.extensions = fb.list(kindWSExtensions, &st)
-	r.hasWSHeaders = r.hasAccept || r.upgradeWS || r.protocolHeader || r.extHdr || r.versions != ""
+	r.HasAccept = fb.count(kindWSAccept) > 0
+	r.HasProtocol = fb.count(kindWSProtocol) > 0
+	r.HasExtensions = fb.count(kindWSExtensions) > 0
+	r.Extensions = fb.list(kindWSExtensions, &st)
 	// net/http's readTransfer: the Content-Length (-1 without one) for the response to a
 	// HEAD; else no body for 1xx, 204 or 304, and the Content-Length or -1 otherwise.
 	switch {
 	case head:
-		r.contentLength = cl
+		r.ContentLength = cl
 	case code/100 == 1 || code == 204 || code == 304:
-		r.contentLength = 0
+		r.ContentLength = 0
 	default:
-		r.contentLength = cl
+		r.ContentLength = cl
 	}
 	return r, true
 }
@@ -368,7 +364,7 @@ func valueHasToken(v []byte, tok string) bool {
 	return false
 }
 
-// appendItems appends the comma-separated items of v as commaList does (blanks trimmed,
+// appendItems appends the comma-separated items of v as CommaList does (blanks trimmed,
 // empty items dropped, commas inside double quotes kept), as substrings of base, the
 // string form of v.
 func appendItems(out []string, v []byte, base string) []string {
@@ -376,7 +372,7 @@ func appendItems(out []string, v []byte, base string) []string {
 	return out
 }
 
-// eachItem calls fn with the bounds of every item of v as commaList splits it: at commas
+// eachItem calls fn with the bounds of every item of v as CommaList splits it: at commas
 // outside double quotes, trimmed of ASCII blanks, empty items skipped.
 func eachItem[T string | []byte](v T, fn func(lo, hi int)) {
 	start, quoted := 0, false
@@ -408,7 +404,7 @@ func eachItem[T string | []byte](v T, fn func(lo, hi int)) {
 	}
 }
 
-// items reports, over every header of kind k split as commaList does, whether any item is
+// items reports, over every header of kind k split as CommaList does, whether any item is
 // tok (ASCII case-insensitively, as hasToken compares) and whether there is any item.
 func (fb *fastBlock) items(k hdrKind, tok string) (has, any bool) {
 	for i := range fb.n {
