@@ -6,8 +6,11 @@
 //
 // net/http is the parser of record: every block goes through http.ReadRequest or
 // http.ReadResponse, except plain ones, which a fast path reads with the same result
-// (fast.go; TestFastPathMatchesNetHTTP and FuzzFastPath check that). A block the capture
-// cut keeps its complete lines (or, cut inside its first line, the method or status code).
+// (fast.go; TestFastPathMatchesNetHTTP and FuzzFastPath check that). Two departures from
+// what net/http returns, both so that the judge sees the wire: a response's Connection
+// header is read from the block (net/http deletes it when it lists "close"), and a block
+// the capture cut keeps its complete lines (or, cut inside its first line, the method or
+// status code).
 //
 // A Parser reuses net/http's bufio.Reader between blocks; ParseRequest and ParseResponse
 // parse a single block.

@@ -299,37 +299,19 @@ func fastResponse(block []byte, head bool) (Response, bool) {
 	}
 	r.Status = code
 	reason := status[3:]
-	// net/http shouldClose: a Connection header listing "close" is removed.
-	hasClose := false
-	nConn := 0
-	for i := range fb.n {
-		if f := &fb.fields[i]; f.kind == kindConnection {
-			nConn++
-			hasClose = hasClose || valueHasToken(f.value.of(block), "close")
-		}
-	}
-	if hasClose {
-		nConn = 0
-	}
 	var st strTable
 	st.add(bytes.Trim(reason, " \t"))
 	st.addJoined(&fb, kindUpgrade)
-	if nConn > 0 {
-		st.addJoined(&fb, kindConnection)
-	} else {
-		st.add(nil)
-	}
+	st.addJoined(&fb, kindConnection) // as sent, "close" included (see Response)
 	st.add(fb.first(kindWSAccept), bytes.Trim(fb.first(kindWSProtocol), " \t"), fb.first(kindWSVersion))
 	st.addAll(&fb, kindWSExtensions)
 	st.build()
 	r.Reason = st.next()
 	r.Upgrade, r.Connection = st.next(), st.next()
 	r.Accept, r.Subprotocol, r.WSVersions = st.next(), st.next(), st.next()
-	r.HasUpgrade, r.HasConnection = fb.count(kindUpgrade) > 0, nConn > 0
+	r.HasUpgrade, r.HasConnection = fb.count(kindUpgrade) > 0, fb.count(kindConnection) > 0
 	r.UpgradeWebSocket, _ = fb.items(kindUpgrade, "websocket")
-	if nConn > 0 {
-		r.ConnectionUpgrade, _ = fb.items(kindConnection, "upgrade")
-	}
+	r.ConnectionUpgrade, _ = fb.items(kindConnection, "upgrade")
 	r.HasAccept = fb.count(kindWSAccept) > 0
 	r.HasProtocol = fb.count(kindWSProtocol) > 0
 	r.HasExtensions = fb.count(kindWSExtensions) > 0
@@ -345,23 +327,6 @@ func fastResponse(block []byte, head bool) (Response, bool) {
 		r.ContentLength = cl
 	}
 	return r, true
-}
-
-// valueHasToken reports whether a comma-separated item of v, trimmed of blanks, is tok
-// (ASCII case-insensitively), like httpguts.HeaderValuesContainsToken.
-func valueHasToken(v []byte, tok string) bool {
-	for len(v) > 0 {
-		item := v
-		if i := bytes.IndexByte(v, ','); i >= 0 {
-			item, v = v[:i], v[i+1:]
-		} else {
-			v = nil
-		}
-		if item = bytes.Trim(item, " \t"); equalFoldASCII(item, tok) {
-			return true
-		}
-	}
-	return false
 }
 
 // appendItems appends the comma-separated items of v as CommaList does (blanks trimmed,

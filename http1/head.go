@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"net/http"
+	"net/textproto"
 	"strconv"
 	"strings"
 )
@@ -31,8 +32,9 @@ type Request struct {
 
 // Response is what a response header block says, as far as a WebSocket upgrade goes.
 //
-// Connection is what net/http leaves of it: net/http deletes a response's Connection header
-// when it lists "close", and the fast path does the same.
+// Upgrade and Connection are as on the wire. net/http deletes a response's Connection
+// header when it lists "close" (its readTransfer treats it as hop-by-hop state); a
+// WebSocket client judging a 101 must see the header as sent, so it is read from the block.
 type Response struct {
 	Status int
 	Reason string // the reason phrase as sent, trimmed, e.g. "Switching Protocols"
@@ -205,6 +207,9 @@ func netResponse(block []byte, head bool, reader func([]byte) *bufio.Reader) (Re
 		r.Reason = strings.TrimSpace(reason)
 	}
 	up, conn := h[hdrUpgrade], h[hdrConnection]
+	if len(conn) == 0 {
+		conn = wireValues(reader(block), hdrConnection) // perhaps deleted by net/http
+	}
 	r.Upgrade, r.Connection = strings.Join(up, ", "), strings.Join(conn, ", ")
 	r.HasUpgrade, r.HasConnection = len(up) > 0, len(conn) > 0
 	r.UpgradeWebSocket = hasToken(CommaList(up), "websocket")
@@ -218,6 +223,22 @@ func netResponse(block []byte, head bool, reader func([]byte) *bufio.Reader) (Re
 	r.ContentLength = resp.ContentLength
 	r.Chunked = len(resp.TransferEncoding) > 0 && resp.TransferEncoding[0] == "chunked"
 	return r, nil
+}
+
+// wireValues returns the values of the header name (canonical) in the block that br reads,
+// read as net/http reads them (textproto: folded lines joined, names canonicalized) but
+// without net/http's changes to what it treats as hop-by-hop: it deletes a response's
+// Connection header that lists "close".
+func wireValues(br *bufio.Reader, name string) []string {
+	tp := textproto.NewReader(br)
+	if _, err := tp.ReadLine(); err != nil {
+		return nil
+	}
+	h, err := tp.ReadMIMEHeader()
+	if err != nil {
+		return nil
+	}
+	return h[name]
 }
 
 // Header names in the canonical form net/http stores them under (textproto's

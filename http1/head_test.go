@@ -44,9 +44,10 @@ func TestCommaList(t *testing.T) {
 	}
 }
 
-// TestNetHTTPDeletesConnectionClose: net/http's ReadResponse deletes the Connection header
-// of an HTTP/1.1 response when it lists "close" (and keeps it otherwise); it leaves Upgrade
-// alone. If this test fails, net/http changed and the comment on Response is stale.
+// TestNetHTTPDeletesConnectionClose: what Response works around. net/http's ReadResponse
+// deletes the Connection header of an HTTP/1.1 response when it lists "close" (and keeps it
+// otherwise); it leaves Upgrade alone. If this test fails, net/http changed and the comment
+// on Response is stale.
 func TestNetHTTPDeletesConnectionClose(t *testing.T) {
 	tests := []struct {
 		conn       string
@@ -70,6 +71,49 @@ func TestNetHTTPDeletesConnectionClose(t *testing.T) {
 		}
 		if got := resp.Header.Get("Upgrade"); got != "websocket" {
 			t.Errorf("Connection: %s: Upgrade %q, want websocket", tt.conn, got)
+		}
+	}
+}
+
+// TestResponseConnectionAsSent: Connection and Upgrade are what the block says, by the fast
+// path and by net/http alike ("\n" line endings are not plain and go to net/http), close
+// or not.
+func TestResponseConnectionAsSent(t *testing.T) {
+	tests := []struct {
+		lines       []string
+		wantConn    string
+		wantUpgrade bool // Connection lists upgrade
+	}{
+		{[]string{"Connection: Upgrade"}, "Upgrade", true},
+		{[]string{"Connection: keep-alive, Upgrade"}, "keep-alive, Upgrade", true},
+		{[]string{"Connection: close"}, "close", false},
+		{[]string{"Connection: close, Upgrade"}, "close, Upgrade", true},
+		{[]string{"Connection: close", "Connection: upgrade"}, "close, upgrade", true},
+		{[]string{"Connection: keep-alive"}, "keep-alive", false},
+		{nil, "", false},
+	}
+	for _, tt := range tests {
+		for _, eol := range []string{"\r\n", "\n"} {
+			lines := append([]string{"HTTP/1.1 101 Switching Protocols", "Upgrade: websocket"}, tt.lines...)
+			block := []byte(strings.Join(lines, eol) + eol + eol)
+			for _, parse := range []struct {
+				name string
+				fn   func([]byte) (Response, error)
+			}{
+				{"ParseResponse", func(b []byte) (Response, error) { return ParseResponse(b, false, false) }},
+				{"Parser", func(b []byte) (Response, error) { var p Parser; return p.Response(b, false, false) }},
+				{"truncated", func(b []byte) (Response, error) { return ParseResponse(b[:len(b)-len(eol)], true, false) }},
+			} {
+				r, err := parse.fn(block)
+				if err != nil {
+					t.Fatalf("%s(%q): %v", parse.name, block, err)
+				}
+				if r.Connection != tt.wantConn || r.HasConnection != (tt.wantConn != "") || r.ConnectionUpgrade != tt.wantUpgrade ||
+					r.Upgrade != "websocket" || !r.UpgradeWebSocket {
+					t.Errorf("%s(%q): Connection %q (has %v, upgrade %v), Upgrade %q (websocket %v); want %q, %v",
+						parse.name, block, r.Connection, r.HasConnection, r.ConnectionUpgrade, r.Upgrade, r.UpgradeWebSocket, tt.wantConn, tt.wantUpgrade)
+				}
+			}
 		}
 	}
 }

@@ -80,6 +80,26 @@ func TestHandshakeJudge(t *testing.T) {
 			wantFailure: "server answered 101 with Connection: keep-alive instead of Upgrade", wantStatus: 101, wantText: "Switching Protocols", wantWS: true,
 		},
 		{
+			// net/http deletes a Connection header that lists close; the judge reads the
+			// header as sent, where Upgrade is listed.
+			name: "connection close and upgrade",
+			steps: []step{feed(Client, wsframe.Request("/", testKey)),
+				feed(Server, wsframe.Response(101, "Switching Protocols", "Upgrade: websocket", "Connection: close, Upgrade", accept))},
+			wantUpgraded: true, wantStatus: 101, wantText: "Switching Protocols", wantWS: true,
+		},
+		{
+			name: "connection close",
+			steps: []step{feed(Client, wsframe.Request("/", testKey)),
+				feed(Server, wsframe.Response(101, "Switching Protocols", "Upgrade: websocket", "Connection: close", accept))},
+			wantFailure: "server answered 101 with Connection: close instead of Upgrade", wantStatus: 101, wantText: "Switching Protocols", wantWS: true,
+		},
+		{
+			name: "connection close, folded header for net/http",
+			steps: []step{feed(Client, wsframe.Request("/", testKey)),
+				feed(Server, wsframe.Response(101, "Switching Protocols", "Upgrade: websocket", "Connection: close,\r\n Upgrade", accept))},
+			wantUpgraded: true, wantStatus: 101, wantText: "Switching Protocols", wantWS: true,
+		},
+		{
 			name:        "subprotocol not offered",
 			steps:       handshake(nil, []string{"Sec-WebSocket-Protocol: x"}),
 			wantFailure: `server chose subprotocol "x" that the client did not offer`, wantStatus: 101, wantText: "Switching Protocols", wantWS: true,
