@@ -13,5 +13,6 @@
 // status code).
 //
 // A Parser reuses net/http's bufio.Reader between blocks; ParseRequest and ParseResponse
-// parse a single block.
+// parse a single block. A Body skips the message body that follows a head, Content-Length
+// or chunked, without buffering it.
 package http1

@@ -10,14 +10,14 @@
 // # Parse first, judge second
 //
 // Package http1 parses the header blocks that httpflow.go cuts from each side's bytes into
-// typed heads, keeping what was on the wire; judge.go applies the client's checks of RFC
-// 6455 section 4.1 to them and words the failure. Frame headers are read by one parser and
-// judged by one function (header.go): parseHeader reports what the bits say,
-// headerViolations which rules they break, as a bit set. The incremental decoder
-// (frames.go, control.go) turns the bits into findings, the resync (resync.go) rejects a
-// candidate frame boundary on any of them, and the evidence check (evidence.go) withdraws a
-// mid-stream chain on those no real peer breaks. A violation is a Finding, never an error,
-// and decoding goes on.
+// typed heads, keeping what was on the wire, and skips their bodies; judge.go applies the
+// client's checks of RFC 6455 section 4.1 to the heads and words the failure. Frame headers
+// are read by one parser and judged by one function (header.go): parseHeader reports what
+// the bits say, headerViolations which rules they break, as a bit set. The incremental
+// decoder (frames.go, control.go) turns the bits into findings, the resync (resync.go)
+// rejects a candidate frame boundary on any of them, and the evidence check (evidence.go)
+// withdraws a mid-stream chain on those no real peer breaks. A violation is a Finding,
+// never an error, and decoding goes on.
 //
 // # Per-side flow
 //

@@ -186,9 +186,9 @@ func (c *Conn) onRequest(d *direction, r *http1.Request, t time.Time, truncated 
 	}
 	switch {
 	case r.Chunked:
-		d.body = bodySkip{chunked: true}
+		d.body = http1.ChunkedBody()
 	case r.ContentLength > 0:
-		d.body = bodySkip{remain: r.ContentLength}
+		d.body = http1.LengthBody(r.ContentLength)
 	default:
 		d.mode = next
 		return
@@ -250,9 +250,9 @@ func (c *Conn) onResponse(d *direction, r *http1.Response, t time.Time, truncate
 	case interim || info.head || r.Status == http.StatusNoContent || r.Status == http.StatusNotModified:
 		d.mode = modeHeader
 	case r.Chunked:
-		d.body, d.mode, d.afterBody = bodySkip{chunked: true}, modeBody, modeHeader
+		d.body, d.mode, d.afterBody = http1.ChunkedBody(), modeBody, modeHeader
 	case r.ContentLength > 0:
-		d.body, d.mode, d.afterBody = bodySkip{remain: r.ContentLength}, modeBody, modeHeader
+		d.body, d.mode, d.afterBody = http1.LengthBody(r.ContentLength), modeBody, modeHeader
 	case r.ContentLength == 0:
 		d.mode = modeHeader
 	default:
@@ -278,137 +278,14 @@ func (c *Conn) recordResponse(r *http1.Response, t time.Time, truncated bool) {
 	}
 }
 
-// bodySkip skips an HTTP body without buffering it.
-type bodySkip struct {
-	remain  int64 // Content-Length bytes left, or chunk bytes left
-	chunked bool
-	st      chunkStep
-	size    int64
-	empty   bool // current trailer line is empty so far
-	fin     bool
-}
-
-type chunkStep uint8
-
-const (
-	chunkSize chunkStep = iota
-	chunkExt
-	chunkData
-	chunkDataEnd
-	chunkTrailer
-)
-
-func (b *bodySkip) done() bool {
-	if b.chunked {
-		return b.fin
-	}
-	return b.remain == 0
-}
-
-// skipGap accounts for missing body bytes; false when the body framing is lost.
-func (b *bodySkip) skipGap(n int64) bool {
-	if n <= 0 {
-		return false
-	}
-	if b.chunked {
-		if b.st != chunkData || n > b.remain {
-			return false
-		}
-	} else if n > b.remain {
-		return false
-	}
-	b.remain -= n
-	if b.chunked && b.remain == 0 {
-		b.st = chunkDataEnd
-	}
-	return true
-}
-
 // bodyBytes skips body bytes and returns how many were consumed.
 func (c *Conn) bodyBytes(d *direction, data []byte) int {
-	b := &d.body
-	if !b.chunked {
-		n := int64(len(data))
-		if n > b.remain {
-			n = b.remain
-		}
-		b.remain -= n
-		if b.remain == 0 {
-			d.mode = d.afterBody
-		}
-		return int(n)
+	n, st := d.body.Skip(data)
+	switch st {
+	case http1.BodyDone:
+		d.mode = d.afterBody
+	case http1.BodyMalformed:
+		d.mode = modeDead
 	}
-	for i := 0; i < len(data); i++ {
-		ch := data[i]
-		switch b.st {
-		case chunkSize:
-			switch v := hexVal(ch); {
-			case v >= 0:
-				if b.size > 1<<40 {
-					d.mode = modeDead
-					return i + 1
-				}
-				b.size = b.size<<4 | int64(v)
-			case ch == '\n':
-				b.endSizeLine()
-			case ch == ';' || ch == ' ' || ch == '\t' || ch == '\r':
-				b.st = chunkExt
-			default:
-				d.mode = modeDead
-				return i + 1
-			}
-		case chunkExt:
-			if ch == '\n' {
-				b.endSizeLine()
-			}
-		case chunkData:
-			n := int64(len(data) - i)
-			if n > b.remain {
-				n = b.remain
-			}
-			b.remain -= n
-			i += int(n) - 1
-			if b.remain == 0 {
-				b.st = chunkDataEnd
-			}
-		case chunkDataEnd:
-			if ch == '\n' {
-				b.st, b.size = chunkSize, 0
-			}
-		case chunkTrailer:
-			switch ch {
-			case '\n':
-				if b.empty {
-					b.fin = true
-					d.mode = d.afterBody
-					return i + 1
-				}
-				b.empty = true
-			case '\r':
-			default:
-				b.empty = false
-			}
-		}
-	}
-	return len(data)
-}
-
-func (b *bodySkip) endSizeLine() {
-	if b.size == 0 {
-		b.st, b.empty = chunkTrailer, true
-		return
-	}
-	b.st, b.remain = chunkData, b.size
-}
-
-func hexVal(ch byte) int {
-	switch {
-	case ch >= '0' && ch <= '9':
-		return int(ch - '0')
-	case ch >= 'a' && ch <= 'f':
-		return int(ch-'a') + 10
-	case ch >= 'A' && ch <= 'F':
-		return int(ch-'A') + 10
-	}
-	return -1
+	return n
 }

@@ -1,6 +1,10 @@
 package wsparse
 
-import "time"
+import (
+	"time"
+
+	"github.com/wsclosescan/wsclosescan/http1"
+)
 
 // mode is what a direction's decoder expects next.
 type mode uint8
@@ -39,7 +43,7 @@ type direction struct {
 	hdr   []byte
 	eoh   uint8 // end-of-header matcher: 1 after '\n', 2 after "\n\r"
 
-	body      bodySkip
+	body      http1.Body
 	afterBody mode
 
 	buf        timedBuf // pending client bytes, or the resync lookahead
@@ -200,9 +204,9 @@ func (c *Conn) gapMode(d *direction, length int64, t time.Time) {
 	case modeHeader:
 		c.headerEnd(d, t, true)
 	case modeBody:
-		if !d.body.skipGap(length) {
+		if !d.body.SkipGap(length) {
 			d.mode = modeDead
-		} else if d.body.done() {
+		} else if d.body.Done() {
 			d.mode = d.afterBody
 		}
 	case modePending:
