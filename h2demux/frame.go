@@ -85,6 +85,7 @@ type direction struct {
 	damaged       bool // part of f's payload was lost in a gap
 	ctl           [8 + maxDebug]byte
 	ctlN          int
+	ctlStop       bool // a gap cut the part of ctl kept
 	settingsCP    bool // this SETTINGS frame carried ENABLE_CONNECT_PROTOCOL
 	settingsCPVal uint32
 	oversizeNoted bool
@@ -167,7 +168,7 @@ func (c *Conn) beginFrame(d *direction, t time.Time) {
 	}
 	d.f, d.left = f, f.length
 	d.preN, d.preLen, d.bodyLeft, d.ctlN = 0, 0, f.length, 0
-	d.skip, d.damaged, d.settingsCP = false, false, false
+	d.skip, d.damaged, d.settingsCP, d.ctlStop = false, false, false, false
 	c.info.Frames[d.dir]++
 	if !d.started {
 		d.started = true
@@ -312,7 +313,7 @@ func (c *Conn) body(d *direction, p []byte, t time.Time) {
 	case frameHeaders, framePushPromise, frameContinuation:
 		c.blockData(d, p)
 	case frameSettings:
-		for len(p) > 0 {
+		for len(p) > 0 && !d.ctlStop {
 			k := copy(d.ctl[d.ctlN:6], p)
 			d.ctlN += k
 			p = p[k:]
@@ -322,7 +323,9 @@ func (c *Conn) body(d *direction, p []byte, t time.Time) {
 			}
 		}
 	default: // RST_STREAM, PING, GOAWAY: keep the start.
-		d.ctlN += copy(d.ctl[d.ctlN:], p)
+		if !d.ctlStop {
+			d.ctlN += copy(d.ctl[d.ctlN:], p)
+		}
 	}
 }
 
@@ -335,6 +338,15 @@ func (c *Conn) bodyGap(d *direction, n int64, t time.Time) {
 		}
 	case frameHeaders, framePushPromise, frameContinuation:
 		c.blockFailed(d, "bytes lost in a gap")
+	case frameSettings:
+		c.problemf("%v: SETTINGS frame cut by a gap: the settings from the gap on ignored", d.dir)
+		d.ctlStop = true
+	case frameGoAway:
+		if d.f.length-d.bodyLeft >= 8 {
+			d.ctlStop = true // only the debug data is cut: keep its start
+		} else {
+			d.damaged = true
+		}
 	default:
 		d.damaged = true
 	}
@@ -360,7 +372,7 @@ func (c *Conn) endFrame(d *direction, t time.Time) {
 		}
 		return
 	}
-	if d.skip {
+	if d.skip || f.typ == frameSettings && d.ctlStop {
 		return
 	}
 	if d.damaged {
