@@ -167,7 +167,7 @@ main() {
 	mkdir -p "$OUT"
 	build_peers
 	local all=(gorilla node python chromium nginx halfclosed abnormal coder keepalive
-		invalidclose subprotocol closereset snaplen mixedproto late wss)
+		invalidclose subprotocol closereset snaplen mixedproto late wss h2)
 	local s
 	for s in "${@:-${all[@]}}"; do
 		log "scenario $s"

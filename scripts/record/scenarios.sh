@@ -328,3 +328,25 @@ scenario_wss() {
 	cat "$log" >&2
 	unset WSS_CERT WSS_KEY
 }
+
+# 18. WebSocket over HTTP/2 (RFC 8441) into testdata/h2 (ports 9401-9402): a Node
+# http2 server with enableConnectProtocol; a Node http2 client over h2c (9401);
+# headless Chromium over TLS with its key log, loading the page from the same
+# server first so that the WebSocket goes on the same HTTP/2 connection (9402).
+scenario_h2() {
+	local o=$ROOT/testdata/h2
+	mkdir -p "$o"
+	cap_tcpdump "$o/node-h2c.pcap" 'tcp port 9401'
+	begin
+	peer node "$REC/node/scenario.js" node-h2c 9401
+	caps_stop
+
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=localhost \
+		-addext subjectAltName=DNS:localhost,IP:127.0.0.1 -days 2 \
+		-keyout "$WORK/h2-key.pem" -out "$WORK/h2-cert.pem" 2>/dev/null || die "openssl req failed"
+	cap_tcpdump "$o/chromium-h2-wss.pcap" 'tcp port 9402'
+	begin
+	WSS_CERT=$WORK/h2-cert.pem WSS_KEY=$WORK/h2-key.pem H2_KEYLOG=$o/chromium-h2-wss.keys CHROMIUM=$CHROMIUM \
+		peer node "$REC/node/scenario.js" chromium-h2-wss 9402
+	caps_stop
+}

@@ -11,6 +11,7 @@ const scenarios = {
   ...require('./lib/chromium'),
   ...require('./lib/raw'),
   ...require('./lib/wss'),
+  ...require('./lib/h2'),
 };
 
 async function main() {
