@@ -27,9 +27,21 @@ func (b *Buffer) Retain() { b.refs.Add(1) }
 func (b *Buffer) Release() {
 	switch n := b.refs.Add(-1); {
 	case n == 0:
+		if poisonReleased {
+			poison(b.data)
+		}
 		b.pool.put(b)
 	case n < 0:
 		panic("capture: Buffer released more often than retained")
+	}
+}
+
+// poisonByte is what a released buffer is filled with under the wsdebug build tag.
+const poisonByte = 0xdd
+
+func poison(b []byte) {
+	for i := range b {
+		b[i] = poisonByte
 	}
 }
 
@@ -90,8 +102,10 @@ type blockReader struct {
 	err   error
 }
 
-// blockSize is the size of a Reader's usual buffers.
-const blockSize = 128 << 10
+// blockSize is the size of a Reader's usual buffers: 128 KiB, or 2 KiB under the wsdebug
+// build tag, so that even a small capture goes through several buffers and a payload used
+// after its buffer's release comes out poisoned.
+const blockSize = 128 << 10 >> debugShrink
 
 // newBlockReader returns a blockReader whose Peek returns up to size bytes, reading into
 // buffers of block bytes (or size, when smaller) and of size bytes for larger units.

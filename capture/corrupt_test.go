@@ -6,8 +6,10 @@ import (
 	"errors"
 	"io"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wsclosescan/wsclosescan/internal/pcapgen"
 	"github.com/wsclosescan/wsclosescan/reassembly"
@@ -266,5 +268,59 @@ func TestGzipCorrupt(t *testing.T) {
 	fileError(t, err)
 	if errors.Is(err, ErrTruncated) || err == io.EOF || !strings.Contains(err.Error(), "checksum") {
 		t.Errorf("got %v, want a gzip checksum error", err)
+	}
+}
+
+// TestPcapNGDamagedHeaderBlocks damages the trailing length of a section header or an
+// interface description. The block is not trusted, but the numbering stays: the section
+// still starts, and the interface keeps its place with an unknown link type, so that the
+// packets of the other interfaces are still decoded with their own link type and clock.
+// (Dropping the interface used to shift every later one down by one, and the stand-in for
+// a large one had no clock: its packets divided by zero.)
+func TestPcapNGDamagedHeaderBlocks(t *testing.T) {
+	ifaces := []pcapgen.Interface{{LinkType: pcapgen.LinkEthernet}, {LinkType: pcapgen.LinkSLL2, Nano: true}}
+	eth := onIface(v4, pcapgen.Link{Type: pcapgen.LinkEthernet}, 0, 0)
+	sll2 := onIface(v6, pcapgen.Link{Type: pcapgen.LinkSLL2}, 1, 333*time.Nanosecond)
+	two := mustCapture(t, pcapgen.Options{Format: pcapgen.FormatPcapNG, Interfaces: ifaces}, interleave(eth, sll2))
+	// A first section with one Ethernet interface, then the two-interface section.
+	first := mustCapture(t, pcapgen.Options{Format: pcapgen.FormatPcapNG, LinkType: pcapgen.LinkEthernet}, smallConversation())
+	damage := func(data []byte, block int) []byte {
+		d := bytes.Clone(data)
+		b := ngBlocks(d)
+		end := len(d)
+		if block+1 < len(b) {
+			end = b[block+1]
+		}
+		binary.LittleEndian.PutUint32(d[end-4:], 12)
+		return d
+	}
+	// The first interface description made larger than a read buffer: not read either.
+	b := ngBlocks(two)
+	big := make([]byte, bufSize+16)
+	binary.LittleEndian.PutUint32(big, 1)
+	binary.LittleEndian.PutUint32(big[4:], uint32(len(big)))
+	binary.LittleEndian.PutUint32(big[len(big)-4:], uint32(len(big)))
+	large := slices.Concat(two[:b[1]], big, two[b[2]:])
+	tests := []struct {
+		name    string
+		data    []byte
+		want    []pcapgen.Packet
+		skipped int64 // packets of an unknown link type
+	}{
+		{"first interface", damage(two, 1), sll2, int64(len(eth))},
+		{"first interface too large", large, sll2, int64(len(eth))},
+		{"second interface", damage(two, 2), eth, int64(len(sll2))},
+		{"second section header", append(bytes.Clone(first), damage(two, 0)...),
+			append(smallConversation(), interleave(eth, sll2)...), 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			segs, st, err := readAll(t, tc.data, Options{})
+			wantEOF(t, err)
+			compareSegs(t, segs, wantSegs(tc.want))
+			if n, _ := skipCount(st, SkipUnknownLinkType); n != tc.skipped || int64(len(st.Skipped)) != min(tc.skipped, 1) {
+				t.Errorf("got skipped %+v, want %d of an unknown link type", st.Skipped, tc.skipped)
+			}
+		})
 	}
 }

@@ -114,20 +114,13 @@ func (r *Reader) nextNG(rec *record) error {
 			continue
 		}
 		if blen > bufSize {
-			switch typ {
-			case ngSHB:
-				r.ngs.ifaces = r.ngs.ifaces[:0]
-			case ngIDB:
-				r.ngs.addIface(ngIface{link: 0xffffffff})
-			case ngDSB:
+			if typ == ngDSB {
 				if err := r.largeSecretsBlock(start, blen); err != nil {
 					return err
 				}
 				continue
-			default:
-				r.stats.Packets++
-				r.skip(SkipBadRecord, "pcapng block of %d bytes", blen)
 			}
+			r.skipBlock(typ, "pcapng block of %d bytes", blen)
 			if err := r.discard(int64(blen)); err != nil {
 				return r.readErr(start, "block", 1, err)
 			}
@@ -141,15 +134,8 @@ func (r *Reader) nextNG(rec *record) error {
 			return r.readErr(start, "block", 1, err)
 		}
 		body := b[8 : blen-4]
-		if r.ngs.u32(b[blen-4:]) != blen {
-			switch typ {
-			case ngEPB, ngSPB, ngOPB:
-				r.stats.Packets++
-				r.skip(SkipBadRecord, "pcapng trailing block length %d, leading %d", r.ngs.u32(b[blen-4:]), blen)
-			case ngDSB:
-				r.stats.SecretsBlocks++
-				r.stats.BadSecrets++
-			}
+		if trail := r.ngs.u32(b[blen-4:]); trail != blen {
+			r.skipBlock(typ, "pcapng trailing block length %d, leading %d", trail, blen)
 			continue
 		}
 		switch typ {
@@ -227,16 +213,39 @@ func (r *Reader) largeSecretsBlock(start int64, blen uint32) error {
 	return nil
 }
 
+// skipBlock accounts for a section header, interface description or packet block that is
+// not read (too large, or its two lengths differ). A section still starts, so that its
+// interfaces are numbered from 0, and an interface still takes its number, with an unknown
+// link type, so that the interfaces after it keep theirs; a packet is counted and skipped.
+func (r *Reader) skipBlock(typ uint32, format string, args ...any) {
+	switch typ {
+	case ngSHB:
+		r.ngs.ifaces = r.ngs.ifaces[:0]
+	case ngIDB:
+		r.ngs.addIface(unknownIface())
+	case ngDSB:
+		r.stats.SecretsBlocks++
+		r.stats.BadSecrets++
+	default:
+		r.stats.Packets++
+		r.skip(SkipBadRecord, format, args...)
+	}
+}
+
 func (s *ngState) addIface(ifc ngIface) {
 	if len(s.ifaces) < maxInterfaces {
 		s.ifaces = append(s.ifaces, ifc)
 	}
 }
 
+// unknownIface is an interface of an unknown link type and the default resolution
+// (microseconds), which stands in for one whose description cannot be read.
+func unknownIface() ngIface { return ngIface{link: 0xffffffff, units: 1e6} }
+
 // parseIDB reads an interface description block body; a short one yields an interface
 // with an unknown link type, so that later interface numbers stay right.
 func (s *ngState) parseIDB(body []byte) ngIface {
-	ifc := ngIface{link: 0xffffffff, units: 1e6}
+	ifc := unknownIface()
 	if len(body) < 8 {
 		return ifc
 	}

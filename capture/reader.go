@@ -16,12 +16,20 @@
 // chunks), which ends at the end of the input, at its first error, or once the Reader is
 // garbage collected.
 //
-// The file formats are framed here rather than with gopacket's pcapgo, which reports no
-// byte offsets, cannot skip a damaged pcapng block and keep reading, boxes the link type of
-// every pcapng packet (an allocation), and needs golang.org/x/net, which is not in go.sum.
-// The decoders are hand-written instead of a gopacket DecodingLayerParser: exact
-// snapshot-length accounting (Segment.Missing), zero allocations on every path including
-// tunnels and fragment reassembly, and ERSPAN III, which gopacket lacks.
+// The file formats are framed here rather than with gopacket's pcapgo (v1.7.7), whose
+// errors carry no byte offset; which never checks a pcapng block's trailing length and,
+// after an error inside a block (a packet on an unknown interface, a bad option), is left
+// in the middle of it, so it cannot skip a damaged block and read on; which ends a pcap
+// file at a record whose captured length exceeds its original length (some writers leave
+// 0 there) and rejects versions other than 2.4; and which, for pcapng with more than one
+// link type, drops the packets of the other link types or boxes each packet's link type
+// into CaptureInfo.AncillaryData, an allocation per packet for link types from 256 on
+// (Linux cooked v2). The decoders are hand-written instead of a DecodingLayerParser for
+// the exact snapshot-length accounting (Segment.Missing: gopacket only flags a packet as
+// truncated), for zero allocations per packet on every path, tunnels and IP fragment
+// reassembly included (gopacket's ip4defrag and ip6defrag allocate every reassembled
+// datagram), and for ERSPAN III, which gopacket lacks. capture's tests check both against
+// gopacket wherever its decoders reach TCP (oracle_test.go).
 // A Reader is not safe for concurrent use.
 package capture
 

@@ -333,7 +333,10 @@ func TestPayloadBytesNeverNegative(t *testing.T) {
 // TestManySYNsWithIdleTimeout: with reassembly's IdleTimeout set, a long SYN flood keeps
 // only the connections of the last timeout period tracked.
 func TestManySYNsWithIdleTimeout(t *testing.T) {
-	const n = 50_000
+	n := 50_000 // 50 timeout periods
+	if testing.Short() {
+		n = 10_000
+	}
 	opts := DefaultOptions()
 	opts.Reassembly.IdleTimeout = time.Second
 	probe := newHeapProbe()
@@ -409,6 +412,9 @@ func TestOutOfOrderManyConnections(t *testing.T) {
 // TestMidstreamConnectionsCost: connections whose capture starts mid-stream and that carry
 // no WebSocket frames (TLS, say) must not each keep a large lookahead buffer.
 func TestMidstreamConnectionsCost(t *testing.T) {
+	if testing.Short() {
+		t.Skip("70 MB of mid-stream connections; a memory bound, not a concurrency test")
+	}
 	const conns, size = 1000, 70000
 	noise := make([]byte, size) // like TLS records: random bytes
 	rand.New(rand.NewSource(1)).Read(noise)
