@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/wsclosescan/wsclosescan/h2demux"
 	"github.com/wsclosescan/wsclosescan/reassembly"
 	"github.com/wsclosescan/wsclosescan/tlsdec"
 	"github.com/wsclosescan/wsclosescan/wsparse"
@@ -71,6 +72,10 @@ type conn struct {
 	ws   *wsparse.Conn
 	tls  *tlsdec.Conn // the TLS layer, when the connection is TLS
 	route
+	app                   // what the application bytes are (HTTP/1.1 or HTTP/2)
+	h2      *h2demux.Conn // the HTTP/2 layer, for app == appH2
+	streams []*h2stream   // its WebSocket streams, in the order they opened
+	stream  bool          // this conn analyses one HTTP/2 stream, not a TCP connection
 
 	last     time.Time // latest capture time seen on the connection
 	ends     [2]tcpEnd // by reassembly.Dir
@@ -103,7 +108,7 @@ func (c *conn) Data(dir reassembly.Dir, data []byte, t time.Time) {
 		c.tls.Feed(tlsdec.Dir(dir), data, t)
 		return
 	}
-	c.ws.Feed(wsparse.Side(dir), data, t)
+	c.feedApp(dir, data, t)
 }
 
 // Gap implements reassembly.Stream.
@@ -114,7 +119,7 @@ func (c *conn) Gap(dir reassembly.Dir, offset, length int64, cause reassembly.Ga
 	if c.route == routeTLS {
 		c.tls.Gap(tlsdec.Dir(dir), length, t)
 	} else {
-		c.ws.Gap(wsparse.Side(dir), length, t)
+		c.gapApp(dir, length, t)
 	}
 	what := fmt.Sprintf("%d bytes missing at offset %d (%s)", length, offset, cause)
 	if length == 0 {
@@ -173,8 +178,12 @@ func (c *conn) End(stats reassembly.ConnStats) {
 	if c.tls != nil {
 		c.tls.Finish(c.last)
 	}
+	if c.h2 != nil {
+		c.h2.Finish(c.last) // ends every stream still open
+	}
 	c.ws.Finish(c.last)
 	c.an.emit(c.record(stats))
+	c.emitStreams(stats)
 	c.an.pool.Put(c.ws) // the record keeps nothing of it
 	c.ws = nil
 }

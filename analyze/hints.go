@@ -135,6 +135,9 @@ func closedBeforePeerClose(f *facts, s wsparse.Side) string {
 	if how == "" || peer == nil || !t.Before(peer.Time) {
 		return ""
 	}
+	if f.received[s.Other()] && f.stream {
+		return "" // END_STREAM with the close frame is what browsers do on HTTP/2: the stream stays readable
+	}
 	if f.received[s.Other()] {
 		return fmt.Sprintf("%s sent its FIN before the %s's close arrived; no RST followed, so it may still have "+
 			"read it (a TCP half-close)", s, s.Other())
@@ -161,7 +164,10 @@ func unansweredClose(f *facts) string {
 }
 
 func abnormalHint(f *facts, idle time.Duration) string {
-	how := strings.ToUpper(f.endHow)
+	how, ended := strings.ToUpper(f.endHow), "TCP ended"
+	if f.stream {
+		how, ended = map[string]string{"fin": "END_STREAM", "rst": "RST_STREAM"}[f.endHow], "the HTTP/2 stream ended"
+	}
 	la := lastActivity(f)
 	if !la.IsZero() && f.endTime.Sub(la) >= idle {
 		quiet := fmt.Sprintf("no frames for %.1f s", seconds(f.endTime.Sub(la)))
@@ -171,8 +177,8 @@ func abnormalHint(f *facts, idle time.Duration) string {
 		return fmt.Sprintf("%s, then %s from the %s: looks like an idle timeout in the %s or a proxy",
 			quiet, how, f.endSide, f.endSide)
 	}
-	return fmt.Sprintf("TCP ended (%s from the %s) without a close frame from either side: both APIs report 1006; "+
-		"look for a crashed or killed process, or a proxy or load balancer that cut the connection", how, f.endSide)
+	return fmt.Sprintf("%s (%s from the %s) without a close frame from either side: both APIs report 1006; "+
+		"look for a crashed or killed process, or a proxy or load balancer that cut the connection", ended, how, f.endSide)
 }
 
 // missingCloseHint: bytes are missing from s's stream and no close frame of s was seen, so

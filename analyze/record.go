@@ -32,6 +32,7 @@ type facts struct {
 	unknown     []string
 	lastFrame   time.Time
 	websocket   bool
+	stream      bool // an HTTP/2 stream: its "TCP end" is END_STREAM (fin) or RST_STREAM (rst)
 	start, last time.Time
 }
 
@@ -48,7 +49,7 @@ func (c *conn) sideOf(d reassembly.Dir) wsparse.Side { return wsparse.Side(c.dir
 
 // facts fills f (the caller's, so that it needs no allocation).
 func (c *conn) facts(f *facts) {
-	*f = facts{hs: c.ws.Handshake(), websocket: c.ws.IsWebSocket(), start: c.info.Start, last: c.last}
+	*f = facts{hs: c.ws.Handshake(), websocket: c.ws.IsWebSocket(), stream: c.stream, start: c.info.Start, last: c.last}
 	for _, s := range []wsparse.Side{wsparse.Client, wsparse.Server} {
 		d := c.dirOf(s)
 		f.close[s] = c.ws.Close(s)
@@ -105,14 +106,22 @@ func handshakeState(hs *wsparse.Handshake, st [2]wsparse.DirStats, tcpEnded bool
 		return report.HandshakeCompleted, false
 	case !hs.ResponseSeen:
 		return report.HandshakeIncomplete, false
-	case hs.Upgraded || (hs.Failure == "" && hs.Status == 101):
+	case hs.Upgraded || (hs.Failure == "" && hs.Status == accepting(hs)):
 		return report.HandshakeCompleted, false
-	case hs.Status == 101 && st[wsparse.Client].Frames > 0:
+	case hs.Status == accepting(hs) && st[wsparse.Client].Frames > 0:
 		return report.HandshakeCompleted, true
-	case hs.Status == 101 && !tcpEnded:
+	case hs.Status == accepting(hs) && !tcpEnded:
 		return report.HandshakeCompleted, false
 	}
 	return report.HandshakeRejected, false
+}
+
+// accepting is the status that accepts the handshake: 101, or 200 for an HTTP/2 stream.
+func accepting(hs *wsparse.Handshake) int {
+	if hs.Tunnel {
+		return 200
+	}
+	return 101
 }
 
 // delivered reports whether side s's close frame reached the peer's application. It did not

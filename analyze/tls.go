@@ -39,12 +39,12 @@ func (c *conn) decide(data []byte) {
 
 // plaintext feeds decrypted application data to the WebSocket decoder.
 func (c *conn) plaintext(dir tlsdec.Dir, data []byte, t time.Time) {
-	c.ws.Feed(wsparse.Side(dir), data, t)
+	c.feedApp(reassembly.Dir(dir), data, t)
 }
 
 // plainGap reports plaintext the TLS layer could not deliver.
 func (c *conn) plainGap(dir tlsdec.Dir, length int64, t time.Time) {
-	c.ws.Gap(wsparse.Side(dir), length, t)
+	c.gapApp(reassembly.Dir(dir), length, t)
 }
 
 // tlsCandidate reports whether an undecrypted TLS connection may carry WebSocket: it offered

@@ -32,6 +32,8 @@ func appendRecord(dst []byte, r *Record) []byte {
 	dst = strconv.AppendBool(dst, r.WebSocket)
 	dst = append(dst, `,"tls":`...)
 	dst = appendTLS(dst, r.TLS)
+	dst = append(dst, `,"h2":`...)
+	dst = appendH2(dst, r.H2)
 	dst = append(dst, `,"handshake":`...)
 	dst = appendString(dst, r.Handshake)
 	dst = append(dst, `,"http_status":`...)
@@ -97,6 +99,41 @@ func appendRecord(dst []byte, r *Record) []byte {
 			dst = append(dst, '}')
 		}
 		dst = append(dst, ']')
+	}
+	return append(dst, '}')
+}
+
+func appendH2(dst []byte, h *H2) []byte {
+	if h == nil {
+		return append(dst, "null"...)
+	}
+	dst = append(dst, `{"stream_id":`...)
+	dst = strconv.AppendUint(dst, uint64(h.StreamID), 10)
+	dst = append(dst, `,"connect_enabled":`...)
+	dst = strconv.AppendBool(dst, h.ConnectEnabled)
+	dst = append(dst, `,"end":`...)
+	dst = appendString(dst, h.End)
+	dst = append(dst, `,"client_end_stream":`...)
+	dst = appendTimePtr(dst, h.ClientEndStream)
+	dst = append(dst, `,"server_end_stream":`...)
+	dst = appendTimePtr(dst, h.ServerEndStream)
+	dst = append(dst, `,"rst_code":`...)
+	dst = appendStringPtr(dst, h.RSTCode)
+	dst = append(dst, `,"rst_by":`...)
+	dst = appendStringPtr(dst, h.RSTBy)
+	dst = append(dst, `,"goaway":`...)
+	if g := h.GoAway; g == nil {
+		dst = append(dst, "null"...)
+	} else {
+		dst = append(dst, `{"from":`...)
+		dst = appendString(dst, g.From)
+		dst = append(dst, `,"code":`...)
+		dst = appendString(dst, g.Code)
+		dst = append(dst, `,"last_stream_id":`...)
+		dst = strconv.AppendUint(dst, uint64(g.LastStreamID), 10)
+		dst = append(dst, `,"time":`...)
+		dst = appendTime(dst, g.Time)
+		dst = append(dst, '}')
 	}
 	return append(dst, '}')
 }

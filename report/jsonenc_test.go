@@ -121,6 +121,9 @@ func fullRecord() Record {
 			ALPNOffered: []string{"http/1.1"}, ALPN: String("http/1.1"), Resumed: true, Decryption: "full",
 			CloseNotify: TLSCloseNotify{Client: &Time{at("2026-03-01T10:04:59.96Z").Time}},
 			Alerts:      []TLSAlert{{From: "client", Time: at("2026-03-01T10:04:59.96Z"), Level: "warning", Description: "close_notify"}}},
+		H2: &H2{StreamID: 5, ConnectEnabled: true, End: "rst_stream", ClientEndStream: &Time{at("2026-03-01T10:04:59.96Z").Time},
+			RSTCode: String("CANCEL"), RSTBy: String("server"),
+			GoAway: &H2GoAway{From: "server", Code: "NO_ERROR", LastStreamID: 7, Time: at("2026-03-01T10:05:00Z")}},
 		Handshake: HandshakeCompleted, HTTPStatus: Int(101), HandshakeError: String("none <really>"),
 		Request: &Request{
 			Method: "GET", Path: "/ws?token=a&b=<c>", Host: "example.com", Origin: "https://example.com",
@@ -407,8 +410,19 @@ func randomRecord(rng *rand.Rand) Record {
 		}
 		return t
 	}
+	h2Info := func() *H2 {
+		if maybe() {
+			return nil
+		}
+		h := &H2{StreamID: rng.Uint32(), ConnectEnabled: maybe(), End: randomString(rng), ClientEndStream: timePtr(),
+			ServerEndStream: timePtr(), RSTCode: str(), RSTBy: str()}
+		if maybe() {
+			h.GoAway = &H2GoAway{From: randomString(rng), Code: randomString(rng), LastStreamID: rng.Uint32(), Time: tm()}
+		}
+		return h
+	}
 	r := Record{
-		TLS:  tlsInfo(),
+		TLS: tlsInfo(), H2: h2Info(),
 		File: randomString(rng), Client: randomString(rng), Server: randomString(rng),
 		Start: tm(), End: tm(), DurationS: randomFloat(rng), WebSocket: maybe(),
 		Handshake: randomString(rng), HTTPStatus: num(), HandshakeError: str(), Subprotocol: str(),

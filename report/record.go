@@ -56,6 +56,9 @@ type Record struct {
 	WebSocket bool `json:"websocket"`
 	// TLS describes the TLS session the connection carried, nil for cleartext.
 	TLS *TLS `json:"tls"`
+	// H2 describes the HTTP/2 stream that carried the WebSocket (RFC 8441), nil for one
+	// upgraded from HTTP/1.1.
+	H2 *H2 `json:"h2"`
 
 	Handshake      string   `json:"handshake"`
 	HTTPStatus     *int     `json:"http_status"`
@@ -108,6 +111,29 @@ type TLS struct {
 	// when that cannot be seen (listed in the record's unknown as "client_close_notify").
 	CloseNotify TLSCloseNotify `json:"close_notify"`
 	Alerts      []TLSAlert     `json:"alerts"`
+}
+
+// H2 is the HTTP/2 stream of a WebSocket carried by RFC 8441's extended CONNECT.
+type H2 struct {
+	StreamID uint32 `json:"stream_id"`
+	// ConnectEnabled: the server had announced SETTINGS_ENABLE_CONNECT_PROTOCOL.
+	ConnectEnabled bool `json:"connect_enabled"`
+	// End is how the stream ended: "end_stream" (both ways), "rst_stream", "goaway" or
+	// "tcp" (the TCP connection ended with the stream open).
+	End             string    `json:"end"`
+	ClientEndStream *Time     `json:"client_end_stream"`
+	ServerEndStream *Time     `json:"server_end_stream"`
+	RSTCode         *string   `json:"rst_code"` // e.g. "NO_ERROR", "CANCEL"
+	RSTBy           *string   `json:"rst_by"`
+	GoAway          *H2GoAway `json:"goaway"`
+}
+
+// H2GoAway is the GOAWAY that ended (or preceded the end of) a stream.
+type H2GoAway struct {
+	From         string `json:"from"`
+	Code         string `json:"code"`
+	LastStreamID uint32 `json:"last_stream_id"`
+	Time         Time   `json:"time"`
 }
 
 // TLSCloseNotify is the close_notify time of each side.

@@ -29,7 +29,7 @@ var tableHeader = []string{"client", "server", "handshake", "client close", "ser
 func tableRow(r *Record) []string {
 	return []string{
 		r.Client, r.Server, handshakeCell(r), closeCellOf(r, "client", r.ClientClose),
-		closeCellOf(r, "server", r.ServerClose), orDash(r.FirstClose), tcpEndCell(r.TCPEnd),
+		closeCellOf(r, "server", r.ServerClose), orDash(r.FirstClose), tcpEndCell(r),
 		observedCellOf(r, "client_observed", r.ClientObserved),
 		observedCellOf(r, "server_observed", r.ServerObserved), string(r.Verdict),
 	}
@@ -141,11 +141,16 @@ func closeCell(c *Close) string {
 	return s
 }
 
-func tcpEndCell(e TCPEnd) string {
+func tcpEndCell(r *Record) string {
+	e := r.TCPEnd
 	if e.How == nil || e.First == nil {
 		return "open"
 	}
-	return strings.ToUpper(*e.How) + " " + *e.First
+	how := strings.ToUpper(*e.How)
+	if r.H2 != nil { // an HTTP/2 stream ends by END_STREAM or RST_STREAM
+		how = map[string]string{"fin": "END_STREAM", "rst": "RST_STREAM"}[*e.How]
+	}
+	return how + " " + *e.First
 }
 
 func observedCell(c *int) string {

@@ -69,6 +69,9 @@ type Handshake struct {
 	// Deflate is set when the server's 101 selected permessage-deflate (RSV1 then legal on
 	// first frames), even if the client did not offer it (Failure then says so).
 	Deflate bool
+	// Tunnel is set for a WebSocket carried in an HTTP/2 stream (RFC 8441): the request is an
+	// extended CONNECT and the accepting answer is 200, not 101.
+	Tunnel bool
 	// HeadersTruncated is set when the request or response headers were cut short (snaplen,
 	// lost bytes, end of capture); the fields hold what could be read.
 	HeadersTruncated bool

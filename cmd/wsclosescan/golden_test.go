@@ -15,12 +15,12 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
-// captures lists the recorded captures shipped in testdata/pcaps and testdata/tls (wss,
-// each with its key log beside it), relative to the module root.
+// captures lists the recorded captures shipped in testdata/pcaps, testdata/tls (wss,
+// each with its key log beside it) and testdata/h2 (RFC 8441), relative to the module root.
 func captures(t *testing.T) []string {
 	t.Helper()
 	var out []string
-	for _, dir := range []string{"pcaps", "tls"} {
+	for _, dir := range []string{"pcaps", "tls", "h2"} {
 		for _, pattern := range []string{"*.pcap", "*.pcapng", "*.gz"} {
 			m, err := filepath.Glob(filepath.Join("testdata", dir, pattern))
 			if err != nil {

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/hpack"
+
+	"github.com/wsclosescan/wsclosescan/analyze"
+	"github.com/wsclosescan/wsclosescan/internal/wsframe"
+	"github.com/wsclosescan/wsclosescan/internal/wstest"
+	"github.com/wsclosescan/wsclosescan/reassembly"
+)
+
+// h2conn writes one side's HTTP/2 frames with x/net/http2's Framer, each side with its own
+// HPACK encoder (so that later header blocks use the dynamic table), into a wstest.Conv.
+type h2conn struct {
+	conv *wstest.Conv
+	enc  [2]*hpack.Encoder
+	hbuf [2]bytes.Buffer
+	out  [2]bytes.Buffer
+	fr   [2]*http2.Framer
+}
+
+func newH2Conn(client, server string) *h2conn {
+	h := &h2conn{conv: wstest.NewConv(client, server).SYN()}
+	for d := range 2 {
+		h.enc[d] = hpack.NewEncoder(&h.hbuf[d])
+		h.fr[d] = http2.NewFramer(&h.out[d], nil)
+	}
+	return h
+}
+
+// send puts what dir's framer wrote on the wire, in segments of the given sizes.
+func (h *h2conn) send(dir reassembly.Dir, sizes ...int) *h2conn {
+	h.conv.Send(dir, h.out[dir].Bytes(), sizes...)
+	h.out[dir].Reset()
+	return h
+}
+
+func (h *h2conn) headers(dir reassembly.Dir, id uint32, end bool, kv ...string) {
+	h.hbuf[dir].Reset()
+	for i := 0; i+1 < len(kv); i += 2 {
+		h.enc[dir].WriteField(hpack.HeaderField{Name: kv[i], Value: kv[i+1]})
+	}
+	h.fr[dir].WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: h.hbuf[dir].Bytes(), EndHeaders: true, EndStream: end})
+}
+
+// open is the preface, both SETTINGS (the server enabling extended CONNECT) and their ACKs.
+func (h *h2conn) open() *h2conn {
+	h.out[c2s].WriteString(http2.ClientPreface)
+	h.fr[c2s].WriteSettings()
+	h.send(c2s)
+	h.fr[s2c].WriteSettings(http2.Setting{ID: http2.SettingEnableConnectProtocol, Val: 1})
+	h.fr[s2c].WriteSettingsAck()
+	h.send(s2c)
+	h.fr[c2s].WriteSettingsAck()
+	return h.send(c2s)
+}
+
+// connect opens a WebSocket stream, and the server answers status.
+func (h *h2conn) connect(id uint32, status string) *h2conn {
+	h.headers(c2s, id, false, ":method", "CONNECT", ":protocol", "websocket", ":scheme", "http", ":path", "/chat",
+		":authority", "example.com", "sec-websocket-version", "13", "origin", "http://example.com")
+	h.send(c2s)
+	h.headers(s2c, id, status != "200", ":status", status)
+	return h.send(s2c)
+}
+
+// frame sends WebSocket frame bytes on stream id, with END_STREAM if end.
+func (h *h2conn) frame(dir reassembly.Dir, id uint32, end bool, ws []byte) *h2conn {
+	h.fr[dir].WriteData(id, end, ws)
+	return h.send(dir)
+}
+
+func TestHTTP2WebSockets(t *testing.T) {
+	closeOf := func(dir reassembly.Dir, code uint16) []byte {
+		return wstest.Frame(dir, wsframe.OpClose, wsframe.Close(code, "bye"))
+	}
+	text := func(dir reassembly.Dir, s string) []byte { return wstest.Frame(dir, wsframe.OpText, []byte(s)) }
+	h := newH2Conn("10.0.5.1:50000", "10.0.5.2:80").open()
+	// Stream 1, Chromium's way: the close frame and END_STREAM in one DATA frame, both ways.
+	h.connect(1, "200").frame(c2s, 1, false, text(c2s, "hi")).frame(s2c, 1, false, text(s2c, "hello"))
+	h.frame(c2s, 1, true, closeOf(c2s, 1000)).frame(s2c, 1, true, closeOf(s2c, 1000))
+	// Stream 3, a Go server's way: END_STREAM after its close frame, then RST_STREAM(NO_ERROR).
+	h.connect(3, "200").frame(c2s, 3, false, closeOf(c2s, 1001)).frame(s2c, 3, true, closeOf(s2c, 1001))
+	h.fr[s2c].WriteRSTStream(3, http2.ErrCodeNo)
+	h.send(s2c)
+	// Stream 5: refused with 404.
+	h.connect(5, "404")
+	// Stream 7: the client cancels it without a close frame; many frames in one segment.
+	h.connect(7, "200")
+	h.fr[s2c].WriteData(7, false, text(s2c, "a"))
+	h.fr[s2c].WriteData(7, false, text(s2c, "b"))
+	h.fr[s2c].WriteData(7, false, text(s2c, "c"))
+	h.send(s2c)
+	h.fr[c2s].WriteRSTStream(7, http2.ErrCodeCancel)
+	h.send(c2s)
+	// Stream 9, Firefox's way: its close frame without END_STREAM, the server's echo split
+	// across segments; then the server goes away and the TCP connection ends.
+	h.connect(9, "200").frame(c2s, 9, false, closeOf(c2s, 1000))
+	h.fr[s2c].WriteData(9, false, closeOf(s2c, 1000))
+	h.send(s2c, 5, 3)
+	// Stream 11 is still open when the server sends GOAWAY(INTERNAL_ERROR).
+	h.connect(11, "200").frame(c2s, 11, false, text(c2s, "still here"))
+	h.fr[s2c].WriteGoAway(11, http2.ErrCodeInternal, nil)
+	h.send(s2c)
+	h.conv.Wait(time.Millisecond).FIN(s2c).FIN(c2s)
+
+	doc, code, stderr := scanJSON(t, writeCapture(t, h.conv))
+	if code != 0 || stderr != "" {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+	want := map[uint32]recordView{
+		1:  {"clean", "completed", "1000", "1000", "client", "fin client", "1000", "1000"},
+		3:  {"clean", "completed", "1001", "1001", "client", "fin server", "1001", "1001"},
+		5:  {"handshake_failed", "rejected", "-", "-", "-", "fin server", "1006", "1006"},
+		7:  {"abnormal", "completed", "-", "-", "-", "rst client", "1006", "1006"},
+		9:  {"clean", "completed", "1000", "1000", "client", "fin server", "1000", "1000"},
+		11: {"abnormal", "completed", "-", "-", "-", "fin server", "1006", "1006"},
+	}
+	if len(doc.Connections) != len(want) {
+		t.Fatalf("got %d records, want one per WebSocket stream (%d)", len(doc.Connections), len(want))
+	}
+	var last uint32
+	for _, r := range doc.Connections {
+		if r.H2 == nil {
+			t.Fatalf("%s: no h2 object", r.Client)
+		}
+		id := r.H2.StreamID
+		if id <= last {
+			t.Errorf("stream %d after stream %d: want stream-id order", id, last)
+		}
+		last = id
+		if got := view(r); got != want[id] {
+			t.Errorf("stream %d:\n got %+v\nwant %+v", id, got, want[id])
+		}
+		if !r.H2.ConnectEnabled || r.Request == nil || r.Request.Method != "CONNECT" || r.Request.Path != "/chat" {
+			t.Errorf("stream %d: connect_enabled %v, request %+v", id, r.H2.ConnectEnabled, r.Request)
+		}
+		if bad := analyze.Contradictions(&r); len(bad) > 0 {
+			t.Errorf("stream %d contradicts itself: %v", id, bad)
+		}
+		hints := strings.Join(r.Hints, "\n")
+		switch id {
+		case 3:
+			if r.H2.RSTCode == nil || *r.H2.RSTCode != "NO_ERROR" || strings.Contains(hints, "reset the stream") {
+				t.Errorf("stream 3: rst %v, hints %q; want NO_ERROR without a hint", r.H2.RSTCode, hints)
+			}
+		case 7:
+			if !strings.Contains(hints, "the client reset the stream (RST_STREAM CANCEL)") {
+				t.Errorf("stream 7 hints lack the CANCEL: %q", hints)
+			}
+		case 11:
+			if r.H2.GoAway == nil || r.H2.GoAway.Code != "INTERNAL_ERROR" || !strings.Contains(hints, "sent GOAWAY (INTERNAL_ERROR) while this WebSocket was open") {
+				t.Errorf("stream 11: goaway %+v, hints %q", r.H2.GoAway, hints)
+			}
+		}
+	}
+}
