@@ -164,6 +164,8 @@ func describeEvent(e wsparse.Event) string {
 }
 
 // closeLabel formats a close frame for the timeline: close 1000 "bye", close (no code).
+// The reason is kept raw, as in Close.Reason: escaped twice (strconv.Quote, then
+// report.Printable) it read \\x1b, and invalid UTF-8 became U+FFFD.
 func closeLabel(c *wsparse.CloseFrame) string {
 	if c == nil {
 		return "close"
@@ -173,7 +175,8 @@ func closeLabel(c *wsparse.CloseFrame) string {
 		s = "close " + strconv.Itoa(int(c.Code))
 	}
 	if len(c.Reason) > 0 {
-		s += " " + strconv.Quote(c.ReasonString())
+		// The reason as sent: the renderers escape it as the table does (report.Printable).
+		s += ` "` + string(c.Reason) + `"`
 	}
 	return s
 }

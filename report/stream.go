@@ -7,11 +7,14 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 )
 
 // Writer writes records one at a time, in the order they are given, and finishes the
-// output once every record has been written. Only the table holds records back (its column
-// widths depend on all rows); the other formats write each record at once.
+// output once every record has been written. The table holds records back (its column
+// widths depend on all rows), and so does Markdown (it must fit in a GitHub comment, see
+// MaxComment); json, jsonl and csv write each record at once (csv's writer also has a
+// Flush method, for live input).
 type Writer interface {
 	// Write outputs one record.
 	Write(r *Record) error
@@ -89,52 +92,51 @@ func lineLess(startA, startB Time, clientA, clientB, serverA, serverB string) bo
 	return serverA < serverB
 }
 
+// markdownWriter writes a Markdown table to paste into an issue, then the summary line,
+// the hints and, with a timeline, a Mermaid sequence diagram per connection. It holds the
+// rows until Finish: output that would not fit in a GitHub comment (MaxComment) is folded
+// (see foldMarkdown), and what does not fit at all is left out and counted. It keeps at
+// most about MaxComment bytes of rows, hints and diagrams, whatever the number of records.
 type markdownWriter struct {
 	w        io.Writer
 	timeline bool
 	n        int
-	hints    bytes.Buffer
-	ladders  bytes.Buffer
+	kept     []mdRecord
+	size     int // bytes in kept
+	dropped  int // records past the size kept
+}
+
+// mdRecord is one record as Markdown: its table row, hint lines and diagram.
+type mdRecord struct {
+	row, hints, diagram string
 }
 
 func (m *markdownWriter) Write(r *Record) error {
-	if m.n == 0 {
-		if err := writeMDHeader(m.w); err != nil {
-			return err
-		}
-	}
 	m.n++
-	if err := writeMDRecord(m.w, m.n, r, &m.hints); err != nil {
-		return err
+	if m.size > MaxComment {
+		m.dropped++
+		return nil
 	}
+	var row strings.Builder
+	writeMDRow(&row, append([]string{fmt.Sprint(m.n)}, tableRow(r)...))
+	var hints bytes.Buffer
+	for _, h := range r.Hints {
+		fmt.Fprintf(&hints, "\n- **#%d** %s", m.n, mdEscape(h))
+	}
+	rec := mdRecord{row: row.String(), hints: hints.String()}
 	if m.timeline {
-		if m.ladders.Len() > 0 {
-			m.ladders.WriteString("\n")
-		}
-		writeLadder(&m.ladders, m.n, r)
+		var d strings.Builder
+		writeMermaid(&d, m.n, r)
+		rec.diagram = d.String()
 	}
+	m.kept = append(m.kept, rec)
+	m.size += len(rec.row) + len(rec.hints) + len(rec.diagram)
 	return nil
 }
 
 func (m *markdownWriter) Finish(_ []FileInfo, sum Summary) error {
-	if m.n == 0 {
-		if err := writeMDHeader(m.w); err != nil {
-			return err
-		}
-	}
-	if _, err := fmt.Fprintf(m.w, "\n%s\n", sum); err != nil {
-		return err
-	}
-	if m.hints.Len() > 0 {
-		if _, err := fmt.Fprintf(m.w, "%s\n", m.hints.Bytes()); err != nil {
-			return err
-		}
-	}
-	if m.ladders.Len() > 0 {
-		_, err := fmt.Fprintf(m.w, "\n```\n%s```\n", m.ladders.Bytes())
-		return err
-	}
-	return nil
+	_, err := io.WriteString(m.w, foldMarkdown(m.kept, m.dropped, sum.String()))
+	return err
 }
 
 type jsonWriter struct {
@@ -218,6 +220,12 @@ func (c *csvWriter) Write(r *Record) error {
 		}
 	}
 	return c.cw.Write(csvRow(r))
+}
+
+// Flush writes the rows buffered so far, for live input.
+func (c *csvWriter) Flush() error {
+	c.cw.Flush()
+	return c.cw.Error()
 }
 
 func (c *csvWriter) Finish(_ []FileInfo, _ Summary) error {

@@ -63,14 +63,29 @@ func TestJSONWriterStreams(t *testing.T) {
 	}
 }
 
-func TestMarkdownTimelineIsFenced(t *testing.T) {
+// TestMarkdownTimelineIsMermaid: in Markdown the timeline is a Mermaid sequence diagram
+// (GitHub renders it), with wire text that cannot end a statement.
+func TestMarkdownTimelineIsMermaid(t *testing.T) {
 	var b bytes.Buffer
 	w, _ := NewWriter("markdown", &b, TableOptions{}, true)
 	recs := sampleRecords()[:1]
+	recs[0].Timeline = append(recs[0].Timeline, TimelineEntry{OffsetS: 0.5, From: "server", What: "close 4000 \"a;b#c<d>\x1b\""},
+		TimelineEntry{OffsetS: 0.6, What: "client gap"})
 	w.Write(&recs[0])
 	w.Finish(nil, Summarize(recs))
 	out := b.String()
-	if !strings.Contains(out, "\n```\n#1 127.0.0.1:50000 -> 127.0.0.1:8080  clean") || !strings.HasSuffix(out, "```\n") {
-		t.Errorf("timeline not in a code block:\n%s", out)
+	for _, want := range []string{
+		"\n**#1** 127.0.0.1:50000 → 127.0.0.1:8080, clean (",
+		"```mermaid\nsequenceDiagram\n    participant C as client 127.0.0.1:50000\n    participant S as server 127.0.0.1:8080\n",
+		"    C->>S: +0.000000 SYN\n",
+		"    S->>C: +0.500000 close 4000 \"a#59;b#35;c#60;d#62;\\x1b\"\n",
+		"    Note over C,S: +0.600000 client gap\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "|----") {
+		t.Errorf("ASCII ladder in Markdown:\n%s", out)
 	}
 }

@@ -13,6 +13,12 @@ type Summary struct {
 	ByVerdict   map[Verdict]int `json:"by_verdict"`
 	// ByCode counts the close frames sent on the wire by code ("none" for an empty payload).
 	ByCode map[string]int `json:"by_close_code"`
+	// NotListed counts the connections counted here but left out of the listing by
+	// --limit.
+	NotListed int `json:"not_listed,omitempty"`
+	// Causes and Observed group the connections (with --summary only; see Groups).
+	Causes   []Cause    `json:"causes,omitempty"`
+	Observed []Observed `json:"observed,omitempty"`
 }
 
 // Summarize counts the records.
@@ -78,12 +84,19 @@ func (s Summary) String() string {
 		sort.Slice(codes, func(i, j int) bool { return codeLess(codes[i], codes[j]) })
 		parts = parts[:0]
 		for _, c := range codes {
-			parts = append(parts, fmt.Sprintf("%s ×%d", c, s.ByCode[c]))
+			name := c
+			if c == "none" {
+				name = "no code" // as the table's close columns say
+			}
+			parts = append(parts, fmt.Sprintf("%s ×%d", name, s.ByCode[c]))
 		}
 		if others > 0 {
 			parts = append(parts, fmt.Sprintf("%d other codes ×%d", others, otherFrames))
 		}
 		b.WriteString("; close frames: " + strings.Join(parts, ", "))
+	}
+	if s.NotListed > 0 {
+		fmt.Fprintf(&b, "; %d not listed (--limit)", s.NotListed)
 	}
 	return b.String()
 }

@@ -15,7 +15,8 @@ const (
 )
 
 // WriteTimeline writes, for each record, a heading and a ladder diagram of what crossed the
-// wire in time order, with offsets relative to the connection's first packet.
+// wire in time order, with offsets relative to the connection's first packet and the time
+// since the line before (delta).
 func WriteTimeline(w io.Writer, recs []Record) error {
 	var b strings.Builder
 	for i := range recs {
@@ -31,11 +32,15 @@ func WriteTimeline(w io.Writer, recs []Record) error {
 func writeLadder(b io.Writer, n int, r *Record) {
 	fmt.Fprintf(b, "#%d %s -> %s  %s  (%s, start %s)\n", n, r.Client, r.Server, r.Verdict,
 		Printable(r.File), r.Start)
-	fmt.Fprintf(b, "%12s  %-*s%s\n", "time (s)", ladderWidth+1, "client", "server")
-	for _, e := range r.Timeline {
-		fmt.Fprintf(b, "%12.6f  %s\n", e.OffsetS, ladderLine(e))
+	fmt.Fprintf(b, "%12s  %10s  %-*s%s\n", "time (s)", "delta (s)", ladderWidth+1, "client", "server")
+	for i, e := range r.Timeline {
+		delta := ""
+		if i > 0 {
+			delta = fmt.Sprintf("+%.6f", max(e.OffsetS-r.Timeline[i-1].OffsetS, 0))
+		}
+		fmt.Fprintf(b, "%12.6f  %10s  %s\n", e.OffsetS, delta, ladderLine(e))
 		if label := Printable(e.What); utf8.RuneCountInString(label) > maxLabel {
-			fmt.Fprintf(b, "%12s    %s\n", "", label) // the whole label, under the shortened one
+			fmt.Fprintf(b, "%12s  %10s    %s\n", "", "", label) // the whole label, under the shortened one
 		}
 	}
 	for _, h := range r.Hints {

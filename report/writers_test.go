@@ -253,7 +253,7 @@ func TestWriteJSONLines(t *testing.T) {
 
 func TestSummaryString(t *testing.T) {
 	got := Summarize(sampleRecords()).String()
-	want := "4 connections: 1 clean, 1 half_closed, 1 handshake_failed, 1 open_at_end; close frames: 1000 ×2, 1011 ×1, 4000 ×1, none ×1"
+	want := "4 connections: 1 clean, 1 half_closed, 1 handshake_failed, 1 open_at_end; close frames: 1000 ×2, 1011 ×1, 4000 ×1, no code ×1"
 	if got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
@@ -274,7 +274,7 @@ func TestSummaryCapsCodes(t *testing.T) {
 		s.ByCode[CodeText(Int(4000+c))] = 1 + c%4 // 4003, 4007, ... have 4, 4002, 4006, ... 3
 	}
 	want := "40 connections: 40 clean; close frames: 1000 ×50, 4002 ×3, 4003 ×4, 4006 ×3, 4007 ×4, " +
-		"4010 ×3, 4011 ×4, 4015 ×4, 4019 ×4, 4023 ×4, 4027 ×4, none ×9, 20 other codes ×36"
+		"4010 ×3, 4011 ×4, 4015 ×4, 4019 ×4, 4023 ×4, 4027 ×4, no code ×9, 20 other codes ×36"
 	if got := s.String(); got != want {
 		t.Errorf("got  %q\nwant %q", got, want)
 	}

@@ -14,12 +14,14 @@ import (
 type Error struct {
 	File   string
 	Offset int64
-	Err    error
+	// Gzip: the file is gzip-compressed, so Offset is into the decompressed data.
+	Gzip bool
+	Err  error
 }
 
 // newError wraps err, taking the offset from a *capture.FileError.
-func newError(name string, err error) *Error {
-	e := &Error{File: name, Offset: -1, Err: err}
+func newError(name string, err error, gzip bool) *Error {
+	e := &Error{File: name, Offset: -1, Err: err, Gzip: gzip}
 	var fe *capture.FileError
 	if errors.As(err, &fe) {
 		e.Offset = fe.Offset
@@ -28,18 +30,22 @@ func newError(name string, err error) *Error {
 }
 
 // Error returns "NAME: what is wrong[ at byte N]".
-func (e *Error) Error() string { return describe(e.File, e.Err) }
+func (e *Error) Error() string { return describe(e.File, e.Err, e.Gzip) }
 
 // Unwrap returns the underlying error.
 func (e *Error) Unwrap() error { return e.Err }
 
-// describe turns a capture error into "NAME: what is wrong[ at byte N]".
-func describe(name string, err error) string {
+// describe turns a capture error into "NAME: what is wrong[ at byte N]", "at byte N of
+// the decompressed data" for a gzip-compressed file.
+func describe(name string, err error, gzip bool) string {
 	var fe *capture.FileError
 	if errors.As(err, &fe) {
 		msg := fmt.Sprintf("%s: %v", name, fe.Err)
 		if fe.Offset >= 0 {
 			msg += fmt.Sprintf(" at byte %d", fe.Offset)
+			if gzip {
+				msg += " of the decompressed data"
+			}
 		}
 		return msg
 	}

@@ -25,7 +25,8 @@ const (
 // buffers listed in bufs (retained until the shard is done with the batch) or into arena.
 // flows[i] is segs[i]'s reassembly.FlowHash, computed once to pick the shard. nows[i] is
 // the latest capture time of the whole capture when segs[i] was read, and now the latest
-// when the batch was sent. last marks the final batch of a Read.
+// when the batch was sent. last marks the final batch of a Read; idle one sent because
+// the source had no more data for the moment.
 type batch struct {
 	segs  []reassembly.Segment
 	flows []uint64
@@ -34,6 +35,7 @@ type batch struct {
 	arena []byte
 	now   time.Time
 	last  bool
+	idle  bool
 }
 
 func newBatch() *batch {
@@ -43,7 +45,7 @@ func newBatch() *batch {
 
 func (b *batch) reset() {
 	b.segs, b.flows, b.nows, b.arena = b.segs[:0], b.flows[:0], b.nows[:0], b.arena[:0]
-	b.now, b.last = time.Time{}, false
+	b.now, b.last, b.idle = time.Time{}, false, false
 }
 
 // release gives back the capture buffers the batch retained.
@@ -80,8 +82,10 @@ func (b *batch) add(seg *reassembly.Segment, flow uint64, buf *capture.Buffer, n
 
 // decode reads r to its end (or first error), handing each segment to the shard of its
 // connection, and returns the latest capture time seen (starting from now) and the error
-// that ended r. It runs on its own goroutine and allocates nothing per packet.
-func decode(r *capture.Reader, shards []*shard, now time.Time) (time.Time, error) {
+// that ended r. It runs on its own goroutine and allocates nothing per packet. When wr is
+// set (a source that may block), the segments decoded so far are sent before a read
+// that waits for data, in batches marked idle.
+func decode(r *capture.Reader, wr *waitReader, shards []*shard, now time.Time) (time.Time, error) {
 	cur := make([]*batch, len(shards))
 	get := func(k int) *batch {
 		if cur[k] == nil {
@@ -94,7 +98,9 @@ func decode(r *capture.Reader, shards []*shard, now time.Time) (time.Time, error
 	// roundBytes: every shard then gets its batch, even a partial or empty one, so that
 	// all shards learn how far the capture has got (the merger can only emit a record
 	// once every shard has passed its start).
-	round := 0
+	// pending: segments were decoded since the last round. Before a read that waits for
+	// data they are sent at once, so that live input is analysed as it comes.
+	round, pending := 0, false
 	sendAll := func() {
 		for k := range shards {
 			b := get(k)
@@ -102,7 +108,19 @@ func decode(r *capture.Reader, shards []*shard, now time.Time) (time.Time, error
 			shards[k].in <- b
 			cur[k] = nil
 		}
-		round = 0
+		round, pending = 0, false
+	}
+	if wr != nil {
+		defer func() { wr.wait = nil }()
+		wr.wait = func() {
+			if !pending {
+				return
+			}
+			for k := range shards {
+				get(k).idle = true
+			}
+			sendAll()
+		}
 	}
 	var seg reassembly.Segment
 	var err error
@@ -127,6 +145,7 @@ func decode(r *capture.Reader, shards []*shard, now time.Time) (time.Time, error
 			}
 		}
 		b.add(&seg, flow, buf, now)
+		pending = true
 		if round += n; len(b.segs) == cap(b.segs) || round >= roundBytes {
 			sendAll()
 		}

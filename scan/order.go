@@ -23,14 +23,23 @@ import (
 // at once and the orderer promises nothing before its start any more (floor): a connection
 // still open that started earlier is emitted late, out of order (the merger counts it). This
 // keeps memory bounded when a connection stays open across a long capture.
+//
+// With a wait (Options.SortWait), a connection that started more than wait+linger before
+// now no longer bounds the output: bound() is at least now-wait-linger, where linger is
+// the reassembler's ClosedLinger, the capture time a closed connection stays tracked
+// before its record comes. So a connection that lasted less than wait comes out in
+// order, a record waits for earlier ones at most wait of capture time, and a connection
+// that lasts longer is emitted late when it ends.
 type orderer struct {
-	emit  func(*report.Record)
-	open  openHeap
-	ready readyHeap
-	seq   uint64
-	now   time.Time // capture time of the latest segment processed
-	limit int
-	floor time.Time // start of the last record emitted early; later output never sorts before it
+	emit   func(*report.Record)
+	open   openHeap
+	ready  readyHeap
+	seq    uint64
+	now    time.Time // capture time of the latest segment processed
+	limit  int
+	wait   time.Duration
+	linger time.Duration
+	floor  time.Time // start of the last record emitted early; later output never sorts before it
 }
 
 // factory wraps the analyzer so that the orderer knows which connections are open.
@@ -80,6 +89,11 @@ func (o *orderer) bound() time.Time {
 	}
 	if b.Before(o.floor) {
 		b = o.floor
+	}
+	if o.wait > 0 && !o.now.IsZero() {
+		if w := o.now.Add(-o.wait - o.linger); b.Before(w) {
+			b = w
+		}
 	}
 	return b
 }

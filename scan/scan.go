@@ -77,6 +77,17 @@ type Options struct {
 	// be analysing the segments before it (editcap --inject-secrets puts the block first,
 	// before any packet). Capture.Secrets, if set, is called too, for blocks of every type.
 	Secrets func(file string, data []byte)
+	// SortWait bounds, in capture time, how long the start of a connection still open
+	// holds back the records of connections that started after it: once the capture has
+	// got SortWait past its start, later records are emitted as their connections end,
+	// and its own record comes out late, counted by Late. A record so waits at most
+	// SortWait after its connection ended (plus the reassembler's linger). 0 means no
+	// bound in time (MaxWaiting still applies).
+	SortWait time.Duration
+	// Idle, when set, is called on the goroutine that calls Read whenever the source has
+	// no more data for the moment (a pipe from a live capture) and the records that the
+	// segments read so far allowed have been emitted: the time to flush buffered output.
+	Idle func()
 }
 
 // DefaultMaxWaiting is the default of Options.MaxWaiting: about 6 MB of records.
@@ -151,18 +162,19 @@ func (s *Scanner) Read(name string, src io.Reader) (report.FileInfo, error) {
 			}
 		}
 	}
+	wr, src := newWaitReader(src)
 	r, err := capture.NewReader(name, src, copts)
 	if err != nil {
-		return info, newError(name, err)
+		return info, newError(name, err, wr.gzip)
 	}
 	for _, sh := range s.shards {
 		sh.an.SetFile(name)
 	}
-	err = s.run(r)
+	err = s.run(r, wr)
 	st := r.Stats()
 	info.Packets = st.Packets
 	if !errors.Is(err, io.EOF) {
-		info.Error = new(describe(name, err) + fmt.Sprintf("; analysed the %d packets before it", st.Packets))
+		info.Error = new(describe(name, err, wr.gzip) + fmt.Sprintf("; analysed the %d packets before it", st.Packets))
 	}
 	for _, sk := range st.Skipped {
 		info.Warnings = append(info.Warnings, fmt.Sprintf("%s: skipped %d packet(s): %s (first: %s)", name, sk.Count, sk.Kind, sk.First))
@@ -224,7 +236,7 @@ func (s *Scanner) Flush() {
 // run decodes r on one goroutine, reassembles and analyses on one goroutine per shard, and
 // merges the records on the calling one. It returns the error that ended r (io.EOF at a
 // clean end).
-func (s *Scanner) run(r *capture.Reader) error {
+func (s *Scanner) run(r *capture.Reader, wr *waitReader) error {
 	s.merge.restart()
 	reports := make(chan shardReport, len(s.shards)*(numBatches+1))
 	for _, sh := range s.shards {
@@ -236,12 +248,19 @@ func (s *Scanner) run(r *capture.Reader) error {
 	}
 	done := make(chan result, 1)
 	go func() {
-		now, err := decode(r, s.shards, s.now)
+		live := wr
+		if !wr.live {
+			live = nil
+		}
+		now, err := decode(r, live, s.shards, s.now)
 		done <- result{err, now}
 	}()
 	for running := len(s.shards); running > 0; {
 		rep := <-reports
 		s.merge.take(rep)
+		if rep.idle && s.opts.Idle != nil {
+			s.opts.Idle()
+		}
 		if rep.last {
 			running--
 		}

@@ -34,12 +34,17 @@ type shardReport struct {
 	bound time.Time
 	final bool // the shard holds nothing more (after Flush)
 	last  bool // the shard processed the last batch of the Read
+	idle  bool // the batch was sent because the source had no more data for now
 }
 
 func newShard(idx int, opts Options) *shard {
 	sh := &shard{idx: idx, in: make(chan *batch, numBatches), free: make(chan *batch, numBatches)}
 	sh.ord.emit = func(r *report.Record) { sh.out = append(sh.out, r) }
 	sh.ord.limit = max(opts.MaxWaiting, 0)
+	sh.ord.wait, sh.ord.linger = opts.SortWait, opts.Reassembly.ClosedLinger
+	if sh.ord.linger <= 0 {
+		sh.ord.linger = reassembly.DefaultClosedLinger
+	}
 	sh.an = analyze.New(opts.Analyze, sh.ord.add)
 	sh.asm = reassembly.NewAssembler(&factory{an: sh.an, o: &sh.ord}, opts.Reassembly)
 	for range numBatches {
@@ -59,17 +64,22 @@ func (sh *shard) run(reports chan<- shardReport) {
 			sh.asm.AddFlow(seg, b.flows[i])
 		}
 		// Every segment read so far has been processed: a connection this shard has not
-		// seen yet starts at a later segment, so at or after the latest time read.
+		// seen yet starts at a later segment, so at or after the latest time read. The
+		// clock moves on even for a shard without segments in the batch, so that its
+		// closed connections are released when a single assembler would release them.
+		sh.asm.Advance(b.now)
 		sh.ord.now = b.now
 		sh.ord.release()
-		last := b.last
+		last, idle := b.last, b.idle
 		b.release()
 		sh.free <- b
 		// Reports wake the merger; one without records only moves the bound, which can
 		// wait a few batches.
-		if sh.quiet++; len(sh.out) > 0 || last || sh.quiet >= quietBatches {
+		if sh.quiet++; len(sh.out) > 0 || last || idle || sh.quiet >= quietBatches {
 			sh.quiet = 0
-			reports <- sh.report(false, last)
+			rep := sh.report(false, last)
+			rep.idle = idle
+			reports <- rep
 		}
 		if last {
 			return

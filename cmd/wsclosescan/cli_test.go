@@ -62,7 +62,7 @@ func TestExitCodes(t *testing.T) {
 		{"bad format", []string{"--format", "xml", mixed}, 2, `unknown --format "xml"`, ""},
 		{"bad verdict", []string{"--verdict", "dirty", mixed}, 2, `unknown verdict "dirty" in --verdict`, ""},
 		{"bad code", []string{"--code", "abc", mixed}, 2, `invalid close code "abc"`, ""},
-		{"bad port", []string{"--port", "70000", mixed}, 2, `invalid --port "70000"`, ""},
+		{"bad port", []string{"--port", "70000", mixed}, 2, `invalid port "70000" in --port`, ""},
 		{"bad host", []string{"--host", "example.com", mixed}, 2, `invalid --host "example.com"`, ""},
 		{"no files", []string{}, 2, "no capture file given", ""},
 		{"timeline with csv", []string{"--timeline", "--format", "csv", mixed}, 2, "--timeline does not fit in CSV", ""},
@@ -124,12 +124,16 @@ func TestTruncatedFileIsAWarning(t *testing.T) {
 	if !strings.HasPrefix(r.stderr, "wsclosescan: warning: "+cut+": truncated") || strings.Count(r.stderr, "\n") != 1 {
 		t.Errorf("want one warning line naming the file, got %q", r.stderr)
 	}
+	// The JSON says what the CLI says: a warning (files[].error is for a file that
+	// could not be read at all).
 	var doc report.Document
 	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
 		t.Fatal(err)
 	}
-	if len(doc.Connections) != 2 || doc.Files[0].Error == nil {
-		t.Errorf("got %d connections and file error %v; want 2 and an error", len(doc.Connections), doc.Files[0].Error)
+	if len(doc.Connections) != 2 || doc.Files[0].Error != nil || len(doc.Files[0].Warnings) == 0 ||
+		"wsclosescan: warning: "+doc.Files[0].Warnings[0]+"\n" != r.stderr {
+		t.Errorf("got %d connections, file error %v, warnings %q; want 2, no error, the CLI's warning",
+			len(doc.Connections), doc.Files[0].Error, doc.Files[0].Warnings)
 	}
 }
 

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"net/netip"
 
 	"github.com/wsclosescan/wsclosescan/report"
@@ -10,24 +9,10 @@ import (
 // filter selects the records to print.
 type filter struct {
 	verdicts map[report.Verdict]bool
-	codes    map[int]bool
-	host     string
-	addr     netip.Addr
-	port     int
-	hasPort  bool
+	codes    []numRange
+	hosts    []netip.Prefix
+	ports    []numRange
 	all      bool
-}
-
-func (f *filter) parseHost() error {
-	if f.host == "" {
-		return nil
-	}
-	a, err := netip.ParseAddr(f.host)
-	if err != nil {
-		return fmt.Errorf("invalid --host %q (want an IP address such as 10.0.0.1 or ::1)", f.host)
-	}
-	f.addr = a.Unmap()
-	return nil
 }
 
 // match reports whether r passes every selection flag.
@@ -41,14 +26,27 @@ func (f *filter) match(r *report.Record) bool {
 	if f.codes != nil && !f.matchCode(r) {
 		return false
 	}
-	if f.host == "" && !f.hasPort {
+	if f.hosts == nil && f.ports == nil {
 		return true
 	}
+	// --host and --port must hold for the same end of the connection.
 	for _, ap := range []netip.AddrPort{r.ClientAddr, r.ServerAddr} {
 		if !ap.IsValid() {
 			continue
 		}
-		if (f.host == "" || ap.Addr().Unmap() == f.addr) && (!f.hasPort || int(ap.Port()) == f.port) {
+		if f.matchHost(ap.Addr().Unmap()) && (f.ports == nil || inRanges(f.ports, int(ap.Port()))) {
+			return true
+		}
+	}
+	return false
+}
+
+func (f *filter) matchHost(a netip.Addr) bool {
+	if f.hosts == nil {
+		return true
+	}
+	for _, p := range f.hosts {
+		if p.Contains(a) {
 			return true
 		}
 	}
@@ -58,7 +56,7 @@ func (f *filter) match(r *report.Record) bool {
 // matchCode: a close code sent by either side, or reported by either side's API.
 func (f *filter) matchCode(r *report.Record) bool {
 	for _, c := range []*int{closeCode(r.ClientClose), closeCode(r.ServerClose), r.ClientObserved, r.ServerObserved} {
-		if c != nil && f.codes[*c] {
+		if c != nil && inRanges(f.codes, *c) {
 			return true
 		}
 	}

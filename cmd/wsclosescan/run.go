@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -32,6 +31,10 @@ type config struct {
 	format   string
 	timeline bool
 	color    string
+	progress string
+	summary  bool
+	limit    int
+	redact   bool // hide secrets (query strings, tokens, cookies) in the output
 	filter   filter
 	failOn   map[report.Verdict]bool
 	merge    bool
@@ -40,6 +43,7 @@ type config struct {
 	maxBuf   int
 	maxConns int
 	sortWin  int
+	sortWait time.Duration
 	maxConn  int
 	cpuProf  string
 	keylogs  []string
@@ -51,6 +55,9 @@ type config struct {
 type cli struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
+	// stop is closed when the user asks the program to stop (SIGINT, SIGTERM): reading
+	// ends there and the report so far is written. nil in tests that need no signals.
+	stop <-chan struct{}
 }
 
 // warnf and errorf print one line on stderr; file names and other text that may come
@@ -63,15 +70,20 @@ func (c *cli) errorf(format string, args ...any) {
 	fmt.Fprintf(c.stderr, "wsclosescan: error: %s\n", report.Printable(fmt.Sprintf(format, args...)))
 }
 
+func (c *cli) hintf(format string, args ...any) {
+	fmt.Fprintf(c.stderr, "wsclosescan: hint: %s\n", report.Printable(fmt.Sprintf(format, args...)))
+}
+
 // run is the whole program; it returns the exit status.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr}
+	return runWith(args, stdin, stdout, stderr, nil)
+}
+
+// runWith is run, stopping early (with the report so far) once stop is closed.
+func runWith(args []string, stdin io.Reader, stdout, stderr io.Writer, stop <-chan struct{}) int {
+	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr, stop: stop}
 	if len(args) > 0 && args[0] == "explain" {
-		if len(args) != 2 {
-			c.errorf("explain takes one close code, e.g. wsclosescan explain 1006")
-			return exitUsage
-		}
-		return c.explain(args[1])
+		return c.explain(args[1:])
 	}
 	cfg, err := parseArgs(args)
 	if err != nil {
@@ -90,6 +102,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return c.scan(cfg)
 }
 
+// pasted are the formats meant to be pasted into a bug report or a chat: redacted unless
+// --no-redact. The machine formats keep every value unless --redact.
+var pasted = map[string]bool{"table": true, "markdown": true}
+
 func parseArgs(args []string) (*config, error) {
 	cfg := &config{}
 	fs := pflag.NewFlagSet("wsclosescan", pflag.ContinueOnError)
@@ -98,17 +114,23 @@ func parseArgs(args []string) (*config, error) {
 	fs.StringVarP(&cfg.format, "format", "f", "table", "")
 	fs.BoolVarP(&cfg.timeline, "timeline", "t", false, "")
 	fs.StringVar(&cfg.color, "color", "auto", "")
-	verdicts := fs.String("verdict", "", "")
-	codes := fs.String("code", "", "")
-	fs.StringVar(&cfg.filter.host, "host", "", "")
-	port := fs.String("port", "", "")
+	fs.StringVar(&cfg.progress, "progress", "auto", "")
+	fs.BoolVar(&cfg.summary, "summary", false, "")
+	fs.IntVar(&cfg.limit, "limit", 0, "")
+	redact := fs.Bool("redact", false, "")
+	noRedact := fs.Bool("no-redact", false, "")
+	verdicts := fs.StringArray("verdict", nil, "")
+	codes := fs.StringArray("code", nil, "")
+	hosts := fs.StringArray("host", nil, "")
+	ports := fs.StringArray("port", nil, "")
 	fs.BoolVarP(&cfg.filter.all, "all", "a", false, "")
-	failOn := fs.String("fail-on", "", "")
+	failOn := fs.StringArray("fail-on", nil, "")
 	fs.BoolVar(&cfg.merge, "merge", false, "")
 	fs.DurationVar(&cfg.idleHint, "idle-hint", time.Second, "")
 	fs.DurationVar(&cfg.idleOut, "idle-timeout", 0, "")
 	fs.IntVar(&cfg.maxConns, "max-conns", defaultMaxConns, "")
 	fs.IntVar(&cfg.sortWin, "sort-window", scan.DefaultMaxWaiting, "")
+	fs.DurationVar(&cfg.sortWait, "sort-wait", 0, "")
 	maxBuf := fs.String("max-buffer", "64MiB", "")
 	maxConn := fs.String("max-conn-buffer", "4MiB", "")
 	fs.StringVar(&cfg.cpuProf, "cpuprofile", "", "")
@@ -130,34 +152,34 @@ func parseArgs(args []string) (*config, error) {
 		return nil, errors.New("no capture file given (use - for standard input)")
 	}
 	var err error
-	switch cfg.format {
-	case "table", "json", "jsonl", "csv", "markdown":
-	default:
-		return nil, fmt.Errorf("unknown --format %q (want table, json, jsonl, csv or markdown)", cfg.format)
+	if cfg.format, err = choice("--format", cfg.format, "table", "json", "jsonl", "csv", "markdown"); err != nil {
+		return nil, err
 	}
-	switch cfg.color {
-	case "auto", "always", "never":
-	default:
-		return nil, fmt.Errorf("unknown --color %q (want auto, always or never)", cfg.color)
+	if cfg.color, err = choice("--color", cfg.color, "auto", "always", "never"); err != nil {
+		return nil, err
 	}
+	if cfg.progress, err = choice("--progress", cfg.progress, "auto", "always", "never"); err != nil {
+		return nil, err
+	}
+	if *redact && *noRedact {
+		return nil, errors.New("--redact and --no-redact contradict each other")
+	}
+	cfg.redact = (pasted[cfg.format] || *redact) && !*noRedact
 	if cfg.filter.verdicts, err = verdictSet("--verdict", *verdicts); err != nil {
 		return nil, err
 	}
+	// Asking for not_websocket connections lists them, as --all does.
+	cfg.filter.all = cfg.filter.all || cfg.filter.verdicts[report.VerdictNotWebSocket]
 	if cfg.failOn, err = verdictSet("--fail-on", *failOn); err != nil {
 		return nil, err
 	}
-	if cfg.filter.codes, err = codeSet(*codes); err != nil {
+	if cfg.filter.codes, err = rangeSet("--code", "close code", "1006,4000-4999", *codes); err != nil {
 		return nil, err
 	}
-	if *port != "" {
-		p, err := strconv.ParseUint(*port, 10, 16)
-		if err != nil {
-			return nil, fmt.Errorf("invalid --port %q (want 0-65535)", *port)
-		}
-		cfg.filter.port = int(p)
-		cfg.filter.hasPort = true
+	if cfg.filter.ports, err = rangeSet("--port", "port", "443,8000-8999", *ports); err != nil {
+		return nil, err
 	}
-	if err := cfg.filter.parseHost(); err != nil {
+	if cfg.filter.hosts, err = hostSet(*hosts); err != nil {
 		return nil, err
 	}
 	if cfg.maxBuf, err = parseSize("--max-buffer", *maxBuf); err != nil {
@@ -166,53 +188,25 @@ func parseArgs(args []string) (*config, error) {
 	if cfg.maxConn, err = parseSize("--max-conn-buffer", *maxConn); err != nil {
 		return nil, err
 	}
-	if cfg.sortWin < 1 {
+	switch {
+	case cfg.sortWin < 1:
 		return nil, fmt.Errorf("--sort-window must be at least 1, got %d", cfg.sortWin)
-	}
-	if cfg.maxConns < 1 {
+	case cfg.sortWait < 0:
+		return nil, fmt.Errorf("--sort-wait must not be negative, got %s", cfg.sortWait)
+	case cfg.maxConns < 1:
 		return nil, fmt.Errorf("--max-conns must be at least 1, got %d", cfg.maxConns)
-	}
-	if cfg.idleOut < 0 {
+	case cfg.idleOut < 0:
 		return nil, fmt.Errorf("--idle-timeout must not be negative, got %s", cfg.idleOut)
-	}
-	if cfg.idleHint <= 0 {
+	case cfg.idleHint <= 0:
 		return nil, fmt.Errorf("--idle-hint must be positive, got %s", cfg.idleHint)
+	case cfg.limit < 0:
+		return nil, fmt.Errorf("--limit must not be negative, got %d", cfg.limit)
+	case cfg.timeline && cfg.format == "csv":
+		return nil, errors.New("--timeline does not fit in CSV; use --format table, markdown, json or jsonl")
+	case cfg.summary && (cfg.format == "jsonl" || cfg.format == "csv"):
+		return nil, fmt.Errorf("--summary needs --format table, markdown or json, not %s", cfg.format)
 	}
 	return cfg, nil
-}
-
-func verdictSet(flag, list string) (map[report.Verdict]bool, error) {
-	if list == "" {
-		return nil, nil
-	}
-	set := map[report.Verdict]bool{}
-	for _, s := range strings.Split(list, ",") {
-		v := report.Verdict(strings.TrimSpace(s))
-		if !slices.Contains(report.Verdicts, v) {
-			names := make([]string, len(report.Verdicts))
-			for i, k := range report.Verdicts {
-				names[i] = string(k)
-			}
-			return nil, fmt.Errorf("unknown verdict %q in %s (want %s)", v, flag, strings.Join(names, ", "))
-		}
-		set[v] = true
-	}
-	return set, nil
-}
-
-func codeSet(list string) (map[int]bool, error) {
-	if list == "" {
-		return nil, nil
-	}
-	set := map[int]bool{}
-	for _, v := range strings.Split(list, ",") {
-		n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 16)
-		if err != nil {
-			return nil, fmt.Errorf("invalid close code %q in --code (want numbers such as 1000,1006)", v)
-		}
-		set[int(n)] = true
-	}
-	return set, nil
 }
 
 // parseSize reads sizes such as 4096, 64KiB, 4MiB, 1GiB (also KB, MB, GB as powers of 1024).
@@ -260,10 +254,5 @@ func useColor(mode string, w io.Writer) bool {
 	if _, ok := os.LookupEnv("NO_COLOR"); ok {
 		return false
 	}
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return isTerminal(w)
 }

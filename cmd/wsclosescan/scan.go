@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"runtime/pprof"
 	"strings"
@@ -21,19 +22,19 @@ type results struct {
 	out        report.Writer
 	writeErr   error // the first error writing the output
 	summary    report.Summary
+	groups     *report.Groups // with --summary
 	files      []report.FileInfo
+	read       int  // files that could be read
 	plainTCP   int  // non-WebSocket connections not listed
 	maybeWS    int  // of those, connections whose GET the capture cut before any Upgrade header
+	maybeAll   int  // with --all: listed connections whose GET was cut before any Upgrade header
 	failed     bool // a listed connection matched --fail-on
 	unreadable bool // a file could not be read at all
+	prog       *progress
 }
 
 // scan analyses the files and streams the report; it returns the exit status.
 func (c *cli) scan(cfg *config) int {
-	if cfg.timeline && cfg.format == "csv" {
-		c.errorf("--timeline does not fit in CSV; use --format table, markdown, json or jsonl")
-		return exitUsage
-	}
 	// One write per 64 KiB rather than per record: a JSON line is a few hundred bytes.
 	stdout := bufio.NewWriterSize(c.stdout, 64<<10)
 	out, err := report.NewWriter(cfg.format, stdout,
@@ -59,6 +60,9 @@ func (c *cli) scan(cfg *config) int {
 		return exitUsage
 	}
 	res := &results{out: out, summary: report.NewSummary()}
+	if cfg.summary {
+		res.groups = report.NewGroups(cfg.idleHint)
+	}
 	opts := scan.DefaultOptions()
 	opts.Analyze = analyze.Options{Timeline: cfg.timeline, IdleHint: cfg.idleHint,
 		Keys: keys, Sessions: tlsdec.NewSessions(0)}
@@ -74,12 +78,26 @@ func (c *cli) scan(cfg *config) int {
 	opts.Reassembly.IdleTimeout = cfg.idleOut
 	opts.Reassembly.MaxConns = cfg.maxConns
 	opts.MaxWaiting = cfg.sortWin
+	opts.SortWait = cfg.sortWait
+	// Live input (a pipe from tcpdump -U): whatever the records written so far, they
+	// reach the reader while the capture waits for the next packet.
+	opts.Idle = func() {
+		if f, ok := res.out.(interface{ Flush() error }); ok && res.writeErr == nil {
+			res.writeErr = f.Flush()
+		}
+		if err := stdout.Flush(); err != nil && res.writeErr == nil {
+			res.writeErr = err
+		}
+	}
+	if cfg.progress == "always" || cfg.progress == "auto" && isTerminal(c.stderr) {
+		res.prog = startProgress(c.stderr, fileSizes(cfg.files), progressInterval)
+	}
 	sc := scan.New(opts, func(r *report.Record) { res.add(cfg, r) })
 	files := cfg.files
 	if cfg.merge {
 		files = naturalSort(files)
 	}
-	stdinUsed := false
+	stdinUsed, interrupted := false, false
 	for _, name := range files {
 		if name == "-" && stdinUsed {
 			c.errorf("standard input (-) can be read only once")
@@ -88,20 +106,36 @@ func (c *cli) scan(cfg *config) int {
 		}
 		stdinUsed = stdinUsed || name == "-"
 		res.files = append(res.files, c.readFile(sc, name, res))
+		if interrupted = stopped(c.stop); interrupted {
+			break
+		}
 		if !cfg.merge {
 			sc.Flush()
 		}
 	}
 	sc.Flush()
+	if res.prog != nil {
+		res.prog.stop()
+	}
+	if interrupted {
+		fmt.Fprintln(c.stderr, "wsclosescan: interrupted: the report covers the packets read so far; "+
+			"connections still open are listed as open_at_end")
+	}
+	if res.read == 0 {
+		// Nothing could be read: the errors are the whole answer, without an empty report.
+		return exitUsage
+	}
 	if n := sc.Late(); n > 0 && cfg.format != "table" {
-		c.warnf("%d record(s) were written out of start-time order: they waited for a connection that stayed "+
-			"open while more than --sort-window (%d) records finished; raise it to sort them", n, cfg.sortWin)
+		c.warnf("%d record(s) were written out of start-time order: %s", n, lateReason(cfg))
 	}
 	if n := sc.Released().Evicted; n > 0 {
 		c.warnf("%d connection(s) were released early because more than %d were open at once; raise --max-conns "+
 			"(each costs about 3.9 KB) or use --idle-timeout", n, cfg.maxConns)
 	}
-	if err := res.out.Finish(res.files, res.summary); err != nil && res.writeErr == nil {
+	if res.groups != nil {
+		res.summary.Causes, res.summary.Observed = res.groups.Causes(), res.groups.Observed()
+	}
+	if err := c.finish(cfg, res, stdout); err != nil && res.writeErr == nil {
 		res.writeErr = err
 	}
 	if err := stdout.Flush(); err != nil && res.writeErr == nil {
@@ -111,13 +145,7 @@ func (c *cli) scan(cfg *config) int {
 		c.errorf("writing output: %v", res.writeErr)
 		return exitUsage
 	}
-	if res.maybeWS > 0 {
-		fmt.Fprintf(c.stderr, "wsclosescan: hint: %d connection(s) not listed had their GET cut by the snapshot length "+
-			"before any Upgrade header: they may have been WebSocket upgrades (--all lists them)\n", res.maybeWS)
-	}
-	if res.summary.Connections == 0 && res.plainTCP > 0 {
-		fmt.Fprintf(c.stderr, "wsclosescan: hint: no WebSocket connection matched; %d other TCP connection(s) were seen (--all lists them)\n", res.plainTCP)
-	}
+	c.hints(cfg, res)
 	switch {
 	case res.unreadable:
 		return exitUsage
@@ -127,19 +155,74 @@ func (c *cli) scan(cfg *config) int {
 	return exitOK
 }
 
+// finish completes the output: the summary groups with --summary, else the writer's end.
+func (c *cli) finish(cfg *config, res *results, w io.Writer) error {
+	if cfg.summary && cfg.format != "json" {
+		return report.WriteSummary(w, cfg.format, res.summary, cfg.limit)
+	}
+	return res.out.Finish(res.files, res.summary)
+}
+
+// lateReason says which bound let records out of order.
+func lateReason(cfg *config) string {
+	if cfg.sortWait > 0 {
+		return fmt.Sprintf("they waited for a connection that stayed open for longer than --sort-wait (%s) "+
+			"or while more than --sort-window (%d) records finished; raise them to sort them", cfg.sortWait, cfg.sortWin)
+	}
+	return fmt.Sprintf("they waited for a connection that stayed open while more than --sort-window (%d) "+
+		"records finished; raise it to sort them", cfg.sortWin)
+}
+
+// hints prints what the user may want to try next.
+func (c *cli) hints(cfg *config, res *results) {
+	if res.maybeWS > 0 {
+		c.hintf("%d connection(s) not listed had their GET cut by the snapshot length before any Upgrade header: "+
+			"they may have been WebSocket upgrades (--all lists them)", res.maybeWS)
+	}
+	if res.maybeAll > 0 {
+		c.hintf("%d connection(s) listed as not_websocket had their GET cut by the snapshot length before any "+
+			"Upgrade header: they may have been WebSocket upgrades", res.maybeAll)
+	}
+	if res.summary.Connections == 0 && res.plainTCP > 0 {
+		if cfg.filter.all {
+			c.hintf("no connection matched the selection; %d other connection(s) were seen", res.plainTCP)
+		} else {
+			c.hintf("no WebSocket connection matched; %d other TCP connection(s) were seen (--all lists them)", res.plainTCP)
+		}
+	}
+}
+
 // add writes a record that passes the filters; records arrive in output order.
 func (res *results) add(cfg *config, r *report.Record) {
+	if res.prog != nil {
+		res.prog.conns.Add(1)
+	}
+	maybe := len(r.Hints) > 0 && strings.HasPrefix(r.Hints[0], analyze.MaybeUpgradeHint)
 	if !cfg.filter.match(r) {
 		if !r.WebSocket {
 			res.plainTCP++
-			if len(r.Hints) > 0 && strings.HasPrefix(r.Hints[0], analyze.MaybeUpgradeHint) {
+			if maybe && !cfg.filter.all {
 				res.maybeWS++
 			}
 		}
 		return
 	}
-	res.summary.Add(r)
+	if !r.WebSocket && maybe {
+		res.maybeAll++
+	}
 	res.failed = res.failed || cfg.failOn[r.Verdict]
+	if cfg.redact {
+		report.Redact(r)
+	}
+	res.summary.Add(r)
+	if res.groups != nil {
+		res.groups.Add(r)
+		return
+	}
+	if cfg.limit > 0 && res.summary.Connections > cfg.limit {
+		res.summary.NotListed++
+		return
+	}
 	if res.writeErr == nil {
 		res.writeErr = res.out.Write(r)
 	}
@@ -151,26 +234,56 @@ func (c *cli) readFile(sc *scan.Scanner, name string, res *results) report.FileI
 	if name != "-" {
 		f, err := os.Open(name)
 		if err != nil {
-			var pe *os.PathError
-			if errors.As(err, &pe) {
-				err = pe.Err
-			}
-			return c.unreadable(name, fmt.Sprintf("%s: %v", name, err), res)
+			return c.unreadable(name, openError(name, err), res)
 		}
 		defer f.Close()
+		if st, err := f.Stat(); err == nil && st.IsDir() {
+			return c.unreadable(name, name+": is a directory, not a capture file", res)
+		}
 		src = f
+	}
+	if c.stop != nil {
+		src = newStopReader(src, c.stop)
+	}
+	if res.prog != nil {
+		src = res.prog.count(src)
 	}
 	info, err := sc.Read(name, src)
 	if err != nil {
 		return c.unreadable(name, err.Error(), res)
 	}
-	if info.Error != nil {
-		c.warnf("%s", *info.Error)
+	res.read++
+	// Damage that stopped the reading (a truncated file) is a warning, as everything
+	// before it is analysed: the JSON lists it first among the file's warnings, and keeps
+	// files[].error for files that could not be read at all. After a stop (Ctrl-C) the
+	// input was cut where it was, which is no damage.
+	if info.Error != nil && !stopped(c.stop) {
+		info.Warnings = append([]string{*info.Error}, info.Warnings...)
 	}
+	info.Error = nil
 	for _, w := range info.Warnings {
 		c.warnf("%s", w)
 	}
 	return info
+}
+
+// openError describes a file that cannot be opened, with a hint when the name looks like
+// a mistyped flag or subcommand (wsclosescan version).
+func openError(name string, err error) string {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	msg := fmt.Sprintf("%s: %v", name, err)
+	if errors.Is(err, fs.ErrNotExist) {
+		switch strings.TrimLeft(name, "-") {
+		case "version", "help":
+			msg += fmt.Sprintf(" (did you mean --%s?)", strings.TrimLeft(name, "-"))
+		case "explain":
+			msg += " (explain must come first: wsclosescan explain CODE)"
+		}
+	}
+	return msg
 }
 
 func (c *cli) unreadable(name, msg string, res *results) report.FileInfo {

@@ -1,7 +1,7 @@
 package main
 
 const usage = `Usage: wsclosescan [flags] FILE...
-       wsclosescan explain CODE
+       wsclosescan explain [-f json] CODE...
 
 Reads pcap and pcapng captures (also gzip-compressed; "-" is standard input) and prints,
 for every WebSocket connection, how it ended: the close frame each side sent (code, reason,
@@ -16,19 +16,33 @@ Verdicts:
   handshake_failed  the upgrade was refused or a compliant client had to reject the 101
   open_at_end       the capture ended before the closing handshake completed
 
-Output:
+Output (flag values are case-insensitive):
   -f, --format FORMAT   table (default), json, jsonl, csv or markdown
-  -t, --timeline        also print a ladder diagram of each connection (with table/markdown;
-                        with json/jsonl each record gets a "timeline" array)
+  -t, --timeline        also draw each connection: a ladder with time and delta columns
+                        (table), a Mermaid sequence diagram GitHub renders (markdown), a
+                        "timeline" array per record (json, jsonl)
+      --summary         instead of one row per connection, group them by verdict and cause
+                        ("300 abnormal: no close frame, RST from the server after 60 s
+                        idle") and count the codes each side's API reported (table,
+                        markdown, json)
+      --limit N         list at most N connections (with --summary, N causes); the
+                        summary still counts all of them
+      --no-redact       show query strings and token-like subprotocol values in table and
+                        markdown output (hidden by default, to be safe to paste)
+      --redact          hide them in json, jsonl and csv too (shown there by default)
       --color WHEN      colour the verdicts: auto (terminals only, honours NO_COLOR),
                         always or never (default auto)
+      --progress WHEN   a progress line on stderr (bytes, connections, rate): auto
+                        (when stderr is a terminal), always or never (default auto)
 
-Selection:
-      --verdict LIST    only connections with these verdicts (comma-separated)
+Selection (LIST: comma-separated, and the flag may be repeated):
+      --verdict LIST    only connections with these verdicts (not_websocket implies --all)
       --code LIST       only connections where one of these close codes was sent or reported
-                        (e.g. 1006,1011)
-      --host ADDR       only connections with this IP address on either end
-      --port N          only connections with this port on either end
+                        (e.g. 1006,1011 or 4000-4999)
+      --host LIST       only connections with one of these IP addresses or prefixes
+                        (10.0.0.1, ::1, 10.0.0.0/8) on either end
+      --port LIST       only connections with one of these ports or port ranges on either
+                        end (with --host: on the same end)
   -a, --all             also list TCP connections that never became WebSocket connections
 
 Input:
@@ -49,6 +63,10 @@ Limits (see the README's table; each says so in the output when it is hit):
                         while an earlier connection is still open; past it they are
                         written as they come, with a warning (default 4000, about 6 MB;
                         the table is always sorted)
+      --sort-wait DUR   the same bound in capture time: a connection open for longer than
+                        DUR stops holding back the records of later ones, so that live
+                        input (tcpdump -U -w - | wsclosescan -f jsonl -) is written as
+                        connections end (default: no bound)
       --max-conns N     connections tracked at once; past it the one idle the longest is
                         released early, with a warning (default 250000, about 3.9 KB each)
       --idle-timeout DUR
@@ -61,8 +79,10 @@ Limits (see the README's table; each says so in the output when it is hit):
 Exit status:
       --fail-on LIST    exit 1 if any listed connection has one of these verdicts, e.g.
                         --fail-on abnormal,handshake_failed,half_closed
-  0 otherwise; 2 for a usage error or a file that cannot be read at all (the other files
-  are still analysed). Warnings (truncated files, skipped packets) never change it.
+  0 otherwise, also after Ctrl-C (SIGINT or SIGTERM prints the report of what was read,
+  connections still open as open_at_end); 2 for a usage error or a file that cannot be
+  read at all (the other files are still analysed; when none can be, nothing is printed
+  but the errors). Warnings (truncated files, skipped packets) never change it.
 
 Other:
       --version         print the version and exit
@@ -72,9 +92,12 @@ Other:
 Examples:
   wsclosescan capture.pcap
   tcpdump -i any -s 0 -w - 'tcp port 8080' | wsclosescan -
+  tcpdump -i any -U -w - 'tcp port 443' | wsclosescan -f jsonl --sort-wait 30s -
+  wsclosescan --summary --format markdown big.pcap     # paste into an issue
   wsclosescan --timeline --verdict abnormal,half_closed capture.pcapng
   SSLKEYLOGFILE=keys.txt chromium &   # then: wsclosescan --keylog keys.txt wss.pcap
   wsclosescan --format json capture.pcap.gz > connections.json
   wsclosescan --merge --fail-on abnormal,handshake_failed /var/tmp/ws.pcap*
   wsclosescan explain 1006
+  wsclosescan explain -f json 1000 1006 4001
 `

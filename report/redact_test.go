@@ -1,0 +1,60 @@
+package report
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestRedactRecord(t *testing.T) {
+	const jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLXNpZ25hdHVyZQ"
+	r := Record{
+		Request: &Request{Path: "/tunnel?token=s3cr3t&x=1", Origin: "https://bob:pw@example.com",
+			Protocols: []string{"v1", "authorization.bearer." + jwt, "base64url.bearer.authorization.k8s.io.ZXlKaGJHY2lPaUpTVXpJMU5pSXNJbXRwWkNJNklq", "graphql-transport-ws"}},
+		Subprotocol: String("authorization.bearer." + jwt),
+		Hints:       []string{`server ignored the requested subprotocol "authorization.bearer.` + jwt + `"`},
+		Problems:    []string{"client: Authorization: Bearer abcdefghijkl", "client: Cookie: session=abc; theme=dark"},
+		Timeline:    []TimelineEntry{{What: "GET /tunnel?token=s3cr3t&x=1"}, {What: "close 4001 \"token s3cr3t expired\""}},
+		ServerClose: &Close{Reason: "bad Bearer 0123456789abcdef", Problems: []string{}},
+	}
+	Redact(&r)
+	checks := []struct{ name, got, want string }{
+		{"path", r.Request.Path, "/tunnel?[redacted]"},
+		{"origin", r.Request.Origin, "https://[redacted]@example.com"},
+		{"plain protocol", r.Request.Protocols[0], "v1"},
+		{"wstunnel JWT", r.Request.Protocols[1], "authorization.bearer.[redacted]"},
+		{"k8s token", r.Request.Protocols[2], "base64url.bearer.authorization.k8s.io.[redacted]"},
+		{"protocol name", r.Request.Protocols[3], "graphql-transport-ws"},
+		{"subprotocol", *r.Subprotocol, "authorization.bearer.[redacted]"},
+		{"hint", r.Hints[0], `server ignored the requested subprotocol "authorization.bearer.[redacted]"`},
+		{"authorization", r.Problems[0], "client: Authorization: [redacted]"},
+		{"cookie", r.Problems[1], "client: Cookie: [redacted]"},
+		{"timeline GET", r.Timeline[0].What, "GET /tunnel?[redacted]"},
+		{"query value elsewhere", r.Timeline[1].What, `close 4001 "token s3cr3t expired"`},
+		{"bearer in a reason", r.ServerClose.Reason, "bad Bearer [redacted]"},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s: got %q, want %q", c.name, c.got, c.want)
+		}
+	}
+	for _, s := range append(append(r.Request.Protocols, r.Hints...), r.Problems...) {
+		if strings.Contains(s, "eyJ") || strings.Contains(s, "abcdefghijkl") {
+			t.Errorf("secret left in %q", s)
+		}
+	}
+}
+
+// TestRedactLeavesPlainValues: nothing that is not a credential changes.
+func TestRedactLeavesPlainValues(t *testing.T) {
+	recs := sampleRecords()
+	recs[0].Request.Path = "/chat"
+	before := recs[0]
+	Redact(&recs[0])
+	if recs[0].Request.Path != "/chat" || *recs[0].Subprotocol != "chat.v2" || recs[0].ClientClose.Reason != "bye" ||
+		recs[0].Timeline[2].What != before.Timeline[2].What {
+		t.Errorf("plain values changed: %+v", recs[0])
+	}
+	if got := RedactText("what happened? (bytes missing)", nil); got != "what happened? (bytes missing)" {
+		t.Errorf("got %q", got)
+	}
+}
