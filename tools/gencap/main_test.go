@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -28,6 +29,15 @@ func TestRun(t *testing.T) {
 		{"size", []string{"-o", filepath.Join(dir, "d.pcap"), "-size", "2MB", "-concurrency", "5"}, "", -1, []byte{0xd4, 0xc3, 0xb2, 0xa1}, ""},
 		{"lenient", []string{"-o", filepath.Join(dir, "l.pcap"), "-conns", "10", "-lenient-proto", "1000"}, "", 10, []byte{0xd4, 0xc3, 0xb2, 0xa1}, ", 10 lenient about a subprotocol)"},
 		{"no-lenient", []string{"-o", filepath.Join(dir, "m.pcap"), "-conns", "10", "-lenient-proto", "0"}, "", 10, []byte{0xd4, 0xc3, 0xb2, 0xa1}, ", 0 lenient about a subprotocol)"},
+		{"busy", []string{"-o", filepath.Join(dir, "busy.pcap"), "-shape", "busy", "-conns", "30", "-window", "5s"}, "", 30, []byte{0xd4, 0xc3, 0xb2, 0xa1}, "gencap: shape busy: at most "},
+		{"busy-size", []string{"-o", filepath.Join(dir, "busy2.pcap"), "-shape", "busy", "-size", "3MB", "-window", "10s", "-ipv6", "0", "-deflate", "0", "-long-lived", "0"}, "", -1, []byte{0xd4, 0xc3, 0xb2, 0xa1}, " 0 long-lived, 0 with permessage-deflate, "},
+		{"mass", []string{"-o", filepath.Join(dir, "mass.pcapng"), "-shape", "mass", "-conns", "50", "-window", "1s", "-format", "pcapng"}, "", 50, []byte{0x0a, 0x0d, 0x0d, 0x0a}, "at most 50 connections open at once"},
+		{"synflood", []string{"-o", filepath.Join(dir, "flood.pcap"), "-shape", "synflood", "-syns", "500", "-window", "100ms"}, "", 1, []byte{0xd4, 0xc3, 0xb2, 0xa1}, ", 500 unanswered SYNs"},
+		{"bad-shape", []string{"-o", filepath.Join(dir, "g"), "-shape", "flood"}, `unknown shape "flood"`, 0, nil, ""},
+		{"syns-not-busy", []string{"-o", filepath.Join(dir, "h"), "-shape", "busy", "-syns", "5"}, "-syns does not apply to -shape busy", 0, nil, ""},
+		{"size-not-mass", []string{"-o", filepath.Join(dir, "i"), "-shape", "mass", "-size", "1MB"}, "-size does not apply to -shape mass", 0, nil, ""},
+		{"window-not-mixed", []string{"-o", filepath.Join(dir, "j"), "-window", "1s"}, "-window does not apply to -shape mixed", 0, nil, ""},
+		{"busy-size-and-conns", []string{"-o", filepath.Join(dir, "k"), "-shape", "busy", "-size", "1MB", "-conns", "3"}, "-size and -conns exclude each other", 0, nil, ""},
 		{"no-output", []string{"-conns", "3"}, "need -o FILE", 0, nil, ""},
 		{"bad-format", []string{"-o", filepath.Join(dir, "e"), "-format", "erf"}, `unknown format "erf"`, 0, nil, ""},
 		{"bad-size", []string{"-o", filepath.Join(dir, "f"), "-size", "lots"}, `invalid size "lots"`, 0, nil, ""},
@@ -67,6 +77,58 @@ func TestRun(t *testing.T) {
 			}
 			if !strings.Contains(stderr.String(), "gencap: wrote "+out) || !strings.Contains(stderr.String(), tt.summary) {
 				t.Errorf("stderr: got %q, want the summary (with %q)", stderr.String(), tt.summary)
+			}
+		})
+	}
+}
+
+// scanRecords runs the tool's pipeline (default options, as the command line has them) on
+// a capture file and returns its JSON lines.
+func scanRecords(t *testing.T, path string, opts scan.Options) []byte {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var records bytes.Buffer
+	w, err := report.NewWriter("jsonl", &records, report.TableOptions{}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := scan.New(opts, func(r *report.Record) { w.Write(r) })
+	if _, err := s.Read(path, f); err != nil {
+		t.Fatal(err)
+	}
+	s.Flush()
+	return records.Bytes()
+}
+
+// TestShapesCheck generates a small capture of each shape and checks the tool's records
+// against its truth with -check: the end-to-end truth test of the shapes.
+func TestShapesCheck(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name string
+		args []string
+		n    int
+	}{
+		{"busy", []string{"-shape", "busy", "-size", "3MB", "-window", "20s", "-seed", "4"}, 0},
+		{"mass", []string{"-shape", "mass", "-conns", "2000", "-window", "2s", "-seed", "4"}, 2000},
+		{"synflood", []string{"-shape", "synflood", "-syns", "20000", "-window", "1s", "-seed", "4"}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			capPath := filepath.Join(dir, tc.name+".pcap")
+			if err := run(append([]string{"-o", capPath}, tc.args...), nil, io.Discard, io.Discard); err != nil {
+				t.Fatal(err)
+			}
+			records := scanRecords(t, capPath, scan.DefaultOptions())
+			var out bytes.Buffer
+			if err := run([]string{"-check", capPath + ".truth.jsonl", "-"}, bytes.NewReader(records), &out, io.Discard); err != nil {
+				t.Fatalf("-check: %v\n%s", err, out.String())
+			}
+			if tc.n > 0 && !strings.Contains(out.String(), fmt.Sprintf("all %d records match", tc.n)) {
+				t.Errorf("output %q, want all %d records matching", out.String(), tc.n)
 			}
 		})
 	}
