@@ -2,10 +2,12 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -171,6 +173,27 @@ func TestCheck(t *testing.T) {
 	err = run([]string{"-check", truth, "-"}, bytes.NewReader(bad), &out, io.Discard)
 	if err == nil || !strings.Contains(out.String(), `verdict: got "abnormal", want "clean"`) {
 		t.Errorf("-check on a changed record: error %v, output %q; want a verdict difference", err, out.String())
+	}
+	// not_websocket records (--all) of connections the truth does not have are counted,
+	// not compared; one whose connection the truth has is compared in full.
+	extra := append(slices.Clone(records.Bytes()), []byte(`{"client":"198.18.0.1:1024","server":"203.0.113.10:80","handshake":"not_seen","verdict":"not_websocket"}`+"\n")...)
+	out.Reset()
+	if err := run([]string{"-check", truth, "-"}, bytes.NewReader(extra), &out, io.Discard); err != nil ||
+		!strings.Contains(out.String(), "all 40 records match") || !strings.Contains(out.String(), "(1 not_websocket records not in the truth not compared)") {
+		t.Errorf("-check with an extra not_websocket record: error %v, output %q", err, out.String())
+	}
+	first, _, _ := bytes.Cut(records.Bytes(), []byte("\n"))
+	var rec map[string]any
+	if err := json.Unmarshal(first, &rec); err != nil {
+		t.Fatal(err)
+	}
+	rec["verdict"] = "not_websocket"
+	changed, _ := json.Marshal(rec)
+	rest := records.Bytes()[len(first)+1:]
+	out.Reset()
+	err = run([]string{"-check", truth, "-"}, bytes.NewReader(append(append(changed, '\n'), rest...)), &out, io.Discard)
+	if err == nil || !strings.Contains(out.String(), `verdict: got "not_websocket", want`) || strings.Contains(out.String(), "handshake:") {
+		t.Errorf("-check with a connection of the truth as not_websocket: error %v, output %q; want only its verdict different", err, out.String())
 	}
 	if err := run([]string{"-check", truth}, nil, io.Discard, io.Discard); err == nil {
 		t.Error("-check without a records file: no error")
