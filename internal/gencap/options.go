@@ -80,11 +80,13 @@ type Options struct {
 	// Seed selects the capture: the same Options give the same bytes.
 	Seed uint64
 	// Connections is the number of connections to start; 0 means no limit when TargetSize
-	// is set and DefaultConnections otherwise.
+	// is set and DefaultConnections otherwise (DefaultMassConns for ShapeMass; ShapeBusy
+	// derives it from TargetSize; ShapeSYNFlood has one).
 	Connections int
 	// TargetSize stops starting connections once this many (uncompressed) capture bytes
 	// were written; the connections running then finish, so the capture ends slightly
-	// larger. 0 means no size limit.
+	// larger. 0 means no size limit. ShapeBusy starts about as many connections as make
+	// this size instead (when Connections is 0); ShapeMass and ShapeSYNFlood ignore it.
 	TargetSize int64
 	// Concurrency is the number of connections open at once (about); 0 means
 	// DefaultConcurrency.
