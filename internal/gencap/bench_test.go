@@ -14,6 +14,9 @@ func BenchmarkGenerate(b *testing.B) {
 	}{
 		{"pcap", Options{Seed: 1, TargetSize: 50e6}},
 		{"pcapng", Options{Seed: 1, TargetSize: 50e6, Format: FormatPcapNG}},
+		{"busy", Options{Seed: 1, Shape: ShapeBusy, TargetSize: 50e6}},
+		{"mass", Options{Seed: 1, Shape: ShapeMass, Connections: 20_000}},
+		{"synflood", Options{Seed: 1, Shape: ShapeSYNFlood, SYNs: 500_000}},
 	} {
 		b.Run(f.name, func(b *testing.B) {
 			b.ReportAllocs()

@@ -2,6 +2,7 @@ package gencap
 
 import (
 	"encoding/base64"
+	"math/bits"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -59,6 +60,15 @@ type conn struct {
 	offer   int    // the request's index in offers
 	ping    [8]byte
 	pingLen int
+
+	// The timed shapes (all but ShapeMixed):
+	id       int   // start order
+	at       int64 // capture time of the next packet, microseconds since the Unix epoch
+	deflate  bool  // permessage-deflate negotiated: data messages compressed
+	long     bool  // long-lived: bursts four times further apart
+	ends     bool  // the plan ends TCP with a FIN or RST
+	resume   int   // with resumeAt: step index that waits until resumeAt, 0 if none
+	resumeAt int64 // capture time (µs) at which step resume starts at the earliest
 }
 
 // done reports whether the connection has nothing more to send.
@@ -131,6 +141,7 @@ func (c *conn) fill(g *gen) {
 		c.burst(g, d, s.n)
 	case stPing, stPong:
 		if s.kind == stPing {
+			g.stats.Pings[d]++
 			c.pingLen = g.r.IntN(9)
 			for i := range c.pingLen {
 				c.ping[i] = byte(g.r.Uint32())
@@ -163,6 +174,11 @@ func (c *conn) fill(g *gen) {
 	case stRST, stRSTAfterClose:
 		c.push(desc{kind: dRST, dir: uint8(d), flags: flagRST | flagACK, seq: c.snd[d]})
 	}
+	if g.timed != nil && s.kind != stData {
+		// The timed shapes apply the disorder rates to every data segment, not only to
+		// those of the bursts (ShapeMixed's), as the rates are of all data segments.
+		g.disorder(c, 0)
+	}
 	for _, q := range c.q {
 		g.queued += int64(q.n)
 	}
@@ -174,7 +190,7 @@ func (c *conn) burst(g *gen, dir, n int) {
 	var sizes [4]int
 	need := 0
 	for i := range min(n, len(sizes)) {
-		sizes[i] = messageSize(g.r)
+		sizes[i] = g.p.size(g.r)
 		need += sizes[i] + 4*frameOverhead
 	}
 	g.reserve(c, need)
@@ -191,17 +207,25 @@ func (c *conn) burst(g *gen, dir, n int) {
 // message appends one data message of size bytes, sometimes fragmented, to c.buf.
 func (c *conn) message(g *gen, dir, size int) {
 	r := g.r
-	text := r.IntN(5) != 0
+	text := r.IntN(g.p.binaryEvery) != 0
 	op := byte(2)
 	if text {
 		op = 1
 	}
 	payload := g.pools.slice(r, text, size)
+	if c.deflate {
+		payload = g.compress(payload)
+		op |= 0x40 // RSV1: a compressed message
+		g.stats.Compressed++
+	}
 	frags := 1
-	if size >= 8 && r.IntN(33) == 0 {
+	if size >= 8 && r.IntN(g.p.fragEvery) == 0 {
 		frags = 2 + r.IntN(3)
+		g.stats.Fragmented++
 	}
 	g.stats.Messages++
+	g.stats.MessageSizes[min(max(bits.Len(uint(size))-1, 0), len(g.stats.MessageSizes)-1)]++
+	g.stats.MaxMessage = max(g.stats.MaxMessage, size)
 	for i := range frags {
 		part := payload
 		if i < frags-1 {
@@ -241,6 +265,9 @@ func (c *conn) request(g *gen, s step) []byte {
 	}
 	c.key = base64.StdEncoding.EncodeToString(k[:])
 	agents := userAgents
+	if g.p.browsers {
+		agents = userAgents[:3]
+	}
 	if s.lenient {
 		agents = lenientAgents
 	}
@@ -251,6 +278,11 @@ func (c *conn) request(g *gen, s step) []byte {
 		"Accept-Encoding: gzip, deflate, br", "Accept-Language: en-US,en;q=0.9",
 		"Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits",
 	}
+	if g.p.cookies {
+		extra = append(extra, "Cookie: sid="+strconv.FormatUint(g.r.Uint64(), 36)+
+			"; _ga=GA1.1."+strconv.Itoa(int(g.r.Uint32()))+"."+strconv.Itoa(1772000000+g.r.IntN(1e6))+
+			"; theme=dark; consent=1")
+	}
 	c.offer = s.offer
 	if s.offer != 0 {
 		extra = append(extra, "Sec-WebSocket-Protocol: "+strings.Join(offers[s.offer], ", "))
@@ -259,11 +291,19 @@ func (c *conn) request(g *gen, s step) []byte {
 	return wsframe.Request(path, c.key, extra...)
 }
 
+// deflateResponse is the 101's acceptance of permessage-deflate: every message is
+// compressed on its own (RFC 7692 7.1.1), so that the generator needs one compressor,
+// not two per connection.
+const deflateResponse = "Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; client_no_context_takeover"
+
 // response builds the server's answer.
 func (c *conn) response(s step) []byte {
 	var proto []string
 	if c.offer != 0 && s.hs == hsOK {
 		proto = []string{"Sec-WebSocket-Protocol: " + offers[c.offer][0]}
+	}
+	if c.deflate && s.hs == hsOK {
+		proto = append(proto, deflateResponse)
 	}
 	switch s.hs {
 	case hs403:

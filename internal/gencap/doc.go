@@ -20,6 +20,13 @@
 // the handshake completed, the verdict follows from its ending, and handshake_error still
 // says that the server ignored the subprotocol.
 //
+// That is the default shape, ShapeMixed; Options.Shape selects the others, which schedule
+// every packet at a capture time so that thousands of connections overlap (see shape.go):
+// ShapeBusy, a busy server (connections starting uniformly over ten minutes, bursts of
+// activity two seconds apart, up to about 5,000 open at once at 1.5 GB, permessage-deflate
+// on some connections); ShapeMass, 200,000 connections all open at once, then all closed
+// cleanly; ShapeSYNFlood, a million unanswered SYNs and one WebSocket connection.
+//
 // For every connection Generate writes one line of ground truth (a Truth as JSON) to a
 // second writer: the record fields wsclosescan must reproduce, derived from the plan with
 // the rules of the report README (see deriveTruth; note that both observed codes are null

@@ -24,8 +24,25 @@ const (
 	maxFree        = 4        // recycled buffers kept
 )
 
+// shapeParams are the parameters of the message mix that differ between shapes.
+type shapeParams struct {
+	binaryEvery int                   // one data message in binaryEvery is binary
+	fragEvery   int                   // one message (of 8 bytes or more) in fragEvery is fragmented
+	size        func(*rand.Rand) int  // draws a message's payload size
+	cookies     bool                  // requests carry a Cookie header
+	browsers    bool                  // requests come from browsers (their User-Agent)
+	disorder    int                   // one data segment in disorder is out of order, and one retransmitted; 0: none
+	ipv6        func(*rand.Rand) bool // draws whether a connection is IPv6
+}
+
+// mixedParams are ShapeMixed's.
+var mixedParams = shapeParams{binaryEvery: 5, fragEvery: 33, size: messageSize, disorder: disorderRate,
+	ipv6: func(r *rand.Rand) bool { return r.IntN(ipv6Share) == 0 }}
+
 // gen is the state of one Generate call.
 type gen struct {
+	p       shapeParams
+	timed   *timed // the timed shapes' state; nil for ShapeMixed
 	opts    Options
 	r       *rand.Rand
 	pools   *pools
@@ -52,7 +69,7 @@ func Generate(capture, truth io.Writer, opts Options) (Stats, error) {
 	var seed [32]byte
 	binary.LittleEndian.PutUint64(seed[:], opts.Seed)
 	copy(seed[8:], "wsclosescan/gencap")
-	g := &gen{opts: opts, r: rand.New(rand.NewChaCha8(seed)), planner: planner{meanBursts: meanBursts, lenient: opts.LenientProto},
+	g := &gen{p: mixedParams, opts: opts, r: rand.New(rand.NewChaCha8(seed)), planner: planner{meanBursts: meanBursts, lenient: opts.LenientProto},
 		usec: opts.Start.UnixMicro(), stats: Stats{Verdicts: map[report.Verdict]int{}}}
 	g.pools = newPools(g.r)
 	w, err := newRecordWriter(capture, opts.Format, opts.Gzip)
@@ -63,6 +80,12 @@ func Generate(capture, truth io.Writer, opts Options) (Stats, error) {
 	tw := bufio.NewWriterSize(truth, 64<<10)
 	enc := json.NewEncoder(tw)
 	first := g.usec
+	if opts.Shape != ShapeMixed {
+		if err := g.runTimed(enc); err != nil {
+			return g.stats, err
+		}
+		return g.finish(tw, first)
+	}
 	var active []*conn
 	for {
 		canStart := (opts.Connections <= 0 || g.started < opts.Connections) &&
@@ -95,6 +118,11 @@ func Generate(capture, truth io.Writer, opts Options) (Stats, error) {
 			active = append(active, c)
 		}
 	}
+	return g.finish(tw, first)
+}
+
+// finish flushes the capture and the truth and completes the stats.
+func (g *gen) finish(tw *bufio.Writer, first int64) (Stats, error) {
 	if err := g.w.close(); err != nil {
 		return g.stats, fmt.Errorf("gencap: %w", err)
 	}
@@ -111,8 +139,12 @@ func Generate(capture, truth io.Writer, opts Options) (Stats, error) {
 func (g *gen) newConn() *conn {
 	i := g.started
 	g.started++
-	c := &conn{mss: mssIPv4}
-	c.steps = g.planner.plan(g.r)
+	c := &conn{mss: mssIPv4, id: i}
+	if g.timed != nil {
+		c.steps = g.timed.plan(g, c)
+	} else {
+		c.steps = g.planner.plan(g.r)
+	}
 	for _, s := range c.steps {
 		switch {
 		case s.kind == stData:
@@ -123,7 +155,7 @@ func (g *gen) newConn() *conn {
 	}
 	slot := i % 8000
 	port := uint16(32768 + (i/8000)%28000)
-	if g.r.IntN(ipv6Share) == 0 {
+	if g.p.ipv6(g.r) {
 		c.mss = mssIPv6
 		g.stats.IPv6++
 		var a [16]byte
@@ -172,10 +204,15 @@ func (g *gen) emit(c *conn) error {
 	if c.qh == len(c.q) {
 		return nil
 	}
+	g.usec += 1 + int64(g.r.IntN(2*meanStepMicros))
+	return g.writeNext(c)
+}
+
+// writeNext writes the connection's next queued packet at time g.usec.
+func (g *gen) writeNext(c *conn) error {
 	d := c.q[c.qh]
 	c.qh++
 	dir := int(d.dir)
-	g.usec += 1 + int64(g.r.IntN(2*meanStepMicros))
 	s := &g.seg
 	s.src, s.dst, s.toServer = c.addr[dir], c.addr[1-dir], dir == client
 	s.seq, s.flags = d.seq, d.flags
@@ -226,13 +263,16 @@ func (c *conn) advance(dir int, start, end uint32) {
 // disorder swaps and duplicates data segments queued from index first on, so that about
 // one data segment in disorderRate is sent after its successor and one is retransmitted.
 func (g *gen) disorder(c *conn, first int) {
+	if g.p.disorder <= 0 {
+		return
+	}
 	for j := first; j < len(c.q); j++ {
 		d := c.q[j]
 		if d.kind != dData {
 			continue
 		}
 		g.built++
-		if g.stats.OutOfOrder*disorderRate < g.built {
+		if g.stats.OutOfOrder*int64(g.p.disorder) < g.built {
 			// Swap with the next data segment of the same sender, if any.
 			for k := j + 1; k < len(c.q); k++ {
 				if c.q[k].kind == dData && c.q[k].dir == d.dir {
@@ -244,7 +284,7 @@ func (g *gen) disorder(c *conn, first int) {
 				}
 			}
 		}
-		if g.stats.Retransmitted*disorderRate < g.built {
+		if g.stats.Retransmitted*int64(g.p.disorder) < g.built {
 			at := min(j+1+g.r.IntN(3), len(c.q))
 			c.q = slices.Insert(c.q, at, c.q[j])
 			g.stats.Retransmitted++

@@ -80,14 +80,26 @@ const (
 	fateOpen                       // still open at the end, maybe with one close unanswered
 )
 
-// fates are the weights (per 1000) of each fate.
-var fates = [...]struct {
+// fateWeight is the weight (per 1000) of a fate.
+type fateWeight struct {
 	f      fate
 	weight int
-}{
+}
+
+// fates are the weights of each fate in ShapeMixed.
+var fates = []fateWeight{
 	{fateCleanClient, 330}, {fateCleanServer, 250}, {fateCleanRST, 50}, {fateCleanOpen, 10},
 	{fateHalfClient, 55}, {fateHalfServer, 55}, {fateServerCloseRST, 40}, {fateRSTRace, 10},
 	{fateAbnormalFIN, 60}, {fateAbnormalRST, 60}, {fateRejected, 50}, {fateOpen, 30},
+}
+
+// busyFates are the weights of ShapeBusy: 3% rejected upgrades and 1.5% of connections
+// still open at the end (they stay open from their start on, and would otherwise make up
+// half of those open at once), the difference going to clean closes started by the client.
+var busyFates = []fateWeight{
+	{fateCleanClient, 375}, {fateCleanServer, 250}, {fateCleanRST, 50}, {fateCleanOpen, 5},
+	{fateHalfClient, 55}, {fateHalfServer, 55}, {fateServerCloseRST, 40}, {fateRSTRace, 10},
+	{fateAbnormalFIN, 60}, {fateAbnormalRST, 60}, {fateRejected, 30}, {fateOpen, 10},
 }
 
 // planner draws plans; it holds only the shape parameters.
@@ -99,14 +111,30 @@ type planner struct {
 	// clients among the rejected upgrades). 0 or less: none, and the plans are drawn
 	// exactly as without the option.
 	lenient int
+	// pingEvery: a burst is followed by a ping and its pong with probability
+	// 1/pingEvery (0 means 40, ShapeMixed's).
+	pingEvery int
+	// fates are the weights of the endings (nil means fates, ShapeMixed's).
+	fates []fateWeight
+	// busyMsgs: a burst has 1 to 3 messages, uniformly (ShapeBusy), instead of ShapeMixed's
+	// one, 1 to 4 one time in five.
+	busyMsgs bool
 }
 
 // plan draws the steps of one connection.
 func (p planner) plan(r *rand.Rand) []step {
 	lenient := p.lenient > 0 && r.IntN(1000) < p.lenient
-	f := pickFate(r)
+	table := p.fates
+	if table == nil {
+		table = fates
+	}
+	pingEvery := p.pingEvery
+	if pingEvery <= 0 {
+		pingEvery = 40
+	}
+	f := pickFate(r, table)
 	for lenient && f == fateRejected {
-		f = pickFate(r)
+		f = pickFate(r, table)
 	}
 	hs := hsOK
 	if f == fateRejected {
@@ -149,11 +177,14 @@ func (p planner) plan(r *rand.Rand) []step {
 			d = client
 		}
 		m := 1
-		if r.IntN(5) == 0 {
+		switch {
+		case p.busyMsgs:
+			m += r.IntN(3)
+		case r.IntN(5) == 0:
 			m += r.IntN(4)
 		}
 		steps = append(steps, step{kind: stData, dir: d, n: m})
-		if r.IntN(40) == 0 {
+		if r.IntN(pingEvery) == 0 {
 			pd := r.IntN(2)
 			steps = append(steps, step{kind: stPing, dir: pd}, step{kind: stPong, dir: 1 - pd})
 		}
@@ -171,9 +202,9 @@ func geometric(r *rand.Rand, mean int) int {
 	return n
 }
 
-func pickFate(r *rand.Rand) fate {
+func pickFate(r *rand.Rand, table []fateWeight) fate {
 	x := r.IntN(1000)
-	for _, f := range fates {
+	for _, f := range table {
 		if x < f.weight {
 			return f.f
 		}

@@ -159,6 +159,12 @@ func TestCompareTruth(t *testing.T) {
 			`10.0.0.1:40000 -> 10.0.0.2:80: missing from the records (want verdict clean)`,
 			`10.0.0.9:1 -> 10.0.0.2:80: record not in the truth (verdict clean)`,
 		}},
+		{"not-websocket-extra-ignored", truthLine, []map[string]any{record(nil), record(func(r map[string]any) {
+			r["client"], r["verdict"] = "10.0.0.9:1", "not_websocket"
+		})}, nil},
+		{"not-websocket-in-truth-compared", truthLine, []map[string]any{record(func(r map[string]any) {
+			r["verdict"] = "not_websocket"
+		})}, []string{`10.0.0.1:40000 -> 10.0.0.2:80: verdict: got "not_websocket", want "clean"`}},
 		{"duplicate-record", truthLine, []map[string]any{record(nil), record(nil)},
 			[]string{`10.0.0.1:40000 -> 10.0.0.2:80: record 1 repeats a connection`}},
 		{"bad-truth-line", "{not json}\n" + truthLine, []map[string]any{record(nil)},
