@@ -3,8 +3,6 @@ package capture
 import (
 	"bytes"
 	"compress/gzip"
-	"errors"
-	"os"
 	"testing"
 	"time"
 
@@ -175,29 +173,5 @@ func TestPcapNGTimestampResolution(t *testing.T) {
 				t.Fatalf("got %d segments, time %v, want 1 at %v", len(segs), segs, tc.want)
 			}
 		})
-	}
-}
-
-func TestOpen(t *testing.T) {
-	pkts := onIface(v4, pcapgen.Link{Type: pcapgen.LinkEthernet}, 0, 0)
-	path := t.TempDir() + "/x.pcapng"
-	if err := os.WriteFile(path, mustCapture(t, pcapgen.Options{Format: pcapgen.FormatPcapNG, LinkType: pcapgen.LinkEthernet}, pkts), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	r, c, err := Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	var s reassembly.Segment
-	n := 0
-	for r.Next(&s) == nil {
-		n++
-	}
-	if n != len(pkts) {
-		t.Errorf("got %d segments, want %d", n, len(pkts))
-	}
-	if _, _, err := Open(path+".missing", Options{}); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("got %v, want a not-exist error", err)
 	}
 }

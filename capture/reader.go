@@ -38,7 +38,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/klauspost/compress/gzip"
@@ -96,33 +95,6 @@ type Reader struct {
 	skips     skipStats
 	secrets   func(kind uint32, data []byte) // Options.Secrets
 }
-
-// Open opens the capture file at path ("-" is standard input) and returns a Reader and
-// the Closer to call when done (a no-op for standard input).
-func Open(path string, opts Options) (*Reader, io.Closer, error) {
-	if path == "-" {
-		r, err := NewReader("<stdin>", os.Stdin, opts)
-		if err != nil {
-			return nil, nil, err
-		}
-		return r, nopCloser{}, nil
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, nil, fmt.Errorf("capture: %w", err)
-	}
-	r, err := NewReader(path, f, opts)
-	if err != nil {
-		f.Close()
-		return nil, nil, err
-	}
-	return r, f, nil
-}
-
-// nopCloser is the Closer returned for standard input, which is not ours to close.
-type nopCloser struct{}
-
-func (nopCloser) Close() error { return nil }
 
 // NewReader reads the file header from src and returns a Reader for the packets. The
 // format (pcap with micro- or nanosecond timestamps in either byte order, pcapng, either

@@ -58,11 +58,15 @@ func (c *connDigest) String() string {
 
 func digestFile(t *testing.T, path string) string {
 	t.Helper()
-	r, closer, err := capture.Open(path, capture.Options{})
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer closer.Close()
+	defer f.Close()
+	r, err := capture.NewReader(path, f, capture.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	d := &streamDigest{}
 	asm := reassembly.NewAssembler(d, reassembly.DefaultOptions())
 	var seg reassembly.Segment
