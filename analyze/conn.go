@@ -15,6 +15,8 @@ const maxGapNotes = 8
 // tcpEnd is the first FIN and the first RST one direction sent.
 type tcpEnd struct {
 	fin, rst         time.Time
+	finFrame         uint64
+	rstFrame         uint64
 	rstWithACK       bool
 	rstOutOfWindow   bool
 	dataAfterFIN     bool
@@ -23,13 +25,19 @@ type tcpEnd struct {
 }
 
 func (e *tcpEnd) first() (time.Time, string) {
+	t, how, _ := e.firstFrame()
+	return t, how
+}
+
+// firstFrame is first with the frame number of the FIN or RST.
+func (e *tcpEnd) firstFrame() (time.Time, string, uint64) {
 	switch {
 	case e.fin.IsZero() && e.rst.IsZero():
-		return time.Time{}, ""
+		return time.Time{}, "", 0
 	case e.rst.IsZero() || (!e.fin.IsZero() && !e.rst.Before(e.fin)):
-		return e.fin, "fin"
+		return e.fin, "fin", e.finFrame
 	}
-	return e.rst, "rst"
+	return e.rst, "rst", e.rstFrame
 }
 
 // gap is a hole reported by the reassembler.
@@ -49,6 +57,7 @@ type gapNote struct {
 // for TCP-level entries, and wsSide is set for entries from the WebSocket decoder.
 type entry struct {
 	t      time.Time
+	frame  uint64 // the packet's frame number, 0 when not known or not a packet
 	fromWS bool
 	dir    reassembly.Dir
 	side   wsparse.Side
@@ -72,12 +81,15 @@ type conn struct {
 	tls  *tlsdec.Conn // the TLS layer, when the connection is TLS
 	route
 
-	last     time.Time // latest capture time seen on the connection
-	ends     [2]tcpEnd // by reassembly.Dir
-	missing  [2]int64  // by reassembly.Dir
-	lastGap  [2]gap    // most recent gap by reassembly.Dir
-	gapNotes []gapNote
-	gapsLeft int // gaps not described because of maxGapNotes
+	last      time.Time // latest capture time seen on the connection
+	lastFrame uint64    // the frame number of the latest segment at last
+	stamps    [2]stampRing
+	refs      refs
+	ends      [2]tcpEnd // by reassembly.Dir
+	missing   [2]int64  // by reassembly.Dir
+	lastGap   [2]gap    // most recent gap by reassembly.Dir
+	gapNotes  []gapNote
+	gapsLeft  int // gaps not described because of maxGapNotes
 
 	released reassembly.EndReason // why the assembler let the connection go
 
@@ -93,22 +105,34 @@ func (c *conn) touch(t time.Time) {
 	}
 }
 
+// touchAt is touch for a segment, whose frame number it keeps with the latest time.
+func (c *conn) touchAt(at reassembly.Stamp) {
+	if !at.Time.Before(c.last) {
+		c.last, c.lastFrame = at.Time, at.Frame
+	}
+}
+
 // Data implements reassembly.Stream.
-func (c *conn) Data(dir reassembly.Dir, data []byte, t time.Time) {
-	c.touch(t)
+func (c *conn) Data(dir reassembly.Dir, data []byte, at reassembly.Stamp) {
+	c.touchAt(at)
+	c.stamps[dir].add(at)
+	t := at.Time
 	if c.route == routeUndecided {
 		c.decide(data)
 	}
 	if c.route == routeTLS {
 		c.tls.Feed(tlsdec.Dir(dir), data, t)
-		return
+	} else {
+		c.ws.Feed(wsparse.Side(dir), data, t)
 	}
-	c.ws.Feed(wsparse.Side(dir), data, t)
+	c.noteFrames()
 }
 
 // Gap implements reassembly.Stream.
-func (c *conn) Gap(dir reassembly.Dir, offset, length int64, cause reassembly.GapCause, t time.Time) {
-	c.touch(t)
+func (c *conn) Gap(dir reassembly.Dir, offset, length int64, cause reassembly.GapCause, at reassembly.Stamp) {
+	c.touchAt(at)
+	c.stamps[dir].add(at)
+	t := at.Time
 	c.missing[dir] += length
 	c.lastGap[dir] = gap{offset: offset, length: length, cause: cause, t: t}
 	if c.route == routeTLS {
@@ -120,7 +144,7 @@ func (c *conn) Gap(dir reassembly.Dir, offset, length int64, cause reassembly.Ga
 	if length == 0 {
 		what = fmt.Sprintf("unknown number of bytes missing before offset %d (%s)", offset, cause)
 	}
-	c.addTCP(t, dir, "gap: "+what, true)
+	c.addTCP(at, dir, "gap: "+what, true)
 	if len(c.gapNotes) < maxGapNotes {
 		c.gapNotes = append(c.gapNotes, gapNote{dir: dir, what: what})
 	} else {
@@ -130,21 +154,22 @@ func (c *conn) Gap(dir reassembly.Dir, offset, length int64, cause reassembly.Ga
 
 // Event implements reassembly.Stream.
 func (c *conn) Event(e reassembly.Event) {
-	c.touch(e.Time)
+	at := reassembly.Stamp{Time: e.Time, Frame: e.Frame}
+	c.touchAt(at)
 	end := &c.ends[e.Dir]
 	switch e.Kind {
 	case reassembly.EventFIN:
 		if end.fin.IsZero() {
-			end.fin = e.Time
+			end.fin, end.finFrame = e.Time, e.Frame
 		}
-		c.addTCP(e.Time, e.Dir, "FIN", false)
+		c.addTCP(at, e.Dir, "FIN", false)
 	case reassembly.EventRST:
 		switch {
 		case e.OutOfWindow:
 			// A receiver following RFC 5961 ignores it: a problem, not how TCP ended.
 			end.rstOutOfWindow = true
 		case end.rst.IsZero():
-			end.rst = e.Time
+			end.rst, end.rstFrame = e.Time, e.Frame
 			end.rstWithACK = e.WithACK
 		}
 		what := "RST"
@@ -154,9 +179,9 @@ func (c *conn) Event(e reassembly.Event) {
 		if e.OutOfWindow {
 			what += " (sequence number outside the window)"
 		}
-		c.addTCP(e.Time, e.Dir, what, false)
+		c.addTCP(at, e.Dir, what, false)
 	case reassembly.EventSYN, reassembly.EventSYNACK:
-		c.addTCP(e.Time, e.Dir, e.Kind.String(), false)
+		c.addTCP(at, e.Dir, e.Kind.String(), false)
 	case reassembly.EventDataAfterFIN:
 		end.dataAfterFIN = true
 	case reassembly.EventRetransmitMismatch:
@@ -174,13 +199,14 @@ func (c *conn) End(stats reassembly.ConnStats) {
 		c.tls.Finish(c.last)
 	}
 	c.ws.Finish(c.last)
+	c.noteFrames()
 	c.an.emit(c.record(stats))
 	c.an.pool.Put(c.ws) // the record keeps nothing of it
 	c.ws = nil
 }
 
-func (c *conn) addTCP(t time.Time, dir reassembly.Dir, what string, noSide bool) {
-	c.add(entry{t: t, dir: dir, noSide: noSide, what: what})
+func (c *conn) addTCP(at reassembly.Stamp, dir reassembly.Dir, what string, noSide bool) {
+	c.add(entry{t: at.Time, frame: at.Frame, dir: dir, noSide: noSide, what: what})
 }
 
 func (c *conn) add(e entry) {
@@ -220,5 +246,5 @@ func (c *conn) addMessage(side wsparse.Side, size int64, t time.Time, what strin
 		last.lastMsg = t
 		return
 	}
-	c.add(entry{t: t, fromWS: true, side: side, what: what, messages: 1, msgBytes: size, lastMsg: t})
+	c.add(entry{t: t, frame: c.frameAt(side, t), fromWS: true, side: side, what: what, messages: 1, msgBytes: size, lastMsg: t})
 }

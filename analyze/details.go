@@ -100,7 +100,8 @@ func (c *conn) wsEvent(e wsparse.Event) {
 		return
 	}
 	if what := describeEvent(e); what != "" {
-		c.add(entry{t: e.Time, fromWS: true, side: e.Side, what: what, response: e.Kind == wsparse.EventResponse})
+		c.add(entry{t: e.Time, frame: c.frameAt(e.Side, e.Time), fromWS: true, side: e.Side, what: what,
+			response: e.Kind == wsparse.EventResponse})
 	}
 }
 
@@ -135,7 +136,7 @@ func (c *conn) timelineEntries() []report.TimelineEntry {
 		case e.messages > 1:
 			what = fmt.Sprintf("%d data messages, %d bytes, until +%.6f", e.messages, e.msgBytes, seconds(e.lastMsg.Sub(c.info.Start)))
 		}
-		out = append(out, report.TimelineEntry{OffsetS: seconds(e.t.Sub(c.info.Start)), From: from, What: what})
+		out = append(out, report.TimelineEntry{OffsetS: seconds(e.t.Sub(c.info.Start)), From: from, What: what, Frame: e.frame})
 	}
 	return out
 }

@@ -287,6 +287,15 @@ type recordStore struct {
 	firstClose, tcpFirst, tcpHow string
 	tcpEndTime, lastActivity     report.Time
 	idle                         float64
+	frames                       [5]uint64 // FrameNumbers in field order
+}
+
+// frame stores a frame number in st.frames[i]; 0 (not known) is null.
+func (st *recordStore) frame(i int, n uint64) *uint64 {
+	if n == 0 {
+		return nil
+	}
+	return set(&st.frames[i], n)
 }
 
 // set stores v in *slot and returns slot: a nullable field's pointer into the store.
@@ -310,6 +319,8 @@ func (c *conn) record(stats reassembly.ConnStats) *report.Record {
 		File:           c.file,
 		Client:         cs,
 		Server:         ss,
+		CommunityID:    communityID(client, server, protoTCP, 0),
+		DisplayFilter:  displayFilter(client, server),
 		ClientAddr:     client,
 		ServerAddr:     server,
 		Start:          report.Time{Time: c.info.Start},
@@ -338,6 +349,7 @@ func (c *conn) record(stats reassembly.ConnStats) *report.Record {
 		r.TCPEnd = report.TCPEnd{First: set(&st.tcpFirst, f.endSide.String()), How: set(&st.tcpHow, f.endHow),
 			Time: set(&st.tcpEndTime, report.Time{Time: f.endTime})}
 	}
+	c.frameNumbers(f, st)
 	if la := lastActivity(f); !la.IsZero() {
 		r.LastActivity = set(&st.lastActivity, report.Time{Time: la})
 		end := c.last

@@ -22,6 +22,10 @@ func appendRecord(dst []byte, r *Record) []byte {
 	dst = appendString(dst, r.Client)
 	dst = append(dst, `,"server":`...)
 	dst = appendString(dst, r.Server)
+	dst = append(dst, `,"community_id":`...)
+	dst = appendString(dst, r.CommunityID)
+	dst = append(dst, `,"display_filter":`...)
+	dst = appendString(dst, r.DisplayFilter)
 	dst = append(dst, `,"start":`...)
 	dst = appendTime(dst, r.Start)
 	dst = append(dst, `,"end":`...)
@@ -56,6 +60,16 @@ func appendRecord(dst []byte, r *Record) []byte {
 	dst = appendStringPtr(dst, r.TCPEnd.How)
 	dst = append(dst, `,"time":`...)
 	dst = appendTimePtr(dst, r.TCPEnd.Time)
+	dst = append(dst, `},"frame_numbers":{"request":`...)
+	dst = appendUintPtr(dst, r.FrameNumbers.Request)
+	dst = append(dst, `,"response":`...)
+	dst = appendUintPtr(dst, r.FrameNumbers.Response)
+	dst = append(dst, `,"client_close":`...)
+	dst = appendUintPtr(dst, r.FrameNumbers.ClientClose)
+	dst = append(dst, `,"server_close":`...)
+	dst = appendUintPtr(dst, r.FrameNumbers.ServerClose)
+	dst = append(dst, `,"tcp_end":`...)
+	dst = appendUintPtr(dst, r.FrameNumbers.TCPEnd)
 	dst = append(dst, `},"client_observed":`...)
 	dst = appendIntPtr(dst, r.ClientObserved)
 	dst = append(dst, `,"server_observed":`...)
@@ -94,6 +108,10 @@ func appendRecord(dst []byte, r *Record) []byte {
 			dst = appendString(dst, e.From)
 			dst = append(dst, `,"what":`...)
 			dst = appendString(dst, e.What)
+			if e.Frame != 0 { // omitempty
+				dst = append(dst, `,"frame":`...)
+				dst = strconv.AppendUint(dst, e.Frame, 10)
+			}
 			dst = append(dst, '}')
 		}
 		dst = append(dst, ']')
@@ -240,6 +258,13 @@ func appendIntPtr(dst []byte, v *int) []byte {
 		return append(dst, "null"...)
 	}
 	return strconv.AppendInt(dst, int64(*v), 10)
+}
+
+func appendUintPtr(dst []byte, v *uint64) []byte {
+	if v == nil {
+		return append(dst, "null"...)
+	}
+	return strconv.AppendUint(dst, *v, 10)
 }
 
 func appendFloatPtr(dst []byte, f *float64) []byte {
