@@ -315,12 +315,13 @@ func (c *conn) record(stats reassembly.ConnStats) *report.Record {
 	st := new(recordStore)
 	r := &st.rec
 	cs, ss := addrStrings(client, server)
+	cid, filter := xrefStrings(client, server)
 	*r = report.Record{
 		File:           c.file,
 		Client:         cs,
 		Server:         ss,
-		CommunityID:    communityID(client, server, protoTCP, 0),
-		DisplayFilter:  displayFilter(client, server),
+		CommunityID:    cid,
+		DisplayFilter:  filter,
 		ClientAddr:     client,
 		ServerAddr:     server,
 		Start:          report.Time{Time: c.info.Start},

@@ -72,29 +72,29 @@ func (c *conn) frameAt(s wsparse.Side, t time.Time) uint64 {
 // refs are the frame numbers of the connection's milestones, noted as the decoder finds
 // them (a time alone would not find them later).
 type refs struct {
-	reqT, respT       time.Time
+	reqT, respT       int64 // UnixNano of what was numbered
 	request, response uint64
 	closes            [2]uint64 // by wsparse.Side
-	closeT            [2]time.Time
+	closeT            [2]int64
 	closesKnown       bool // both close frames are numbered: nothing more to look for
 }
 
 // noteFrames numbers what the decoder found since the last call.
 func (c *conn) noteFrames() {
 	if hs := c.ws.Handshake(); hs != nil {
-		if hs.RequestSeen && !hs.RequestTime.Equal(c.refs.reqT) {
-			c.refs.reqT, c.refs.request = hs.RequestTime, c.frameAt(wsparse.Client, hs.RequestTime)
+		if hs.RequestSeen && hs.RequestTime.UnixNano() != c.refs.reqT {
+			c.refs.reqT, c.refs.request = hs.RequestTime.UnixNano(), c.frameAt(wsparse.Client, hs.RequestTime)
 		}
-		if hs.ResponseSeen && !hs.ResponseTime.Equal(c.refs.respT) {
-			c.refs.respT, c.refs.response = hs.ResponseTime, c.frameAt(wsparse.Server, hs.ResponseTime)
+		if hs.ResponseSeen && hs.ResponseTime.UnixNano() != c.refs.respT {
+			c.refs.respT, c.refs.response = hs.ResponseTime.UnixNano(), c.frameAt(wsparse.Server, hs.ResponseTime)
 		}
 	}
 	if c.refs.closesKnown {
 		return
 	}
 	for _, s := range []wsparse.Side{wsparse.Client, wsparse.Server} {
-		if cl := c.ws.Close(s); cl != nil && !cl.Time.Equal(c.refs.closeT[s]) {
-			c.refs.closeT[s], c.refs.closes[s] = cl.Time, c.frameAt(s, cl.Time)
+		if cl := c.ws.Close(s); cl != nil && cl.Time.UnixNano() != c.refs.closeT[s] {
+			c.refs.closeT[s], c.refs.closes[s] = cl.Time.UnixNano(), c.frameAt(s, cl.Time)
 		}
 	}
 	c.refs.closesKnown = c.refs.closes[0] != 0 && c.refs.closes[1] != 0
@@ -102,25 +102,43 @@ func (c *conn) noteFrames() {
 
 // displayFilter is the Wireshark display filter that selects the connection's packets.
 func displayFilter(a, b netip.AddrPort) string {
+	var buf [160]byte
+	return string(appendDisplayFilter(buf[:0], a, b))
+}
+
+func appendDisplayFilter(dst []byte, a, b netip.AddrPort) []byte {
 	if !a.IsValid() || !b.IsValid() {
-		return ""
+		return dst
 	}
-	ip := func(x netip.Addr) string {
-		x = x.Unmap().WithZone("")
+	ip := func(dst []byte, x netip.Addr) []byte {
 		if x.Is4() {
-			return "ip.addr==" + x.String()
+			dst = append(dst, "ip.addr=="...)
+		} else {
+			dst = append(dst, "ipv6.addr=="...)
 		}
-		return "ipv6.addr==" + x.String()
+		return x.AppendTo(dst)
 	}
-	f := ip(a.Addr())
-	if a.Addr().Unmap().WithZone("") != b.Addr().Unmap().WithZone("") {
-		f += " && " + ip(b.Addr())
+	aa, ba := a.Addr().Unmap().WithZone(""), b.Addr().Unmap().WithZone("")
+	dst = ip(dst, aa)
+	if aa != ba {
+		dst = ip(append(dst, " && "...), ba)
 	}
-	f += " && tcp.port==" + strconv.Itoa(int(a.Port()))
+	dst = strconv.AppendUint(append(dst, " && tcp.port=="...), uint64(a.Port()), 10)
 	if a.Port() != b.Port() {
-		f += " && tcp.port==" + strconv.Itoa(int(b.Port()))
+		dst = strconv.AppendUint(append(dst, " && tcp.port=="...), uint64(b.Port()), 10)
 	}
-	return f
+	return dst
+}
+
+// xrefStrings returns the Community ID and the display filter of the connection between a
+// and b, in one allocation.
+func xrefStrings(a, b netip.AddrPort) (communityID, filter string) {
+	var buf [192]byte
+	out := appendCommunityID(buf[:0], a, b, protoTCP, 0)
+	n := len(out)
+	out = appendDisplayFilter(out, a, b)
+	s := string(out)
+	return s[:n], s[n:]
 }
 
 // protoTCP is TCP's IP protocol number.
@@ -131,12 +149,17 @@ const protoTCP = 6
 // the base64 of the SHA-1 of seed, the addresses, protocol, a zero byte and the ports, the
 // smaller endpoint (address, then port) first. Zeek, Suricata and Arkime log it.
 func communityID(a, b netip.AddrPort, proto uint8, seed uint16) string {
+	var buf [32]byte
+	return string(appendCommunityID(buf[:0], a, b, proto, seed))
+}
+
+func appendCommunityID(dst []byte, a, b netip.AddrPort, proto uint8, seed uint16) []byte {
 	if !a.IsValid() || !b.IsValid() {
-		return ""
+		return dst
 	}
 	aa, ba := a.Addr().Unmap().WithZone(""), b.Addr().Unmap().WithZone("")
 	if aa.Is4() != ba.Is4() {
-		return ""
+		return dst
 	}
 	if c := aa.Compare(ba); c > 0 || (c == 0 && a.Port() > b.Port()) {
 		a, b, aa, ba = b, a, ba, aa
@@ -159,24 +182,24 @@ func communityID(a, b netip.AddrPort, proto uint8, seed uint16) string {
 	binary.BigEndian.PutUint16(buf[n+2:], b.Port())
 	n += 4
 	sum := sha1.Sum(buf[:n])
-	return "1:" + base64.StdEncoding.EncodeToString(sum[:])
+	return base64.StdEncoding.AppendEncode(append(dst, "1:"...), sum[:])
 }
 
 // frameNumbers fills the record's frame_numbers.
 func (c *conn) frameNumbers(f *facts, st *recordStore) {
 	fn := &st.rec.FrameNumbers
 	if hs := f.hs; hs != nil {
-		if hs.RequestSeen && hs.RequestTime.Equal(c.refs.reqT) {
+		if hs.RequestSeen && hs.RequestTime.UnixNano() == c.refs.reqT {
 			fn.Request = st.frame(0, c.refs.request)
 		}
-		if hs.ResponseSeen && hs.ResponseTime.Equal(c.refs.respT) {
+		if hs.ResponseSeen && hs.ResponseTime.UnixNano() == c.refs.respT {
 			fn.Response = st.frame(1, c.refs.response)
 		}
 	}
-	if cl := f.close[wsparse.Client]; cl != nil && cl.Time.Equal(c.refs.closeT[wsparse.Client]) {
+	if cl := f.close[wsparse.Client]; cl != nil && cl.Time.UnixNano() == c.refs.closeT[wsparse.Client] {
 		fn.ClientClose = st.frame(2, c.refs.closes[wsparse.Client])
 	}
-	if cl := f.close[wsparse.Server]; cl != nil && cl.Time.Equal(c.refs.closeT[wsparse.Server]) {
+	if cl := f.close[wsparse.Server]; cl != nil && cl.Time.UnixNano() == c.refs.closeT[wsparse.Server] {
 		fn.ServerClose = st.frame(3, c.refs.closes[wsparse.Server])
 	}
 	if f.tcpEnded {
