@@ -81,9 +81,9 @@ type conn struct {
 	tls  *tlsdec.Conn // the TLS layer, when the connection is TLS
 	route
 
-	last      time.Time // latest capture time seen on the connection
-	lastFrame uint64    // the frame number of the latest segment at last
-	stamps    [2]stampRing
+	last      time.Time     // latest capture time seen on the connection
+	lastFrame uint64        // the frame number of the latest segment at last
+	stamps    *[2]stampRing // by reassembly.Dir; the Analyzer's again after End
 	refs      refs
 	ends      [2]tcpEnd // by reassembly.Dir
 	missing   [2]int64  // by reassembly.Dir
@@ -203,6 +203,8 @@ func (c *conn) End(stats reassembly.ConnStats) {
 	c.an.emit(c.record(stats))
 	c.an.pool.Put(c.ws) // the record keeps nothing of it
 	c.ws = nil
+	c.an.putRings(c.stamps)
+	c.stamps = nil
 }
 
 func (c *conn) addTCP(at reassembly.Stamp, dir reassembly.Dir, what string, noSide bool) {

@@ -1,7 +1,6 @@
 package analyze
 
 import (
-	"bytes"
 	"fmt"
 	"sort"
 	"strconv"
@@ -65,31 +64,6 @@ func (c *conn) problems(f *facts) []string {
 		p = append(p, "handshake headers were truncated in the capture")
 	}
 	return p
-}
-
-// pings lists the ping frames with the round-trip time to the first later pong from the
-// other side that carries the same payload.
-func (c *conn) pings() []report.Ping {
-	all := c.ws.Pings()
-	out := []report.Ping{}
-	answered := make([]bool, len(all))
-	for i, p := range all {
-		if p.Pong {
-			continue
-		}
-		rec := report.Ping{From: p.Side.String(), Time: report.Time{Time: p.Time}}
-		for j := i + 1; j < len(all); j++ {
-			q := all[j]
-			if q.Pong && !answered[j] && q.Side != p.Side && bytes.Equal(q.Payload, p.Payload) {
-				answered[j] = true
-				ms := float64(q.Time.Sub(p.Time)) / 1e6
-				rec.RTTMs = &ms
-				break
-			}
-		}
-		out = append(out, rec)
-	}
-	return out
 }
 
 // wsEvent records a WebSocket decoder event for the timeline.

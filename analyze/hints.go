@@ -58,6 +58,9 @@ func hints(f *facts, idle time.Duration) []string {
 	if f.verdict == report.VerdictAbnormal {
 		h = append(h, abnormalHint(f, idle))
 	}
+	if x := unansweredPingHint(f); x != "" {
+		h = append(h, x)
+	}
 	for _, s := range []wsparse.Side{wsparse.Client, wsparse.Server} {
 		if x := missingCloseHint(f, s); x != "" {
 			h = append(h, x)
@@ -209,8 +212,8 @@ func abnormalHint(f *facts, idle time.Duration) string {
 		if f.lastFrame.IsZero() {
 			quiet = fmt.Sprintf("no frames at all for %.1f s after the handshake", seconds(f.endTime.Sub(la)))
 		}
-		return fmt.Sprintf("%s, then %s from the %s: looks like an idle timeout in the %s or a proxy",
-			quiet, how, f.endSide, f.endSide)
+		return fmt.Sprintf("%s, then %s from the %s: looks like an idle timeout in the %s or a proxy%s",
+			quiet, how, f.endSide, f.endSide, idleLimitAdvice(f, f.endTime.Sub(la)))
 	}
 	return fmt.Sprintf("TCP ended (%s from the %s) without a close frame from either side: both APIs report 1006; "+
 		"look for a crashed or killed process, or a proxy or load balancer that cut the connection", how, f.endSide)

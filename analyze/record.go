@@ -31,6 +31,7 @@ type facts struct {
 	failed      [2]bool // the side failed the connection over the peer's invalid close
 	unknown     []string
 	lastFrame   time.Time
+	keep        keepalive
 	websocket   bool
 	start, last time.Time
 }
@@ -308,6 +309,8 @@ func (c *conn) record(stats reassembly.ConnStats) *report.Record {
 	var fs facts
 	f := &fs
 	c.facts(f)
+	var pings []report.Ping
+	f.keep, pings = keepaliveOf(c.ws.Pings(), f.stats)
 	client, server := c.info.Client, c.info.Server
 	if c.ws.SidesSwapped() {
 		client, server = server, client
@@ -340,8 +343,9 @@ func (c *conn) record(stats reassembly.ConnStats) *report.Record {
 		Frames:         report.PerSide{Client: f.stats[0].Frames, Server: f.stats[1].Frames},
 		Messages:       report.PerSide{Client: f.stats[0].Messages, Server: f.stats[1].Messages},
 		Bytes:          report.PerSide{Client: f.stats[0].PayloadBytes, Server: f.stats[1].PayloadBytes},
-		Pings:          c.pings(),
 	}
+	r.Pings = pings
+	r.Keepalive = f.keep.record()
 	st.fillHandshake(f.hs)
 	if first := firstClose(f); first != nil {
 		r.FirstClose = set(&st.firstClose, first.Side.String())

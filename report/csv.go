@@ -21,6 +21,7 @@ var csvHeader = []string{
 	"tls_close_notify_client", "tls_close_notify_server", "tls_alerts",
 	"community_id", "display_filter", "frame_request", "frame_response", "frame_client_close",
 	"frame_server_close", "frame_tcp_end",
+	"pings_unanswered_client", "pings_unanswered_server", "rtt_ms_min", "rtt_ms_median", "rtt_ms_max",
 }
 
 func csvRow(r *Record) []string {
@@ -46,6 +47,13 @@ func csvRow(r *Record) []string {
 	fn := &r.FrameNumbers
 	row = append(row, r.CommunityID, r.DisplayFilter, uintCell(fn.Request), uintCell(fn.Response),
 		uintCell(fn.ClientClose), uintCell(fn.ServerClose), uintCell(fn.TCPEnd))
+	k := &r.Keepalive
+	row = append(row, i64(k.Unanswered.Client), i64(k.Unanswered.Server))
+	if k.RTTMs != nil {
+		row = append(row, fmtFloat(k.RTTMs.Min), fmtFloat(k.RTTMs.Median), fmtFloat(k.RTTMs.Max))
+	} else {
+		row = append(row, "", "", "")
+	}
 	for i := range row {
 		row[i] = Printable(row[i])
 	}

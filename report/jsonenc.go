@@ -92,6 +92,27 @@ func appendRecord(dst []byte, r *Record) []byte {
 	dst = appendFloatPtr(dst, r.IdleBeforeEndS)
 	dst = append(dst, `,"pings":`...)
 	dst = appendPings(dst, r.Pings)
+	dst = append(dst, `,"keepalive":{"pings":`...)
+	dst = appendPerSide(dst, r.Keepalive.Pings)
+	dst = append(dst, `,"unanswered":`...)
+	dst = appendPerSide(dst, r.Keepalive.Unanswered)
+	dst = append(dst, `,"interval_s":{"client":`...)
+	dst = appendFloatPtr(dst, r.Keepalive.IntervalS.Client)
+	dst = append(dst, `,"server":`...)
+	dst = appendFloatPtr(dst, r.Keepalive.IntervalS.Server)
+	dst = append(dst, `},"rtt_ms":`...)
+	if rt := r.Keepalive.RTTMs; rt == nil {
+		dst = append(dst, "null"...)
+	} else {
+		dst = append(dst, `{"min":`...)
+		dst = appendFloat(dst, rt.Min)
+		dst = append(dst, `,"median":`...)
+		dst = appendFloat(dst, rt.Median)
+		dst = append(dst, `,"max":`...)
+		dst = appendFloat(dst, rt.Max)
+		dst = append(dst, '}')
+	}
+	dst = append(dst, '}')
 	dst = append(dst, `,"problems":`...)
 	dst = appendStrings(dst, r.Problems)
 	dst = append(dst, `,"hints":`...)
@@ -338,6 +359,21 @@ func floatError(r *Record) error {
 	for _, p := range r.Pings {
 		if p.RTTMs != nil {
 			if err := finite(*p.RTTMs); err != nil {
+				return err
+			}
+		}
+	}
+	k := &r.Keepalive
+	for _, f := range []*float64{k.IntervalS.Client, k.IntervalS.Server} {
+		if f != nil {
+			if err := finite(*f); err != nil {
+				return err
+			}
+		}
+	}
+	if k.RTTMs != nil {
+		for _, f := range []float64{k.RTTMs.Min, k.RTTMs.Median, k.RTTMs.Max} {
+			if err := finite(f); err != nil {
 				return err
 			}
 		}

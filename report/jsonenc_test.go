@@ -136,7 +136,9 @@ func fullRecord() Record {
 		ClientObserved: Int(1000), ServerObserved: Int(-1), Verdict: VerdictClean,
 		MissingBytes: PerSide{1, -2}, Frames: PerSide{100, 200}, Messages: PerSide{math.MaxInt64, math.MinInt64},
 		Bytes: PerSide{12345, 67890}, LastActivity: &Time{at("2026-03-01T10:04:00Z").Time}, IdleBeforeEndS: float(60.000001),
-		Pings:    []Ping{{From: "client", Time: at("2026-03-01T10:01:00Z"), RTTMs: float(12.5)}, {From: "server", Time: at("2026-03-01T10:02:00Z")}},
+		Pings: []Ping{{From: "client", Time: at("2026-03-01T10:01:00Z"), RTTMs: float(12.5)}, {From: "server", Time: at("2026-03-01T10:02:00Z")}},
+		Keepalive: Keepalive{Pings: PerSide{3, 1}, Unanswered: PerSide{1, 0}, IntervalS: SideFloats{Client: float(30.5)},
+			RTTMs: &RTTStats{Min: 0.05, Median: 1e-7, Max: 1e21}},
 		Problems: []string{"a problem"}, Hints: []string{"a hint", "another & hint"},
 		Timeline: []TimelineEntry{{0, "client", "SYN", 1}, {1e-7, "server", "SYN-ACK", 0}, {0.5, "", "gap", math.MaxUint64}},
 	}
@@ -255,6 +257,8 @@ func TestNonFiniteFloats(t *testing.T) {
 		{"duration", func(r *Record, f float64) { r.DurationS = f }},
 		{"idle", func(r *Record, f float64) { r.IdleBeforeEndS = &f }},
 		{"rtt", func(r *Record, f float64) { r.Pings[1].RTTMs = &f }},
+		{"keepalive interval", func(r *Record, f float64) { r.Keepalive.IntervalS.Server = &f }},
+		{"keepalive rtt", func(r *Record, f float64) { r.Keepalive.RTTMs.Max = f }},
 		{"timeline", func(r *Record, f float64) { r.Timeline[2].OffsetS = f }},
 		{"first in field order", func(r *Record, f float64) {
 			r.IdleBeforeEndS, r.Timeline[0].OffsetS = float(math.Inf(-1)), math.NaN()
@@ -429,7 +433,8 @@ func randomRecord(rng *rand.Rand) Record {
 		ClientObserved: num(), ServerObserved: num(), Verdict: Verdict(randomString(rng)),
 		MissingBytes: side(), Frames: side(), Messages: side(), Bytes: side(),
 		LastActivity: timePtr(), IdleBeforeEndS: flt(),
-		Problems: randomStrings(rng), Hints: randomStrings(rng),
+		Keepalive: Keepalive{Pings: side(), Unanswered: side(), IntervalS: SideFloats{flt(), flt()}},
+		Problems:  randomStrings(rng), Hints: randomStrings(rng),
 	}
 	if maybe() {
 		r.Request = &Request{
@@ -442,6 +447,9 @@ func randomRecord(rng *rand.Rand) Record {
 		for i := range r.Pings {
 			r.Pings[i] = Ping{From: randomString(rng), Time: tm(), RTTMs: flt()}
 		}
+	}
+	if maybe() {
+		r.Keepalive.RTTMs = &RTTStats{randomFloat(rng), randomFloat(rng), randomFloat(rng)}
 	}
 	if n := rng.IntN(4); n > 0 {
 		r.Timeline = make([]TimelineEntry, n-1)

@@ -93,6 +93,8 @@ type Record struct {
 	LastActivity   *Time    `json:"last_activity"`
 	IdleBeforeEndS *float64 `json:"idle_before_end_s"`
 	Pings          []Ping   `json:"pings"`
+	// Keepalive sums up the pings: counts, the unanswered ones, intervals, round trips.
+	Keepalive Keepalive `json:"keepalive"`
 
 	Problems []string `json:"problems"`
 	Hints    []string `json:"hints"`
@@ -175,6 +177,32 @@ type FrameNumbers struct {
 type PerSide struct {
 	Client int64 `json:"client"`
 	Server int64 `json:"server"`
+}
+
+// Keepalive is what a connection's pings show.
+type Keepalive struct {
+	// Pings counts the ping frames each side sent (all of them, past the cap on pings).
+	Pings PerSide `json:"pings"`
+	// Unanswered counts each side's pings (among those listed) that no pong from the peer
+	// with the same payload answered.
+	Unanswered PerSide `json:"unanswered"`
+	// IntervalS is the median time between a side's pings; null with fewer than two.
+	IntervalS SideFloats `json:"interval_s"`
+	// RTTMs sums up the round-trip times of the answered pings; null when none was.
+	RTTMs *RTTStats `json:"rtt_ms"`
+}
+
+// SideFloats holds one nullable number per side.
+type SideFloats struct {
+	Client *float64 `json:"client"`
+	Server *float64 `json:"server"`
+}
+
+// RTTStats are the smallest, median and largest round-trip time, in milliseconds.
+type RTTStats struct {
+	Min    float64 `json:"min"`
+	Median float64 `json:"median"`
+	Max    float64 `json:"max"`
 }
 
 // Ping is a ping frame and, when a pong answered it, the round-trip time.
