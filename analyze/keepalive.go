@@ -93,28 +93,24 @@ func keepaliveOf(all []wsparse.Ping, st [2]wsparse.DirStats) (k keepalive, out [
 	return k, out
 }
 
-// record is the record's keepalive object.
-func (k *keepalive) record() report.Keepalive {
-	r := report.Keepalive{Pings: report.PerSide{Client: k.pings[0], Server: k.pings[1]},
+// record fills the record's keepalive object, its numbers in st.
+func (k *keepalive) record(st *recordStore) {
+	r := &st.rec.Keepalive
+	*r = report.Keepalive{Pings: report.PerSide{Client: k.pings[0], Server: k.pings[1]},
 		Unanswered: report.PerSide{Client: k.unanswered[0], Server: k.unanswered[1]}}
-	for s, d := range k.interval {
-		if d > 0 {
-			v := seconds(d)
-			if s == 0 {
-				r.IntervalS.Client = &v
-			} else {
-				r.IntervalS.Server = &v
-			}
-		}
+	if d := k.interval[0]; d > 0 {
+		r.IntervalS.Client = set(&st.interval[0], seconds(d))
+	}
+	if d := k.interval[1]; d > 0 {
+		r.IntervalS.Server = set(&st.interval[1], seconds(d))
 	}
 	if n := len(k.rtts); n > 0 {
 		med := k.rtts[n/2]
 		if n%2 == 0 {
 			med = (k.rtts[n/2-1] + k.rtts[n/2]) / 2
 		}
-		r.RTTMs = &report.RTTStats{Min: k.rtts[0], Median: med, Max: k.rtts[n-1]}
+		r.RTTMs = set(&st.rtt, report.RTTStats{Min: k.rtts[0], Median: med, Max: k.rtts[n-1]})
 	}
-	return r
 }
 
 // unansweredPingHint: a side's pings went unanswered well before the connection ended.

@@ -289,6 +289,8 @@ type recordStore struct {
 	tcpEndTime, lastActivity     report.Time
 	idle                         float64
 	frames                       [5]uint64 // FrameNumbers in field order
+	interval                     [2]float64
+	rtt                          report.RTTStats
 }
 
 // frame stores a frame number in st.frames[i]; 0 (not known) is null.
@@ -345,7 +347,7 @@ func (c *conn) record(stats reassembly.ConnStats) *report.Record {
 		Bytes:          report.PerSide{Client: f.stats[0].PayloadBytes, Server: f.stats[1].PayloadBytes},
 	}
 	r.Pings = pings
-	r.Keepalive = f.keep.record()
+	f.keep.record(st)
 	st.fillHandshake(f.hs)
 	if first := firstClose(f); first != nil {
 		r.FirstClose = set(&st.firstClose, first.Side.String())
