@@ -47,7 +47,30 @@ type Analyzer struct {
 	file string
 	emit func(*report.Record)
 	pool wsparse.Pool // the decoders of ended connections, for reuse
+	// rings are the frame-number rings of ended connections, for reuse: a connection's
+	// record outlives it, its ring does not.
+	rings []*[2]stampRing
 }
+
+func (a *Analyzer) getRings() *[2]stampRing {
+	if n := len(a.rings); n > 0 {
+		r := a.rings[n-1]
+		a.rings[n-1] = nil
+		a.rings = a.rings[:n-1]
+		return r
+	}
+	return new([2]stampRing)
+}
+
+func (a *Analyzer) putRings(r *[2]stampRing) {
+	if r != nil && len(a.rings) < maxFreeRings {
+		*r = [2]stampRing{}
+		a.rings = append(a.rings, r)
+	}
+}
+
+// maxFreeRings bounds the rings kept for reuse.
+const maxFreeRings = 1024
 
 // New returns an Analyzer that calls emit with the record of each connection when the
 // assembler releases it. The record is emit's to keep.
@@ -60,7 +83,7 @@ func (a *Analyzer) SetFile(name string) { a.file = name }
 
 // NewStream starts the analysis of a new connection.
 func (a *Analyzer) NewStream(info reassembly.ConnInfo) reassembly.Stream {
-	c := &conn{an: a, file: a.file, info: info, last: info.Start}
+	c := &conn{an: a, file: a.file, info: info, last: info.Start, stamps: a.getRings()}
 	wsOpts := a.opts.WS
 	if a.opts.Timeline {
 		wsOpts.OnEvent = c.wsEvent

@@ -16,6 +16,8 @@ const maxGapNotes = 8
 // tcpEnd is the first FIN and the first RST one direction sent.
 type tcpEnd struct {
 	fin, rst         time.Time
+	finFrame         uint64
+	rstFrame         uint64
 	rstWithACK       bool
 	rstOutOfWindow   bool
 	dataAfterFIN     bool
@@ -24,13 +26,19 @@ type tcpEnd struct {
 }
 
 func (e *tcpEnd) first() (time.Time, string) {
+	t, how, _ := e.firstFrame()
+	return t, how
+}
+
+// firstFrame is first with the frame number of the FIN or RST.
+func (e *tcpEnd) firstFrame() (time.Time, string, uint64) {
 	switch {
 	case e.fin.IsZero() && e.rst.IsZero():
-		return time.Time{}, ""
+		return time.Time{}, "", 0
 	case e.rst.IsZero() || (!e.fin.IsZero() && !e.rst.Before(e.fin)):
-		return e.fin, "fin"
+		return e.fin, "fin", e.finFrame
 	}
-	return e.rst, "rst"
+	return e.rst, "rst", e.rstFrame
 }
 
 // gap is a hole reported by the reassembler.
@@ -50,6 +58,7 @@ type gapNote struct {
 // for TCP-level entries, and wsSide is set for entries from the WebSocket decoder.
 type entry struct {
 	t      time.Time
+	frame  uint64 // the packet's frame number, 0 when not known or not a packet
 	fromWS bool
 	dir    reassembly.Dir
 	side   wsparse.Side
@@ -77,12 +86,15 @@ type conn struct {
 	streams []*h2stream   // its WebSocket streams, in the order they opened
 	stream  bool          // this conn analyses one HTTP/2 stream, not a TCP connection
 
-	last     time.Time // latest capture time seen on the connection
-	ends     [2]tcpEnd // by reassembly.Dir
-	missing  [2]int64  // by reassembly.Dir
-	lastGap  [2]gap    // most recent gap by reassembly.Dir
-	gapNotes []gapNote
-	gapsLeft int // gaps not described because of maxGapNotes
+	last      time.Time     // latest capture time seen on the connection
+	lastFrame uint64        // the frame number of the latest segment at last
+	stamps    *[2]stampRing // by reassembly.Dir; the Analyzer's again after End
+	refs      refs
+	ends      [2]tcpEnd // by reassembly.Dir
+	missing   [2]int64  // by reassembly.Dir
+	lastGap   [2]gap    // most recent gap by reassembly.Dir
+	gapNotes  []gapNote
+	gapsLeft  int // gaps not described because of maxGapNotes
 
 	released reassembly.EndReason // why the assembler let the connection go
 
@@ -98,22 +110,34 @@ func (c *conn) touch(t time.Time) {
 	}
 }
 
+// touchAt is touch for a segment, whose frame number it keeps with the latest time.
+func (c *conn) touchAt(at reassembly.Stamp) {
+	if !at.Time.Before(c.last) {
+		c.last, c.lastFrame = at.Time, at.Frame
+	}
+}
+
 // Data implements reassembly.Stream.
-func (c *conn) Data(dir reassembly.Dir, data []byte, t time.Time) {
-	c.touch(t)
+func (c *conn) Data(dir reassembly.Dir, data []byte, at reassembly.Stamp) {
+	c.touchAt(at)
+	c.stamps[dir].add(at)
+	t := at.Time
 	if c.route == routeUndecided {
 		c.decide(data)
 	}
 	if c.route == routeTLS {
 		c.tls.Feed(tlsdec.Dir(dir), data, t)
-		return
+	} else {
+		c.feedApp(dir, data, t)
 	}
-	c.feedApp(dir, data, t)
+	c.noteFrames()
 }
 
 // Gap implements reassembly.Stream.
-func (c *conn) Gap(dir reassembly.Dir, offset, length int64, cause reassembly.GapCause, t time.Time) {
-	c.touch(t)
+func (c *conn) Gap(dir reassembly.Dir, offset, length int64, cause reassembly.GapCause, at reassembly.Stamp) {
+	c.touchAt(at)
+	c.stamps[dir].add(at)
+	t := at.Time
 	c.missing[dir] += length
 	c.lastGap[dir] = gap{offset: offset, length: length, cause: cause, t: t}
 	if c.route == routeTLS {
@@ -125,7 +149,7 @@ func (c *conn) Gap(dir reassembly.Dir, offset, length int64, cause reassembly.Ga
 	if length == 0 {
 		what = fmt.Sprintf("unknown number of bytes missing before offset %d (%s)", offset, cause)
 	}
-	c.addTCP(t, dir, "gap: "+what, true)
+	c.addTCP(at, dir, "gap: "+what, true)
 	if len(c.gapNotes) < maxGapNotes {
 		c.gapNotes = append(c.gapNotes, gapNote{dir: dir, what: what})
 	} else {
@@ -135,21 +159,22 @@ func (c *conn) Gap(dir reassembly.Dir, offset, length int64, cause reassembly.Ga
 
 // Event implements reassembly.Stream.
 func (c *conn) Event(e reassembly.Event) {
-	c.touch(e.Time)
+	at := reassembly.Stamp{Time: e.Time, Frame: e.Frame}
+	c.touchAt(at)
 	end := &c.ends[e.Dir]
 	switch e.Kind {
 	case reassembly.EventFIN:
 		if end.fin.IsZero() {
-			end.fin = e.Time
+			end.fin, end.finFrame = e.Time, e.Frame
 		}
-		c.addTCP(e.Time, e.Dir, "FIN", false)
+		c.addTCP(at, e.Dir, "FIN", false)
 	case reassembly.EventRST:
 		switch {
 		case e.OutOfWindow:
 			// A receiver following RFC 5961 ignores it: a problem, not how TCP ended.
 			end.rstOutOfWindow = true
 		case end.rst.IsZero():
-			end.rst = e.Time
+			end.rst, end.rstFrame = e.Time, e.Frame
 			end.rstWithACK = e.WithACK
 		}
 		what := "RST"
@@ -159,9 +184,9 @@ func (c *conn) Event(e reassembly.Event) {
 		if e.OutOfWindow {
 			what += " (sequence number outside the window)"
 		}
-		c.addTCP(e.Time, e.Dir, what, false)
+		c.addTCP(at, e.Dir, what, false)
 	case reassembly.EventSYN, reassembly.EventSYNACK:
-		c.addTCP(e.Time, e.Dir, e.Kind.String(), false)
+		c.addTCP(at, e.Dir, e.Kind.String(), false)
 	case reassembly.EventDataAfterFIN:
 		end.dataAfterFIN = true
 	case reassembly.EventRetransmitMismatch:
@@ -182,14 +207,17 @@ func (c *conn) End(stats reassembly.ConnStats) {
 		c.h2.Finish(c.last) // ends every stream still open
 	}
 	c.ws.Finish(c.last)
+	c.noteFrames()
 	c.an.emit(c.record(stats))
 	c.emitStreams(stats)
 	c.an.pool.Put(c.ws) // the record keeps nothing of it
 	c.ws = nil
+	c.an.putRings(c.stamps)
+	c.stamps = nil
 }
 
-func (c *conn) addTCP(t time.Time, dir reassembly.Dir, what string, noSide bool) {
-	c.add(entry{t: t, dir: dir, noSide: noSide, what: what})
+func (c *conn) addTCP(at reassembly.Stamp, dir reassembly.Dir, what string, noSide bool) {
+	c.add(entry{t: at.Time, frame: at.Frame, dir: dir, noSide: noSide, what: what})
 }
 
 func (c *conn) add(e entry) {
@@ -229,5 +257,5 @@ func (c *conn) addMessage(side wsparse.Side, size int64, t time.Time, what strin
 		last.lastMsg = t
 		return
 	}
-	c.add(entry{t: t, fromWS: true, side: side, what: what, messages: 1, msgBytes: size, lastMsg: t})
+	c.add(entry{t: t, frame: c.frameAt(side, t), fromWS: true, side: side, what: what, messages: 1, msgBytes: size, lastMsg: t})
 }

@@ -1,7 +1,6 @@
 package analyze
 
 import (
-	"bytes"
 	"fmt"
 	"sort"
 	"strconv"
@@ -67,31 +66,6 @@ func (c *conn) problems(f *facts) []string {
 	return p
 }
 
-// pings lists the ping frames with the round-trip time to the first later pong from the
-// other side that carries the same payload.
-func (c *conn) pings() []report.Ping {
-	all := c.ws.Pings()
-	out := []report.Ping{}
-	answered := make([]bool, len(all))
-	for i, p := range all {
-		if p.Pong {
-			continue
-		}
-		rec := report.Ping{From: p.Side.String(), Time: report.Time{Time: p.Time}}
-		for j := i + 1; j < len(all); j++ {
-			q := all[j]
-			if q.Pong && !answered[j] && q.Side != p.Side && bytes.Equal(q.Payload, p.Payload) {
-				answered[j] = true
-				ms := float64(q.Time.Sub(p.Time)) / 1e6
-				rec.RTTMs = &ms
-				break
-			}
-		}
-		out = append(out, rec)
-	}
-	return out
-}
-
 // wsEvent records a WebSocket decoder event for the timeline.
 func (c *conn) wsEvent(e wsparse.Event) {
 	c.touch(e.Time)
@@ -100,7 +74,8 @@ func (c *conn) wsEvent(e wsparse.Event) {
 		return
 	}
 	if what := describeEvent(e); what != "" {
-		c.add(entry{t: e.Time, fromWS: true, side: e.Side, what: what, response: e.Kind == wsparse.EventResponse})
+		c.add(entry{t: e.Time, frame: c.frameAt(e.Side, e.Time), fromWS: true, side: e.Side, what: what,
+			response: e.Kind == wsparse.EventResponse})
 	}
 }
 
@@ -135,7 +110,7 @@ func (c *conn) timelineEntries() []report.TimelineEntry {
 		case e.messages > 1:
 			what = fmt.Sprintf("%d data messages, %d bytes, until +%.6f", e.messages, e.msgBytes, seconds(e.lastMsg.Sub(c.info.Start)))
 		}
-		out = append(out, report.TimelineEntry{OffsetS: seconds(e.t.Sub(c.info.Start)), From: from, What: what})
+		out = append(out, report.TimelineEntry{OffsetS: seconds(e.t.Sub(c.info.Start)), From: from, What: what, Frame: e.frame})
 	}
 	return out
 }

@@ -72,7 +72,7 @@ type h2stream struct {
 
 // newStream starts the analysis of an RFC 8441 stream.
 func (c *conn) newStream(si *h2demux.StreamInfo) h2demux.Sink {
-	child := &conn{an: c.an, file: c.file, last: si.Time, stream: true,
+	child := &conn{an: c.an, file: c.file, last: si.Time, stream: true, stamps: c.an.getRings(),
 		info: reassembly.ConnInfo{Client: c.info.Client, Server: c.info.Server, By: c.info.By, Start: si.Time}}
 	wsOpts := c.an.opts.WS
 	if c.an.opts.Timeline {
@@ -115,18 +115,18 @@ func (s *h2stream) End(e h2demux.StreamEnd) {
 	c.touch(e.Time)
 	if e.ClientEndStream != nil {
 		c.ends[reassembly.ClientToServer].fin = *e.ClientEndStream
-		c.addTCP(*e.ClientEndStream, reassembly.ClientToServer, "END_STREAM", false)
+		c.addTCP(reassembly.Stamp{Time: *e.ClientEndStream}, reassembly.ClientToServer, "END_STREAM", false)
 	}
 	if e.ServerEndStream != nil {
 		c.ends[reassembly.ServerToClient].fin = *e.ServerEndStream
-		c.addTCP(*e.ServerEndStream, reassembly.ServerToClient, "END_STREAM", false)
+		c.addTCP(reassembly.Stamp{Time: *e.ServerEndStream}, reassembly.ServerToClient, "END_STREAM", false)
 	}
 	if e.RSTCode != nil && e.RSTBy != nil {
 		c.ends[*e.RSTBy&1].rst = e.Time
-		c.addTCP(e.Time, reassembly.Dir(*e.RSTBy&1), "RST_STREAM "+h2demux.CodeName(*e.RSTCode), false)
+		c.addTCP(reassembly.Stamp{Time: e.Time}, reassembly.Dir(*e.RSTBy&1), "RST_STREAM "+h2demux.CodeName(*e.RSTCode), false)
 	}
 	if g := e.GoAway; g != nil {
-		c.addTCP(g.Time, reassembly.Dir(g.By&1), "GOAWAY "+h2demux.CodeName(g.Code), false)
+		c.addTCP(reassembly.Stamp{Time: g.Time}, reassembly.Dir(g.By&1), "GOAWAY "+h2demux.CodeName(g.Code), false)
 	}
 }
 
@@ -153,6 +153,8 @@ func (c *conn) emitStreams(stats reassembly.ConnStats) {
 		c.an.emit(r)
 		c.an.pool.Put(child.ws)
 		child.ws = nil
+		c.an.putRings(child.stamps)
+		child.stamps = nil
 	}
 }
 

@@ -58,6 +58,9 @@ func hints(f *facts, idle time.Duration) []string {
 	if f.verdict == report.VerdictAbnormal {
 		h = append(h, abnormalHint(f, idle))
 	}
+	if x := unansweredPingHint(f); x != "" {
+		h = append(h, x)
+	}
 	for _, s := range []wsparse.Side{wsparse.Client, wsparse.Server} {
 		if x := missingCloseHint(f, s); x != "" {
 			h = append(h, x)
@@ -90,9 +93,50 @@ func handshakeHints(f *facts) []string {
 			"Sec-WebSocket-Key: it reports 1006; look for a proxy that rewrites the key or a broken server"}
 	case hs.Status != 101 && hs.Status != 0:
 		return []string{fmt.Sprintf("the server refused the upgrade (%s): the client's API reports 1006 and "+
-			"browsers do not expose the HTTP status; check the server's logs, its Origin check and authentication", hs.Failure)}
+			"browsers do not expose the HTTP status; %s", hs.Failure, refusalAdvice(hs))}
 	}
 	return []string{"the client fails the connection: " + hs.Failure + "; its API reports 1006"}
+}
+
+// refusalAdvice says what a refused upgrade's status most likely means and what to check.
+func refusalAdvice(hs *wsparse.Handshake) string {
+	switch st := hs.Status; {
+	case st == 404:
+		return "nothing serves WebSocket at " + quotePath(hs.Path) + ": check the URL's path and the route in the " +
+			"server or the proxy (an nginx location, an ingress path, a trailing slash)"
+	case st == 200 || st == 400:
+		return "an answer of " + strconv.Itoa(st) + " to an upgrade usually means a proxy dropped the Upgrade and Connection headers " +
+			"(they are hop-by-hop: nginx needs proxy_http_version 1.1 and proxy_set_header Upgrade $http_upgrade and " +
+			"Connection \"upgrade\"), or that nothing speaks WebSocket on that path"
+	case st == 301 || st == 302 || st == 303 || st == 307 || st == 308:
+		return "browsers and most clients do not follow redirects on a WebSocket upgrade: connect to the URL the " +
+			"redirect names (often https instead of http, or a trailing slash)"
+	case st == 401 || st == 403:
+		origin := ""
+		if hs.Origin != "" {
+			origin = " (the request's Origin is " + strconv.Quote(hs.Origin) + ")"
+		}
+		return "authentication or authorization failed, or the server's Origin check refused the " +
+			"page" + origin + ": check the credentials (cookie, token) and the allowed origins"
+	case st == 426:
+		want := ""
+		if hs.ServerVersions != "" {
+			want = " (the server asks for Sec-WebSocket-Version " + hs.ServerVersions + ")"
+		}
+		return "the server does not accept this client's WebSocket version " +
+			strconv.Quote(hs.Version) + want
+	case st == 502 || st == 503 || st == 504:
+		return "a " + strconv.Itoa(st) + " comes from a proxy or load balancer that could not get an answer from the " +
+			"backend behind it: check that backend (is it running, healthy, reachable, fast enough?), not the client"
+	}
+	return "check the server's logs, its Origin check and authentication"
+}
+
+func quotePath(p string) string {
+	if p == "" {
+		return "this path"
+	}
+	return strconv.Quote(p)
 }
 
 // lenientHint: the client carried on after a 101 that a strict client refuses.
@@ -174,8 +218,8 @@ func abnormalHint(f *facts, idle time.Duration) string {
 		if f.lastFrame.IsZero() {
 			quiet = fmt.Sprintf("no frames at all for %.1f s after the handshake", seconds(f.endTime.Sub(la)))
 		}
-		return fmt.Sprintf("%s, then %s from the %s: looks like an idle timeout in the %s or a proxy",
-			quiet, how, f.endSide, f.endSide)
+		return fmt.Sprintf("%s, then %s from the %s: looks like an idle timeout in the %s or a proxy%s",
+			quiet, how, f.endSide, f.endSide, idleLimitAdvice(f, f.endTime.Sub(la)))
 	}
 	return fmt.Sprintf("%s (%s from the %s) without a close frame from either side: both APIs report 1006; "+
 		"look for a crashed or killed process, or a proxy or load balancer that cut the connection", ended, how, f.endSide)

@@ -31,6 +31,7 @@ type facts struct {
 	failed      [2]bool // the side failed the connection over the peer's invalid close
 	unknown     []string
 	lastFrame   time.Time
+	keep        keepalive
 	websocket   bool
 	stream      bool // an HTTP/2 stream: its "TCP end" is END_STREAM (fin) or RST_STREAM (rst)
 	start, last time.Time
@@ -296,6 +297,17 @@ type recordStore struct {
 	firstClose, tcpFirst, tcpHow string
 	tcpEndTime, lastActivity     report.Time
 	idle                         float64
+	frames                       [5]uint64 // FrameNumbers in field order
+	interval                     [2]float64
+	rtt                          report.RTTStats
+}
+
+// frame stores a frame number in st.frames[i]; 0 (not known) is null.
+func (st *recordStore) frame(i int, n uint64) *uint64 {
+	if n == 0 {
+		return nil
+	}
+	return set(&st.frames[i], n)
 }
 
 // set stores v in *slot and returns slot: a nullable field's pointer into the store.
@@ -308,6 +320,8 @@ func (c *conn) record(stats reassembly.ConnStats) *report.Record {
 	var fs facts
 	f := &fs
 	c.facts(f)
+	var pings []report.Ping
+	f.keep, pings = keepaliveOf(c.ws.Pings(), f.stats)
 	client, server := c.info.Client, c.info.Server
 	if c.ws.SidesSwapped() {
 		client, server = server, client
@@ -315,10 +329,13 @@ func (c *conn) record(stats reassembly.ConnStats) *report.Record {
 	st := new(recordStore)
 	r := &st.rec
 	cs, ss := addrStrings(client, server)
+	cid, filter := xrefStrings(client, server)
 	*r = report.Record{
 		File:           c.file,
 		Client:         cs,
 		Server:         ss,
+		CommunityID:    cid,
+		DisplayFilter:  filter,
 		ClientAddr:     client,
 		ServerAddr:     server,
 		Start:          report.Time{Time: c.info.Start},
@@ -337,8 +354,9 @@ func (c *conn) record(stats reassembly.ConnStats) *report.Record {
 		Frames:         report.PerSide{Client: f.stats[0].Frames, Server: f.stats[1].Frames},
 		Messages:       report.PerSide{Client: f.stats[0].Messages, Server: f.stats[1].Messages},
 		Bytes:          report.PerSide{Client: f.stats[0].PayloadBytes, Server: f.stats[1].PayloadBytes},
-		Pings:          c.pings(),
 	}
+	r.Pings = pings
+	f.keep.record(st)
 	st.fillHandshake(f.hs)
 	if first := firstClose(f); first != nil {
 		r.FirstClose = set(&st.firstClose, first.Side.String())
@@ -347,6 +365,7 @@ func (c *conn) record(stats reassembly.ConnStats) *report.Record {
 		r.TCPEnd = report.TCPEnd{First: set(&st.tcpFirst, f.endSide.String()), How: set(&st.tcpHow, f.endHow),
 			Time: set(&st.tcpEndTime, report.Time{Time: f.endTime})}
 	}
+	c.frameNumbers(f, st)
 	if la := lastActivity(f); !la.IsZero() {
 		r.LastActivity = set(&st.lastActivity, report.Time{Time: la})
 		end := c.last

@@ -14,14 +14,17 @@ import (
 const testKey = "dGhlIHNhbXBsZSBub25jZQ=="
 
 // runConn feeds one connection through an Analyzer and returns its record.
-func runConn(t *testing.T, opts Options, feed func(s reassembly.Stream, at func() time.Time)) report.Record {
+func runConn(t *testing.T, opts Options, feed func(s reassembly.Stream, at func() reassembly.Stamp)) report.Record {
 	t.Helper()
 	var got []report.Record
 	a := New(opts, func(r *report.Record) { got = append(got, *r) })
 	s := a.NewStream(reassembly.ConnInfo{Client: netip.MustParseAddrPort("10.0.0.1:5000"),
 		Server: netip.MustParseAddrPort("10.0.0.2:80"), Start: t0})
-	now := t0
-	at := func() time.Time { now = now.Add(time.Millisecond); return now }
+	now, frame := t0, uint64(0)
+	at := func() reassembly.Stamp {
+		now, frame = now.Add(time.Millisecond), frame+1
+		return reassembly.Stamp{Time: now, Frame: frame}
+	}
 	s.Data(reassembly.ClientToServer, wsframe.Request("/", testKey), at())
 	s.Data(reassembly.ServerToClient, wsframe.Response101(testKey), at())
 	feed(s, at)
@@ -57,7 +60,7 @@ func whats(r report.Record) []string {
 }
 
 func TestTimelineMergesConsecutiveMessages(t *testing.T) {
-	r := runConn(t, Options{Timeline: true}, func(s reassembly.Stream, at func() time.Time) {
+	r := runConn(t, Options{Timeline: true}, func(s reassembly.Stream, at func() reassembly.Stamp) {
 		for range 5 {
 			s.Data(reassembly.ClientToServer, msg(reassembly.ClientToServer, "abcd"), at())
 		}
@@ -76,14 +79,15 @@ func TestTimelineMergesConsecutiveMessages(t *testing.T) {
 }
 
 func TestTimelineKeepsTheEnd(t *testing.T) {
-	r := runConn(t, Options{Timeline: true, MaxTimeline: 10}, func(s reassembly.Stream, at func() time.Time) {
+	r := runConn(t, Options{Timeline: true, MaxTimeline: 10}, func(s reassembly.Stream, at func() reassembly.Stamp) {
 		for range 100 { // alternating sides: every message is its own entry
 			s.Data(reassembly.ClientToServer, msg(reassembly.ClientToServer, "a"), at())
 			s.Data(reassembly.ServerToClient, msg(reassembly.ServerToClient, "b"), at())
 		}
 		s.Data(reassembly.ClientToServer, closeFrame(reassembly.ClientToServer, 1000), at())
 		s.Data(reassembly.ServerToClient, closeFrame(reassembly.ServerToClient, 1000), at())
-		s.Event(reassembly.Event{Kind: reassembly.EventFIN, Dir: reassembly.ServerToClient, Time: at()})
+		fin := at()
+		s.Event(reassembly.Event{Kind: reassembly.EventFIN, Dir: reassembly.ServerToClient, Time: fin.Time, Frame: fin.Frame})
 	})
 	got := whats(r)
 	if len(got) != 11 {

@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -47,6 +48,12 @@ func invalid(c *wsparse.CloseFrame) *wsparse.CloseFrame {
 func ignoredProto() *wsparse.Handshake {
 	return &wsparse.Handshake{RequestSeen: true, ResponseSeen: true, Status: 101, Protocols: []string{"chat"},
 		Failure: `server ignored the requested subprotocol "chat"`, RequestTime: at(0), ResponseTime: at(1)}
+}
+
+// refused is a handshake the server answered with status (not 101).
+func refused(status int, text string) *wsparse.Handshake {
+	return &wsparse.Handshake{RequestSeen: true, ResponseSeen: true, Path: "/chat", Origin: "https://app.example",
+		Status: status, StatusText: text, Failure: fmt.Sprintf("server answered %d %s", status, text)}
 }
 
 func upgraded() *wsparse.Handshake {
@@ -195,6 +202,30 @@ func TestHints(t *testing.T) {
 			[]string{"Sec-WebSocket-Accept is not derived from its Sec-WebSocket-Key"}, nil},
 		{"403", scenario{hs: &wsparse.Handshake{RequestSeen: true, ResponseSeen: true, Status: 403, Failure: "server answered 403 Forbidden"}, serverFIN: 5},
 			[]string{"the server refused the upgrade (server answered 403 Forbidden)"}, nil},
+		{"404", scenario{hs: refused(404, "Not Found"), serverFIN: 5},
+			[]string{"the server refused the upgrade (server answered 404 Not Found)", `nothing serves WebSocket at "/chat"`}, []string{"Origin"}},
+		{"400", scenario{hs: refused(400, "Bad Request"), serverFIN: 5},
+			[]string{"an answer of 400 to an upgrade usually means a proxy dropped the Upgrade and Connection headers"}, nil},
+		{"200", scenario{hs: refused(200, "OK"), serverFIN: 5},
+			[]string{"an answer of 200 to an upgrade", "proxy_set_header Upgrade $http_upgrade"}, nil},
+		{"301", scenario{hs: refused(301, "Moved Permanently"), serverFIN: 5},
+			[]string{"do not follow redirects on a WebSocket upgrade"}, nil},
+		{"302", scenario{hs: refused(302, "Found"), serverFIN: 5},
+			[]string{"do not follow redirects on a WebSocket upgrade"}, nil},
+		{"401", scenario{hs: refused(401, "Unauthorized"), serverFIN: 5},
+			[]string{"authentication or authorization failed", `the request's Origin is "https://app.example"`}, nil},
+		{"426", scenario{hs: func() *wsparse.Handshake {
+			h := refused(426, "Upgrade Required")
+			h.Version, h.ServerVersions = "8", "13"
+			return h
+		}(), serverFIN: 5},
+			[]string{`does not accept this client's WebSocket version "8" (the server asks for Sec-WebSocket-Version 13)`}, nil},
+		{"502", scenario{hs: refused(502, "Bad Gateway"), serverFIN: 5},
+			[]string{"a 502 comes from a proxy or load balancer", "check that backend"}, nil},
+		{"503", scenario{hs: refused(503, "Service Unavailable"), serverFIN: 5}, []string{"a 503 comes from a proxy"}, nil},
+		{"504", scenario{hs: refused(504, "Gateway Timeout"), serverFIN: 5}, []string{"a 504 comes from a proxy"}, nil},
+		{"418 gets the general advice", scenario{hs: refused(418, "I'm a teapot"), serverFIN: 5},
+			[]string{"check the server's logs, its Origin check and authentication"}, []string{"proxy"}},
 		{"unanswered close", scenario{hs: upgraded(), clientClose: closeAt(0, 1000, 10), serverFIN: 20, clientFIN: 21},
 			[]string{"the client sent close 1000 but the server never answered with a close frame before TCP ended (FIN by server): the client reports 1006, the server 1000"}, nil},
 		{"close possibly lost in a gap", scenario{hs: upgraded(), clientClose: closeAt(0, 1000, 10), serverFIN: 20, undecodableSrv: true, missingSrv: 100},

@@ -138,7 +138,10 @@ func NewReader(name string, src io.Reader, opts Options) (*Reader, error) {
 }
 
 // Next decodes the next TCP segment into seg, overwriting all its fields. seg.Payload
-// points into the Reader's buffers and stays valid until the next call. Packets without
+// points into the Reader's buffers and stays valid until the next call. seg.Frame is the
+// number of the packet record in the file, counting from 1 as Wireshark does (every
+// record counts, TCP or not, malformed or not; a datagram reassembled from IP fragments
+// has the number of the record that completed it). Packets without
 // TCP and malformed packets are skipped and counted in Stats. Next returns io.EOF at the
 // clean end of the capture (a cut exactly between two records looks the same) and a
 // *FileError when the capture is damaged; once it returned an error it keeps returning it.
@@ -161,7 +164,8 @@ func (r *Reader) Next(seg *reassembly.Segment) error {
 		}
 		r.cut = len(rec.data) < rec.origLen
 		r.defragged = false
-		*seg = reassembly.Segment{Time: rec.ts}
+		// Stats.Packets counts every packet record, as Wireshark numbers frames.
+		*seg = reassembly.Segment{Time: rec.ts, Frame: uint64(r.stats.Packets)}
 		switch r.link(rec.link, rec.data, 0) {
 		case resTCP:
 			r.stats.TCPSegments++

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/wsclosescan/wsclosescan/capture"
 	"github.com/wsclosescan/wsclosescan/reassembly"
@@ -35,12 +34,12 @@ func (d *streamDigest) NewStream(info reassembly.ConnInfo) reassembly.Stream {
 	return c
 }
 
-func (c *connDigest) Data(dir reassembly.Dir, b []byte, _ time.Time) {
+func (c *connDigest) Data(dir reassembly.Dir, b []byte, _ reassembly.Stamp) {
 	c.data[dir].Write(b)
 	c.n[dir] += int64(len(b))
 }
 
-func (c *connDigest) Gap(dir reassembly.Dir, off, n int64, cause reassembly.GapCause, _ time.Time) {
+func (c *connDigest) Gap(dir reassembly.Dir, off, n int64, cause reassembly.GapCause, _ reassembly.Stamp) {
 	c.events = append(c.events, fmt.Sprintf("gap %s %d+%d %s", dir, off, n, cause))
 }
 

@@ -67,7 +67,7 @@ func (a *Assembler) add(seg *Segment, flow uint64, haveFlow bool) {
 	a.touch(c)
 	c.onSegment(seg, d)
 	if c.buffered > a.opts.MaxBufferedPerConn || a.stats.Buffered > a.opts.MaxBufferedTotal {
-		a.enforceLimits(c, seg.Time)
+		a.enforceLimits(c, seg.Stamp())
 	}
 }
 
@@ -231,8 +231,9 @@ func (a *Assembler) evict() {
 
 // release finishes both directions of c, ends its Stream and forgets it.
 func (a *Assembler) release(c *conn, reason EndReason) {
-	c.finalize(ClientToServer, c.lastSeen)
-	c.finalize(ServerToClient, c.lastSeen)
+	last := Stamp{Time: c.lastSeen, Frame: c.lastFrame}
+	c.finalize(ClientToServer, last)
+	c.finalize(ServerToClient, last)
 	for d := range c.h {
 		if n := len(c.h[d].chunks); n > 0 {
 			c.freeChunks(Dir(d), n)
@@ -255,13 +256,13 @@ func (a *Assembler) release(c *conn, reason EndReason) {
 // enforceLimits declares holes GapBufferLimit gaps until c and the assembler are within
 // their buffer limits: c's own first, then those of the connections that started buffering
 // first.
-func (a *Assembler) enforceLimits(c *conn, t time.Time) {
+func (a *Assembler) enforceLimits(c *conn, at Stamp) {
 	for c.buffered > a.opts.MaxBufferedPerConn {
-		c.skipOldestHole(t)
+		c.skipOldestHole(at)
 		a.stats.ConnLimitGaps++
 	}
 	for a.stats.Buffered > a.opts.MaxBufferedTotal && a.buffering.head != nil {
-		a.buffering.head.skipOldestHole(t)
+		a.buffering.head.skipOldestHole(at)
 		a.stats.TotalLimitGaps++
 	}
 }
@@ -269,7 +270,7 @@ func (a *Assembler) enforceLimits(c *conn, t time.Time) {
 // nopStream discards everything; it stands in for a nil Stream from the factory.
 type nopStream struct{}
 
-func (nopStream) Data(Dir, []byte, time.Time)                {}
-func (nopStream) Gap(Dir, int64, int64, GapCause, time.Time) {}
-func (nopStream) Event(Event)                                {}
-func (nopStream) End(ConnStats)                              {}
+func (nopStream) Data(Dir, []byte, Stamp)                {}
+func (nopStream) Gap(Dir, int64, int64, GapCause, Stamp) {}
+func (nopStream) Event(Event)                            {}
+func (nopStream) End(ConnStats)                          {}

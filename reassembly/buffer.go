@@ -3,7 +3,6 @@ package reassembly
 import (
 	"bytes"
 	"math/bits"
-	"time"
 )
 
 // chunk is a buffered out-of-order segment: a copy of its payload plus the count of
@@ -12,7 +11,7 @@ type chunk struct {
 	seq     uint32
 	data    []byte // owned, from the assembler's pool
 	missing int
-	t       time.Time
+	at      Stamp
 }
 
 // end returns the sequence number after the chunk's last byte, missing bytes included.
@@ -96,7 +95,7 @@ func firstDiff(aSeq uint32, a []byte, bSeq uint32, b []byte) (uint32, bool) {
 // the first differing byte as EventRetransmitMismatch, and reports whether one chunk already
 // covers the whole segment.
 func (c *conn) checkBuffered(d Dir, seq uint32, data []byte, missing int,
-	t time.Time) (covered bool) {
+	at Stamp) (covered bool) {
 	h := &c.h[d]
 	end := seq + uint32(len(data)+missing)
 	reported := false
@@ -106,8 +105,8 @@ func (c *conn) checkBuffered(d Dir, seq uint32, data []byte, missing int,
 			break // chunks are sorted by seq and none is longer than maxSpan
 		}
 		if !reported {
-			if at, ok := firstDiff(ch.seq, ch.data, seq, data); ok {
-				c.event(Event{Kind: EventRetransmitMismatch, Dir: d, Time: t, Offset: h.streamOffset(at)})
+			if diff, ok := firstDiff(ch.seq, ch.data, seq, data); ok {
+				c.event(Event{Kind: EventRetransmitMismatch, Dir: d, Time: at.Time, Frame: at.Frame, Offset: h.streamOffset(diff)})
 				reported = true
 			}
 		}
@@ -133,14 +132,14 @@ func (h *half) firstAtOrAfter(seq uint32) int {
 }
 
 // bufferSegment stores a copy of an out-of-order segment of d, sorted by sequence number.
-func (c *conn) bufferSegment(d Dir, seq uint32, data []byte, missing int, t time.Time) {
+func (c *conn) bufferSegment(d Dir, seq uint32, data []byte, missing int, at Stamp) {
 	h := &c.h[d]
-	if c.checkBuffered(d, seq, data, missing, t) {
+	if c.checkBuffered(d, seq, data, missing, at) {
 		c.stats.Dirs[d].Retransmitted++
 		return
 	}
 	c.stats.Dirs[d].OutOfOrder++
-	ch := chunk{seq: seq, missing: missing, t: t}
+	ch := chunk{seq: seq, missing: missing, at: at}
 	if len(data) > 0 {
 		ch.data = c.a.pool.get(len(data))
 		copy(ch.data, data)
@@ -153,7 +152,7 @@ func (c *conn) bufferSegment(d Dir, seq uint32, data []byte, missing int, t time
 		h.maxSpan = span
 	}
 	if len(h.chunks) == 1 {
-		h.bufSince = t
+		h.bufSince = at.Time
 	}
 	c.addBuffered(len(data))
 }

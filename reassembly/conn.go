@@ -7,21 +7,22 @@ import (
 
 // conn is one tracked TCP connection.
 type conn struct {
-	a        *Assembler
-	info     ConnInfo
-	ends     [2]endpoint // client, server: the table key
-	hash     uint64      // flowHash of ends
-	stream   Stream
-	h        [2]half // indexed by Dir (the sender)
-	stats    ConnStats
-	links    [numSlots]link
-	lastSeen time.Time // assembler capture time of the last segment
-	lastSeq  int64     // assembler segment count at the last segment
-	idleKey  int64     // lastSeq when last placed in the idle heap
-	idleIdx  int       // index in the idle heap, -1 when not in it
-	buffered int       // out-of-order payload bytes held in chunks
-	closed   bool      // FIN seen both ways, or an in-window RST
-	rst      bool      // an in-window RST was seen
+	a         *Assembler
+	info      ConnInfo
+	ends      [2]endpoint // client, server: the table key
+	hash      uint64      // flowHash of ends
+	stream    Stream
+	h         [2]half // indexed by Dir (the sender)
+	stats     ConnStats
+	links     [numSlots]link
+	lastSeen  time.Time // assembler capture time of the last segment
+	lastFrame uint64    // frame number of the connection's last segment
+	lastSeq   int64     // assembler segment count at the last segment
+	idleKey   int64     // lastSeq when last placed in the idle heap
+	idleIdx   int       // index in the idle heap, -1 when not in it
+	buffered  int       // out-of-order payload bytes held in chunks
+	closed    bool      // FIN seen both ways, or an in-window RST
+	rst       bool      // an in-window RST was seen
 }
 
 // dirOf returns the direction of a segment of the connection.
@@ -75,6 +76,7 @@ func clampPayload(seg *Segment) ([]byte, int) {
 func (c *conn) onSegment(seg *Segment, d Dir) {
 	h := &c.h[d]
 	c.stats.Dirs[d].Packets++
+	c.lastFrame = seg.Frame
 	data, missing := clampPayload(seg)
 	seq := seg.Seq
 	if seg.Flags.Has(FlagSYN) {
@@ -82,7 +84,7 @@ func (c *conn) onSegment(seg *Segment, d Dir) {
 		seq++ // payload and FIN follow the SYN's sequence number
 	}
 	if !h.started {
-		c.start(d, seq, seg.Time)
+		c.start(d, seq, seg.Stamp())
 	}
 	if len(data)+missing > 0 {
 		h.payloads = true
@@ -97,10 +99,10 @@ func (c *conn) onSegment(seg *Segment, d Dir) {
 		return
 	}
 	if n := len(data) + missing; seg.Flags.Has(FlagFIN) || !maybeProbe(h, seq, n) || !c.probe(d, seq, n) {
-		c.onPayload(d, seq, data, missing, seg.Time)
+		c.onPayload(d, seq, data, missing, seg.Stamp())
 	}
 	if seg.Flags.Has(FlagFIN) {
-		c.onFIN(d, seq+uint32(len(data)+missing), len(data)+missing == 0, seg.Time)
+		c.onFIN(d, seq+uint32(len(data)+missing), len(data)+missing == 0, seg.Stamp())
 	}
 	if !c.closed {
 		c.checkClosed()
@@ -125,7 +127,7 @@ func (c *conn) onSYN(seg *Segment, d Dir, n int) {
 	if seg.Flags.Has(FlagACK) {
 		kind = EventSYNACK
 	}
-	c.event(Event{Kind: kind, Dir: d, Time: seg.Time, Offset: h.streamOffset(seg.Seq + 1)})
+	c.event(Event{Kind: kind, Dir: d, Time: seg.Time, Frame: seg.Frame, Offset: h.streamOffset(seg.Seq + 1)})
 }
 
 // onAck records the window and acknowledgment the sender of d advertised, and applies the
@@ -141,22 +143,22 @@ func (c *conn) onAck(seg *Segment, d Dir) {
 	h.ackSeen, h.ack = true, seg.Ack
 	p := d.Reverse()
 	if !c.h[p].started {
-		c.start(p, seg.Ack, seg.Time)
+		c.start(p, seg.Ack, seg.Stamp())
 		return
 	}
 	if seqGT(seg.Ack, c.h[p].next) {
-		c.ackPast(p, seg.Ack, seg.Time)
+		c.ackPast(p, seg.Ack, seg.Stamp())
 	}
 }
 
 // onPayload delivers, buffers or counts a segment's payload of d starting at seq.
-func (c *conn) onPayload(d Dir, seq uint32, data []byte, missing int, t time.Time) {
+func (c *conn) onPayload(d Dir, seq uint32, data []byte, missing int, at Stamp) {
 	h := &c.h[d]
 	if len(data)+missing == 0 {
 		return
 	}
 	if h.finSeen {
-		data, missing = c.clipFIN(d, seq, data, missing, t)
+		data, missing = c.clipFIN(d, seq, data, missing, at)
 	}
 	n := len(data) + missing
 	if n == 0 {
@@ -171,13 +173,13 @@ func (c *conn) onPayload(d Dir, seq uint32, data []byte, missing int, t time.Tim
 		seq = h.next
 	}
 	if seq != h.next {
-		c.bufferSegment(d, seq, data, missing, t)
+		c.bufferSegment(d, seq, data, missing, at)
 		return
 	}
 	if len(h.chunks) > 0 {
-		c.checkBuffered(d, seq, data, missing, t)
+		c.checkBuffered(d, seq, data, missing, at)
 	}
-	c.emit(d, data, missing, t)
+	c.emit(d, data, missing, at)
 	if len(h.chunks) > 0 || h.finSeen {
 		c.drain(d)
 	}
@@ -210,7 +212,7 @@ func (c *conn) probe(d Dir, seq uint32, n int) bool {
 }
 
 // onFIN records the FIN of d at finSeq and delivers it if the stream has reached it.
-func (c *conn) onFIN(d Dir, finSeq uint32, bare bool, t time.Time) {
+func (c *conn) onFIN(d Dir, finSeq uint32, bare bool, at Stamp) {
 	h := &c.h[d]
 	if h.finSeen {
 		if bare && finSeq == h.finSeq {
@@ -218,14 +220,14 @@ func (c *conn) onFIN(d Dir, finSeq uint32, bare bool, t time.Time) {
 		}
 		return
 	}
-	h.finSeen, h.finSeq, h.finTime = true, finSeq, t
+	h.finSeen, h.finSeq, h.finAt = true, finSeq, at
 	if c.trimAtFIN(d) {
-		c.event(Event{Kind: EventDataAfterFIN, Dir: d, Time: t, Offset: h.finOffset()})
+		c.event(Event{Kind: EventDataAfterFIN, Dir: d, Time: at.Time, Frame: at.Frame, Offset: h.finOffset()})
 	}
 	if seqLT(finSeq, h.next) {
 		// Bytes after the FIN were already delivered: report the FIN where it was.
 		h.finDone = true
-		c.event(Event{Kind: EventFIN, Dir: d, Time: t, Offset: h.streamOffset(finSeq)})
+		c.event(Event{Kind: EventFIN, Dir: d, Time: at.Time, Frame: at.Frame, Offset: h.streamOffset(finSeq)})
 		return
 	}
 	c.maybeFIN(d)
@@ -237,13 +239,13 @@ func (c *conn) onFIN(d Dir, finSeq uint32, bare bool, t time.Time) {
 func (c *conn) onRST(seg *Segment, d Dir, oow bool) {
 	h := &c.h[d]
 	if !oow {
-		c.finalize(d, seg.Time)
+		c.finalize(d, seg.Stamp())
 		if !h.finDone {
-			c.gapTo(d, seg.Seq, GapLost, seg.Time)
+			c.gapTo(d, seg.Seq, GapLost, seg.Stamp())
 		}
 		c.rst = true
 	}
-	c.event(Event{Kind: EventRST, Dir: d, Time: seg.Time, Offset: h.streamOffset(seg.Seq),
+	c.event(Event{Kind: EventRST, Dir: d, Time: seg.Time, Frame: seg.Frame, Offset: h.streamOffset(seg.Seq),
 		WithACK: seg.Flags.Has(FlagACK), OutOfWindow: oow})
 	c.checkClosed()
 }
@@ -323,7 +325,7 @@ func (c *conn) reusable() bool {
 
 // skipOldestHole declares the first hole of the direction that started buffering first a
 // GapBufferLimit gap and delivers the bytes it held back.
-func (c *conn) skipOldestHole(t time.Time) {
+func (c *conn) skipOldestHole(at Stamp) {
 	d := ClientToServer
 	c0, c1 := &c.h[0], &c.h[1]
 	if len(c0.chunks) == 0 || (len(c1.chunks) > 0 && c1.bufSince.Before(c0.bufSince)) {
@@ -333,6 +335,6 @@ func (c *conn) skipOldestHole(t time.Time) {
 	if len(h.chunks) == 0 {
 		return
 	}
-	c.gapTo(d, h.chunks[0].seq, GapBufferLimit, t)
+	c.gapTo(d, h.chunks[0].seq, GapBufferLimit, at)
 	c.drain(d)
 }

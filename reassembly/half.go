@@ -12,10 +12,10 @@ type half struct {
 	next    uint32 // sequence number of the next byte to deliver
 	offset  int64  // stream offset of next: bytes delivered plus gap lengths
 
-	finSeen  bool // a FIN was captured; finSeq and finTime are valid
+	finSeen  bool // a FIN was captured; finSeq and finAt are valid
 	finDone  bool // the FIN event was delivered; next is finSeq+1
 	finSeq   uint32
-	finTime  time.Time
+	finAt    Stamp
 	payloads bool // any payload or missing byte was seen (port reuse test)
 
 	// As the receiver of the other direction.
@@ -46,39 +46,39 @@ func (h *half) finOffset() int64 {
 
 // start begins d's stream at seq. Without any SYN of the connection captured, the stream
 // opens with a zero-length GapMidstream.
-func (c *conn) start(d Dir, seq uint32, t time.Time) {
+func (c *conn) start(d Dir, seq uint32, at Stamp) {
 	h := &c.h[d]
 	h.started, h.next, h.offset = true, seq, 0
 	if c.info.By == ClientByPort && !c.h[0].synSeen && !c.h[1].synSeen {
-		c.stream.Gap(d, 0, 0, GapMidstream, t)
+		c.stream.Gap(d, 0, 0, GapMidstream, at)
 	}
 }
 
 // gapTo declares the bytes of d up to target missing.
-func (c *conn) gapTo(d Dir, target uint32, cause GapCause, t time.Time) {
+func (c *conn) gapTo(d Dir, target uint32, cause GapCause, at Stamp) {
 	h := &c.h[d]
 	if !seqGT(target, h.next) {
 		return
 	}
 	n := int64(target - h.next)
-	c.stream.Gap(d, h.offset, n, cause, t)
+	c.stream.Gap(d, h.offset, n, cause, at)
 	c.stats.Dirs[d].MissingBytes += n
 	h.offset += n
 	h.next = target
 }
 
 // emit delivers in-order bytes of d starting at next, then missing snaplen bytes as a gap.
-func (c *conn) emit(d Dir, data []byte, missing int, t time.Time) {
+func (c *conn) emit(d Dir, data []byte, missing int, at Stamp) {
 	h := &c.h[d]
 	if len(data) > 0 {
-		c.stream.Data(d, data, t)
+		c.stream.Data(d, data, at)
 		n := len(data)
 		c.stats.Dirs[d].Bytes += int64(n)
 		h.offset += int64(n)
 		h.next += uint32(n)
 	}
 	if missing > 0 {
-		c.gapTo(d, h.next+uint32(missing), GapSnaplen, t)
+		c.gapTo(d, h.next+uint32(missing), GapSnaplen, at)
 	}
 }
 
@@ -94,7 +94,7 @@ func (c *conn) drain(d Dir) {
 			continue // covered by bytes delivered since it was buffered
 		}
 		data, missing := trimFront(ch.data, ch.missing, int(h.next-ch.seq))
-		c.emit(d, data, missing, ch.t)
+		c.emit(d, data, missing, ch.at)
 	}
 	if n > 0 {
 		c.freeChunks(d, n)
@@ -117,23 +117,23 @@ func (c *conn) maybeFIN(d Dir) {
 		return
 	}
 	h.finDone = true
-	c.event(Event{Kind: EventFIN, Dir: d, Time: h.finTime, Offset: h.offset})
+	c.event(Event{Kind: EventFIN, Dir: d, Time: h.finAt.Time, Frame: h.finAt.Frame, Offset: h.offset})
 	h.next++
 }
 
 // finalize ends d's stream as far as the capture allows: each remaining hole becomes a
 // GapLost gap followed by the buffered bytes, then a FIN still waiting for bytes is reached.
-func (c *conn) finalize(d Dir, t time.Time) {
+func (c *conn) finalize(d Dir, at Stamp) {
 	h := &c.h[d]
 	if !h.started {
 		return
 	}
 	for len(h.chunks) > 0 {
-		c.gapTo(d, h.chunks[0].seq, GapLost, t)
+		c.gapTo(d, h.chunks[0].seq, GapLost, at)
 		c.drain(d)
 	}
 	if h.finSeen && !h.finDone {
-		c.gapTo(d, h.finSeq, GapLost, t)
+		c.gapTo(d, h.finSeq, GapLost, at)
 		c.maybeFIN(d)
 	}
 }
@@ -143,7 +143,7 @@ func (c *conn) finalize(d Dir, t time.Time) {
 //
 // An ACK exactly one past the last byte, with nothing buffered and no FIN seen, most likely
 // acknowledges a FIN the capture lacks rather than one lost byte: it declares nothing.
-func (c *conn) ackPast(d Dir, ack uint32, t time.Time) {
+func (c *conn) ackPast(d Dir, ack uint32, at Stamp) {
 	h := &c.h[d]
 	if ack == h.next+1 && len(h.chunks) == 0 && !h.finSeen {
 		return
@@ -157,7 +157,7 @@ func (c *conn) ackPast(d Dir, ack uint32, t time.Time) {
 			target = seqMin(target, h.finSeq)
 		}
 		before := h.next
-		c.gapTo(d, target, GapLost, t)
+		c.gapTo(d, target, GapLost, at)
 		c.drain(d)
 		if h.next == before {
 			return
@@ -167,7 +167,7 @@ func (c *conn) ackPast(d Dir, ack uint32, t time.Time) {
 
 // clipFIN cuts the part of a payload of d at or after d's FIN, reporting it as
 // EventDataAfterFIN.
-func (c *conn) clipFIN(d Dir, seq uint32, data []byte, missing int, t time.Time) ([]byte, int) {
+func (c *conn) clipFIN(d Dir, seq uint32, data []byte, missing int, at Stamp) ([]byte, int) {
 	h := &c.h[d]
 	if !h.finSeen {
 		return data, missing
@@ -176,7 +176,7 @@ func (c *conn) clipFIN(d Dir, seq uint32, data []byte, missing int, t time.Time)
 	if keep >= int64(len(data)+missing) {
 		return data, missing
 	}
-	c.event(Event{Kind: EventDataAfterFIN, Dir: d, Time: t, Offset: h.finOffset()})
+	c.event(Event{Kind: EventDataAfterFIN, Dir: d, Time: at.Time, Frame: at.Frame, Offset: h.finOffset()})
 	switch {
 	case keep <= 0:
 		return nil, 0

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"math/rand/v2"
 	"testing"
-	"time"
 )
 
 // TestShuffledStream sends one direction's bytes as segments in a shuffled order, with
@@ -125,12 +124,12 @@ type gapFiller struct {
 func (g *gapFiller) NewStream(ConnInfo) Stream { return g }
 func (g *gapFiller) Event(Event)               {}
 func (g *gapFiller) End(ConnStats)             {}
-func (g *gapFiller) Data(d Dir, b []byte, _ time.Time) {
+func (g *gapFiller) Data(d Dir, b []byte, _ Stamp) {
 	if d == ClientToServer {
 		g.buf = append(g.buf, b...)
 	}
 }
-func (g *gapFiller) Gap(d Dir, _, n int64, _ GapCause, _ time.Time) {
+func (g *gapFiller) Gap(d Dir, _, n int64, _ GapCause, _ Stamp) {
 	if d == ClientToServer {
 		g.buf = append(g.buf, make([]byte, n)...)
 		g.missing += n

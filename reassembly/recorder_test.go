@@ -94,8 +94,8 @@ type recStream struct {
 	want  [2]int // the next byte expected with checkBytes, -1 before the first
 }
 
-func (st *recStream) Data(d Dir, b []byte, t time.Time) {
-	st.r.add(st, fmt.Sprintf("%v data %q t=%d", d, b, ms(t)))
+func (st *recStream) Data(d Dir, b []byte, at Stamp) {
+	st.r.add(st, fmt.Sprintf("%v data %q t=%d", d, b, ms(at.Time)))
 	st.pos[d] += int64(len(b))
 	st.data[d] = append(st.data[d], b...)
 	for i, v := range b {
@@ -109,8 +109,8 @@ func (st *recStream) Data(d Dir, b []byte, t time.Time) {
 	}
 }
 
-func (st *recStream) Gap(d Dir, off, n int64, cause GapCause, t time.Time) {
-	st.r.add(st, fmt.Sprintf("%v gap %d+%d %v t=%d", d, off, n, cause, ms(t)))
+func (st *recStream) Gap(d Dir, off, n int64, cause GapCause, at Stamp) {
+	st.r.add(st, fmt.Sprintf("%v gap %d+%d %v t=%d", d, off, n, cause, ms(at.Time)))
 	if st.r.t != nil && (off != st.pos[d] || n < 0 || st.fin[d]) {
 		st.r.t.Errorf("conn %d: %v gap at %d+%d, stream position %d, fin %v", st.n, d, off, n, st.pos[d], st.fin[d])
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"net/netip"
 	"testing"
-	"time"
 )
 
 func TestConnStats(t *testing.T) {
@@ -148,10 +147,10 @@ type eventFunc func(Event)
 
 func (f eventFunc) NewStream(ConnInfo) Stream { return f }
 
-func (f eventFunc) Data(Dir, []byte, time.Time)                {}
-func (f eventFunc) Gap(Dir, int64, int64, GapCause, time.Time) {}
-func (f eventFunc) Event(e Event)                              { f(e) }
-func (f eventFunc) End(ConnStats)                              {}
+func (f eventFunc) Data(Dir, []byte, Stamp)                {}
+func (f eventFunc) Gap(Dir, int64, int64, GapCause, Stamp) {}
+func (f eventFunc) Event(e Event)                          { f(e) }
+func (f eventFunc) End(ConnStats)                          {}
 
 // zeroCopy checks that in-order payload is passed on without a copy.
 type zeroCopy struct {
@@ -161,15 +160,15 @@ type zeroCopy struct {
 }
 
 func (z *zeroCopy) NewStream(ConnInfo) Stream { return z }
-func (z *zeroCopy) Data(_ Dir, b []byte, _ time.Time) {
+func (z *zeroCopy) Data(_ Dir, b []byte, _ Stamp) {
 	z.calls++
 	if &b[0] != &z.payload[0] || !bytes.Equal(b, z.payload) {
 		z.t.Errorf("got a copy of the payload, want the segment's own slice")
 	}
 }
-func (z *zeroCopy) Gap(Dir, int64, int64, GapCause, time.Time) {}
-func (z *zeroCopy) Event(Event)                                {}
-func (z *zeroCopy) End(ConnStats)                              {}
+func (z *zeroCopy) Gap(Dir, int64, int64, GapCause, Stamp) {}
+func (z *zeroCopy) Event(Event)                            {}
+func (z *zeroCopy) End(ConnStats)                          {}
 
 func TestInOrderZeroCopy(t *testing.T) {
 	z := &zeroCopy{t: t}

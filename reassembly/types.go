@@ -64,6 +64,20 @@ type Segment struct {
 	// assumes the largest scale (14) unless both SYNs carried the option.
 	WScale    uint8
 	HasWScale bool
+	// Frame is the packet's number in its capture file, counting from 1 as Wireshark does
+	// (every packet record, TCP or not); 0 when not known.
+	Frame uint64
+}
+
+// Stamp returns where the segment is in the capture: its time and frame number.
+func (s *Segment) Stamp() Stamp { return Stamp{Time: s.Time, Frame: s.Frame} }
+
+// Stamp locates a packet in the capture: its capture time and its frame number (see
+// Segment.Frame; 0 when not known). Data and gaps carry the stamp of the segment that
+// delivered them, events the frame of the segment that caused them.
+type Stamp struct {
+	Time  time.Time
+	Frame uint64
 }
 
 // ClientBy says how the assembler decided which side is the client.
@@ -141,6 +155,9 @@ type Event struct {
 	Kind EventKind
 	Dir  Dir
 	Time time.Time
+	// Frame is the frame number of the segment that carried the FIN, RST, SYN or bytes
+	// (see Segment.Frame).
+	Frame uint64
 	// Offset is the position in Dir's byte stream that the event refers to: for SYN and
 	// SYN-ACK 0; for FIN the stream length at the FIN; for RST the stream offset of its
 	// sequence number (may be below the stream position, even negative); for mismatches the
@@ -188,10 +205,13 @@ func (g GapCause) String() string {
 // methods from the goroutine that calls Add and Flush, in capture order.
 type Stream interface {
 	// Data delivers the next in-order bytes sent in dir. data is only valid during the call.
-	// t is the capture time of the segment that carried (the end of) these bytes.
-	Data(dir Dir, data []byte, t time.Time)
-	// Gap reports length bytes missing at stream offset in dir; the stream continues after it.
-	Gap(dir Dir, offset, length int64, cause GapCause, t time.Time)
+	// at is the capture time and frame number of the segment that carried (the end of)
+	// these bytes.
+	Data(dir Dir, data []byte, at Stamp)
+	// Gap reports length bytes missing at stream offset in dir; the stream continues after
+	// it. at is the segment that revealed the gap (the one after it, a RST, an ACK past it,
+	// or the connection's last one when it is released).
+	Gap(dir Dir, offset, length int64, cause GapCause, at Stamp)
 	// Event reports a TCP event.
 	Event(e Event)
 	// End is called exactly once, when the assembler releases the connection (closed and

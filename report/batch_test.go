@@ -72,3 +72,4 @@ func WriteTable(w io.Writer, recs []Record, opts TableOptions) error {
 // Int and String return pointers, for building records in tests.
 func Int(v int) *int          { return &v }
 func String(s string) *string { return &s }
+func Uint(v uint64) *uint64   { return &v }

@@ -19,6 +19,9 @@ var csvHeader = []string{
 	"last_activity", "idle_before_end_s", "pings", "problems", "hints",
 	"tls_version", "tls_cipher_suite", "tls_sni", "tls_alpn", "tls_resumed", "tls_decryption",
 	"tls_close_notify_client", "tls_close_notify_server", "tls_alerts",
+	"community_id", "display_filter", "frame_request", "frame_response", "frame_client_close",
+	"frame_server_close", "frame_tcp_end",
+	"pings_unanswered_client", "pings_unanswered_server", "rtt_ms_min", "rtt_ms_median", "rtt_ms_max",
 }
 
 func csvRow(r *Record) []string {
@@ -41,6 +44,16 @@ func csvRow(r *Record) []string {
 		timeCell(r.LastActivity), floatCell(r.IdleBeforeEndS), strconv.Itoa(len(r.Pings)),
 		list(r.Problems), list(r.Hints))
 	row = append(row, tlsCSV(r.TLS)...)
+	fn := &r.FrameNumbers
+	row = append(row, r.CommunityID, r.DisplayFilter, uintCell(fn.Request), uintCell(fn.Response),
+		uintCell(fn.ClientClose), uintCell(fn.ServerClose), uintCell(fn.TCPEnd))
+	k := &r.Keepalive
+	row = append(row, i64(k.Unanswered.Client), i64(k.Unanswered.Server))
+	if k.RTTMs != nil {
+		row = append(row, fmtFloat(k.RTTMs.Min), fmtFloat(k.RTTMs.Median), fmtFloat(k.RTTMs.Max))
+	} else {
+		row = append(row, "", "", "")
+	}
 	for i := range row {
 		row[i] = Printable(row[i])
 	}
@@ -74,6 +87,13 @@ func intCell(v *int) string {
 		return ""
 	}
 	return strconv.Itoa(*v)
+}
+
+func uintCell(v *uint64) string {
+	if v == nil {
+		return ""
+	}
+	return strconv.FormatUint(*v, 10)
 }
 
 func strCell(s *string) string {

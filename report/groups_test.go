@@ -89,7 +89,7 @@ func TestMarkdownFoldsToFitAComment(t *testing.T) {
 		sum := NewSummary()
 		for range n {
 			r := rec
-			r.Timeline = []TimelineEntry{{0, "client", "SYN"}, {0.1, "server", "SYN-ACK"}}
+			r.Timeline = []TimelineEntry{{OffsetS: 0, From: "client", What: "SYN"}, {OffsetS: 0.1, From: "server", What: "SYN-ACK"}}
 			w.Write(&r)
 			sum.Add(&r)
 		}

@@ -22,6 +22,10 @@ func appendRecord(dst []byte, r *Record) []byte {
 	dst = appendString(dst, r.Client)
 	dst = append(dst, `,"server":`...)
 	dst = appendString(dst, r.Server)
+	dst = append(dst, `,"community_id":`...)
+	dst = appendString(dst, r.CommunityID)
+	dst = append(dst, `,"display_filter":`...)
+	dst = appendString(dst, r.DisplayFilter)
 	dst = append(dst, `,"start":`...)
 	dst = appendTime(dst, r.Start)
 	dst = append(dst, `,"end":`...)
@@ -58,6 +62,16 @@ func appendRecord(dst []byte, r *Record) []byte {
 	dst = appendStringPtr(dst, r.TCPEnd.How)
 	dst = append(dst, `,"time":`...)
 	dst = appendTimePtr(dst, r.TCPEnd.Time)
+	dst = append(dst, `},"frame_numbers":{"request":`...)
+	dst = appendUintPtr(dst, r.FrameNumbers.Request)
+	dst = append(dst, `,"response":`...)
+	dst = appendUintPtr(dst, r.FrameNumbers.Response)
+	dst = append(dst, `,"client_close":`...)
+	dst = appendUintPtr(dst, r.FrameNumbers.ClientClose)
+	dst = append(dst, `,"server_close":`...)
+	dst = appendUintPtr(dst, r.FrameNumbers.ServerClose)
+	dst = append(dst, `,"tcp_end":`...)
+	dst = appendUintPtr(dst, r.FrameNumbers.TCPEnd)
 	dst = append(dst, `},"client_observed":`...)
 	dst = appendIntPtr(dst, r.ClientObserved)
 	dst = append(dst, `,"server_observed":`...)
@@ -80,6 +94,27 @@ func appendRecord(dst []byte, r *Record) []byte {
 	dst = appendFloatPtr(dst, r.IdleBeforeEndS)
 	dst = append(dst, `,"pings":`...)
 	dst = appendPings(dst, r.Pings)
+	dst = append(dst, `,"keepalive":{"pings":`...)
+	dst = appendPerSide(dst, r.Keepalive.Pings)
+	dst = append(dst, `,"unanswered":`...)
+	dst = appendPerSide(dst, r.Keepalive.Unanswered)
+	dst = append(dst, `,"interval_s":{"client":`...)
+	dst = appendFloatPtr(dst, r.Keepalive.IntervalS.Client)
+	dst = append(dst, `,"server":`...)
+	dst = appendFloatPtr(dst, r.Keepalive.IntervalS.Server)
+	dst = append(dst, `},"rtt_ms":`...)
+	if rt := r.Keepalive.RTTMs; rt == nil {
+		dst = append(dst, "null"...)
+	} else {
+		dst = append(dst, `{"min":`...)
+		dst = appendFloat(dst, rt.Min)
+		dst = append(dst, `,"median":`...)
+		dst = appendFloat(dst, rt.Median)
+		dst = append(dst, `,"max":`...)
+		dst = appendFloat(dst, rt.Max)
+		dst = append(dst, '}')
+	}
+	dst = append(dst, '}')
 	dst = append(dst, `,"problems":`...)
 	dst = appendStrings(dst, r.Problems)
 	dst = append(dst, `,"hints":`...)
@@ -96,6 +131,10 @@ func appendRecord(dst []byte, r *Record) []byte {
 			dst = appendString(dst, e.From)
 			dst = append(dst, `,"what":`...)
 			dst = appendString(dst, e.What)
+			if e.Frame != 0 { // omitempty
+				dst = append(dst, `,"frame":`...)
+				dst = strconv.AppendUint(dst, e.Frame, 10)
+			}
 			dst = append(dst, '}')
 		}
 		dst = append(dst, ']')
@@ -279,6 +318,13 @@ func appendIntPtr(dst []byte, v *int) []byte {
 	return strconv.AppendInt(dst, int64(*v), 10)
 }
 
+func appendUintPtr(dst []byte, v *uint64) []byte {
+	if v == nil {
+		return append(dst, "null"...)
+	}
+	return strconv.AppendUint(dst, *v, 10)
+}
+
 func appendFloatPtr(dst []byte, f *float64) []byte {
 	if f == nil {
 		return append(dst, "null"...)
@@ -350,6 +396,21 @@ func floatError(r *Record) error {
 	for _, p := range r.Pings {
 		if p.RTTMs != nil {
 			if err := finite(*p.RTTMs); err != nil {
+				return err
+			}
+		}
+	}
+	k := &r.Keepalive
+	for _, f := range []*float64{k.IntervalS.Client, k.IntervalS.Server} {
+		if f != nil {
+			if err := finite(*f); err != nil {
+				return err
+			}
+		}
+	}
+	if k.RTTMs != nil {
+		for _, f := range []float64{k.RTTMs.Min, k.RTTMs.Median, k.RTTMs.Max} {
+			if err := finite(f); err != nil {
 				return err
 			}
 		}

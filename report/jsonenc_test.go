@@ -116,6 +116,7 @@ var times = []Time{
 func fullRecord() Record {
 	return Record{
 		File: "capture.pcapng", Client: "192.168.1.10:51234", Server: "10.0.0.5:443",
+		CommunityID: "1:LQU9qZlK+B5F3KDmev6m5PMibrg=", DisplayFilter: "ip.addr==192.168.1.10 && ip.addr==10.0.0.5 && tcp.port==51234 && tcp.port==443",
 		Start: at("2026-03-01T10:00:00.123456789Z"), End: at("2026-03-01T10:05:00Z"), DurationS: 299.876543211,
 		WebSocket: true, TLS: &TLS{Version: "TLS 1.3", CipherSuite: "TLS_AES_128_GCM_SHA256", SNI: "example.com<>",
 			ALPNOffered: []string{"http/1.1"}, ALPN: String("http/1.1"), Resumed: true, Decryption: "full",
@@ -133,13 +134,16 @@ func fullRecord() Record {
 		ClientClose:    &Close{Code: Int(1000), Reason: "bye", Time: at("2026-03-01T10:04:59.9Z"), Valid: true, Problems: []string{"p1"}},
 		ServerClose:    &Close{Code: Int(1001), Reason: "going away", Time: at("2026-03-01T10:04:59.95Z"), Valid: true, Problems: []string{"p2", "p3"}},
 		FirstClose:     String("client"),
+		FrameNumbers:   FrameNumbers{Request: Uint(4), Response: Uint(6), ClientClose: Uint(1 << 40), ServerClose: Uint(math.MaxUint64), TCPEnd: Uint(0)},
 		TCPEnd:         TCPEnd{First: String("server"), How: String("fin"), Time: &Time{at("2026-03-01T10:05:00Z").Time}},
 		ClientObserved: Int(1000), ServerObserved: Int(-1), Verdict: VerdictClean,
 		MissingBytes: PerSide{1, -2}, Frames: PerSide{100, 200}, Messages: PerSide{math.MaxInt64, math.MinInt64},
 		Bytes: PerSide{12345, 67890}, LastActivity: &Time{at("2026-03-01T10:04:00Z").Time}, IdleBeforeEndS: float(60.000001),
-		Pings:    []Ping{{From: "client", Time: at("2026-03-01T10:01:00Z"), RTTMs: float(12.5)}, {From: "server", Time: at("2026-03-01T10:02:00Z")}},
+		Pings: []Ping{{From: "client", Time: at("2026-03-01T10:01:00Z"), RTTMs: float(12.5)}, {From: "server", Time: at("2026-03-01T10:02:00Z")}},
+		Keepalive: Keepalive{Pings: PerSide{3, 1}, Unanswered: PerSide{1, 0}, IntervalS: SideFloats{Client: float(30.5)},
+			RTTMs: &RTTStats{Min: 0.05, Median: 1e-7, Max: 1e21}},
 		Problems: []string{"a problem"}, Hints: []string{"a hint", "another & hint"},
-		Timeline: []TimelineEntry{{0, "client", "SYN"}, {1e-7, "server", "SYN-ACK"}, {0.5, "", "gap"}},
+		Timeline: []TimelineEntry{{0, "client", "SYN", 1}, {1e-7, "server", "SYN-ACK", 0}, {0.5, "", "gap", math.MaxUint64}},
 	}
 }
 
@@ -155,6 +159,7 @@ func TestAppendRecordMatchesEncodingJSON(t *testing.T) {
 			r.ClientClose, r.ServerClose, r.FirstClose, r.TCPEnd = nil, nil, nil, TCPEnd{}
 			r.ClientObserved, r.ServerObserved, r.LastActivity, r.IdleBeforeEndS = nil, nil, nil, nil
 			r.Pings[0].RTTMs = nil
+			r.FrameNumbers = FrameNumbers{}
 		}},
 		{"nil slices", func(r *Record) {
 			r.Extensions, r.Pings, r.Problems, r.Hints, r.Timeline = nil, nil, nil, nil, nil
@@ -255,6 +260,8 @@ func TestNonFiniteFloats(t *testing.T) {
 		{"duration", func(r *Record, f float64) { r.DurationS = f }},
 		{"idle", func(r *Record, f float64) { r.IdleBeforeEndS = &f }},
 		{"rtt", func(r *Record, f float64) { r.Pings[1].RTTMs = &f }},
+		{"keepalive interval", func(r *Record, f float64) { r.Keepalive.IntervalS.Server = &f }},
+		{"keepalive rtt", func(r *Record, f float64) { r.Keepalive.RTTMs.Max = f }},
 		{"timeline", func(r *Record, f float64) { r.Timeline[2].OffsetS = f }},
 		{"first in field order", func(r *Record, f float64) {
 			r.IdleBeforeEndS, r.Timeline[0].OffsetS = float(math.Inf(-1)), math.NaN()
@@ -371,6 +378,12 @@ func randomRecord(rng *rand.Rand) Record {
 		}
 		return Int(int(rng.Int64()) >> rng.IntN(64))
 	}
+	frame := func() *uint64 {
+		if maybe() {
+			return nil
+		}
+		return Uint(rng.Uint64() >> rng.IntN(64))
+	}
 	flt := func() *float64 {
 		if maybe() {
 			return nil
@@ -428,11 +441,14 @@ func randomRecord(rng *rand.Rand) Record {
 		Handshake: randomString(rng), HTTPStatus: num(), HandshakeError: str(), Subprotocol: str(),
 		Extensions:  randomStrings(rng),
 		ClientClose: cl(), ServerClose: cl(), FirstClose: str(),
-		TCPEnd:         TCPEnd{First: str(), How: str(), Time: timePtr()},
+		TCPEnd:       TCPEnd{First: str(), How: str(), Time: timePtr()},
+		FrameNumbers: FrameNumbers{Request: frame(), Response: frame(), ClientClose: frame(), ServerClose: frame(), TCPEnd: frame()},
+		CommunityID:  randomString(rng), DisplayFilter: randomString(rng),
 		ClientObserved: num(), ServerObserved: num(), Verdict: Verdict(randomString(rng)),
 		MissingBytes: side(), Frames: side(), Messages: side(), Bytes: side(),
 		LastActivity: timePtr(), IdleBeforeEndS: flt(),
-		Problems: randomStrings(rng), Hints: randomStrings(rng),
+		Keepalive: Keepalive{Pings: side(), Unanswered: side(), IntervalS: SideFloats{flt(), flt()}},
+		Problems:  randomStrings(rng), Hints: randomStrings(rng),
 	}
 	if maybe() {
 		r.Request = &Request{
@@ -446,10 +462,14 @@ func randomRecord(rng *rand.Rand) Record {
 			r.Pings[i] = Ping{From: randomString(rng), Time: tm(), RTTMs: flt()}
 		}
 	}
+	if maybe() {
+		r.Keepalive.RTTMs = &RTTStats{randomFloat(rng), randomFloat(rng), randomFloat(rng)}
+	}
 	if n := rng.IntN(4); n > 0 {
 		r.Timeline = make([]TimelineEntry, n-1)
 		for i := range r.Timeline {
-			r.Timeline[i] = TimelineEntry{OffsetS: randomFloat(rng), From: randomString(rng), What: randomString(rng)}
+			r.Timeline[i] = TimelineEntry{OffsetS: randomFloat(rng), From: randomString(rng), What: randomString(rng),
+				Frame: rng.Uint64() >> rng.IntN(65)}
 		}
 	}
 	return r

@@ -49,9 +49,14 @@ type Record struct {
 	// without parsing the strings back; they are not part of the JSON contract.
 	ClientAddr netip.AddrPort `json:"-"`
 	ServerAddr netip.AddrPort `json:"-"`
-	Start      Time           `json:"start"`
-	End        Time           `json:"end"`
-	DurationS  float64        `json:"duration_s"`
+	// CommunityID is the Community ID flow hash (v1, seed 0) of the connection, as Zeek,
+	// Suricata and Arkime log it: "1:" and base64.
+	CommunityID string `json:"community_id"`
+	// DisplayFilter is a Wireshark display filter selecting the connection's packets.
+	DisplayFilter string  `json:"display_filter"`
+	Start         Time    `json:"start"`
+	End           Time    `json:"end"`
+	DurationS     float64 `json:"duration_s"`
 	// WebSocket is false for plain TCP connections (listed with --all).
 	WebSocket bool `json:"websocket"`
 	// TLS describes the TLS session the connection carried, nil for cleartext.
@@ -67,13 +72,15 @@ type Record struct {
 	Subprotocol    *string  `json:"subprotocol"`
 	Extensions     []string `json:"extensions"`
 
-	ClientClose    *Close  `json:"client_close"`
-	ServerClose    *Close  `json:"server_close"`
-	FirstClose     *string `json:"first_close"`
-	TCPEnd         TCPEnd  `json:"tcp_end"`
-	ClientObserved *int    `json:"client_observed"`
-	ServerObserved *int    `json:"server_observed"`
-	Verdict        Verdict `json:"verdict"`
+	ClientClose *Close  `json:"client_close"`
+	ServerClose *Close  `json:"server_close"`
+	FirstClose  *string `json:"first_close"`
+	TCPEnd      TCPEnd  `json:"tcp_end"`
+	// FrameNumbers are the Wireshark frame numbers of the connection's milestones.
+	FrameNumbers   FrameNumbers `json:"frame_numbers"`
+	ClientObserved *int         `json:"client_observed"`
+	ServerObserved *int         `json:"server_observed"`
+	Verdict        Verdict      `json:"verdict"`
 	// Unknown names the fields whose true value the capture cannot establish because bytes
 	// are missing or encrypted: "websocket" and "handshake" (a TLS connection that could not
 	// be decrypted), "client_close", "server_close" (null there then means "not seen", not
@@ -89,6 +96,8 @@ type Record struct {
 	LastActivity   *Time    `json:"last_activity"`
 	IdleBeforeEndS *float64 `json:"idle_before_end_s"`
 	Pings          []Ping   `json:"pings"`
+	// Keepalive sums up the pings: counts, the unanswered ones, intervals, round trips.
+	Keepalive Keepalive `json:"keepalive"`
 
 	Problems []string `json:"problems"`
 	Hints    []string `json:"hints"`
@@ -178,10 +187,48 @@ type TCPEnd struct {
 	Time  *Time   `json:"time"`
 }
 
+// FrameNumbers are frame numbers as Wireshark shows them (1-based, per capture file, every
+// packet counted): of the packet that completed the upgrade request, the response, each
+// side's first close frame, and the first FIN or RST. Null when there is none, or when it
+// is not known (a frame decoded from bytes held back long after they arrived).
+type FrameNumbers struct {
+	Request     *uint64 `json:"request"`
+	Response    *uint64 `json:"response"`
+	ClientClose *uint64 `json:"client_close"`
+	ServerClose *uint64 `json:"server_close"`
+	TCPEnd      *uint64 `json:"tcp_end"`
+}
+
 // PerSide holds one count per side.
 type PerSide struct {
 	Client int64 `json:"client"`
 	Server int64 `json:"server"`
+}
+
+// Keepalive is what a connection's pings show.
+type Keepalive struct {
+	// Pings counts the ping frames each side sent (all of them, past the cap on pings).
+	Pings PerSide `json:"pings"`
+	// Unanswered counts each side's pings (among those listed) that no pong from the peer
+	// with the same payload answered.
+	Unanswered PerSide `json:"unanswered"`
+	// IntervalS is the median time between a side's pings; null with fewer than two.
+	IntervalS SideFloats `json:"interval_s"`
+	// RTTMs sums up the round-trip times of the answered pings; null when none was.
+	RTTMs *RTTStats `json:"rtt_ms"`
+}
+
+// SideFloats holds one nullable number per side.
+type SideFloats struct {
+	Client *float64 `json:"client"`
+	Server *float64 `json:"server"`
+}
+
+// RTTStats are the smallest, median and largest round-trip time, in milliseconds.
+type RTTStats struct {
+	Min    float64 `json:"min"`
+	Median float64 `json:"median"`
+	Max    float64 `json:"max"`
 }
 
 // Ping is a ping frame and, when a pong answered it, the round-trip time.
@@ -198,6 +245,9 @@ type TimelineEntry struct {
 	// From is "client", "server", or "" for something that is not a packet (a gap).
 	From string `json:"from"`
 	What string `json:"what"`
+	// Frame is the frame number of the packet (for a gap, of the packet that revealed it);
+	// absent when not known.
+	Frame uint64 `json:"frame,omitempty"`
 }
 
 // Time is a timestamp that marshals as RFC 3339 with nanoseconds, in UTC.

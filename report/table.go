@@ -3,8 +3,11 @@ package report
 import (
 	"fmt"
 	"io"
+	"sort"
 	"strconv"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/renderer"
@@ -15,13 +18,21 @@ import (
 type TableOptions struct {
 	// Color highlights verdicts with ANSI colours; only for terminals.
 	Color bool
-	// ShowFile adds a column with the capture file of each connection.
+	// ShowFile groups the rows by capture file, each group under the file's name (for
+	// several files read separately). The row numbers stay those of start-time order.
 	ShowFile bool
+	// Width is the width the table and the hint lines below it fit in when they can (the
+	// terminal's); 0 means DefaultWidth.
+	Width int
 }
 
-// reasonWidth is how many characters of a close reason the table shows.
+// DefaultWidth is the width the table fits in unless TableOptions.Width says otherwise.
+const DefaultWidth = 120
+
+// reasonWidth is how many characters of a close reason the markdown table shows.
 const reasonWidth = 24
 
+// tableHeader and tableRow are the columns of the markdown table.
 var tableHeader = []string{"client", "server", "handshake", "client close", "server close",
 	"first close", "tcp end", "client saw", "server saw", "verdict"}
 
@@ -35,34 +46,180 @@ func tableRow(r *Record) []string {
 	}
 }
 
-// tableLine is a record as the table shows it: its cells, escaped (and coloured), and what
-// the rows are sorted by. Tables of many connections hold these, not the records.
+// The terminal table's columns. It is narrower than the markdown one: both close codes in
+// one cell ("4000*/4000", * for the side that closed first), the first closer's reason in
+// a column of its own, the HTTP status instead of the handshake state, both observed codes
+// in one cell. The number column is filled when the rows are rendered.
+const (
+	colNum = iota
+	colDuration
+	colClient
+	colServer
+	colHTTP
+	colCloses
+	colReason
+	colTCPEnd
+	colSaw
+	colVerdict
+	numCols
+)
+
+var termHeader = [numCols]string{"#", "duration", "client", "server", "http", "close c/s", "reason",
+	"tcp end", "saw c/s", "verdict"}
+
+// Shrinking steps when the table is too wide (see fitColumns): the reason to minReason
+// characters, the addresses to minAddr.
+const (
+	minReason = 8
+	minAddr   = 12
+)
+
+// tableLine is a record as the table shows it: its cells, escaped, and what the rows are
+// sorted and grouped by. Tables of many connections hold these, not the records.
 type tableLine struct {
 	start          Time
 	client, server string
-	cells          []string
+	file           string
+	cells          [numCols]string
+	hint           string // the first hint, escaped; "" for none
 }
 
 func newTableLine(r *Record, opts TableOptions) tableLine {
-	row := tableRow(r)
-	if opts.ShowFile {
-		row = append([]string{r.File}, row...)
+	l := tableLine{start: r.Start, client: r.Client, server: r.Server, file: Printable(r.File)}
+	l.cells = [numCols]string{
+		colDuration: durationCell(r.DurationS),
+		colClient:   Printable(r.Client),
+		colServer:   Printable(r.Server),
+		colHTTP:     httpCell(r),
+		colCloses:   closeCodeCell(r, "client", r.ClientClose) + "/" + closeCodeCell(r, "server", r.ServerClose),
+		colReason:   Printable(firstReason(r)),
+		colTCPEnd:   tcpEndCell(r),
+		colSaw: observedCellOf(r, "client_observed", r.ClientObserved) + "/" +
+			observedCellOf(r, "server_observed", r.ServerObserved),
+		colVerdict: Printable(string(r.Verdict)),
 	}
-	for j := range row {
-		row[j] = Printable(row[j])
+	if len(r.Hints) > 0 {
+		l.hint = Printable(r.Hints[0])
 	}
-	if opts.Color {
-		last := len(row) - 1
-		row[last] = colorVerdict(row[last])
-	}
-	return tableLine{start: r.Start, client: r.Client, server: r.Server, cells: row}
+	return l
 }
 
-// renderTable writes the rows, in the order given, and the summary line.
+// renderTable writes the rows, numbered in the order given (start-time order, as the
+// timeline numbers them), grouped by file with opts.ShowFile; then each connection's first
+// hint, shortened to the width, and the summary line.
 func renderTable(w io.Writer, rows []tableLine, opts TableOptions, sum Summary) error {
-	header := tableHeader
+	width := opts.Width
+	if width <= 0 {
+		width = DefaultWidth
+	}
+	for i := range rows {
+		rows[i].cells[colNum] = strconv.Itoa(i + 1)
+	}
+	order := make([]int, len(rows))
+	for i := range order {
+		order[i] = i
+	}
 	if opts.ShowFile {
-		header = append([]string{"file"}, header...)
+		first := map[string]int{}
+		for i, r := range rows {
+			if _, ok := first[r.file]; !ok {
+				first[r.file] = i
+			}
+		}
+		sort.SliceStable(order, func(a, b int) bool { return first[rows[order[a]].file] < first[rows[order[b]].file] })
+	}
+	cols := fitColumns(rows, width)
+	for start := 0; start < len(order) || start == 0; {
+		end := len(order)
+		if opts.ShowFile && len(order) > 0 {
+			end = start + 1
+			for end < len(order) && rows[order[end]].file == rows[order[start]].file {
+				end++
+			}
+			if _, err := fmt.Fprintf(w, "%s:\n", rows[order[start]].file); err != nil {
+				return err
+			}
+		}
+		if err := renderGroup(w, rows, order[start:end], cols, opts); err != nil {
+			return err
+		}
+		if start = end; start >= len(order) {
+			break
+		}
+	}
+	for _, i := range order {
+		if rows[i].hint == "" {
+			continue
+		}
+		n := rows[i].cells[colNum]
+		if _, err := fmt.Fprintf(w, "#%s %s\n", n, shortHint(rows[i].hint, width-len(n)-2)); err != nil {
+			return err
+		}
+	}
+	_, err := fmt.Fprintln(w, sum.String())
+	return err
+}
+
+// column is a terminal table column as fitted: which one, and how wide its cells may be.
+type column struct {
+	col, max int
+}
+
+// fitColumns chooses the columns and their widths so that the table fits in width: the
+// natural widths if they fit, else shortening the reason, then leaving it out, then
+// shortening the addresses (in the middle, keeping the port), then leaving out the
+// duration, as far as that goes.
+func fitColumns(rows []tableLine, width int) []column {
+	var natural [numCols]int
+	for c := range numCols {
+		natural[c] = utf8.RuneCountInString(termHeader[c])
+		for i := range rows {
+			natural[c] = max(natural[c], utf8.RuneCountInString(rows[i].cells[c]))
+		}
+	}
+	widths, shown := natural, [numCols]bool{}
+	for c := range shown {
+		shown[c] = true
+	}
+	total := func() int {
+		n := 1
+		for c := range numCols {
+			if shown[c] {
+				n += widths[c] + 3
+			}
+		}
+		return n
+	}
+	if over := total() - width; over > 0 {
+		widths[colReason] = max(minReason, widths[colReason]-over)
+	}
+	if total() > width {
+		shown[colReason] = false
+	}
+	for total() > width && (widths[colClient] > minAddr || widths[colServer] > minAddr) {
+		if widths[colClient] >= widths[colServer] && widths[colClient] > minAddr || widths[colServer] <= minAddr {
+			widths[colClient]--
+		} else {
+			widths[colServer]--
+		}
+	}
+	if total() > width {
+		shown[colDuration] = false
+	}
+	var cols []column
+	for c := range numCols {
+		if shown[c] {
+			cols = append(cols, column{col: c, max: widths[c]})
+		}
+	}
+	return cols
+}
+
+// renderGroup writes one table of the rows at the indexes idx.
+func renderGroup(w io.Writer, rows []tableLine, idx []int, cols []column, opts TableOptions) error {
+	header := make([]string, len(cols))
+	for j, c := range cols {
+		header[j] = termHeader[c.col]
 	}
 	tb := tablewriter.NewTable(w,
 		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{Symbols: tw.NewSymbols(tw.StyleASCII)})),
@@ -74,16 +231,121 @@ func renderTable(w io.Writer, rows []tableLine, opts TableOptions, sum Summary) 
 		tablewriter.WithTrimSpace(tw.Off),
 	)
 	tb.Header(header)
-	for i := range rows {
-		if err := tb.Append(rows[i].cells); err != nil {
+	for _, i := range idx {
+		cells := make([]string, len(cols))
+		for j, c := range cols {
+			v := rows[i].cells[c.col]
+			if utf8.RuneCountInString(v) > c.max {
+				if c.col == colClient || c.col == colServer {
+					v = shortenMiddle(v, c.max)
+				} else {
+					v = Shorten(v, c.max)
+				}
+			}
+			if c.col == colVerdict && opts.Color {
+				v = colorVerdict(v)
+			}
+			cells[j] = v
+		}
+		if err := tb.Append(cells); err != nil {
 			return err
 		}
 	}
-	if err := tb.Render(); err != nil {
-		return err
+	return tb.Render()
+}
+
+// shortenMiddle shortens s to max runes by replacing its middle with "…", keeping the end
+// (an address's port).
+func shortenMiddle(s string, max int) string {
+	r := []rune(s)
+	if len(r) <= max || max < 3 {
+		return s
 	}
-	_, err := fmt.Fprintln(w, sum.String())
-	return err
+	tail := (max - 1) / 2
+	return string(r[:max-1-tail]) + "…" + string(r[len(r)-tail:])
+}
+
+// shortHint fits a hint in width runes: whole, or its first clause (up to ": ") with
+// ": …", or cut.
+func shortHint(h string, width int) string {
+	if utf8.RuneCountInString(h) <= width {
+		return h
+	}
+	if i := strings.Index(h, ": "); i > 0 && utf8.RuneCountInString(h[:i])+3 <= width {
+		return h[:i] + ": …"
+	}
+	return Shorten(h, max(width, 10))
+}
+
+// durationCell is a connection's duration: "131 ms", "12.5 s", "4m05s", "2h03m".
+func durationCell(s float64) string {
+	d := time.Duration(s * float64(time.Second))
+	switch {
+	case d < time.Millisecond:
+		return "<1 ms"
+	case d < time.Second:
+		return strconv.Itoa(int(d/time.Millisecond)) + " ms"
+	case d < time.Minute:
+		return strconv.FormatFloat(d.Seconds(), 'f', 1, 64) + " s"
+	case d < time.Hour:
+		return fmt.Sprintf("%dm%02ds", int(d/time.Minute), int(d%time.Minute/time.Second))
+	}
+	return fmt.Sprintf("%dh%02dm", int(d/time.Hour), int(d%time.Hour/time.Minute))
+}
+
+// httpCell is the status of the upgrade response: "101", "403"; "-" when no handshake was
+// seen, "none" for a request without a response, "?" when encrypted.
+func httpCell(r *Record) string {
+	switch {
+	case r.IsUnknown("handshake"):
+		return "?"
+	case r.HTTPStatus != nil:
+		return strconv.Itoa(*r.HTTPStatus)
+	case r.Handshake == HandshakeIncomplete:
+		return "none"
+	}
+	return "-"
+}
+
+// closeCodeCell is one side's close frame in the close c/s cell: its code, "empty" without
+// one, "-" for none, "?" when the capture cannot tell; "!" marks an invalid frame and "*"
+// the side that closed first.
+func closeCodeCell(r *Record, side string, c *Close) string {
+	switch {
+	case c == nil && r.IsUnknown(side+"_close"):
+		return "?"
+	case c == nil:
+		return "-"
+	}
+	s := "empty"
+	switch {
+	case c.Code != nil:
+		s = strconv.Itoa(*c.Code)
+	case r.IsUnknown(side + "_close_code"):
+		s = "?"
+	}
+	if !c.Valid {
+		s += "!"
+	}
+	if r.FirstClose != nil && *r.FirstClose == side {
+		s += "*"
+	}
+	return s
+}
+
+// firstReason is the reason of the first close frame, "-" for none.
+func firstReason(r *Record) string {
+	c, side := r.ClientClose, "client"
+	if r.FirstClose != nil && *r.FirstClose == "server" {
+		c, side = r.ServerClose, "server"
+	}
+	switch {
+	case c == nil || c.Reason == "":
+		return "-"
+	case r.IsUnknown(side + "_close_reason"):
+		return c.Reason + " (cut)"
+	}
+	return c.Reason
 }
 
 func handshakeCell(r *Record) string {

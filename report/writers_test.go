@@ -42,7 +42,7 @@ func sampleRecords() []Record {
 			Frames: PerSide{3, 4}, Messages: PerSide{2, 3}, Bytes: PerSide{10, 20},
 			Pings:    []Ping{{From: "server", Time: mustTime("2026-01-02T03:04:05.5Z"), RTTMs: &rtt}},
 			Problems: []string{}, Hints: []string{},
-			Timeline: []TimelineEntry{{0, "client", "SYN"}, {0.0001, "server", "SYN-ACK"}, {0.5, "", "server gap: 10 bytes missing"}},
+			Timeline: []TimelineEntry{{0, "client", "SYN", 1}, {0.0001, "server", "SYN-ACK", 2}, {0.5, "", "server gap: 10 bytes missing", 0}},
 		},
 		{
 			File: "a.pcap", Client: "[::1]:50001", Server: "[::1]:9000",

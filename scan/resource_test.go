@@ -360,7 +360,9 @@ func TestManySYNsWithIdleTimeout(t *testing.T) {
 	if count != n || idle != n {
 		t.Errorf("got %d records (%d without a TCP end), want %d", count, idle, n)
 	}
-	if g, limit := probe.growth(), int64(2000*4096+8*mib); g > limit {
+	// The slack covers the records waiting in the sort window (with frame numbers, the
+	// Community ID, the display filter and keepalive figures, about 1.3 KB each).
+	if g, limit := probe.growth(), int64(2000*4096+10*mib); g > limit {
 		t.Errorf("heap grew by %d bytes, want at most %d (about 1000 connections tracked)", g, limit)
 	}
 	t.Logf("peak heap growth %d KiB", probe.growth()>>10)

@@ -85,7 +85,7 @@ func TestSummaryAndLimit(t *testing.T) {
 		t.Errorf("--summary json: %d connections, causes %+v", len(doc.Connections), doc.Summary.Causes)
 	}
 	r = runCLI(t, nil, "--limit", "5", path)
-	if strings.Count(r.stdout, "| completed |") != 5 || !strings.Contains(r.stdout, "31 connections: 1 clean, 30 abnormal; close frames: 1000 ×2; 26 not listed (--limit)") {
+	if strings.Count(r.stdout, "| 10.0.0.2:80 ") != 5 || !strings.Contains(r.stdout, "31 connections: 1 clean, 30 abnormal; close frames: 1000 ×2; 26 not listed (--limit)") {
 		t.Errorf("--limit 5:\n%s", r.stdout)
 	}
 	doc, _, _ = scanJSON(t, "--limit", "5", path)

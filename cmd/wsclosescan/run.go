@@ -256,3 +256,12 @@ func useColor(mode string, w io.Writer) bool {
 	}
 	return isTerminal(w)
 }
+
+// tableWidth is the width the table fits in: $COLUMNS when it is narrower than
+// report.DefaultWidth (a shell exports it for the terminal), else the default.
+func tableWidth() int {
+	if n, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && n > 0 && n < report.DefaultWidth {
+		return n
+	}
+	return report.DefaultWidth
+}

@@ -38,7 +38,8 @@ func (c *cli) scan(cfg *config) int {
 	// One write per 64 KiB rather than per record: a JSON line is a few hundred bytes.
 	stdout := bufio.NewWriterSize(c.stdout, 64<<10)
 	out, err := report.NewWriter(cfg.format, stdout,
-		report.TableOptions{Color: useColor(cfg.color, c.stdout), ShowFile: len(cfg.files) > 1 && !cfg.merge}, cfg.timeline)
+		report.TableOptions{Color: useColor(cfg.color, c.stdout), ShowFile: len(cfg.files) > 1 && !cfg.merge,
+			Width: tableWidth()}, cfg.timeline)
 	if err != nil {
 		c.errorf("%v", err)
 		return exitUsage
