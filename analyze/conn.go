@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/wsclosescan/wsclosescan/h2demux"
@@ -92,6 +93,7 @@ type conn struct {
 	refs      refs
 	ends      [2]tcpEnd // by reassembly.Dir
 	missing   [2]int64  // by reassembly.Dir
+	lost      [2]bool   // bytes of an unknown amount were lost (a layer lost its framing)
 	lastGap   [2]gap    // most recent gap by reassembly.Dir
 	gapNotes  []gapNote
 	gapsLeft  int // gaps not described because of maxGapNotes
@@ -208,7 +210,14 @@ func (c *conn) End(stats reassembly.ConnStats) {
 	}
 	c.ws.Finish(c.last)
 	c.noteFrames()
-	c.an.emit(c.record(stats))
+	r := c.record(stats)
+	if c.h2 != nil {
+		in := c.h2.Info()
+		r.Problems = append(r.Problems, h2Problems(&in, c.sideOf)...)
+		r.Hints = append(r.Hints, "an HTTP/2 connection: its "+strconv.Itoa(len(c.streams))+
+			" WebSocket stream(s), if any, have records of their own")
+	}
+	c.an.emit(r)
 	c.emitStreams(stats)
 	c.an.pool.Put(c.ws) // the record keeps nothing of it
 	c.ws = nil

@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/wsclosescan/wsclosescan/h2demux"
@@ -96,6 +97,8 @@ func (s *h2stream) Data(dir h2demux.Dir, data []byte, t time.Time) {
 func (s *h2stream) Gap(dir h2demux.Dir, length int64, t time.Time) {
 	s.c.touch(t)
 	s.c.missing[dir&1] += length
+	s.c.lost[dir&1] = s.c.lost[dir&1] || length == 0
+	s.c.lastGap[dir&1] = gap{length: length, cause: reassembly.GapLost, t: t}
 	s.c.ws.Gap(wsparse.Side(dir), length, t)
 }
 
@@ -133,6 +136,11 @@ func (s *h2stream) End(e h2demux.StreamEnd) {
 // emitStreams writes the record of every WebSocket stream, in stream-id order, once the TCP
 // connection (and so every stream) has ended.
 func (c *conn) emitStreams(stats reassembly.ConnStats) {
+	var problems []string
+	if c.h2 != nil {
+		in := c.h2.Info()
+		problems = h2Problems(&in, c.sideOf)
+	}
 	for _, s := range c.streams {
 		child := s.c
 		for d := range child.ends {
@@ -146,6 +154,7 @@ func (c *conn) emitStreams(stats reassembly.ConnStats) {
 		r := child.record(stats)
 		r.H2 = s.record()
 		r.Hints = append(r.Hints, s.h2Hints(r)...)
+		r.Problems = append(r.Problems, problems...)
 		if c.tls != nil {
 			in := c.tls.Info()
 			r.TLS = c.tlsRecord(&in)
@@ -202,4 +211,27 @@ func (s *h2stream) h2Hints(r *report.Record) []string {
 			") while this WebSocket was open: a server or proxy shutting down or restarting")
 	}
 	return h
+}
+
+// h2Problems lists what the HTTP/2 layer could not follow: a lost header state makes later
+// header blocks of that direction undecodable (HPACK), lost framing the rest of it.
+func h2Problems(in *h2demux.Info, sideOf func(reassembly.Dir) wsparse.Side) []string {
+	var p []string
+	for d := range 2 {
+		s := sideOf(reassembly.Dir(d))
+		if in.HeaderStateLost[d] {
+			p = append(p, s.String()+": HTTP/2 header blocks after a gap or a decoding error could not be decoded "+
+				"(HPACK state lost): later streams of this side may be missing or unjudged")
+		}
+		if in.FramingLost[d] {
+			p = append(p, s.String()+": HTTP/2 frame boundaries were lost after a gap: the rest of this side was not decoded")
+		}
+	}
+	for _, x := range in.Problems {
+		p = append(p, "http2: "+x)
+	}
+	if in.ProblemsDropped > 0 {
+		p = append(p, "http2: "+strconv.Itoa(in.ProblemsDropped)+" more problems")
+	}
+	return p
 }

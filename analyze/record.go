@@ -19,6 +19,7 @@ type facts struct {
 	received    [2]bool                // close[side] reached the other side before its RST
 	ends        [2]tcpEnd              // by wsparse.Side
 	missing     [2]int64
+	lost        [2]bool // an unknown amount of bytes lost
 	lastGap     [2]gap
 	stats       [2]wsparse.DirStats
 	tcpEnded    bool
@@ -56,6 +57,7 @@ func (c *conn) facts(f *facts) {
 		f.close[s] = c.ws.Close(s)
 		f.ends[s] = c.ends[d]
 		f.missing[s] = c.missing[d]
+		f.lost[s] = c.lost[d]
 		f.lastGap[s] = c.lastGap[d]
 		f.stats[s] = c.ws.Stats(s)
 		if t := f.stats[s].LastFrameTime; t.After(f.lastFrame) {
@@ -229,7 +231,7 @@ func (f *facts) closeUnknown(s wsparse.Side) bool {
 		return false
 	case st.Unscanned:
 		return true
-	case f.missing[s] == 0:
+	case f.missing[s] == 0 && !f.lost[s]:
 		return false
 	}
 	return st.Undecodable || !f.lastGap[s].t.Before(st.LastFrameTime)

@@ -161,3 +161,30 @@ func TestHTTP2WebSockets(t *testing.T) {
 		}
 	}
 }
+
+// TestHTTP2LostHeaders: a client segment with a HEADERS frame lost from the capture costs
+// the rest of the client's HTTP/2 framing; the records say so instead of judging quietly.
+func TestHTTP2LostHeaders(t *testing.T) {
+	h := newH2Conn("10.0.5.1:50001", "10.0.5.2:80").open()
+	h.connect(1, "200").frame(c2s, 1, false, wstest.Frame(c2s, wsframe.OpText, []byte("hi")))
+	n := len(h.conv.Packets)
+	h.connect(3, "200")
+	h.conv.Packets = append(h.conv.Packets[:n:n], h.conv.Packets[n+1:]...) // the client's HEADERS of stream 3
+	h.frame(c2s, 1, true, wstest.Frame(c2s, wsframe.OpClose, wsframe.Close(1000, "")))
+	h.frame(s2c, 1, true, wstest.Frame(s2c, wsframe.OpClose, wsframe.Close(1000, "")))
+	h.conv.FIN(s2c).FIN(c2s)
+	doc, _, _ := scanJSON(t, "--all", writeCapture(t, h.conv))
+	found := 0
+	for _, r := range doc.Connections {
+		if strings.Contains(strings.Join(r.Problems, "\n"), "client: HTTP/2 frame boundaries were lost after a gap") {
+			found++
+		}
+		// The client's close frame is among what could not be decoded: unknown, never "none".
+		if r.H2 != nil && r.H2.StreamID == 1 && (r.Verdict != "unknown" || !r.IsUnknown("client_close")) {
+			t.Errorf("stream 1: %+v, unknown %v; want the client's close and the verdict unknown", view(r), r.Unknown)
+		}
+	}
+	if found != 2 { // the HTTP/2 connection and its stream 1
+		t.Errorf("the lost framing is in %d records' problems, want 2:\n%+v", found, doc.Connections)
+	}
+}
