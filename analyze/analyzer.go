@@ -83,14 +83,24 @@ func (a *Analyzer) SetFile(name string) { a.file = name }
 
 // NewStream starts the analysis of a new connection.
 func (a *Analyzer) NewStream(info reassembly.ConnInfo) reassembly.Stream {
-	c := &conn{an: a, file: a.file, info: info, last: info.Start, stamps: a.getRings()}
+	// The decoder and the frame rings are taken when the first byte or gap arrives: a
+	// connection that never carries data (a SYN flood's) costs only the conn.
+	return &conn{an: a, file: a.file, info: info, last: info.Start}
+}
+
+// ready gives c its WebSocket decoder and frame rings, from the Analyzer's pools.
+func (c *conn) ready() {
+	if c.ws != nil {
+		return
+	}
+	a := c.an
+	c.stamps = a.getRings()
 	wsOpts := a.opts.WS
 	if a.opts.Timeline {
 		wsOpts.OnEvent = c.wsEvent
 	}
 	c.ws = a.pool.Get(wsOpts)
-	if info.By != reassembly.ClientByPort {
+	if c.info.By != reassembly.ClientByPort {
 		c.ws.StreamStart() // the SYN was captured: each stream is seen from its first byte
 	}
-	return c
 }

@@ -121,6 +121,7 @@ func (c *conn) touchAt(at reassembly.Stamp) {
 
 // Data implements reassembly.Stream.
 func (c *conn) Data(dir reassembly.Dir, data []byte, at reassembly.Stamp) {
+	c.ready()
 	c.touchAt(at)
 	c.stamps[dir].add(at)
 	t := at.Time
@@ -137,6 +138,7 @@ func (c *conn) Data(dir reassembly.Dir, data []byte, at reassembly.Stamp) {
 
 // Gap implements reassembly.Stream.
 func (c *conn) Gap(dir reassembly.Dir, offset, length int64, cause reassembly.GapCause, at reassembly.Stamp) {
+	c.ready()
 	c.touchAt(at)
 	c.stamps[dir].add(at)
 	t := at.Time
@@ -201,6 +203,7 @@ func (c *conn) Event(e reassembly.Event) {
 
 // End implements reassembly.Stream.
 func (c *conn) End(stats reassembly.ConnStats) {
+	c.ready()
 	c.released = stats.Reason
 	if c.tls != nil {
 		c.tls.Finish(c.last)
