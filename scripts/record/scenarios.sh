@@ -329,10 +329,11 @@ scenario_wss() {
 	unset WSS_CERT WSS_KEY
 }
 
-# 18. WebSocket over HTTP/2 (RFC 8441) into testdata/h2 (ports 9401-9402): a Node
+# 18. WebSocket over HTTP/2 (RFC 8441) into testdata/h2 (ports 9401-9404): a Node
 # http2 server with enableConnectProtocol; a Node http2 client over h2c (9401);
 # headless Chromium over TLS with its key log, loading the page from the same
-# server first so that the WebSocket goes on the same HTTP/2 connection (9402).
+# server first so that the WebSocket goes on the same HTTP/2 connection (9402);
+# then Go on both sides (h2_go: 9403 h2c, 9404 TLS).
 scenario_h2() {
 	local o=$ROOT/testdata/h2
 	mkdir -p "$o"
@@ -348,5 +349,26 @@ scenario_h2() {
 	begin
 	WSS_CERT=$WORK/h2-cert.pem WSS_KEY=$WORK/h2-key.pem H2_KEYLOG=$o/chromium-h2-wss.keys CHROMIUM=$CHROMIUM \
 		peer node "$REC/node/scenario.js" chromium-h2-wss 9402
+	caps_stop
+
+	h2_go "$o" "$WORK/h2-cert.pem" "$WORK/h2-key.pem"
+}
+
+# h2_go DIR CERT KEY: net/http's HTTP/2 server (GODEBUG=http2xconnect=1 makes it
+# announce ENABLE_CONNECT_PROTOCOL and accept :protocol) and a golang.org/x/net/http2
+# ClientConn, two extended CONNECT streams on one connection (stream 1: client close
+# 1000 "done", echoed; stream 3: server close 1011, then RST_STREAM(INTERNAL_ERROR)),
+# over h2c with prior knowledge (9403) and over TLS 1.3 with ALPN h2 and the client's
+# key log (9404).
+h2_go() {
+	local o=$1
+	cap_tcpdump "$o/go-h2c-wss.pcap" 'tcp port 9403' -U
+	begin
+	GODEBUG=http2xconnect=1 peer "$WORK/peers" go-h2c-wss 127.0.0.1:9403
+	caps_stop
+
+	cap_tcpdump "$o/go-h2-wss.pcap" 'tcp port 9404' -U
+	begin
+	GODEBUG=http2xconnect=1 peer "$WORK/peers" go-h2-wss 127.0.0.1:9404 "$2" "$3" "$o/go-h2-wss.keys"
 	caps_stop
 }
