@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/wsclosescan/wsclosescan/reassembly"
 	"github.com/wsclosescan/wsclosescan/report"
@@ -27,7 +28,13 @@ func (c *conn) problems(f *facts) []string {
 		if restated[fd.Code] {
 			continue
 		}
-		s := fmt.Sprintf("%s: %s", fd.Side, fd.Detail)
+		s := fd.Detail
+		if !strings.HasPrefix(s, fd.Side.String()+" ") {
+			s = fd.Side.String() + ": " + s
+		}
+		if fr := c.frameAt(fd.Side, fd.Time); fr != 0 && fd.Frame >= 0 {
+			s += fmt.Sprintf(" (in packet %d)", fr)
+		}
 		if fd.Count > 1 {
 			s += fmt.Sprintf(" (%d times)", fd.Count)
 		}
@@ -101,14 +108,14 @@ func (c *conn) timelineEntries() []report.TimelineEntry {
 			side = c.sideOf(e.dir)
 		}
 		from, what := side.String(), e.what
-		if e.response && failure != "" {
+		if e.response && failure != "" && !strings.HasPrefix(failure, "server answered ") {
 			what += " (" + failure + ")"
 		}
 		switch {
 		case e.noSide:
 			from, what = "", side.String()+" "+what
 		case e.messages > 1:
-			what = fmt.Sprintf("%d data messages, %d bytes, until +%.6f", e.messages, e.msgBytes, seconds(e.lastMsg.Sub(c.info.Start)))
+			what = fmt.Sprintf("%d data messages, %d bytes, the last at %.6f s", e.messages, e.msgBytes, seconds(e.lastMsg.Sub(c.info.Start)))
 		}
 		out = append(out, report.TimelineEntry{OffsetS: seconds(e.t.Sub(c.info.Start)), From: from, What: what, Frame: e.frame})
 	}

@@ -149,7 +149,9 @@ func (c *conn) emitStreams(stats reassembly.ConnStats) {
 				e.fin, e.rst = c.ends[d].fin, c.ends[d].rst
 			}
 		}
-		child.touch(c.last)
+		if s.end.How == h2demux.EndTCP || s.end.How == "" {
+			child.touch(c.last) // it lasted as long as the TCP connection
+		}
 		child.ws.Finish(child.last)
 		r := child.record(stats)
 		r.H2 = s.record()
@@ -200,11 +202,14 @@ func (s *h2stream) h2Hints(r *report.Record) []string {
 	e := &s.end
 	if e.RSTCode != nil && *e.RSTCode != h2demux.NoError && e.RSTBy != nil {
 		by := s.parent.sideOf(reassembly.Dir(*e.RSTBy & 1))
-		what := "the WebSocket APIs report 1006"
-		if r.Verdict == report.VerdictClean {
-			what = "after the closing handshake, so the WebSockets had already closed cleanly"
+		what := ""
+		switch {
+		case r.Verdict == report.VerdictClean:
+			what = ", after the closing handshake: both WebSockets had already closed cleanly"
+		case r.ClientObserved != nil && r.ServerObserved != nil && *r.ClientObserved == 1006 && *r.ServerObserved == 1006:
+			what = ": the WebSocket APIs report 1006"
 		}
-		h = append(h, "the "+by.String()+" reset the stream (RST_STREAM "+h2demux.CodeName(*e.RSTCode)+"): "+what)
+		h = append(h, "the "+by.String()+" reset the stream (RST_STREAM "+h2demux.CodeName(*e.RSTCode)+")"+what)
 	}
 	if g := e.GoAway; g != nil && r.Verdict != report.VerdictClean {
 		h = append(h, "the "+s.parent.sideOf(reassembly.Dir(g.By&1)).String()+" sent GOAWAY ("+h2demux.CodeName(g.Code)+

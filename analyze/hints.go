@@ -157,7 +157,7 @@ func resetAfterClose(f *facts, s wsparse.Side) string {
 		return ""
 	}
 	if peer := f.close[s.Other()]; peer != nil && peer.Time.Before(rst) {
-		if fin := f.ends[s].fin; !peer.Time.After(cl.Time) || f.received[s.Other()] || (!fin.IsZero() && fin.Before(rst)) {
+		if fin := f.ends[s].fin; !peer.Time.After(cl.Time) || f.received[s.Other()] || (!fin.IsZero() && fin.Before(rst)) || f.stream {
 			return ""
 		}
 		return fmt.Sprintf("%s sent %s, the %s answered, and the %s reset the connection %s after its close "+
@@ -168,8 +168,12 @@ func resetAfterClose(f *facts, s wsparse.Side) string {
 	if cl.HasCode {
 		sent, would = fmt.Sprintf("close %d", cl.Code), fmt.Sprint(int(cl.Code))
 	}
-	return fmt.Sprintf("%s sent %s then reset the connection %s later: the %s reports 1006, not %s, "+
-		"if the reset arrives before it reads the close frame", s, sent, describeDuration(rst.Sub(cl.Time)), s.Other(), would)
+	what := "connection"
+	if f.stream {
+		what = "HTTP/2 stream (RST_STREAM)"
+	}
+	return fmt.Sprintf("%s sent %s then reset the %s %s later: the %s reports 1006, not %s, "+
+		"if the reset arrives before it reads the close frame", s, sent, what, describeDuration(rst.Sub(cl.Time)), s.Other(), would)
 }
 
 // closedBeforePeerClose: s ended TCP before the peer's close frame was on the wire.
@@ -279,6 +283,9 @@ func invalidCloseHint(f *facts, s wsparse.Side) string {
 	case answer != nil && answer.Time.After(cl.Time):
 		return fmt.Sprintf("the %s's close frame is invalid (%s): the %s answered it as if valid; a strict peer "+
 			"(browsers, Node ws, Python websockets) fails the connection with close 1002 and reports 1006", s, what, peer)
+	}
+	if lenient == "1006" {
+		lenient = "1006 too, the code it was sent, which looks like a dropped connection"
 	}
 	return fmt.Sprintf("the %s's close frame is invalid (%s): a strict %s fails the connection (sending 1002) and "+
 		"reports 1006; a lenient one reports %s", s, what, peer, lenient)

@@ -70,7 +70,7 @@ func TestTimelineMergesConsecutiveMessages(t *testing.T) {
 	want := strings.Join([]string{
 		"client: GET /",
 		"server: HTTP 101 Switching Protocols",
-		"client: 5 data messages, 20 bytes, until +0.007000",
+		"client: 5 data messages, 20 bytes, the last at 0.007000 s",
 		"server: text message, 2 bytes",
 	}, "\n")
 	if got != want {

@@ -134,8 +134,9 @@ func tlsHints(in *tlsdec.Info, websocket bool) []string {
 		h = append(h, "part of this TLS connection could not be decrypted (records lost from the capture or not "+
 			"authenticated): what they carried is unknown")
 	}
-	if in.ALPN == "h2" || (!websocket && len(in.ALPNOffered) > 0 && !slices.Contains(in.ALPNOffered, "http/1.1")) {
-		h = append(h, "this TLS connection carries HTTP/2 (ALPN h2): WebSockets over HTTP/2 (RFC 8441) are not decoded yet")
+	if !websocket && in.ALPN == "" && in.Decryption != "full" && len(in.ALPNOffered) > 0 && !slices.Contains(in.ALPNOffered, "http/1.1") {
+		h = append(h, "this TLS connection offered only HTTP/2 (ALPN "+strings.Join(in.ALPNOffered, ", ")+
+			"): with its keys, its WebSocket streams (RFC 8441), if any, get records of their own")
 	}
 	if in.HandshakeFailed {
 		h = append(h, "the TLS handshake failed (an alert before both Finished messages): the WebSocket client reports 1006")

@@ -54,20 +54,20 @@ func TestAbsurdFrameLengths(t *testing.T) {
 		{
 			name:    "2^63-byte payload",
 			frame:   wsframe.Concat(wsframe.Frame{Fin: true, Op: wsframe.OpBinary, Length: 1 << 63, SetLength: true}.Header(), make([]byte, 1000)),
-			problem: "server binary frame 0 has a 64-bit length with the most significant bit set",
+			problem: "server binary frame (its WebSocket frame #1) has a 64-bit length with the most significant bit set",
 			want:    closeView{Verdict: report.VerdictHalfClosed, ClientClose: "1000", ServerClose: "-", TCPEnd: "fin client"},
 		},
 		{
 			name:    "2^63-1-byte payload",
 			frame:   wsframe.Concat(wsframe.Frame{Fin: true, Op: wsframe.OpBinary, Length: 1<<63 - 1, SetLength: true}.Header(), make([]byte, 1000)),
-			problem: "server binary frame 0",
+			problem: "server binary frame (its WebSocket frame #1)",
 			want:    closeView{Verdict: report.VerdictHalfClosed, ClientClose: "1000", ServerClose: "-", TCPEnd: "fin client"},
 		},
 		{
 			name: "ping announcing 65535 bytes",
 			frame: wsframe.Concat(wsframe.Frame{Fin: true, Op: wsframe.OpPing, Payload: bytes.Repeat([]byte{'p'}, 65535)}.Bytes(),
 				wstest.Frame(s2c, wsframe.OpClose, wsframe.Close(1000, ""))),
-			problem: "server ping frame 0 has a 65535-byte payload (control frames are limited to 125)",
+			problem: "server ping frame (its WebSocket frame #1) has a 65535-byte payload (control frames are limited to 125)",
 			want:    closeView{Verdict: report.VerdictClean, ClientClose: "1000", ServerClose: "1000", TCPEnd: "fin client"},
 		},
 	}
@@ -114,7 +114,7 @@ func TestMillionsOfTinyFrames(t *testing.T) {
 	if r.Frames.Client != frames+1 || r.Messages.Client != frames {
 		t.Errorf("client frames %d, messages %d; want %d and %d", r.Frames.Client, r.Messages.Client, frames+1, frames)
 	}
-	want := fmt.Sprintf("client: client text frame 0 is not masked (%d times)", frames)
+	want := fmt.Sprintf("client text frame (its WebSocket frame #1) is not masked (%d times)", frames)
 	if !hasProblem(r, want) || len(r.Problems) != 1 {
 		t.Errorf("problems: got %q, want [%q]", r.Problems, want)
 	}
@@ -256,7 +256,7 @@ func TestHugeHeaderBlock(t *testing.T) {
 	if len(recs) != 1 {
 		t.Fatalf("got %d records, want 1", len(recs))
 	}
-	want := fmt.Sprintf("client: client HTTP header block is larger than %d bytes; HTTP parsing stopped", 64<<10)
+	want := fmt.Sprintf("client HTTP header block is larger than %d bytes; HTTP parsing stopped", 64<<10)
 	if !hasProblem(&recs[0], want) {
 		t.Errorf("problems %q lack %q", recs[0].Problems, want)
 	}
@@ -320,7 +320,7 @@ func TestPayloadBytesNeverNegative(t *testing.T) {
 		t.Fatalf("got %d records, want 1", len(res.recs))
 	}
 	r := &res.recs[0]
-	want := "server: server binary frame 1 is incomplete: the capture ends after 500 of 9223372036854775807 payload bytes"
+	want := "server binary frame (its WebSocket frame #2) is incomplete: the capture ends after 500 of 9223372036854775807 payload bytes"
 	if !hasProblem(r, want) {
 		t.Errorf("problems %q lack %q", r.Problems, want)
 	}

@@ -147,14 +147,14 @@ func (c *Conn) frameFinish(d *direction, t time.Time) {
 	switch {
 	case fs.inPayload:
 		if !c.bump(FindIncompleteFrame, s) {
-			c.addFinding(FindIncompleteFrame, s, fs.idx, t, s.String()+" "+opName(fs.op)+" frame "+strconv.Itoa(fs.idx)+
+			c.addFinding(FindIncompleteFrame, s, fs.idx, t, s.String()+" "+opName(fs.op)+" frame (its WebSocket frame #"+strconv.Itoa(fs.idx+1)+")"+
 				" is incomplete: the capture ends after "+itoa64(fs.done)+" of "+itoa64(fs.length)+" payload bytes")
 		}
 		if fs.op == OpClose || fs.op == OpPing || fs.op == OpPong {
 			c.endFrame(d, t, true)
 		}
 	case fs.hn > 0:
-		c.addFinding(FindIncompleteFrame, s, fs.next, t, s.String()+" frame "+strconv.Itoa(fs.next)+
+		c.addFinding(FindIncompleteFrame, s, fs.next, t, s.String()+" WebSocket frame #"+strconv.Itoa(fs.next+1)+
 			" is incomplete: the capture ends inside its header")
 	}
 	fs.inPayload, fs.hn = false, 0

@@ -125,7 +125,7 @@ func (c *Conn) startFrame(d *direction, t time.Time) {
 	}
 	if v&vNonMinimalLength != 0 {
 		c.frameFinding(FindNonMinimalLength, s, fs, t, "encodes length "+itoa64(fs.length)+" in the "+
-			strconv.Itoa(8*int(fs.lenBytes))+"-bit form")
+			strconv.Itoa(8*int(fs.lenBytes))+"-bit form: not the minimal encoding RFC 6455 5.2 requires")
 	}
 	if d.byChain && c.implausible(d, h) {
 		c.withdrawSync(d)
@@ -249,7 +249,7 @@ func (c *Conn) frameFinding(code FindingCode, s Side, fs *frameState, t time.Tim
 	if c.bump(code, s) {
 		return
 	}
-	c.addFinding(code, s, fs.idx, t, s.String()+" "+opName(fs.op)+" frame "+strconv.Itoa(fs.idx)+" "+what)
+	c.addFinding(code, s, fs.idx, t, s.String()+" "+opName(fs.op)+" frame (its WebSocket frame #"+strconv.Itoa(fs.idx+1)+") "+what)
 }
 
 // opName names an opcode for messages.

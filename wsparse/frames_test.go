@@ -159,8 +159,8 @@ func TestFindingDetails(t *testing.T) {
 	c, ev := runAll(t, steps, Options{})
 	got := c.Findings()
 	want := []Finding{
-		{Code: FindClientUnmasked, Side: Client, Frame: 1, Time: t0.Add(2e9), Detail: "client text frame 1 is not masked", Count: 1},
-		{Code: FindControlTooLong, Side: Server, Frame: 0, Time: t0.Add(3e9), Detail: "server ping frame 0 has a 130-byte payload (control frames are limited to 125)", Count: 1},
+		{Code: FindClientUnmasked, Side: Client, Frame: 1, Time: t0.Add(2e9), Detail: "client text frame (its WebSocket frame #2) is not masked", Count: 1},
+		{Code: FindControlTooLong, Side: Server, Frame: 0, Time: t0.Add(3e9), Detail: "server ping frame (its WebSocket frame #1) has a 130-byte payload (control frames are limited to 125)", Count: 1},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("findings:\ngot  %+v\nwant %+v", got, want)

@@ -164,7 +164,7 @@ func TestScenarios(t *testing.T) {
 				Send(c2s, wsframe.Frame{Fin: true, Op: wsframe.OpText, Payload: []byte("plain")}.Bytes()).
 				Close(s2c, 1006, "").FIN(s2c).FIN(c2s),
 			want:     recordView{"half_closed", "completed", "-", "1006", "server", "fin server", "1006", "1006"},
-			problems: []string{"client: ", "1006"},
+			problems: []string{"client text frame (its WebSocket frame #1) is not masked", "1006"},
 		},
 		{
 			name: "oversized close frame",
