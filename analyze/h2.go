@@ -81,7 +81,7 @@ func (c *conn) newStream(si *h2demux.StreamInfo) h2demux.Sink {
 	}
 	child.ws = c.an.pool.Get(wsOpts)
 	child.ws.StartTunnel(wsparse.TunnelRequest{Time: si.Time, Path: si.Path, Authority: si.Authority, Origin: si.Origin,
-		Version: si.Version, Protocols: si.Protocols, Extensions: si.Extensions})
+		Version: si.Version, Protocols: si.Protocols, Extensions: si.Extensions, UserAgent: si.UserAgent})
 	s := &h2stream{parent: c, c: child, info: *si}
 	c.streams = append(c.streams, s)
 	return s

@@ -87,6 +87,7 @@ type StreamInfo struct {
 	Path, Authority, Scheme string
 	Origin, Version         string
 	Protocols, Extensions   string
+	UserAgent               string // user-agent
 	// ConnectEnabled: the server's SETTINGS_ENABLE_CONNECT_PROTOCOL = 1 was seen before the
 	// request (RFC 8441 forbids the request otherwise).
 	ConnectEnabled bool

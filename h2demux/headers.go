@@ -23,7 +23,7 @@ type blockState struct {
 // fields are the header fields read from a block.
 type fields struct {
 	method, protocol, path, authority, scheme, status string
-	origin, version, protocols, extensions            string
+	origin, version, protocols, extensions, userAgent string
 }
 
 // startBlock begins the header block of HEADERS or PUSH_PROMISE frame f.
@@ -111,6 +111,8 @@ func (d *direction) emit(hf hpack.HeaderField) {
 		join(&f.origin, hf.Value)
 	case "sec-websocket-version":
 		join(&f.version, hf.Value)
+	case "user-agent":
+		first(&f.userAgent, hf.Value)
 	case "sec-websocket-protocol":
 		join(&f.protocols, hf.Value)
 	case "sec-websocket-extensions":
@@ -180,7 +182,7 @@ func (c *Conn) clientHeaders(b *blockState, t time.Time) {
 	si := &StreamInfo{
 		ID: id, Time: t,
 		Path: f.path, Authority: f.authority, Scheme: f.scheme,
-		Origin: f.origin, Version: f.version, Protocols: f.protocols, Extensions: f.extensions,
+		Origin: f.origin, Version: f.version, Protocols: f.protocols, Extensions: f.extensions, UserAgent: f.userAgent,
 		ConnectEnabled: c.info.Settings[ServerToClient].EnableConnectProtocol,
 		EndStream:      b.endStream,
 	}
