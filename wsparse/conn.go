@@ -22,6 +22,11 @@ type Options struct {
 	// MaxPings caps the ping/pong records kept per connection (default 1000); the counts
 	// in DirStats continue past it.
 	MaxPings int
+	// Handoff, if set, receives the bytes after an upgrade to HTTP/2 (a 101 with Upgrade:
+	// h2c), by true side, in stream order; data is only valid during the call. Gaps there go
+	// to HandoffGap.
+	Handoff    func(s Side, data []byte, t time.Time)
+	HandoffGap func(s Side, length int64, t time.Time)
 	// OnEvent, if set, is called in stream order for timeline items.
 	OnEvent func(Event)
 }

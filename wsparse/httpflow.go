@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/wsclosescan/wsclosescan/http1"
@@ -221,7 +222,12 @@ func (c *Conn) onResponse(d *direction, r *http1.Response, t time.Time, truncate
 	c.emit(Event{Kind: EventResponse, Side: s, Time: t, Frame: -1, Status: r.Status, Detail: strconv.Itoa(r.Status) + " " + r.Reason})
 	switch {
 	case is101 && known && info.upgradeOther:
-		d.mode, client.mode = modeDead, modeDead // h2c or another protocol
+		d.mode, client.mode = modeDead, modeDead // another protocol
+		if c.opts.Handoff != nil && !truncated && strings.EqualFold(strings.TrimSpace(r.Upgrade), "h2c") {
+			// HTTP/2 (RFC 7540 3.2): the server's frames follow the 101, the client's preface
+			// follows once it has read it; the HTTP/2 layer takes both from here.
+			d.mode, client.mode = modeHandoff, modeHandoff
+		}
 		return
 	case is101:
 		c.wsWanted, c.server101 = true, true

@@ -17,6 +17,7 @@ const (
 	modeFrames              // in sync with the frame stream
 	modeScan                // looking for a provable frame boundary (after a gap, mid-stream)
 	modeDead                // nothing more to decode on this side
+	modeHandoff             // the bytes belong to the protocol the connection upgraded to (h2c)
 )
 
 // direction is the decoding state of the bytes fed as one side.
@@ -85,6 +86,9 @@ func (c *Conn) feedDir(d *direction, data []byte, t time.Time) {
 			n = c.frameBytes(d, data, t)
 		case modeScan:
 			n = c.scanBytes(d, data, t)
+		case modeHandoff:
+			c.opts.Handoff(c.trueSide(d.fed), data, t)
+			n = len(data)
 		default:
 			return
 		}
@@ -183,6 +187,10 @@ func (c *Conn) gapDir(d *direction, length int64, t time.Time) {
 
 func (c *Conn) gapMode(d *direction, length int64, t time.Time) {
 	switch d.mode {
+	case modeHandoff:
+		if c.opts.HandoffGap != nil {
+			c.opts.HandoffGap(c.trueSide(d.fed), length, t)
+		}
 	case modeSniff:
 		if d.sniffN > 0 {
 			c.classify(d, true)

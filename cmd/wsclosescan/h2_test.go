@@ -188,3 +188,33 @@ func TestHTTP2LostHeaders(t *testing.T) {
 		t.Errorf("the lost framing is in %d records' problems, want 2:\n%+v", found, doc.Connections)
 	}
 }
+
+// TestH2CUpgrade: an HTTP/1.1 request upgraded to h2c (RFC 7540 3.2); the server's SETTINGS
+// follow its 101 in the same segment, and a WebSocket opens on stream 3 (stream 1 is the
+// upgraded request, not a WebSocket).
+func TestH2CUpgrade(t *testing.T) {
+	h := newH2Conn("10.0.5.1:50002", "10.0.5.2:80")
+	h.conv.Send(c2s, []byte("GET / HTTP/1.1\r\nHost: example.com\r\nConnection: Upgrade, HTTP2-Settings\r\n"+
+		"Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n"))
+	h.out[s2c].WriteString("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n")
+	h.fr[s2c].WriteSettings(http2.Setting{ID: http2.SettingEnableConnectProtocol, Val: 1})
+	h.headers(s2c, 1, true, ":status", "200")
+	h.send(s2c)
+	h.out[c2s].WriteString(http2.ClientPreface)
+	h.fr[c2s].WriteSettings()
+	h.fr[c2s].WriteSettingsAck()
+	h.send(c2s)
+	h.connect(3, "200").frame(c2s, 3, false, wstest.Frame(c2s, wsframe.OpText, []byte("hi")))
+	h.frame(c2s, 3, true, wstest.Frame(c2s, wsframe.OpClose, wsframe.Close(1000, "")))
+	h.frame(s2c, 3, true, wstest.Frame(s2c, wsframe.OpClose, wsframe.Close(1000, "")))
+	h.conv.FIN(s2c).FIN(c2s)
+	doc, _, _ := scanJSON(t, writeCapture(t, h.conv))
+	if len(doc.Connections) != 1 || doc.Connections[0].H2 == nil || doc.Connections[0].H2.StreamID != 3 {
+		t.Fatalf("got %+v, want one record, the WebSocket of stream 3", doc.Connections)
+	}
+	r := doc.Connections[0]
+	want := recordView{"clean", "completed", "1000", "1000", "client", "fin client", "1000", "1000"}
+	if got := view(r); got != want {
+		t.Errorf("got  %+v\nwant %+v", got, want)
+	}
+}
