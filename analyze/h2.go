@@ -149,8 +149,16 @@ func (c *conn) emitStreams(stats reassembly.ConnStats) {
 				e.fin, e.rst = c.ends[d].fin, c.ends[d].rst
 			}
 		}
-		if s.end.How == h2demux.EndTCP || s.end.How == "" {
+		if s.end.How == h2demux.EndTCP || s.end.How == h2demux.EndGoAway || s.end.How == "" {
 			child.touch(c.last) // it lasted as long as the TCP connection
+			for d, e := range c.ends {
+				if !e.fin.IsZero() {
+					child.addTCP(reassembly.Stamp{Time: e.fin}, reassembly.Dir(d), "TCP FIN", false)
+				}
+				if !e.rst.IsZero() {
+					child.addTCP(reassembly.Stamp{Time: e.rst}, reassembly.Dir(d), "TCP RST", false)
+				}
+			}
 		}
 		child.ws.Finish(child.last)
 		r := child.record(stats)

@@ -110,7 +110,7 @@ func TestHTTP2WebSockets(t *testing.T) {
 	h.send(s2c)
 	h.conv.Wait(time.Millisecond).FIN(s2c).FIN(c2s)
 
-	doc, code, stderr := scanJSON(t, writeCapture(t, h.conv))
+	doc, code, stderr := scanJSON(t, "--timeline", writeCapture(t, h.conv))
 	if code != 0 || stderr != "" {
 		t.Errorf("exit %d, stderr %q", code, stderr)
 	}
@@ -153,6 +153,14 @@ func TestHTTP2WebSockets(t *testing.T) {
 		case 7:
 			if !strings.Contains(hints, "the client reset the stream (RST_STREAM CANCEL)") {
 				t.Errorf("stream 7 hints lack the CANCEL: %q", hints)
+			}
+		case 9:
+			var tl []string
+			for _, e := range r.Timeline {
+				tl = append(tl, e.From+" "+e.What)
+			}
+			if all := strings.Join(tl, "\n"); !strings.Contains(all, "server TCP FIN") || !strings.Contains(all, "CONNECT /chat") {
+				t.Errorf("stream 9's timeline lacks its CONNECT or the TCP end that ended it:\n%s", all)
 			}
 		case 11:
 			if r.H2.GoAway == nil || r.H2.GoAway.Code != "INTERNAL_ERROR" || !strings.Contains(hints, "sent GOAWAY (INTERNAL_ERROR) while this WebSocket was open") {
