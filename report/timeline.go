@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -32,15 +33,26 @@ func WriteTimeline(w io.Writer, recs []Record) error {
 func writeLadder(b io.Writer, n int, r *Record) {
 	fmt.Fprintf(b, "#%d %s -> %s  %s  (%s, start %s)\n", n, r.Client, r.Server, r.Verdict,
 		Printable(r.File), r.Start)
-	fmt.Fprintf(b, "%12s  %10s  %-*s%s\n", "time (s)", "delta (s)", ladderWidth+1, "client", "server")
+	if r.DisplayFilter != "" {
+		fmt.Fprintf(b, "    wireshark: %s", r.DisplayFilter)
+		if r.CommunityID != "" {
+			fmt.Fprintf(b, "   community-id: %s", r.CommunityID)
+		}
+		fmt.Fprintln(b)
+	}
+	fmt.Fprintf(b, "%12s  %10s  %7s  %-*s%s\n", "time (s)", "delta (s)", "frame", ladderWidth+1, "client", "server")
 	for i, e := range r.Timeline {
 		delta := ""
 		if i > 0 {
 			delta = fmt.Sprintf("+%.6f", max(e.OffsetS-r.Timeline[i-1].OffsetS, 0))
 		}
-		fmt.Fprintf(b, "%12.6f  %10s  %s\n", e.OffsetS, delta, ladderLine(e))
+		frame := "" // the packet's number as Wireshark counts them in the file
+		if e.Frame > 0 {
+			frame = strconv.FormatUint(e.Frame, 10)
+		}
+		fmt.Fprintf(b, "%12.6f  %10s  %7s  %s\n", e.OffsetS, delta, frame, ladderLine(e))
 		if label := Printable(e.What); utf8.RuneCountInString(label) > maxLabel {
-			fmt.Fprintf(b, "%12s  %10s    %s\n", "", "", label) // the whole label, under the shortened one
+			fmt.Fprintf(b, "%12s  %10s  %7s    %s\n", "", "", "", label) // the whole label, under the shortened one
 		}
 	}
 	for _, h := range r.Hints {
