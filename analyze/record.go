@@ -54,7 +54,9 @@ func (c *conn) facts(f *facts) {
 	*f = facts{hs: c.ws.Handshake(), websocket: c.ws.IsWebSocket(), stream: c.stream, start: c.info.Start, last: c.last}
 	for _, s := range []wsparse.Side{wsparse.Client, wsparse.Server} {
 		d := c.dirOf(s)
-		f.close[s] = c.ws.Close(s)
+		if f.websocket { // frames of an unproven connection are no WebSocket's close frames
+			f.close[s] = c.ws.Close(s)
+		}
 		f.ends[s] = c.ends[d]
 		f.missing[s] = c.missing[d]
 		f.lost[s] = c.lost[d]
