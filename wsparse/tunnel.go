@@ -64,6 +64,9 @@ func (c *Conn) TunnelResponse(status int, protocol, extensions string, t time.Ti
 	if status != http.StatusOK {
 		h.Failure = statusFailure(h)
 		c.addFinding(FindHandshakeFailed, Server, -1, t, h.Failure)
+		for i := range c.dirs {
+			c.dirs[i].mode = modeDead // a refused stream carries no WebSocket frames
+		}
 		return
 	}
 	fail := subprotocolProblem(h, true, true)
