@@ -47,10 +47,18 @@ func (c *conn) plainGap(dir tlsdec.Dir, length int64, t time.Time) {
 	c.gapApp(reassembly.Dir(dir), length, t)
 }
 
-// tlsCandidate reports whether an undecrypted TLS connection may carry WebSocket: it offered
-// HTTP/1.1 over ALPN, or no ALPN at all (HTTP/2-only connections are for RFC 8441).
+// tlsCandidate reports whether an undecrypted TLS connection may carry an HTTP/1.1
+// WebSocket: it offered only http/1.1 over ALPN, as browsers do for a WebSocket of its own,
+// or no ALPN at all, as most libraries do. A connection that also offered h2 is a browser's
+// ordinary HTTPS connection (its WebSockets, over HTTP/2, need the keys to be seen at all):
+// listing every one of those would bury the candidates.
 func tlsCandidate(in *tlsdec.Info) bool {
-	return len(in.ALPNOffered) == 0 || slices.Contains(in.ALPNOffered, "http/1.1")
+	for _, p := range in.ALPNOffered {
+		if p != "http/1.1" {
+			return false
+		}
+	}
+	return true
 }
 
 // tlsRecord is the record's tls object, sides resolved.

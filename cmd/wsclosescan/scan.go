@@ -27,6 +27,7 @@ type results struct {
 	read       int  // files that could be read
 	plainTCP   int  // non-WebSocket connections not listed
 	maybeWS    int  // of those, connections whose GET the capture cut before any Upgrade header
+	noKeys     int  // of those, TLS connections no key log entry matched
 	maybeAll   int  // with --all: listed connections whose GET was cut before any Upgrade header
 	failed     bool // a listed connection matched --fail-on
 	unreadable bool // a file could not be read at all
@@ -176,6 +177,10 @@ func lateReason(cfg *config) string {
 
 // hints prints what the user may want to try next.
 func (c *cli) hints(cfg *config, res *results) {
+	if res.noKeys > 0 {
+		c.hintf("%d TLS connection(s) not listed could not be decrypted (no key log entry matches them): "+
+			"WebSockets inside them, over HTTP/1.1 or HTTP/2, are hidden; decrypt with --keylog (--all lists them)", res.noKeys)
+	}
 	if res.maybeWS > 0 {
 		c.hintf("%d connection(s) not listed had their GET cut by the snapshot length before any Upgrade header: "+
 			"they may have been WebSocket upgrades (--all lists them)", res.maybeWS)
@@ -204,6 +209,9 @@ func (res *results) add(cfg *config, r *report.Record) {
 			res.plainTCP++
 			if maybe && !cfg.filter.all {
 				res.maybeWS++
+			}
+			if r.TLS != nil && r.TLS.Decryption == "no_keys" && !cfg.filter.all {
+				res.noKeys++
 			}
 		}
 		return

@@ -124,6 +124,29 @@ func TestWSSWithoutKeys(t *testing.T) {
 	}
 }
 
+// TestHiddenTLSHint: a TLS connection that also offered h2 is a browser's ordinary HTTPS
+// connection and not listed without keys, but a hint says such connections were there.
+func TestHiddenTLSHint(t *testing.T) {
+	client, server, err := tlstest.Configs(tls.VersionTLS13)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client.NextProtos = []string{"h2", "http/1.1"}
+	s, err := tlstest.Run(client, server, []tlstest.Step{{Dir: c2s, Data: []byte("hello")}}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv := wstest.NewConv("10.0.4.1:50001", "10.0.4.2:443").SYN()
+	for _, w := range s.Writes {
+		conv.Send(w.Dir, w.Data)
+	}
+	conv.FIN(s2c).FIN(c2s)
+	doc, _, stderr := scanJSON(t, writeCapture(t, conv))
+	if len(doc.Connections) != 0 || !strings.Contains(stderr, "1 TLS connection(s) not listed could not be decrypted") {
+		t.Errorf("%d connections, stderr %q; want none listed and the hint", len(doc.Connections), stderr)
+	}
+}
+
 func TestKeyLogFlag(t *testing.T) {
 	capture, keys := wssCapture(t, tls.VersionTLS13)
 	data, err := os.ReadFile(keys)
