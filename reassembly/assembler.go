@@ -214,10 +214,19 @@ func (a *Assembler) expire() {
 	}
 }
 
-// evict releases the connection idle the longest, closed ones first, to stay within
-// MaxConns.
+// evictScan is how many of the oldest connections evict looks at for one that never
+// carried a byte.
+const evictScan = 8
+
+// evict releases a connection to stay within MaxConns: a closed one first, then, among the
+// oldest few, one that never carried a byte (a SYN flood's half-open connections, which can
+// never become WebSocket, go before a quiet WebSocket), then the one idle the longest.
 func (a *Assembler) evict() {
-	c := a.closed.head
+	if c := a.closed.head; c != nil {
+		a.release(c, EndClosed) // it had ended: only its linger is cut short
+		return
+	}
+	c := a.oldestBare()
 	if c == nil {
 		c = a.open.top()
 	}
@@ -227,6 +236,20 @@ func (a *Assembler) evict() {
 	if c != nil {
 		a.release(c, EndEvicted)
 	}
+}
+
+// oldestBare returns the oldest of the first evictScan connections, in creation order, that
+// never carried a payload byte, or nil.
+func (a *Assembler) oldestBare() *conn {
+	c := a.all.head
+	for i := 0; c != nil && i < evictScan; i++ {
+		if c.stats.Dirs[0].Bytes == 0 && c.stats.Dirs[1].Bytes == 0 && c.stats.Dirs[0].MissingBytes == 0 &&
+			c.stats.Dirs[1].MissingBytes == 0 {
+			return c
+		}
+		c = c.links[slotAll].next
+	}
+	return nil
 }
 
 // release finishes both directions of c, ends its Stream and forgets it.

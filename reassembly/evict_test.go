@@ -7,7 +7,8 @@ import (
 )
 
 // TestMaxConnsEvictsTheLongestIdle: with MaxConns 2, a third connection releases the one
-// idle the longest (closed ones before open ones), before the new one's stream starts.
+// idle the longest (closed ones first, then ones that never carried a byte), before the new
+// one's stream starts.
 func TestMaxConnsEvictsTheLongestIdle(t *testing.T) {
 	from := func(port uint16, ms int, flags string, seq uint32, payload string) Segment {
 		g := c(ms, flags, seq, 0, payload)
@@ -15,21 +16,30 @@ func TestMaxConnsEvictsTheLongestIdle(t *testing.T) {
 		return g
 	}
 	tests := []struct {
-		name string
-		segs []Segment
-		want []string // "conn: event" lines of interest, in order
+		name    string
+		segs    []Segment
+		want    []string // "conn: event" lines of interest, in order
+		evicted int64    // ends counted as EndEvicted
 	}{
 		{"open connections: the least recently active goes", []Segment{
 			from(1001, 0, "S", 100, ""), from(1002, 1, "S", 200, ""),
 			from(1001, 2, "A", 101, "x"), // 1002 is now the longest idle
 			from(1003, 3, "S", 300, ""),
-		}, []string{"1: new", "2: new", "2: end evicted", "3: new"}},
+		}, []string{"1: new", "2: new", "2: end evicted", "3: new"}, 1},
+		// A SYN flood's half-open connections go before a quiet connection that carried
+		// data, though it is idle the longest.
+		{"a connection that never carried a byte goes first", []Segment{
+			from(1001, 0, "S", 100, ""), from(1001, 1, "A", 101, "x"),
+			from(1002, 2, "S", 200, ""),
+			from(1003, 3, "S", 300, ""),
+		}, []string{"1: new", "2: new", "2: end evicted", "3: new"}, 1},
+		// A closed connection goes first, as closed: only its linger is cut short.
 		{"a closed connection goes before an open one", []Segment{
 			from(1001, 0, "S", 100, ""), from(1002, 1, "S", 200, ""),
 			from(1002, 2, "R", 201, ""), // closed by RST, lingering
 			from(1001, 3, "A", 101, "x"),
 			from(1003, 4, "S", 300, ""),
-		}, []string{"1: new", "2: new", "2: end evicted", "3: new"}},
+		}, []string{"1: new", "2: new", "2: end closed", "3: new"}, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -46,8 +56,8 @@ func TestMaxConnsEvictsTheLongestIdle(t *testing.T) {
 			if strings.Join(got, ", ") != strings.Join(tt.want, ", ") {
 				t.Errorf("got %q\nwant %q\nlog:\n%s", got, tt.want, strings.Join(rec.log, "\n"))
 			}
-			if st := a.Stats(); st.Tracked != 2 || st.Ended[EndEvicted] != 1 {
-				t.Errorf("tracked %d, evicted %d; want 2 and 1", st.Tracked, st.Ended[EndEvicted])
+			if st := a.Stats(); st.Tracked != 2 || st.Ended[EndEvicted] != tt.evicted {
+				t.Errorf("tracked %d, evicted %d; want 2 and %d", st.Tracked, st.Ended[EndEvicted], tt.evicted)
 			}
 		})
 	}
