@@ -31,8 +31,9 @@ type Options struct {
 	// without a segment. Zero means never: open connections stay until Flush.
 	IdleTimeout time.Duration
 	// MaxConns bounds the connections tracked at once. When a new connection would exceed
-	// it, the closed connection, or else the open one, that has been idle the longest is
-	// released early with End(EndEvicted). Zero means no bound.
+	// it, the closed connection idle the longest is released (End(EndClosed)); failing
+	// that, the oldest of the first few that never carried a payload byte, or else the open
+	// one idle the longest, is released early with End(EndEvicted). Zero means no bound.
 	MaxConns int
 }
 

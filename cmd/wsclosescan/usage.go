@@ -67,8 +67,10 @@ Limits (see the README's table; each says so in the output when it is hit):
                         DUR stops holding back the records of later ones, so that live
                         input (tcpdump -U -w - | wsclosescan -f jsonl -) is written as
                         connections end (default: no bound)
-      --max-conns N     connections tracked at once; past it the one idle the longest is
-                        released early, with a warning (default 250000, about 3.9 KB each)
+      --max-conns N     connections tracked at once; past it one is released early, with a
+                        warning: a closed one, else an old one that never carried a byte
+                        (a SYN flood's), else the one idle the longest (default 250000,
+                        about 3.9 KB each)
       --idle-timeout DUR
                         release a connection silent for this long in capture time, as it
                         stands (default: never)
