@@ -58,7 +58,7 @@ func (c *conn) decideApp(dir reassembly.Dir, data []byte) {
 	}
 	if h2 {
 		c.app = appH2
-		c.h2 = h2demux.NewConn(h2demux.Options{Stream: c.newStream})
+		c.startH2()
 	}
 }
 
@@ -141,6 +141,11 @@ func (c *conn) emitStreams(stats reassembly.ConnStats) {
 		in := c.h2.Info()
 		problems = h2Problems(&in, c.sideOf)
 	}
+	var tlsRec *report.TLS // the streams share their connection's TLS session
+	if c.tls != nil && len(c.streams) > 0 {
+		in := c.tls.Info()
+		tlsRec = c.tlsRecord(&in)
+	}
 	for _, s := range c.streams {
 		child := s.c
 		for d := range child.ends {
@@ -165,9 +170,9 @@ func (c *conn) emitStreams(stats reassembly.ConnStats) {
 		r.H2 = s.record()
 		r.Hints = append(r.Hints, s.h2Hints(r)...)
 		r.Problems = append(r.Problems, problems...)
-		if c.tls != nil {
-			in := c.tls.Info()
-			r.TLS = c.tlsRecord(&in)
+		if tlsRec != nil {
+			t := *tlsRec // each record its own (writers may redact a record in place)
+			r.TLS = &t
 		}
 		c.an.emit(r)
 		c.an.pool.Put(child.ws)
@@ -253,7 +258,7 @@ func h2Problems(in *h2demux.Info, sideOf func(reassembly.Dir) wsparse.Side) []st
 // layer; the upgraded request's own stream 1 is not a WebSocket and is ignored there.
 func (c *conn) h2cData(s wsparse.Side, data []byte, t time.Time) {
 	if c.h2 == nil {
-		c.h2 = h2demux.NewConn(h2demux.Options{Stream: c.newStream})
+		c.startH2()
 	}
 	c.h2.Feed(h2demux.Dir(c.dirOf(s)), data, t)
 }
@@ -264,3 +269,6 @@ func (c *conn) h2cGap(s wsparse.Side, length int64, t time.Time) {
 		c.h2.Gap(h2demux.Dir(c.dirOf(s)), length, t)
 	}
 }
+
+// startH2 starts the connection's HTTP/2 layer.
+func (c *conn) startH2() { c.h2 = h2demux.NewConn(h2demux.Options{Stream: c.newStream}) }

@@ -214,7 +214,7 @@ func unansweredClose(f *facts) string {
 func abnormalHint(f *facts, idle time.Duration) string {
 	how, ended := strings.ToUpper(f.endHow), "TCP ended"
 	if f.stream {
-		how, ended = map[string]string{"fin": "END_STREAM", "rst": "RST_STREAM"}[f.endHow], "the HTTP/2 stream ended"
+		how, ended = report.StreamEndName(f.endHow), "the HTTP/2 stream ended"
 	}
 	la := lastActivity(f)
 	if !la.IsZero() && f.endTime.Sub(la) >= idle {

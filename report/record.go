@@ -281,3 +281,12 @@ func CodeText(c *int) string {
 	}
 	return strconv.Itoa(*c)
 }
+
+// StreamEndName is what ends an HTTP/2 stream in place of a TCP "fin" or "rst": END_STREAM
+// or RST_STREAM.
+func StreamEndName(how string) string {
+	if how == "rst" {
+		return "RST_STREAM"
+	}
+	return "END_STREAM"
+}

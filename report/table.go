@@ -410,7 +410,7 @@ func tcpEndCell(r *Record) string {
 	}
 	how := strings.ToUpper(*e.How)
 	if r.H2 != nil { // an HTTP/2 stream ends by END_STREAM or RST_STREAM
-		how = map[string]string{"fin": "END_STREAM", "rst": "RST_STREAM"}[*e.How]
+		how = StreamEndName(*e.How)
 	}
 	return how + " " + *e.First
 }
