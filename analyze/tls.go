@@ -137,7 +137,11 @@ func tlsHints(in *tlsdec.Info, websocket bool) []string {
 			"decrypt with --keylog FILE (SSLKEYLOGFILE=FILE for browsers, node --tls-keylog=FILE, Go's "+
 			"tls.Config.KeyLogWriter, Python's SSLContext.keylog_filename)")
 	case "unsupported":
-		h = append(h, "this TLS connection uses "+in.CipherSuite+", which the tool cannot decrypt")
+		v := in.Version
+		if v == "" {
+			v = "TLS"
+		}
+		h = append(h, "this "+v+" connection uses "+in.CipherSuite+", a combination the tool cannot decrypt")
 	case "partial":
 		h = append(h, "part of this TLS connection could not be decrypted (records lost from the capture or not "+
 			"authenticated): what they carried is unknown")
