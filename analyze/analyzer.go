@@ -99,7 +99,7 @@ func (c *conn) ready() {
 	if a.opts.Timeline {
 		wsOpts.OnEvent = c.wsEvent
 	}
-	wsOpts.Handoff, wsOpts.HandoffGap = c.h2cData, c.h2cGap
+	wsOpts.Handoff = c // after an Upgrade: h2c (h2.go)
 	c.ws = a.pool.Get(wsOpts)
 	if c.info.By != reassembly.ClientByPort {
 		c.ws.StreamStart() // the SYN was captured: each stream is seen from its first byte

@@ -254,17 +254,18 @@ func h2Problems(in *h2demux.Info, sideOf func(reassembly.Dir) wsparse.Side) []st
 	return p
 }
 
-// h2cData takes the bytes after an HTTP/1.1 upgrade to h2c (RFC 7540 3.2) into the HTTP/2
-// layer; the upgraded request's own stream 1 is not a WebSocket and is ignored there.
-func (c *conn) h2cData(s wsparse.Side, data []byte, t time.Time) {
+// HandoffData implements wsparse.Handoff: it takes the bytes after an HTTP/1.1 upgrade to
+// h2c (RFC 7540 3.2) into the HTTP/2 layer; the upgraded request's own stream 1 is not a
+// WebSocket and is ignored there.
+func (c *conn) HandoffData(s wsparse.Side, data []byte, t time.Time) {
 	if c.h2 == nil {
 		c.startH2()
 	}
 	c.h2.Feed(h2demux.Dir(c.dirOf(s)), data, t)
 }
 
-// h2cGap reports lost bytes after an upgrade to h2c.
-func (c *conn) h2cGap(s wsparse.Side, length int64, t time.Time) {
+// HandoffGap implements wsparse.Handoff: lost bytes after an upgrade to h2c.
+func (c *conn) HandoffGap(s wsparse.Side, length int64, t time.Time) {
 	if c.h2 != nil {
 		c.h2.Gap(h2demux.Dir(c.dirOf(s)), length, t)
 	}

@@ -23,12 +23,18 @@ type Options struct {
 	// in DirStats continue past it.
 	MaxPings int
 	// Handoff, if set, receives the bytes after an upgrade to HTTP/2 (a 101 with Upgrade:
-	// h2c), by true side, in stream order; data is only valid during the call. Gaps there go
-	// to HandoffGap.
-	Handoff    func(s Side, data []byte, t time.Time)
-	HandoffGap func(s Side, length int64, t time.Time)
+	// h2c), by true side, in stream order. An interface rather than two funcs, so that a
+	// caller can pass its per-connection state without allocating closures.
+	Handoff Handoff
 	// OnEvent, if set, is called in stream order for timeline items.
 	OnEvent func(Event)
+}
+
+// Handoff takes the bytes of a connection after it upgraded to another protocol that the
+// caller decodes (HTTP/2). data is only valid during the call.
+type Handoff interface {
+	HandoffData(s Side, data []byte, t time.Time)
+	HandoffGap(s Side, length int64, t time.Time)
 }
 
 // EventKind says what an Event reports.

@@ -87,7 +87,7 @@ func (c *Conn) feedDir(d *direction, data []byte, t time.Time) {
 		case modeScan:
 			n = c.scanBytes(d, data, t)
 		case modeHandoff:
-			c.opts.Handoff(c.trueSide(d.fed), data, t)
+			c.opts.Handoff.HandoffData(c.trueSide(d.fed), data, t)
 			n = len(data)
 		default:
 			return
@@ -188,9 +188,7 @@ func (c *Conn) gapDir(d *direction, length int64, t time.Time) {
 func (c *Conn) gapMode(d *direction, length int64, t time.Time) {
 	switch d.mode {
 	case modeHandoff:
-		if c.opts.HandoffGap != nil {
-			c.opts.HandoffGap(c.trueSide(d.fed), length, t)
-		}
+		c.opts.Handoff.HandoffGap(c.trueSide(d.fed), length, t)
 	case modeSniff:
 		if d.sniffN > 0 {
 			c.classify(d, true)
