@@ -6,33 +6,25 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/wsclosescan/wsclosescan/h2demux"
+	"github.com/wsclosescan/wsclosescan/layers"
 	"github.com/wsclosescan/wsclosescan/reassembly"
 	"github.com/wsclosescan/wsclosescan/report"
 	"github.com/wsclosescan/wsclosescan/wsparse"
 )
 
-// restated lists the decoder's findings that the record already states in its own
-// fields or problem lines: the handshake failure (handshake_error), gaps, an undecodable
-// stream end and truncated headers (described below with offsets and lengths).
-var restated = map[wsparse.FindingCode]bool{
-	wsparse.FindHandshakeFailed:  true,
-	wsparse.FindCaptureGap:       true,
-	wsparse.FindUndecodable:      true,
-	wsparse.FindHeadersTruncated: true,
-}
-
 // problems lists the RFC violations and capture problems of the connection.
-func (c *conn) problems(f *facts) []string {
+func problems(c *layers.Conn, f *facts) []string {
 	p := []string{}
-	for _, fd := range c.ws.Findings() {
-		if restated[fd.Code] {
-			continue
+	for _, fd := range c.WS().Findings() {
+		if layers.RestatedFinding(fd.Code) {
+			continue // the record states it in fields or problem lines of its own
 		}
 		s := fd.Detail
 		if !strings.HasPrefix(s, fd.Side.String()+" ") {
 			s = fd.Side.String() + ": " + s
 		}
-		if fr := c.frameAt(fd.Side, fd.Time); fr != 0 && fd.Frame >= 0 {
+		if fr := c.FrameAt(fd.Side, fd.Time); fr != 0 && fd.Frame >= 0 {
 			s += fmt.Sprintf(" (in packet %d)", fr)
 		}
 		if fd.Count > 1 {
@@ -42,26 +34,27 @@ func (c *conn) problems(f *facts) []string {
 	}
 	for _, s := range []wsparse.Side{wsparse.Client, wsparse.Server} {
 		e := f.ends[s]
-		if e.rstOutOfWindow {
+		if e.RSTOutOfWindow {
 			p = append(p, fmt.Sprintf("%s: RST with a sequence number outside the window (a receiver following RFC 5961 ignores it)", s))
 		}
-		if e.dataAfterFIN {
+		if e.DataAfterFIN {
 			p = append(p, fmt.Sprintf("%s: sent data after its FIN", s))
 		}
-		if e.retransMismatch > 0 {
-			p = append(p, fmt.Sprintf("%s: %d retransmitted segment(s) carried different bytes than the original", s, e.retransMismatch))
+		if e.RetransMismatch > 0 {
+			p = append(p, fmt.Sprintf("%s: %d retransmitted segment(s) carried different bytes than the original", s, e.RetransMismatch))
 		}
 		if f.stats[s].Undecodable {
 			p = append(p, fmt.Sprintf("%s: the end of its stream could not be decoded after missing bytes", s))
 		}
 	}
-	for _, g := range c.gapNotes {
-		p = append(p, fmt.Sprintf("%s: %s", c.sideOf(g.dir), g.what))
+	for i := range c.Gaps {
+		g := &c.Gaps[i]
+		p = append(p, fmt.Sprintf("%s: %s", c.SideOf(g.Dir), gapText(g.Offset, g.Length, g.Cause)))
 	}
-	if c.gapsLeft > 0 {
-		p = append(p, fmt.Sprintf("%d more gaps", c.gapsLeft))
+	if c.GapsLeft > 0 {
+		p = append(p, fmt.Sprintf("%d more gaps", c.GapsLeft))
 	}
-	switch c.released {
+	switch c.Released {
 	case reassembly.EndEvicted:
 		p = append(p, "released early because too many connections were open at once (--max-conns): later packets of it, if any, were analysed as another connection")
 	case reassembly.EndIdle:
@@ -73,73 +66,95 @@ func (c *conn) problems(f *facts) []string {
 	return p
 }
 
-// wsEvent records a WebSocket decoder event for the timeline.
-func (c *conn) wsEvent(e wsparse.Event) {
-	c.touch(e.Time)
-	if e.Kind == wsparse.EventMessage {
-		c.addMessage(e.Side, e.Length, e.Time, e.Detail)
-		return
+// gapText describes a gap: "N bytes missing at offset X (cause)".
+func gapText(offset, length int64, cause reassembly.GapCause) string {
+	if length == 0 {
+		return fmt.Sprintf("unknown number of bytes missing before offset %d (%s)", offset, cause)
 	}
-	if what := describeEvent(e); what != "" {
-		c.add(entry{t: e.Time, frame: c.frameAt(e.Side, e.Time), fromWS: true, side: e.Side, what: what,
-			response: e.Kind == wsparse.EventResponse})
-	}
+	return fmt.Sprintf("%d bytes missing at offset %d (%s)", length, offset, cause)
 }
 
-// timelineEntries resolves sides and orders the entries by time, marking where entries
-// were left out.
-func (c *conn) timelineEntries() []report.TimelineEntry {
-	all := append([]entry(nil), c.timeline...)
-	all = append(all, c.tail[c.tailNext:]...)
-	all = append(all, c.tail[:c.tailNext]...)
-	sort.SliceStable(all, func(i, j int) bool { return all[i].t.Before(all[j].t) })
+// timelineEntries orders the entries by time, resolves their sides and words them,
+// marking where entries were left out (after the first head of them).
+func timelineEntries(c *layers.Conn, all []layers.Entry, head, dropped int) []report.TimelineEntry {
+	sort.SliceStable(all, func(i, j int) bool { return all[i].Time.Before(all[j].Time) })
 	failure := ""
-	if hs := c.ws.Handshake(); hs != nil {
+	if hs := c.WS().Handshake(); hs != nil {
 		failure = hs.Failure
 	}
+	start := c.Info.Start
 	out := make([]report.TimelineEntry, 0, len(all)+1)
-	for i, e := range all {
-		if c.dropped > 0 && i == len(c.timeline) {
-			out = append(out, report.TimelineEntry{OffsetS: seconds(e.t.Sub(c.info.Start)),
-				What: strconv.Itoa(c.dropped) + " earlier events not shown"})
+	for i := range all {
+		e := &all[i]
+		if dropped > 0 && i == head {
+			out = append(out, report.TimelineEntry{OffsetS: seconds(e.Time.Sub(start)),
+				What: strconv.Itoa(dropped) + " earlier events not shown"})
 		}
-		side := e.side
-		if !e.fromWS {
-			side = c.sideOf(e.dir)
+		side := e.Side
+		if e.Kind != layers.EntryWS && e.Kind != layers.EntryMessages {
+			side = c.SideOf(e.Dir)
 		}
-		from, what := side.String(), e.what
-		if e.response && failure != "" && !strings.HasPrefix(failure, "server answered ") {
-			what += " (" + failure + ")"
-		}
+		from, what := side.String(), entryText(e)
 		switch {
-		case e.noSide:
+		case e.Kind == layers.EntryWS && e.WSKind == wsparse.EventResponse && failure != "" &&
+			!strings.HasPrefix(failure, "server answered "):
+			what += " (" + failure + ")"
+		case e.Kind == layers.EntryGap:
 			from, what = "", side.String()+" "+what
-		case e.messages > 1:
-			what = fmt.Sprintf("%d data messages, %d bytes, the last at %.6f s", e.messages, e.msgBytes, seconds(e.lastMsg.Sub(c.info.Start)))
+		case e.Kind == layers.EntryMessages && e.Messages > 1:
+			what = fmt.Sprintf("%d data messages, %d bytes, the last at %.6f s", e.Messages, e.Length, seconds(e.LastMsg.Sub(start)))
 		}
-		out = append(out, report.TimelineEntry{OffsetS: seconds(e.t.Sub(c.info.Start)), From: from, What: what, Frame: e.frame})
+		out = append(out, report.TimelineEntry{OffsetS: seconds(e.Time.Sub(start)), From: from, What: what, Frame: e.Frame})
 	}
 	return out
 }
 
-// describeEvent turns a decoder event into a timeline label; "" leaves it out (gaps come
-// from the reassembler's own report).
-func describeEvent(e wsparse.Event) string {
+// entryText words a timeline entry.
+func entryText(e *layers.Entry) string {
 	switch e.Kind {
+	case layers.EntryTCP:
+		if e.TCP != reassembly.EventRST {
+			return e.TCP.String()
+		}
+		what := "RST"
+		if e.WithACK {
+			what = "RST+ACK"
+		}
+		if e.OutOfWindow {
+			what += " (sequence number outside the window)"
+		}
+		return what
+	case layers.EntryGap:
+		return "gap: " + gapText(e.Offset, e.Length, e.Cause)
+	case layers.EntryWS:
+		return describeEvent(e)
+	case layers.EntryMessages:
+		return e.Detail
+	case layers.EntryEndStream:
+		return "END_STREAM"
+	case layers.EntryResetStream:
+		return "RST_STREAM " + h2demux.CodeName(e.H2Code)
+	case layers.EntryGoAway:
+		return "GOAWAY " + h2demux.CodeName(e.H2Code)
+	case layers.EntryConnEnd:
+		return "TCP " + e.TCP.String()
+	}
+	return ""
+}
+
+// describeEvent words a decoder event (the layers left out the ones the timeline does not
+// show).
+func describeEvent(e *layers.Entry) string {
+	switch e.WSKind {
 	case wsparse.EventRequest:
 		return e.Detail
 	case wsparse.EventResponse:
 		return "HTTP " + e.Detail // a failed handshake is appended in timelineEntries
 	case wsparse.EventPing, wsparse.EventPong:
-		return e.Kind.String() + " (" + e.Detail + ")"
+		return e.WSKind.String() + " (" + e.Detail + ")"
 	case wsparse.EventClose:
 		return closeLabel(e.Close)
-	case wsparse.EventFinding:
-		if restated[e.Code] {
-			return ""
-		}
-		return "! " + e.Detail
-	case wsparse.EventResync, wsparse.EventUndecodable:
+	case wsparse.EventFinding, wsparse.EventResync, wsparse.EventUndecodable:
 		return "! " + e.Detail
 	}
 	return ""

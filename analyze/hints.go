@@ -152,12 +152,12 @@ func lenientHint(hs *wsparse.Handshake) string {
 // resetAfterClose: s sent a close frame, then reset the connection shortly after, before
 // the peer answered, or after the answer but without a FIN (the answer sat unread).
 func resetAfterClose(f *facts, s wsparse.Side) string {
-	cl, rst := f.close[s], f.ends[s].rst
+	cl, rst := f.close[s], f.ends[s].RST
 	if cl == nil || rst.IsZero() || rst.Before(cl.Time) || rst.Sub(cl.Time) > resetSoonAfterClose {
 		return ""
 	}
 	if peer := f.close[s.Other()]; peer != nil && peer.Time.Before(rst) {
-		if fin := f.ends[s].fin; !peer.Time.After(cl.Time) || f.received[s.Other()] || (!fin.IsZero() && fin.Before(rst)) || f.stream {
+		if fin := f.ends[s].FIN; !peer.Time.After(cl.Time) || f.received[s.Other()] || (!fin.IsZero() && fin.Before(rst)) || f.stream {
 			return ""
 		}
 		return fmt.Sprintf("%s sent %s, the %s answered, and the %s reset the connection %s after its close "+
@@ -178,7 +178,7 @@ func resetAfterClose(f *facts, s wsparse.Side) string {
 
 // closedBeforePeerClose: s ended TCP before the peer's close frame was on the wire.
 func closedBeforePeerClose(f *facts, s wsparse.Side) string {
-	t, how := f.ends[s].first()
+	t, how := endOf(&f.ends[s])
 	peer := f.close[s.Other()]
 	if how == "" || peer == nil || !t.Before(peer.Time) {
 		return ""
@@ -236,7 +236,7 @@ func missingCloseHint(f *facts, s wsparse.Side) string {
 		return ""
 	}
 	advice := "capture closer to the " + s.String()
-	switch f.lastGap[s].cause {
+	switch f.lastGap[s].Cause {
 	case reassembly.GapSnaplen:
 		advice = "capture with a larger snaplen (tcpdump -s 0)"
 	case reassembly.GapLost:

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/wsclosescan/wsclosescan/internal/wsframe"
+	"github.com/wsclosescan/wsclosescan/layers"
 	"github.com/wsclosescan/wsclosescan/reassembly"
 	"github.com/wsclosescan/wsclosescan/report"
 )
@@ -22,7 +23,7 @@ func control(dir reassembly.Dir, op byte, payload string) []byte {
 // from the start, then a FIN from the server at end.
 func keepaliveConn(t *testing.T, steps []step, end time.Duration) report.Record {
 	t.Helper()
-	return runConn(t, Options{}, func(s reassembly.Stream, at func() reassembly.Stamp) {
+	return runConn(t, layers.Options{}, func(s reassembly.Stream, at func() reassembly.Stamp) {
 		for i, st := range steps {
 			s.Data(st.dir, st.b, reassembly.Stamp{Time: t0.Add(st.at), Frame: uint64(10 + i)})
 		}

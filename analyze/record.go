@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/wsclosescan/wsclosescan/reassembly"
+	"github.com/wsclosescan/wsclosescan/layers"
 	"github.com/wsclosescan/wsclosescan/report"
 	"github.com/wsclosescan/wsclosescan/wsparse"
 )
@@ -17,10 +17,10 @@ type facts struct {
 	handshake   string
 	close       [2]*wsparse.CloseFrame // by wsparse.Side
 	received    [2]bool                // close[side] reached the other side before its RST
-	ends        [2]tcpEnd              // by wsparse.Side
+	ends        [2]layers.TCPEnd       // by wsparse.Side
 	missing     [2]int64
 	lost        [2]bool // an unknown amount of bytes lost
-	lastGap     [2]gap
+	lastGap     [2]layers.Gap
 	stats       [2]wsparse.DirStats
 	tcpEnded    bool
 	endSide     wsparse.Side // first FIN or RST: who
@@ -38,30 +38,32 @@ type facts struct {
 	start, last time.Time
 }
 
-// dirOf maps a WebSocket side to the reassembler's direction of the bytes it sends.
-func (c *conn) dirOf(s wsparse.Side) reassembly.Dir {
-	d := reassembly.Dir(s)
-	if c.ws.SidesSwapped() {
-		d = d.Reverse()
+// endOf is the first of e's FIN and RST: when, "fin" or "rst" ("" for neither).
+func endOf(e *layers.TCPEnd) (time.Time, string) {
+	t, rst, _ := e.First()
+	switch {
+	case t.IsZero():
+		return t, ""
+	case rst:
+		return t, "rst"
 	}
-	return d
+	return t, "fin"
 }
 
-func (c *conn) sideOf(d reassembly.Dir) wsparse.Side { return wsparse.Side(c.dirOf(wsparse.Side(d))) }
-
-// facts fills f (the caller's, so that it needs no allocation).
-func (c *conn) facts(f *facts) {
-	*f = facts{hs: c.ws.Handshake(), websocket: c.ws.IsWebSocket(), stream: c.stream, start: c.info.Start, last: c.last}
+// factsOf fills f (the caller's, so that it needs no allocation) from what the layers saw.
+func factsOf(c *layers.Conn, f *facts) {
+	ws := c.WS()
+	*f = facts{hs: ws.Handshake(), websocket: ws.IsWebSocket(), stream: c.Stream() != nil, start: c.Info.Start, last: c.Last}
 	for _, s := range []wsparse.Side{wsparse.Client, wsparse.Server} {
-		d := c.dirOf(s)
+		d := c.DirOf(s)
 		if f.websocket { // frames of an unproven connection are no WebSocket's close frames
-			f.close[s] = c.ws.Close(s)
+			f.close[s] = ws.Close(s)
 		}
-		f.ends[s] = c.ends[d]
-		f.missing[s] = c.missing[d]
-		f.lost[s] = c.lost[d]
-		f.lastGap[s] = c.lastGap[d]
-		f.stats[s] = c.ws.Stats(s)
+		f.ends[s] = c.Ends[d]
+		f.missing[s] = c.Missing[d]
+		f.lost[s] = c.Lost[d]
+		f.lastGap[s] = c.LastGap[d]
+		f.stats[s] = ws.Stats(s)
 		if t := f.stats[s].LastFrameTime; t.After(f.lastFrame) {
 			f.lastFrame = t
 		}
@@ -74,7 +76,7 @@ func (c *conn) facts(f *facts) {
 // reported, and what the capture cannot tell (see evidence.go).
 func (f *facts) derive() {
 	for _, s := range []wsparse.Side{wsparse.Client, wsparse.Server} {
-		t, how := f.ends[s].first()
+		t, how := endOf(&f.ends[s])
 		if how != "" && (!f.tcpEnded || t.Before(f.endTime)) {
 			f.tcpEnded, f.endSide, f.endHow, f.endTime = true, s, how, t
 		}
@@ -140,17 +142,17 @@ func delivered(f *facts, s wsparse.Side) bool {
 		return false
 	}
 	pe := f.ends[s.Other()]
-	if pe.rst.IsZero() {
+	if pe.RST.IsZero() {
 		return true
 	}
-	if !cl.Time.Before(pe.rst) {
+	if !cl.Time.Before(pe.RST) {
 		return false
 	}
-	if !pe.fin.IsZero() && pe.fin.Before(cl.Time) {
+	if !pe.FIN.IsZero() && pe.FIN.Before(cl.Time) {
 		return false
 	}
 	own := f.close[s.Other()]
-	return !(own != nil && own.Time.Before(cl.Time) && (pe.fin.IsZero() || pe.rst.Before(pe.fin)))
+	return !(own != nil && own.Time.Before(cl.Time) && (pe.FIN.IsZero() || pe.RST.Before(pe.FIN)))
 }
 
 // failedOnInvalid reports whether side s failed the connection in answer to the peer's
@@ -236,7 +238,7 @@ func (f *facts) closeUnknown(s wsparse.Side) bool {
 	case f.missing[s] == 0 && !f.lost[s]:
 		return false
 	}
-	return st.Undecodable || !f.lastGap[s].t.Before(st.LastFrameTime)
+	return st.Undecodable || !f.lastGap[s].Time.Before(st.LastFrameTime)
 }
 
 // uncertain marks what the capture cannot establish. A close frame that may be among
@@ -256,7 +258,7 @@ func (f *facts) uncertain() {
 		}
 		hidden = true
 		f.unknown = append(f.unknown, s.String()+"_close")
-		t := f.lastGap[s].t
+		t := f.lastGap[s].Time
 		if t.IsZero() {
 			t = f.last
 		}
@@ -320,14 +322,16 @@ func set[T any](slot *T, v T) *T {
 	return slot
 }
 
-func (c *conn) record(stats reassembly.ConnStats) *report.Record {
+// record judges the facts of one connection or stream.
+func (a *Analyzer) record(c *layers.Conn) *report.Record {
 	var fs facts
 	f := &fs
-	c.facts(f)
+	factsOf(c, f)
+	ws := c.WS()
 	var pings []report.Ping
-	f.keep, pings = keepaliveOf(c.ws.Pings(), f.stats)
-	client, server := c.info.Client, c.info.Server
-	if c.ws.SidesSwapped() {
+	f.keep, pings = keepaliveOf(ws.Pings(), f.stats)
+	client, server := c.Info.Client, c.Info.Server
+	if ws.SidesSwapped() {
 		client, server = server, client
 	}
 	st := new(recordStore)
@@ -335,16 +339,16 @@ func (c *conn) record(stats reassembly.ConnStats) *report.Record {
 	cs, ss := addrStrings(client, server)
 	cid, filter := xrefStrings(client, server)
 	*r = report.Record{
-		File:           c.file,
+		File:           c.File,
 		Client:         cs,
 		Server:         ss,
 		CommunityID:    cid,
 		DisplayFilter:  filter,
 		ClientAddr:     client,
 		ServerAddr:     server,
-		Start:          report.Time{Time: c.info.Start},
-		End:            report.Time{Time: c.last},
-		DurationS:      seconds(c.last.Sub(c.info.Start)),
+		Start:          report.Time{Time: c.Info.Start},
+		End:            report.Time{Time: c.Last},
+		DurationS:      seconds(c.Last.Sub(c.Info.Start)),
 		WebSocket:      f.websocket,
 		Handshake:      f.handshake,
 		Verdict:        f.verdict,
@@ -369,10 +373,10 @@ func (c *conn) record(stats reassembly.ConnStats) *report.Record {
 		r.TCPEnd = report.TCPEnd{First: set(&st.tcpFirst, f.endSide.String()), How: set(&st.tcpHow, f.endHow),
 			Time: set(&st.tcpEndTime, report.Time{Time: f.endTime})}
 	}
-	c.frameNumbers(f, st)
+	frameNumbers(c, f, st)
 	if la := lastActivity(f); !la.IsZero() {
 		r.LastActivity = set(&st.lastActivity, report.Time{Time: la})
-		end := c.last
+		end := c.Last
 		if f.tcpEnded {
 			end = f.endTime
 		}
@@ -380,13 +384,13 @@ func (c *conn) record(stats reassembly.ConnStats) *report.Record {
 			r.IdleBeforeEndS = &st.idle
 		}
 	}
-	r.Problems = c.problems(f)
-	r.Hints = hints(f, c.an.opts.IdleHint)
-	if c.tls != nil {
-		c.addTLS(r)
+	r.Problems = problems(c, f)
+	r.Hints = hints(f, a.opts.IdleHint)
+	if in, ok := c.TLS(); ok {
+		addTLS(c, &in, r)
 	}
-	if c.an.opts.Timeline {
-		r.Timeline = c.timelineEntries()
+	if entries, head, dropped, ok := c.Timeline(); ok {
+		r.Timeline = timelineEntries(c, entries, head, dropped)
 	}
 	return r
 }

@@ -7,18 +7,25 @@ import (
 	"time"
 
 	"github.com/wsclosescan/wsclosescan/internal/wsframe"
+	"github.com/wsclosescan/wsclosescan/layers"
 	"github.com/wsclosescan/wsclosescan/reassembly"
 	"github.com/wsclosescan/wsclosescan/report"
 )
 
 const testKey = "dGhlIHNhbXBsZSBub25jZQ=="
 
-// runConn feeds one connection through an Analyzer and returns its record.
-func runConn(t *testing.T, opts Options, feed func(s reassembly.Stream, at func() reassembly.Stamp)) report.Record {
+// newStream returns a connection through the layers, whose records the Analyzer appends
+// to *got.
+func newStream(opts layers.Options, got *[]report.Record, info reassembly.ConnInfo) reassembly.Stream {
+	a := New(Options{}, func(r *report.Record) { *got = append(*got, *r) })
+	return layers.New(opts, a.Judge).NewStream(info)
+}
+
+// runConn feeds one connection through the layers and an Analyzer and returns its record.
+func runConn(t *testing.T, opts layers.Options, feed func(s reassembly.Stream, at func() reassembly.Stamp)) report.Record {
 	t.Helper()
 	var got []report.Record
-	a := New(opts, func(r *report.Record) { got = append(got, *r) })
-	s := a.NewStream(reassembly.ConnInfo{Client: netip.MustParseAddrPort("10.0.0.1:5000"),
+	s := newStream(opts, &got, reassembly.ConnInfo{Client: netip.MustParseAddrPort("10.0.0.1:5000"),
 		Server: netip.MustParseAddrPort("10.0.0.2:80"), Start: t0})
 	now, frame := t0, uint64(0)
 	at := func() reassembly.Stamp {
@@ -60,7 +67,7 @@ func whats(r report.Record) []string {
 }
 
 func TestTimelineMergesConsecutiveMessages(t *testing.T) {
-	r := runConn(t, Options{Timeline: true}, func(s reassembly.Stream, at func() reassembly.Stamp) {
+	r := runConn(t, layers.Options{Timeline: true}, func(s reassembly.Stream, at func() reassembly.Stamp) {
 		for range 5 {
 			s.Data(reassembly.ClientToServer, msg(reassembly.ClientToServer, "abcd"), at())
 		}
@@ -79,7 +86,7 @@ func TestTimelineMergesConsecutiveMessages(t *testing.T) {
 }
 
 func TestTimelineKeepsTheEnd(t *testing.T) {
-	r := runConn(t, Options{Timeline: true, MaxTimeline: 10}, func(s reassembly.Stream, at func() reassembly.Stamp) {
+	r := runConn(t, layers.Options{Timeline: true, MaxTimeline: 10}, func(s reassembly.Stream, at func() reassembly.Stamp) {
 		for range 100 { // alternating sides: every message is its own entry
 			s.Data(reassembly.ClientToServer, msg(reassembly.ClientToServer, "a"), at())
 			s.Data(reassembly.ServerToClient, msg(reassembly.ServerToClient, "b"), at())

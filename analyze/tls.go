@@ -4,48 +4,16 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
+	"github.com/wsclosescan/wsclosescan/layers"
 	"github.com/wsclosescan/wsclosescan/reassembly"
 	"github.com/wsclosescan/wsclosescan/report"
 	"github.com/wsclosescan/wsclosescan/tlsdec"
 	"github.com/wsclosescan/wsclosescan/wsparse"
 )
 
-// The TLS layer. A connection whose first bytes are a TLS handshake record goes through
-// tlsdec: its plaintext, when the key log has the secrets, feeds the WebSocket decoder like
-// cleartext does, and what the handshake and the alerts show goes into the record's tls
-// object either way.
-
-// route says where a connection's bytes go.
-type route uint8
-
-const (
-	routeUndecided route = iota
-	routePlain
-	routeTLS
-)
-
-// decide picks the route from the first bytes of the connection.
-func (c *conn) decide(data []byte) {
-	if !tlsdec.LooksLikeTLS(data) {
-		c.route = routePlain
-		return
-	}
-	c.route = routeTLS
-	c.tls = tlsdec.NewConn(tlsdec.Options{Keys: c.an.opts.Keys, Sessions: c.an.opts.Sessions,
-		Plaintext: c.plaintext, PlainGap: c.plainGap})
-}
-
-// plaintext feeds decrypted application data to the WebSocket decoder.
-func (c *conn) plaintext(dir tlsdec.Dir, data []byte, t time.Time) {
-	c.feedApp(reassembly.Dir(dir), data, t)
-}
-
-// plainGap reports plaintext the TLS layer could not deliver.
-func (c *conn) plainGap(dir tlsdec.Dir, length int64, t time.Time) {
-	c.gapApp(reassembly.Dir(dir), length, t)
-}
+// TLS: the record's tls object, and what TLS shows of a connection that could not be
+// decrypted.
 
 // tlsCandidate reports whether an undecrypted TLS connection may carry an HTTP/1.1
 // WebSocket: it offered only http/1.1 over ALPN, as browsers do for a WebSocket of its own,
@@ -62,7 +30,7 @@ func tlsCandidate(in *tlsdec.Info) bool {
 }
 
 // tlsRecord is the record's tls object, sides resolved.
-func (c *conn) tlsRecord(in *tlsdec.Info) *report.TLS {
+func tlsRecord(c *layers.Conn, in *tlsdec.Info) *report.TLS {
 	t := &report.TLS{Version: in.Version, CipherSuite: in.CipherSuite, SNI: in.SNI,
 		ALPNOffered: nonNil(in.ALPNOffered), Resumed: in.Resumed, Decryption: in.Decryption, Alerts: []report.TLSAlert{}}
 	if in.ALPN != "" {
@@ -73,14 +41,14 @@ func (c *conn) tlsRecord(in *tlsdec.Info) *report.TLS {
 			continue
 		}
 		tm := &report.Time{Time: *at}
-		if c.sideOf(reassembly.Dir(d)) == wsparse.Client {
+		if c.SideOf(reassembly.Dir(d)) == wsparse.Client {
 			t.CloseNotify.Client = tm
 		} else {
 			t.CloseNotify.Server = tm
 		}
 	}
 	for _, a := range in.Alerts {
-		t.Alerts = append(t.Alerts, report.TLSAlert{From: c.sideOf(reassembly.Dir(a.Dir)).String(),
+		t.Alerts = append(t.Alerts, report.TLSAlert{From: c.SideOf(reassembly.Dir(a.Dir)).String(),
 			Time: report.Time{Time: a.Time}, Level: alertLevel(a), Description: alertDescription(a)})
 	}
 	return t
@@ -159,17 +127,16 @@ func tlsHints(in *tlsdec.Info, websocket bool) []string {
 // addTLS fills the record's tls object and, for a TLS connection whose content could not be
 // seen but may be a WebSocket, says that everything about the WebSocket is unknown: such a
 // connection is listed (it is what a wss user is looking for), never called plain TCP.
-func (c *conn) addTLS(r *report.Record) {
-	in := c.tls.Info()
-	r.TLS = c.tlsRecord(&in)
-	hidden := !r.WebSocket && in.Decryption != "full" && in.Decryption != "partial" && tlsCandidate(&in)
+func addTLS(c *layers.Conn, in *tlsdec.Info, r *report.Record) {
+	r.TLS = tlsRecord(c, in)
+	hidden := !r.WebSocket && in.Decryption != "full" && in.Decryption != "partial" && tlsCandidate(in)
 	if hidden {
 		r.Verdict = report.VerdictUnknown
 		r.Unknown = []string{"websocket", "handshake", "client_close", "server_close", "client_observed", "server_observed", "verdict"}
 		r.ClientObserved, r.ServerObserved = nil, nil
-		r.Hints = append(r.Hints, c.sizeHints(&in)...)
+		r.Hints = append(r.Hints, sizeHints(c, in)...)
 	}
-	r.Hints = append(r.Hints, tlsHints(&in, r.WebSocket)...)
+	r.Hints = append(r.Hints, tlsHints(in, r.WebSocket)...)
 }
 
 // aeadOverhead is what protection adds to a record's plaintext: 17 bytes in TLS 1.3 (tag and
@@ -193,7 +160,7 @@ func aeadOverhead(in *tlsdec.Info) int {
 // measurements describe: with a fixed AEAD overhead o, a close_notify is 2+o bytes, a
 // server's close frame with an r-byte reason 4+r+o and a client's (masked) 8+r+o. Sizes are
 // evidence, not proof: the hint says "likely".
-func (c *conn) sizeHints(in *tlsdec.Info) []string {
+func sizeHints(c *layers.Conn, in *tlsdec.Info) []string {
 	o := aeadOverhead(in)
 	if o == 0 {
 		return nil
@@ -201,10 +168,10 @@ func (c *conn) sizeHints(in *tlsdec.Info) []string {
 	var h []string
 	for d := range 2 {
 		dir := reassembly.Dir(d)
-		if t, _ := c.ends[dir].first(); t.IsZero() {
+		if t, _, _ := c.Ends[dir].First(); t.IsZero() {
 			continue // the last record before the end of TCP is what tells
 		}
-		side := c.sideOf(dir)
+		side := c.SideOf(dir)
 		recs := in.Last[d]
 		var sizes []string
 		notify := false

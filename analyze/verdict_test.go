@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wsclosescan/wsclosescan/layers"
 	"github.com/wsclosescan/wsclosescan/report"
 	"github.com/wsclosescan/wsclosescan/wsparse"
 )
@@ -70,12 +71,12 @@ func (s scenario) facts() *facts {
 		}
 		return at(v)
 	}
-	f.ends[wsparse.Client] = tcpEnd{fin: ms(s.clientFIN), rst: ms(s.clientRST)}
-	f.ends[wsparse.Server] = tcpEnd{fin: ms(s.serverFIN), rst: ms(s.serverRST)}
+	f.ends[wsparse.Client] = layers.TCPEnd{FIN: ms(s.clientFIN), RST: ms(s.clientRST)}
+	f.ends[wsparse.Server] = layers.TCPEnd{FIN: ms(s.serverFIN), RST: ms(s.serverRST)}
 	f.lastFrame = ms(s.lastFrame)
 	f.stats[wsparse.Server].Undecodable = s.undecodableSrv
 	f.missing[wsparse.Server] = s.missingSrv
-	f.lastGap[wsparse.Server].t = ms(s.gapSrv)
+	f.lastGap[wsparse.Server].Time = ms(s.gapSrv)
 	f.stats[wsparse.Client].Frames = s.clientFrames
 	f.stats[wsparse.Server].Frames = s.serverFrames
 	f.stats[wsparse.Server].LastFrameTime = ms(s.lastFrame)

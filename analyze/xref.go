@@ -6,99 +6,13 @@ import (
 	"encoding/binary"
 	"net/netip"
 	"strconv"
-	"time"
 
-	"github.com/wsclosescan/wsclosescan/reassembly"
+	"github.com/wsclosescan/wsclosescan/layers"
 	"github.com/wsclosescan/wsclosescan/wsparse"
 )
 
 // What lets a reader find a connection in Wireshark, Zeek or Suricata: the frame numbers of
-// its milestones, a display filter and its Community ID.
-
-// ringSize is how many of a direction's latest segments (with distinct capture times) keep
-// their frame numbers for the decoder's events, which carry only a time.
-const ringSize = 8
-
-// stampRing holds the frame numbers of a direction's latest segments. The decoder reports
-// a frame it completed with the capture time of the segment that completed it: the
-// segment being fed, or, for bytes it held back (a lookahead after a gap, bytes before the
-// 101), one of the few before it.
-type stampRing struct {
-	unix  [ringSize]int64 // capture time, UnixNano
-	frame [ringSize]uint64
-	next  uint8
-}
-
-// add remembers the frame of a segment delivered at t.
-func (r *stampRing) add(at reassembly.Stamp) {
-	t := at.Time.UnixNano()
-	last := (r.next + ringSize - 1) % ringSize
-	if r.frame[last] != 0 && r.unix[last] == t {
-		r.frame[last] = at.Frame // several segments at one time: the decoder sees the last
-		return
-	}
-	r.unix[r.next], r.frame[r.next] = t, at.Frame
-	r.next = (r.next + 1) % ringSize
-}
-
-// find returns the frame of the latest segment delivered at t, or 0.
-func (r *stampRing) find(t time.Time) uint64 {
-	u := t.UnixNano()
-	for i := range uint8(ringSize) {
-		k := (r.next + ringSize - 1 - i) % ringSize
-		if r.frame[k] != 0 && r.unix[k] == u {
-			return r.frame[k]
-		}
-	}
-	return 0
-}
-
-// frameAt returns the frame number of what side s's decoder reported at t: the segment
-// that delivered it, or 0 when it is no longer known.
-func (c *conn) frameAt(s wsparse.Side, t time.Time) uint64 {
-	d := c.dirOf(s)
-	if f := c.stamps[d].find(t); f != 0 {
-		return f
-	}
-	if f := c.stamps[d.Reverse()].find(t); f != 0 {
-		return f
-	}
-	if t.Equal(c.last) {
-		return c.lastFrame
-	}
-	return 0
-}
-
-// refs are the frame numbers of the connection's milestones, noted as the decoder finds
-// them (a time alone would not find them later).
-type refs struct {
-	reqT, respT       int64 // UnixNano of what was numbered
-	request, response uint64
-	closes            [2]uint64 // by wsparse.Side
-	closeT            [2]int64
-	closesKnown       bool // both close frames are numbered: nothing more to look for
-}
-
-// noteFrames numbers what the decoder found since the last call.
-func (c *conn) noteFrames() {
-	if hs := c.ws.Handshake(); hs != nil {
-		if hs.RequestSeen && hs.RequestTime.UnixNano() != c.refs.reqT {
-			c.refs.reqT, c.refs.request = hs.RequestTime.UnixNano(), c.frameAt(wsparse.Client, hs.RequestTime)
-		}
-		if hs.ResponseSeen && hs.ResponseTime.UnixNano() != c.refs.respT {
-			c.refs.respT, c.refs.response = hs.ResponseTime.UnixNano(), c.frameAt(wsparse.Server, hs.ResponseTime)
-		}
-	}
-	if c.refs.closesKnown {
-		return
-	}
-	for _, s := range []wsparse.Side{wsparse.Client, wsparse.Server} {
-		if cl := c.ws.Close(s); cl != nil && cl.Time.UnixNano() != c.refs.closeT[s] {
-			c.refs.closeT[s], c.refs.closes[s] = cl.Time.UnixNano(), c.frameAt(s, cl.Time)
-		}
-	}
-	c.refs.closesKnown = c.refs.closes[0] != 0 && c.refs.closes[1] != 0
-}
+// its milestones (numbered by the layers), a display filter and its Community ID.
 
 // displayFilter is the Wireshark display filter that selects the connection's packets.
 func displayFilter(a, b netip.AddrPort) string {
@@ -185,25 +99,26 @@ func appendCommunityID(dst []byte, a, b netip.AddrPort, proto uint8, seed uint16
 	return base64.StdEncoding.AppendEncode(append(dst, "1:"...), sum[:])
 }
 
-// frameNumbers fills the record's frame_numbers.
-func (c *conn) frameNumbers(f *facts, st *recordStore) {
-	fn := &st.rec.FrameNumbers
+// frameNumbers fills the record's frame_numbers from the milestones the layers numbered,
+// each for the milestone the record reports.
+func frameNumbers(c *layers.Conn, f *facts, st *recordStore) {
+	fn, m := &st.rec.FrameNumbers, &c.Frames
 	if hs := f.hs; hs != nil {
-		if hs.RequestSeen && hs.RequestTime.UnixNano() == c.refs.reqT {
-			fn.Request = st.frame(0, c.refs.request)
+		if hs.RequestSeen && hs.RequestTime.UnixNano() == m.RequestT {
+			fn.Request = st.frame(0, m.Request)
 		}
-		if hs.ResponseSeen && hs.ResponseTime.UnixNano() == c.refs.respT {
-			fn.Response = st.frame(1, c.refs.response)
+		if hs.ResponseSeen && hs.ResponseTime.UnixNano() == m.ResponseT {
+			fn.Response = st.frame(1, m.Response)
 		}
 	}
-	if cl := f.close[wsparse.Client]; cl != nil && cl.Time.UnixNano() == c.refs.closeT[wsparse.Client] {
-		fn.ClientClose = st.frame(2, c.refs.closes[wsparse.Client])
+	if cl := f.close[wsparse.Client]; cl != nil && cl.Time.UnixNano() == m.CloseT[wsparse.Client] {
+		fn.ClientClose = st.frame(2, m.Closes[wsparse.Client])
 	}
-	if cl := f.close[wsparse.Server]; cl != nil && cl.Time.UnixNano() == c.refs.closeT[wsparse.Server] {
-		fn.ServerClose = st.frame(3, c.refs.closes[wsparse.Server])
+	if cl := f.close[wsparse.Server]; cl != nil && cl.Time.UnixNano() == m.CloseT[wsparse.Server] {
+		fn.ServerClose = st.frame(3, m.Closes[wsparse.Server])
 	}
 	if f.tcpEnded {
-		_, _, n := f.ends[f.endSide].firstFrame()
+		_, _, n := f.ends[f.endSide].First()
 		fn.TCPEnd = st.frame(4, n)
 	}
 }

@@ -1,12 +1,12 @@
 package analyze
 
 import (
+	"net/netip"
+	"testing"
 	"time"
 
 	"github.com/wsclosescan/wsclosescan/internal/wsframe"
-	"net/netip"
-	"testing"
-
+	"github.com/wsclosescan/wsclosescan/layers"
 	"github.com/wsclosescan/wsclosescan/reassembly"
 	"github.com/wsclosescan/wsclosescan/report"
 )
@@ -22,7 +22,7 @@ func frameOf(p *uint64) uint64 {
 // packet that delivered them, also when the decoder held the bytes back (a client frame
 // sent before the 101 arrived) or several segments share a capture time.
 func TestFrameNumbers(t *testing.T) {
-	r := runConn(t, Options{Timeline: true}, func(s reassembly.Stream, at func() reassembly.Stamp) {
+	r := runConn(t, layers.Options{Timeline: true}, func(s reassembly.Stream, at func() reassembly.Stamp) {
 		// frames 1 and 2 are the request and the 101 (runConn)
 		s.Data(reassembly.ClientToServer, msg(reassembly.ClientToServer, "hi"), at()) // 3
 		c := closeFrame(reassembly.ClientToServer, 1000)
@@ -56,8 +56,7 @@ func TestFrameNumbers(t *testing.T) {
 // arrives, with the time of their own segment; their frame number is still found.
 func TestFrameNumbersHeldBack(t *testing.T) {
 	var got []report.Record
-	a := New(Options{Timeline: true}, func(r *report.Record) { got = append(got, *r) })
-	s := a.NewStream(reassembly.ConnInfo{Client: netip.MustParseAddrPort("10.0.0.1:5000"),
+	s := newStream(layers.Options{Timeline: true}, &got, reassembly.ConnInfo{Client: netip.MustParseAddrPort("10.0.0.1:5000"),
 		Server: netip.MustParseAddrPort("10.0.0.2:80"), Start: t0, By: reassembly.ClientBySYN})
 	st := func(n int) reassembly.Stamp {
 		return reassembly.Stamp{Time: t0.Add(ms(n)), Frame: uint64(10 + n)}
@@ -74,29 +73,6 @@ func TestFrameNumbersHeldBack(t *testing.T) {
 	if frameOf(fn.Request) != 11 || frameOf(fn.ClientClose) != 12 || frameOf(fn.Response) != 13 {
 		t.Errorf("got request %d, client close %d, response %d; want 11, 12, 13",
 			frameOf(fn.Request), frameOf(fn.ClientClose), frameOf(fn.Response))
-	}
-}
-
-func TestStampRing(t *testing.T) {
-	var r stampRing
-	for i := range 20 {
-		r.add(reassembly.Stamp{Time: t0.Add(ms(i / 2)), Frame: uint64(i + 1)})
-	}
-	tests := []struct {
-		name string
-		ms   int
-		want uint64
-	}{
-		{"latest", 9, 20},
-		{"shared time keeps the last frame", 8, 18},
-		{"oldest kept", 2, 6},
-		{"forgotten", 1, 0},
-		{"never seen", 100, 0},
-	}
-	for _, tt := range tests {
-		if got := r.find(t0.Add(ms(tt.ms))); got != tt.want {
-			t.Errorf("%s: got frame %d, want %d", tt.name, got, tt.want)
-		}
 	}
 }
 

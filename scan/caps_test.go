@@ -18,7 +18,7 @@ func TestPingFloodIsCapped(t *testing.T) {
 	const pings, perSeg = 500_000, 5000
 	burst := bytes.Repeat([]byte{0x89, 0x00}, perSeg) // FIN ping, unmasked, empty
 	opts := DefaultOptions()
-	opts.Analyze.Timeline = true
+	opts.Layers.Timeline = true
 	probe := newHeapProbe()
 	r := scanFlood(t, opts, probe, 20, func(c *wstest.Conv, s *packetSink) error {
 		for i := 0; i < pings/perSeg; i++ {

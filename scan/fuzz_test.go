@@ -96,7 +96,7 @@ func TestFuzzSeeds(t *testing.T) {
 // fuzzOptions are the defaults with the timeline on and small buffer limits.
 func fuzzOptions() Options {
 	o := DefaultOptions()
-	o.Analyze.Timeline = true
+	o.Layers.Timeline = true
 	o.Reassembly.MaxBufferedPerConn = 64 << 10
 	o.Reassembly.MaxBufferedTotal = 256 << 10
 	return o

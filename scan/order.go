@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/wsclosescan/wsclosescan/analyze"
+	"github.com/wsclosescan/wsclosescan/layers"
 	"github.com/wsclosescan/wsclosescan/reassembly"
 	"github.com/wsclosescan/wsclosescan/report"
 )
@@ -42,15 +42,15 @@ type orderer struct {
 	floor  time.Time // start of the last record emitted early; later output never sorts before it
 }
 
-// factory wraps the analyzer so that the orderer knows which connections are open.
+// factory wraps the layers so that the orderer knows which connections are open.
 type factory struct {
-	an *analyze.Analyzer
-	o  *orderer
+	layers *layers.Factory
+	o      *orderer
 }
 
 // NewStream implements reassembly.StreamFactory.
 func (f *factory) NewStream(info reassembly.ConnInfo) reassembly.Stream {
-	t := &tracked{Stream: f.an.NewStream(info), o: f.o, start: info.Start}
+	t := &tracked{Stream: f.layers.NewStream(info), o: f.o, start: info.Start}
 	heap.Push(&f.o.open, t)
 	return t
 }

@@ -37,7 +37,7 @@ func TestHostileTextIsEscaped(t *testing.T) {
 			Close(s2c, 4000, h.reason).Close(c2s, 4000, "").FIN(s2c).FIN(c2s))
 	}
 	o := DefaultOptions()
-	o.Analyze.Timeline = true
+	o.Layers.Timeline = true
 	res := scanBytes(hostileFile, mkCapture(t, pcapgen.Options{}, wstest.Merge(convs...)), o)
 	if res.err != nil || len(res.recs) != len(hostileReasons) {
 		t.Fatalf("got %d records, error %v; want %d and none", len(res.recs), res.err, len(hostileReasons))
@@ -126,7 +126,7 @@ func TestHostileHandshakeText(t *testing.T) {
 			}
 			c.FIN(s2c).FIN(c2s)
 			o := DefaultOptions()
-			o.Analyze.Timeline = true
+			o.Layers.Timeline = true
 			res := scanBytes("h.pcap", mkCapture(t, pcapgen.Options{}, c.Packets), o)
 			if len(res.recs) != 1 || res.recs[0].Verdict != tt.verdict {
 				t.Fatalf("got %d records %+v, want one %s", len(res.recs), res.recs, tt.verdict)

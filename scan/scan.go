@@ -45,6 +45,7 @@ import (
 
 	"github.com/wsclosescan/wsclosescan/analyze"
 	"github.com/wsclosescan/wsclosescan/capture"
+	"github.com/wsclosescan/wsclosescan/layers"
 	"github.com/wsclosescan/wsclosescan/reassembly"
 	"github.com/wsclosescan/wsclosescan/report"
 )
@@ -53,6 +54,7 @@ import (
 type Options struct {
 	Capture    capture.Options
 	Reassembly reassembly.Options
+	Layers     layers.Options
 	Analyze    analyze.Options
 	// Workers is the number of shards connections are split between (by a hash of their
 	// addresses), each reassembled and analysed on its own goroutine while another decodes
@@ -168,7 +170,7 @@ func (s *Scanner) Read(name string, src io.Reader) (report.FileInfo, error) {
 		return info, newError(name, err, wr.gzip)
 	}
 	for _, sh := range s.shards {
-		sh.an.SetFile(name)
+		sh.layers.SetFile(name)
 	}
 	err = s.run(r, wr)
 	st := r.Stats()

@@ -5,22 +5,23 @@ import (
 	"time"
 
 	"github.com/wsclosescan/wsclosescan/analyze"
+	"github.com/wsclosescan/wsclosescan/layers"
 	"github.com/wsclosescan/wsclosescan/reassembly"
 	"github.com/wsclosescan/wsclosescan/report"
 )
 
 // shard reassembles and analyses the connections whose endpoints hash to it. During Read
-// it runs on its own goroutine; each shard owns its Assembler, Analyzer and orderer, so
+// it runs on its own goroutine; each shard owns its Assembler, layers, Analyzer and orderer, so
 // shards share nothing but the batches.
 type shard struct {
-	idx   int
-	an    *analyze.Analyzer
-	asm   *reassembly.Assembler
-	ord   orderer
-	out   []*report.Record // records released since the last report
-	in    chan *batch
-	free  chan *batch
-	quiet int // batches since the last report
+	idx    int
+	layers *layers.Factory
+	asm    *reassembly.Assembler
+	ord    orderer
+	out    []*report.Record // records released since the last report
+	in     chan *batch
+	free   chan *batch
+	quiet  int // batches since the last report
 }
 
 // quietBatches is the most batches a shard processes without reporting.
@@ -45,8 +46,8 @@ func newShard(idx int, opts Options) *shard {
 	if sh.ord.linger <= 0 {
 		sh.ord.linger = reassembly.DefaultClosedLinger
 	}
-	sh.an = analyze.New(opts.Analyze, sh.ord.add)
-	sh.asm = reassembly.NewAssembler(&factory{an: sh.an, o: &sh.ord}, opts.Reassembly)
+	sh.layers = layers.New(opts.Layers, analyze.New(opts.Analyze, sh.ord.add).Judge)
+	sh.asm = reassembly.NewAssembler(&factory{layers: sh.layers, o: &sh.ord}, opts.Reassembly)
 	for range numBatches {
 		sh.free <- newBatch()
 	}

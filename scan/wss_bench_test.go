@@ -9,11 +9,11 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/wsclosescan/wsclosescan/analyze"
 	"github.com/wsclosescan/wsclosescan/internal/pcapgen"
 	"github.com/wsclosescan/wsclosescan/internal/tlstest"
 	"github.com/wsclosescan/wsclosescan/internal/wsframe"
 	"github.com/wsclosescan/wsclosescan/internal/wstest"
+	"github.com/wsclosescan/wsclosescan/layers"
 	"github.com/wsclosescan/wsclosescan/report"
 	"github.com/wsclosescan/wsclosescan/tlsdec"
 )
@@ -104,7 +104,7 @@ func BenchmarkWSS(b *testing.B) {
 				if _, err := keys.Add(bytes.NewReader(keyText)); err != nil {
 					b.Fatal(err)
 				}
-				opts.Analyze = analyze.Options{Keys: keys, Sessions: tlsdec.NewSessions(0)}
+				opts.Layers = layers.Options{Keys: keys, Sessions: tlsdec.NewSessions(0)}
 			}
 			b.SetBytes(int64(wssBench.plainBytes)) // the same WebSocket bytes in both
 			b.ReportAllocs()

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/wsclosescan/wsclosescan/analyze"
+	"github.com/wsclosescan/wsclosescan/layers"
 	"github.com/wsclosescan/wsclosescan/report"
 	"github.com/wsclosescan/wsclosescan/scan"
 	"github.com/wsclosescan/wsclosescan/tlsdec"
@@ -66,8 +67,8 @@ func (c *cli) scan(cfg *config) int {
 		res.groups = report.NewGroups(cfg.idleHint)
 	}
 	opts := scan.DefaultOptions()
-	opts.Analyze = analyze.Options{Timeline: cfg.timeline, IdleHint: cfg.idleHint,
-		Keys: keys, Sessions: tlsdec.NewSessions(0)}
+	opts.Layers = layers.Options{Timeline: cfg.timeline, Keys: keys, Sessions: tlsdec.NewSessions(0)}
+	opts.Analyze = analyze.Options{IdleHint: cfg.idleHint}
 	// A pcapng's Decryption Secrets Blocks add to the key log as they are read, before the
 	// packets that follow them reach the workers (the key log is safe for concurrent use).
 	opts.Secrets = func(file string, data []byte) {

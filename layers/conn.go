@@ -1,0 +1,277 @@
+package layers
+
+import (
+	"time"
+
+	"github.com/wsclosescan/wsclosescan/h2demux"
+	"github.com/wsclosescan/wsclosescan/reassembly"
+	"github.com/wsclosescan/wsclosescan/tlsdec"
+	"github.com/wsclosescan/wsclosescan/wsparse"
+)
+
+// MaxGapNotes caps the gaps of a connection kept in Conn.Gaps.
+const MaxGapNotes = 8
+
+// TCPEnd is the first FIN and the first RST one direction sent, and what else TCP showed
+// about its end. For an HTTP/2 stream, END_STREAM is its FIN and RST_STREAM its RST.
+type TCPEnd struct {
+	FIN, RST time.Time // zero when not sent
+	// FINFrame and RSTFrame are their frame numbers (0 when not known).
+	FINFrame, RSTFrame uint64
+	RSTWithACK         bool
+	// RSTOutOfWindow: a RST whose sequence number was outside the window was seen (a
+	// receiver following RFC 5961 ignores it, so it is not RST).
+	RSTOutOfWindow bool
+	DataAfterFIN   bool
+	// RetransMismatch counts the retransmissions that carried different bytes; the first
+	// at RetransMismatchT.
+	RetransMismatch  int
+	RetransMismatchT time.Time
+}
+
+// First returns the first of the FIN and the RST with its frame number: rst is false for
+// the FIN, and t is zero when neither was sent.
+func (e *TCPEnd) First() (t time.Time, rst bool, frame uint64) {
+	switch {
+	case e.FIN.IsZero() && e.RST.IsZero():
+		return time.Time{}, false, 0
+	case e.RST.IsZero() || (!e.FIN.IsZero() && !e.RST.Before(e.FIN)):
+		return e.FIN, false, e.FINFrame
+	}
+	return e.RST, true, e.RSTFrame
+}
+
+// Gap is a hole in one direction's bytes: Length bytes missing at Offset (Length 0: an
+// unknown number, before Offset), revealed at Time.
+type Gap struct {
+	Dir            reassembly.Dir
+	Cause          reassembly.GapCause
+	Offset, Length int64
+	Time           time.Time
+}
+
+// Conn is what the layers saw on one TCP connection, or on one RFC 8441 stream (see
+// Stream). Fields indexed by [2] are by reassembly.Dir, the direction of the sender as the
+// assembler named it; SideOf and DirOf translate to the WebSocket sides, which the decoder
+// may have found swapped.
+type Conn struct {
+	// File is the capture file the connection was read from.
+	File string
+	// Info is the assembler's view of the connection: for a stream, its TCP connection's
+	// endpoints, and the stream's start.
+	Info reassembly.ConnInfo
+	// Last is the latest capture time seen on the connection, LastFrame the frame number
+	// of the latest segment at Last (0 for a stream).
+	Last      time.Time
+	LastFrame uint64
+	Ends      [2]TCPEnd
+	// Missing counts the bytes reported missing; Lost is set when an unknown amount was
+	// lost (a layer lost its framing); LastGap is the latest gap.
+	Missing [2]int64
+	Lost    [2]bool
+	LastGap [2]Gap
+	// Gaps are the first MaxGapNotes gaps, GapsLeft counts the others.
+	Gaps     []Gap
+	GapsLeft int
+	// Released says why the assembler let the connection go.
+	Released reassembly.EndReason
+	// Frames are the frame numbers of the milestones, as the decoder found them.
+	Frames Milestones
+
+	f       *Factory
+	ws      *wsparse.Conn
+	tls     *tlsdec.Conn  // the TLS layer, when the connection is TLS
+	route                 // where the bytes go (plain or TLS)
+	app                   // what the application bytes are (HTTP/1.1 or HTTP/2)
+	h2      *h2demux.Conn // the HTTP/2 layer, for app == appH2
+	streams []*Stream     // its WebSocket streams, in the order they opened
+	stream  *Stream       // for the Conn of a stream: the stream
+
+	stamps *[2]stampRing // by reassembly.Dir; the Factory's again after judge
+
+	timeline []Entry // the first half of the cap
+	tail     []Entry // then a ring of the latest entries, so the end is never lost
+	tailNext int     // next slot of tail to overwrite once it is full
+	dropped  int     // entries overwritten in tail
+}
+
+// WS is the WebSocket decoder's view of a connection, read-only.
+type WS interface {
+	Handshake() *wsparse.Handshake
+	Close(side wsparse.Side) *wsparse.CloseFrame
+	Stats(side wsparse.Side) wsparse.DirStats
+	Findings() []wsparse.Finding
+	Pings() []wsparse.Ping
+	IsWebSocket() bool
+	SidesSwapped() bool
+}
+
+// WS returns what the WebSocket decoder found, by true side.
+func (c *Conn) WS() WS { return c.ws }
+
+// TLS returns what the TLS layer saw, and false when the connection is not TLS.
+func (c *Conn) TLS() (tlsdec.Info, bool) {
+	if c.tls == nil {
+		return tlsdec.Info{}, false
+	}
+	return c.tls.Info(), true
+}
+
+// H2 returns what the HTTP/2 layer saw, and false when the connection is not HTTP/2.
+func (c *Conn) H2() (h2demux.Info, bool) {
+	if c.h2 == nil {
+		return h2demux.Info{}, false
+	}
+	return c.h2.Info(), true
+}
+
+// Streams returns the connection's RFC 8441 WebSocket streams, in the order they opened.
+func (c *Conn) Streams() []*Stream { return c.streams }
+
+// Stream returns the stream whose facts c is, or nil for a TCP connection.
+func (c *Conn) Stream() *Stream { return c.stream }
+
+// DirOf maps a WebSocket side to the assembler's direction of the bytes it sends.
+func (c *Conn) DirOf(s wsparse.Side) reassembly.Dir {
+	d := reassembly.Dir(s)
+	if c.ws.SidesSwapped() {
+		d = d.Reverse()
+	}
+	return d
+}
+
+// SideOf maps the assembler's direction to the WebSocket side that sends it.
+func (c *Conn) SideOf(d reassembly.Dir) wsparse.Side { return wsparse.Side(c.DirOf(wsparse.Side(d))) }
+
+func (c *Conn) touch(t time.Time) {
+	if t.After(c.Last) {
+		c.Last = t
+	}
+}
+
+// touchAt is touch for a segment, whose frame number it keeps with the latest time.
+func (c *Conn) touchAt(at reassembly.Stamp) {
+	if !at.Time.Before(c.Last) {
+		c.Last, c.LastFrame = at.Time, at.Frame
+	}
+}
+
+// ready gives c its WebSocket decoder and frame rings, from the Factory's pools.
+func (c *Conn) ready() {
+	if c.ws != nil {
+		return
+	}
+	c.stamps = c.f.getRings()
+	c.ws = c.f.wsDecoder(c, (*handoff)(c)) // after an Upgrade: h2c (h2.go)
+	if c.Info.By != reassembly.ClientByPort {
+		c.ws.StreamStart() // the SYN was captured: each stream is seen from its first byte
+	}
+}
+
+// tcpStream is a Conn as the assembler sees it: the reassembly.Stream methods are its
+// own, so that the facts handed to the judge have none.
+type tcpStream Conn
+
+// Data implements reassembly.Stream.
+func (ts *tcpStream) Data(dir reassembly.Dir, data []byte, at reassembly.Stamp) {
+	c := (*Conn)(ts)
+	c.ready()
+	c.touchAt(at)
+	c.stamps[dir].add(at)
+	t := at.Time
+	if c.route == routeUndecided {
+		c.decide(data)
+	}
+	if c.route == routeTLS {
+		c.tls.Feed(tlsdec.Dir(dir), data, t)
+	} else {
+		c.feedApp(dir, data, t)
+	}
+	c.noteFrames()
+}
+
+// Gap implements reassembly.Stream.
+func (ts *tcpStream) Gap(dir reassembly.Dir, offset, length int64, cause reassembly.GapCause, at reassembly.Stamp) {
+	c := (*Conn)(ts)
+	c.ready()
+	c.touchAt(at)
+	c.stamps[dir].add(at)
+	t := at.Time
+	g := Gap{Dir: dir, Offset: offset, Length: length, Cause: cause, Time: t}
+	c.Missing[dir] += length
+	c.LastGap[dir] = g
+	if c.route == routeTLS {
+		c.tls.Gap(tlsdec.Dir(dir), length, t)
+	} else {
+		c.gapApp(dir, length, t)
+	}
+	c.add(Entry{Time: t, Frame: at.Frame, Kind: EntryGap, Dir: dir, Cause: cause, Offset: offset, Length: length})
+	if len(c.Gaps) < MaxGapNotes {
+		c.Gaps = append(c.Gaps, g)
+	} else {
+		c.GapsLeft++
+	}
+}
+
+// Event implements reassembly.Stream.
+func (ts *tcpStream) Event(e reassembly.Event) {
+	c := (*Conn)(ts)
+	c.touchAt(reassembly.Stamp{Time: e.Time, Frame: e.Frame})
+	end := &c.Ends[e.Dir]
+	switch e.Kind {
+	case reassembly.EventFIN:
+		if end.FIN.IsZero() {
+			end.FIN, end.FINFrame = e.Time, e.Frame
+		}
+	case reassembly.EventRST:
+		switch {
+		case e.OutOfWindow:
+			// A receiver following RFC 5961 ignores it: a problem, not how TCP ended.
+			end.RSTOutOfWindow = true
+		case end.RST.IsZero():
+			end.RST, end.RSTFrame = e.Time, e.Frame
+			end.RSTWithACK = e.WithACK
+		}
+	case reassembly.EventSYN, reassembly.EventSYNACK:
+	case reassembly.EventDataAfterFIN:
+		end.DataAfterFIN = true
+		return
+	case reassembly.EventRetransmitMismatch:
+		if end.RetransMismatch == 0 {
+			end.RetransMismatchT = e.Time
+		}
+		end.RetransMismatch++
+		return
+	default:
+		return
+	}
+	c.add(Entry{Time: e.Time, Frame: e.Frame, Kind: EntryTCP, Dir: e.Dir, TCP: e.Kind, WithACK: e.WithACK,
+		OutOfWindow: e.OutOfWindow})
+}
+
+// End implements reassembly.Stream: it finishes every layer, hands the facts to the judge,
+// and gives the decoders back to the pools.
+func (ts *tcpStream) End(stats reassembly.ConnStats) {
+	c := (*Conn)(ts)
+	c.ready()
+	c.Released = stats.Reason
+	if c.tls != nil {
+		c.tls.Finish(c.Last)
+	}
+	if c.h2 != nil {
+		c.h2.Finish(c.Last) // ends every stream still open
+	}
+	c.ws.Finish(c.Last)
+	c.noteFrames()
+	for _, s := range c.streams {
+		s.finish(c)
+	}
+	c.f.judge(c)
+	for _, s := range c.streams {
+		s.release()
+	}
+	c.f.pool.Put(c.ws) // the facts keep nothing of it
+	c.ws = nil
+	c.f.putRings(c.stamps)
+	c.stamps = nil
+}

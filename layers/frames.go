@@ -1,0 +1,98 @@
+package layers
+
+import (
+	"time"
+
+	"github.com/wsclosescan/wsclosescan/reassembly"
+	"github.com/wsclosescan/wsclosescan/wsparse"
+)
+
+// Frame numbers: the decoder's events and findings carry only a capture time; the frame
+// numbers of a direction's latest segments find the packet that delivered them.
+
+// ringSize is how many of a direction's latest segments (with distinct capture times) keep
+// their frame numbers for the decoder's events.
+const ringSize = 8
+
+// stampRing holds the frame numbers of a direction's latest segments. The decoder reports
+// a frame it completed with the capture time of the segment that completed it: the
+// segment being fed, or, for bytes it held back (a lookahead after a gap, bytes before the
+// 101), one of the few before it.
+type stampRing struct {
+	unix  [ringSize]int64 // capture time, UnixNano
+	frame [ringSize]uint64
+	next  uint8
+}
+
+// add remembers the frame of a segment delivered at t.
+func (r *stampRing) add(at reassembly.Stamp) {
+	t := at.Time.UnixNano()
+	last := (r.next + ringSize - 1) % ringSize
+	if r.frame[last] != 0 && r.unix[last] == t {
+		r.frame[last] = at.Frame // several segments at one time: the decoder sees the last
+		return
+	}
+	r.unix[r.next], r.frame[r.next] = t, at.Frame
+	r.next = (r.next + 1) % ringSize
+}
+
+// find returns the frame of the latest segment delivered at t, or 0.
+func (r *stampRing) find(t time.Time) uint64 {
+	u := t.UnixNano()
+	for i := range uint8(ringSize) {
+		k := (r.next + ringSize - 1 - i) % ringSize
+		if r.frame[k] != 0 && r.unix[k] == u {
+			return r.frame[k]
+		}
+	}
+	return 0
+}
+
+// FrameAt returns the frame number of what side s's decoder reported at t: the segment
+// that delivered it, or 0 when it is no longer known (or the connection is a stream).
+func (c *Conn) FrameAt(s wsparse.Side, t time.Time) uint64 {
+	d := c.DirOf(s)
+	if f := c.stamps[d].find(t); f != 0 {
+		return f
+	}
+	if f := c.stamps[d.Reverse()].find(t); f != 0 {
+		return f
+	}
+	if t.Equal(c.Last) {
+		return c.LastFrame
+	}
+	return 0
+}
+
+// Milestones are the frame numbers of a connection's milestones, noted as the decoder
+// finds them (a time alone would not find them later). Each number holds for the
+// milestone at its time (UnixNano): a later handshake or close frame replaces it.
+type Milestones struct {
+	RequestT, ResponseT int64
+	Request, Response   uint64
+	CloseT              [2]int64  // by wsparse.Side
+	Closes              [2]uint64 // by wsparse.Side
+	closesKnown         bool      // both close frames are numbered: nothing more to look for
+}
+
+// noteFrames numbers what the decoder found since the last call.
+func (c *Conn) noteFrames() {
+	m := &c.Frames
+	if hs := c.ws.Handshake(); hs != nil {
+		if hs.RequestSeen && hs.RequestTime.UnixNano() != m.RequestT {
+			m.RequestT, m.Request = hs.RequestTime.UnixNano(), c.FrameAt(wsparse.Client, hs.RequestTime)
+		}
+		if hs.ResponseSeen && hs.ResponseTime.UnixNano() != m.ResponseT {
+			m.ResponseT, m.Response = hs.ResponseTime.UnixNano(), c.FrameAt(wsparse.Server, hs.ResponseTime)
+		}
+	}
+	if m.closesKnown {
+		return
+	}
+	for _, s := range []wsparse.Side{wsparse.Client, wsparse.Server} {
+		if cl := c.ws.Close(s); cl != nil && cl.Time.UnixNano() != m.CloseT[s] {
+			m.CloseT[s], m.Closes[s] = cl.Time.UnixNano(), c.FrameAt(s, cl.Time)
+		}
+	}
+	m.closesKnown = m.Closes[0] != 0 && m.Closes[1] != 0
+}
