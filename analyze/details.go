@@ -94,13 +94,13 @@ func timelineEntries(c *layers.Conn, all []layers.Entry, head, dropped int) []re
 		if e.Kind != layers.EntryWS && e.Kind != layers.EntryMessages {
 			side = c.SideOf(e.Dir)
 		}
-		from, what := side.String(), entryText(e)
+		from, what := recordSide(side), entryText(e)
 		switch {
 		case e.Kind == layers.EntryWS && e.WSKind == wsparse.EventResponse && failure != "" &&
 			!strings.HasPrefix(failure, "server answered "):
 			what += " (" + failure + ")"
 		case e.Kind == layers.EntryGap:
-			from, what = "", side.String()+" "+what
+			from, what = report.SideNone, side.String()+" "+what
 		case e.Kind == layers.EntryMessages && e.Messages > 1:
 			what = fmt.Sprintf("%d data messages, %d bytes, the last at %.6f s", e.Messages, e.Length, seconds(e.LastMsg.Sub(start)))
 		}

@@ -48,11 +48,11 @@ func streamRecord(s *layers.Stream) *report.H2 {
 	if e.RSTCode != nil {
 		h.RSTCode = new(h2demux.CodeName(*e.RSTCode))
 		if e.RSTBy != nil {
-			h.RSTBy = new(s.Parent.SideOf(reassembly.Dir(*e.RSTBy & 1)).String())
+			h.RSTBy = new(recordSide(s.Parent.SideOf(reassembly.Dir(*e.RSTBy & 1))))
 		}
 	}
 	if g := e.GoAway; g != nil {
-		h.GoAway = &report.H2GoAway{From: s.Parent.SideOf(reassembly.Dir(g.By & 1)).String(), Code: h2demux.CodeName(g.Code),
+		h.GoAway = &report.H2GoAway{From: recordSide(s.Parent.SideOf(reassembly.Dir(g.By & 1))), Code: h2demux.CodeName(g.Code),
 			LastStreamID: g.LastStreamID, Time: report.Time{Time: g.Time}}
 	}
 	return h

@@ -10,7 +10,7 @@ import (
 func TestContradictions(t *testing.T) {
 	code := func(c int) *int { return &c }
 	closeOf := func(c int) *report.Close { return &report.Close{Code: code(c), Valid: true} }
-	fin, client := "fin", "client"
+	fin, client := "fin", report.SideClient
 	ended := report.TCPEnd{First: &client, How: &fin}
 	tests := []struct {
 		name string

@@ -62,7 +62,7 @@ func keepaliveOf(all []wsparse.Ping, st [2]wsparse.DirStats) (k keepalive, out [
 			continue
 		}
 		times[p.Side] = append(times[p.Side], p.Time)
-		rec := report.Ping{From: p.Side.String(), Time: report.Time{Time: p.Time}}
+		rec := report.Ping{From: recordSide(p.Side), Time: report.Time{Time: p.Time}}
 		for j := i + 1; j < len(all); j++ {
 			q := all[j]
 			if q.Pong && !answered[j] && q.Side != p.Side && bytes.Equal(q.Payload, p.Payload) {

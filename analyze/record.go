@@ -294,18 +294,19 @@ func (f *facts) uncertain() {
 // recordStore is a record together with the values its pointer fields point at, so that
 // building a record is one allocation instead of one per field.
 type recordStore struct {
-	rec                          report.Record
-	req                          report.Request
-	closes                       [2]report.Close
-	closeCodes, observed         [2]int
-	httpStatus                   int
-	handshakeError, subprotocol  string
-	firstClose, tcpFirst, tcpHow string
-	tcpEndTime, lastActivity     report.Time
-	idle                         float64
-	frames                       [5]uint64 // FrameNumbers in field order
-	interval                     [2]float64
-	rtt                          report.RTTStats
+	rec                         report.Record
+	req                         report.Request
+	closes                      [2]report.Close
+	closeCodes, observed        [2]int
+	httpStatus                  int
+	handshakeError, subprotocol string
+	tcpHow                      string
+	firstClose, tcpFirst        report.Side
+	tcpEndTime, lastActivity    report.Time
+	idle                        float64
+	frames                      [5]uint64 // FrameNumbers in field order
+	interval                    [2]float64
+	rtt                         report.RTTStats
 }
 
 // frame stores a frame number in st.frames[i]; 0 (not known) is null.
@@ -367,10 +368,10 @@ func (a *Analyzer) record(c *layers.Conn) *report.Record {
 	f.keep.record(st)
 	st.fillHandshake(f.hs)
 	if first := firstClose(f); first != nil {
-		r.FirstClose = set(&st.firstClose, first.Side.String())
+		r.FirstClose = set(&st.firstClose, recordSide(first.Side))
 	}
 	if f.tcpEnded {
-		r.TCPEnd = report.TCPEnd{First: set(&st.tcpFirst, f.endSide.String()), How: set(&st.tcpHow, f.endHow),
+		r.TCPEnd = report.TCPEnd{First: set(&st.tcpFirst, recordSide(f.endSide)), How: set(&st.tcpHow, f.endHow),
 			Time: set(&st.tcpEndTime, report.Time{Time: f.endTime})}
 	}
 	frameNumbers(c, f, st)
@@ -489,6 +490,14 @@ func addrStrings(a, b netip.AddrPort) (string, string) {
 	}
 	s := string(out)
 	return s[:n], s[n:]
+}
+
+// recordSide is the record's name of a WebSocket side.
+func recordSide(s wsparse.Side) report.Side {
+	if s == wsparse.Client {
+		return report.SideClient
+	}
+	return report.SideServer
 }
 
 func seconds(d time.Duration) float64 { return float64(d) / float64(time.Second) }

@@ -61,7 +61,7 @@ func closeFrame(dir reassembly.Dir, code uint16) []byte {
 func whats(r report.Record) []string {
 	var out []string
 	for _, e := range r.Timeline {
-		out = append(out, e.From+": "+e.What)
+		out = append(out, e.From.String()+": "+e.What)
 	}
 	return out
 }

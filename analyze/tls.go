@@ -48,7 +48,7 @@ func tlsRecord(c *layers.Conn, in *tlsdec.Info) *report.TLS {
 		}
 	}
 	for _, a := range in.Alerts {
-		t.Alerts = append(t.Alerts, report.TLSAlert{From: c.SideOf(reassembly.Dir(a.Dir)).String(),
+		t.Alerts = append(t.Alerts, report.TLSAlert{From: recordSide(c.SideOf(reassembly.Dir(a.Dir))),
 			Time: report.Time{Time: a.Time}, Level: alertLevel(a), Description: alertDescription(a)})
 	}
 	return t

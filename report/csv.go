@@ -37,7 +37,7 @@ func csvRow(r *Record) []string {
 	}
 	row = append(row, closeCSV(r.ClientClose)...)
 	row = append(row, closeCSV(r.ServerClose)...)
-	row = append(row, strCell(r.FirstClose), strCell(r.TCPEnd.First), strCell(r.TCPEnd.How), timeCell(r.TCPEnd.Time),
+	row = append(row, sideCell(r.FirstClose), sideCell(r.TCPEnd.First), strCell(r.TCPEnd.How), timeCell(r.TCPEnd.Time),
 		intCell(r.ClientObserved), intCell(r.ServerObserved), string(r.Verdict), list(r.Unknown),
 		i64(r.MissingBytes.Client), i64(r.MissingBytes.Server), i64(r.Frames.Client), i64(r.Frames.Server),
 		i64(r.Messages.Client), i64(r.Messages.Server), i64(r.Bytes.Client), i64(r.Bytes.Server),
@@ -67,7 +67,7 @@ func tlsCSV(t *TLS) []string {
 	}
 	alerts := make([]string, len(t.Alerts))
 	for i, a := range t.Alerts {
-		alerts[i] = a.From + " " + a.Level + " " + a.Description
+		alerts[i] = a.From.String() + " " + a.Level + " " + a.Description
 	}
 	return []string{t.Version, t.CipherSuite, t.SNI, strCell(t.ALPN), strconv.FormatBool(t.Resumed), t.Decryption,
 		timeCell(t.CloseNotify.Client), timeCell(t.CloseNotify.Server), list(alerts)}
@@ -94,6 +94,13 @@ func uintCell(v *uint64) string {
 		return ""
 	}
 	return strconv.FormatUint(*v, 10)
+}
+
+func sideCell(s *Side) string {
+	if s == nil {
+		return ""
+	}
+	return s.String()
 }
 
 func strCell(s *string) string {

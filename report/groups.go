@@ -109,7 +109,7 @@ func CauseOf(r *Record, idleHint time.Duration) string {
 	case VerdictHalfClosed:
 		first := closeText(r, r.FirstClose)
 		other := r.ServerClose
-		if r.FirstClose != nil && *r.FirstClose == "server" {
+		if r.FirstClose != nil && *r.FirstClose == SideServer {
 			other = r.ClientClose
 		}
 		if other == nil {
@@ -149,26 +149,26 @@ func CauseOf(r *Record, idleHint time.Duration) string {
 }
 
 // closeText is "the client sent close 1000" for the side named by first.
-func closeText(r *Record, first *string) string {
+func closeText(r *Record, first *Side) string {
 	if first == nil {
 		return "no close frame"
 	}
 	c := r.ClientClose
-	if *first == "server" {
+	if *first == SideServer {
 		c = r.ServerClose
 	}
 	code := "with no code"
 	if c != nil && c.Code != nil {
 		code = strconv.Itoa(*c.Code)
 	}
-	return "the " + *first + " sent close " + code
+	return "the " + first.String() + " sent close " + code
 }
 
 func tcpEndText(r *Record) string {
 	if r.TCPEnd.How == nil || r.TCPEnd.First == nil {
 		return "TCP still open"
 	}
-	return strings.ToUpper(*r.TCPEnd.How) + " from the " + *r.TCPEnd.First
+	return strings.ToUpper(*r.TCPEnd.How) + " from the " + r.TCPEnd.First.String()
 }
 
 // idleText rounds a silence so that connections cut by the same timeout share it: 60 s

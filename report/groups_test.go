@@ -10,7 +10,7 @@ import (
 func TestCauseOf(t *testing.T) {
 	recs := sampleRecords()
 	idle := 60.02
-	abnormal := Record{Verdict: VerdictAbnormal, TCPEnd: TCPEnd{First: String("server"), How: String("rst")}, IdleBeforeEndS: &idle}
+	abnormal := Record{Verdict: VerdictAbnormal, TCPEnd: TCPEnd{First: new(SideServer), How: String("rst")}, IdleBeforeEndS: &idle}
 	quick := abnormal
 	quick.IdleBeforeEndS = new(0.2)
 	tests := []struct {
@@ -46,7 +46,7 @@ func TestSummaryGroups(t *testing.T) {
 		}
 	}
 	for _, idle := range []float64{59.98, 60.01} {
-		add(Record{Verdict: VerdictAbnormal, TCPEnd: TCPEnd{First: String("server"), How: String("rst")},
+		add(Record{Verdict: VerdictAbnormal, TCPEnd: TCPEnd{First: new(SideServer), How: String("rst")},
 			IdleBeforeEndS: new(idle), ClientObserved: Int(1006), ServerObserved: Int(1006)}, 150)
 	}
 	add(sampleRecords()[0], 1200)
@@ -89,7 +89,7 @@ func TestMarkdownFoldsToFitAComment(t *testing.T) {
 		sum := NewSummary()
 		for range n {
 			r := rec
-			r.Timeline = []TimelineEntry{{OffsetS: 0, From: "client", What: "SYN"}, {OffsetS: 0.1, From: "server", What: "SYN-ACK"}}
+			r.Timeline = []TimelineEntry{{OffsetS: 0, From: SideClient, What: "SYN"}, {OffsetS: 0.1, From: SideServer, What: "SYN-ACK"}}
 			w.Write(&r)
 			sum.Add(&r)
 		}

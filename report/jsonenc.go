@@ -55,9 +55,9 @@ func appendRecord(dst []byte, r *Record) []byte {
 	dst = append(dst, `,"server_close":`...)
 	dst = appendClose(dst, r.ServerClose)
 	dst = append(dst, `,"first_close":`...)
-	dst = appendStringPtr(dst, r.FirstClose)
+	dst = appendSidePtr(dst, r.FirstClose)
 	dst = append(dst, `,"tcp_end":{"first":`...)
-	dst = appendStringPtr(dst, r.TCPEnd.First)
+	dst = appendSidePtr(dst, r.TCPEnd.First)
 	dst = append(dst, `,"how":`...)
 	dst = appendStringPtr(dst, r.TCPEnd.How)
 	dst = append(dst, `,"time":`...)
@@ -128,7 +128,7 @@ func appendRecord(dst []byte, r *Record) []byte {
 			dst = append(dst, `{"offset_s":`...)
 			dst = appendFloat(dst, e.OffsetS)
 			dst = append(dst, `,"from":`...)
-			dst = appendString(dst, e.From)
+			dst = appendSide(dst, e.From)
 			dst = append(dst, `,"what":`...)
 			dst = appendString(dst, e.What)
 			if e.Frame != 0 { // omitempty
@@ -159,13 +159,13 @@ func appendH2(dst []byte, h *H2) []byte {
 	dst = append(dst, `,"rst_code":`...)
 	dst = appendStringPtr(dst, h.RSTCode)
 	dst = append(dst, `,"rst_by":`...)
-	dst = appendStringPtr(dst, h.RSTBy)
+	dst = appendSidePtr(dst, h.RSTBy)
 	dst = append(dst, `,"goaway":`...)
 	if g := h.GoAway; g == nil {
 		dst = append(dst, "null"...)
 	} else {
 		dst = append(dst, `{"from":`...)
-		dst = appendString(dst, g.From)
+		dst = appendSide(dst, g.From)
 		dst = append(dst, `,"code":`...)
 		dst = appendString(dst, g.Code)
 		dst = append(dst, `,"last_stream_id":`...)
@@ -210,7 +210,7 @@ func appendTLS(dst []byte, t *TLS) []byte {
 			dst = append(dst, ',')
 		}
 		dst = append(dst, `{"from":`...)
-		dst = appendString(dst, a.From)
+		dst = appendSide(dst, a.From)
 		dst = append(dst, `,"time":`...)
 		dst = appendTime(dst, a.Time)
 		dst = append(dst, `,"level":`...)
@@ -271,7 +271,7 @@ func appendPings(dst []byte, pings []Ping) []byte {
 			dst = append(dst, ',')
 		}
 		dst = append(dst, `{"from":`...)
-		dst = appendString(dst, p.From)
+		dst = appendSide(dst, p.From)
 		dst = append(dst, `,"time":`...)
 		dst = appendTime(dst, p.Time)
 		dst = append(dst, `,"rtt_ms":`...)
@@ -302,6 +302,19 @@ func appendStrings(dst []byte, ss []string) []byte {
 		dst = appendString(dst, s)
 	}
 	return append(dst, ']')
+}
+
+// appendSide writes a side as its MarshalText does (no name needs escaping).
+func appendSide(dst []byte, s Side) []byte {
+	dst = append(dst, '"')
+	return append(append(dst, s.String()...), '"')
+}
+
+func appendSidePtr(dst []byte, s *Side) []byte {
+	if s == nil {
+		return append(dst, "null"...)
+	}
+	return appendSide(dst, *s)
 }
 
 func appendStringPtr(dst []byte, s *string) []byte {

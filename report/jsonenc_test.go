@@ -121,10 +121,10 @@ func fullRecord() Record {
 		WebSocket: true, TLS: &TLS{Version: "TLS 1.3", CipherSuite: "TLS_AES_128_GCM_SHA256", SNI: "example.com<>",
 			ALPNOffered: []string{"http/1.1"}, ALPN: String("http/1.1"), Resumed: true, Decryption: "full",
 			CloseNotify: TLSCloseNotify{Client: &Time{at("2026-03-01T10:04:59.96Z").Time}},
-			Alerts:      []TLSAlert{{From: "client", Time: at("2026-03-01T10:04:59.96Z"), Level: "warning", Description: "close_notify"}}},
+			Alerts:      []TLSAlert{{From: SideClient, Time: at("2026-03-01T10:04:59.96Z"), Level: "warning", Description: "close_notify"}}},
 		H2: &H2{StreamID: 5, ConnectEnabled: true, End: "rst_stream", ClientEndStream: &Time{at("2026-03-01T10:04:59.96Z").Time},
-			RSTCode: String("CANCEL"), RSTBy: String("server"),
-			GoAway: &H2GoAway{From: "server", Code: "NO_ERROR", LastStreamID: 7, Time: at("2026-03-01T10:05:00Z")}},
+			RSTCode: String("CANCEL"), RSTBy: new(SideServer),
+			GoAway: &H2GoAway{From: SideServer, Code: "NO_ERROR", LastStreamID: 7, Time: at("2026-03-01T10:05:00Z")}},
 		Handshake: HandshakeCompleted, HTTPStatus: Int(101), HandshakeError: String("none <really>"),
 		Request: &Request{
 			Method: "GET", Path: "/ws?token=a&b=<c>", Host: "example.com", Origin: "https://example.com",
@@ -133,17 +133,17 @@ func fullRecord() Record {
 		Subprotocol: String("chat"), Extensions: []string{"permessage-deflate"},
 		ClientClose:    &Close{Code: Int(1000), Reason: "bye", Time: at("2026-03-01T10:04:59.9Z"), Valid: true, Problems: []string{"p1"}},
 		ServerClose:    &Close{Code: Int(1001), Reason: "going away", Time: at("2026-03-01T10:04:59.95Z"), Valid: true, Problems: []string{"p2", "p3"}},
-		FirstClose:     String("client"),
+		FirstClose:     new(SideClient),
 		FrameNumbers:   FrameNumbers{Request: Uint(4), Response: Uint(6), ClientClose: Uint(1 << 40), ServerClose: Uint(math.MaxUint64), TCPEnd: Uint(0)},
-		TCPEnd:         TCPEnd{First: String("server"), How: String("fin"), Time: &Time{at("2026-03-01T10:05:00Z").Time}},
+		TCPEnd:         TCPEnd{First: new(SideServer), How: String("fin"), Time: &Time{at("2026-03-01T10:05:00Z").Time}},
 		ClientObserved: Int(1000), ServerObserved: Int(-1), Verdict: VerdictClean,
 		MissingBytes: PerSide{1, -2}, Frames: PerSide{100, 200}, Messages: PerSide{math.MaxInt64, math.MinInt64},
 		Bytes: PerSide{12345, 67890}, LastActivity: &Time{at("2026-03-01T10:04:00Z").Time}, IdleBeforeEndS: float(60.000001),
-		Pings: []Ping{{From: "client", Time: at("2026-03-01T10:01:00Z"), RTTMs: float(12.5)}, {From: "server", Time: at("2026-03-01T10:02:00Z")}},
+		Pings: []Ping{{From: SideClient, Time: at("2026-03-01T10:01:00Z"), RTTMs: float(12.5)}, {From: SideServer, Time: at("2026-03-01T10:02:00Z")}},
 		Keepalive: Keepalive{Pings: PerSide{3, 1}, Unanswered: PerSide{1, 0}, IntervalS: SideFloats{Client: float(30.5)},
 			RTTMs: &RTTStats{Min: 0.05, Median: 1e-7, Max: 1e21}},
 		Problems: []string{"a problem"}, Hints: []string{"a hint", "another & hint"},
-		Timeline: []TimelineEntry{{0, "client", "SYN", 1}, {1e-7, "server", "SYN-ACK", 0}, {0.5, "", "gap", math.MaxUint64}},
+		Timeline: []TimelineEntry{{0, SideClient, "SYN", 1}, {1e-7, SideServer, "SYN-ACK", 0}, {0.5, SideNone, "gap", math.MaxUint64}},
 	}
 }
 
@@ -192,10 +192,10 @@ func TestAppendRecordStrings(t *testing.T) {
 	for _, s := range strs {
 		r := fullRecord()
 		r.File, r.Client, r.Server, r.Handshake, r.Verdict = s, s, s+s, s, Verdict(s)
-		r.HandshakeError, r.Subprotocol, r.FirstClose = &s, &s, &s
+		r.HandshakeError, r.Subprotocol = &s, &s
 		r.Request.Path, r.Request.UserAgent, r.Request.Protocols = s, s, []string{s, s}
 		r.ClientClose.Reason, r.ServerClose.Problems = s, []string{s}
-		r.TCPEnd.How, r.Pings[0].From = &s, s
+		r.TCPEnd.How = &s
 		r.Problems, r.Hints, r.Timeline[2].What = []string{s}, []string{"x", s}, s
 		checkSame(t, &r)
 	}
@@ -313,6 +313,9 @@ func TestJSONLinesWriteErrorSticks(t *testing.T) {
 	}
 }
 
+// randomSide is any Side, including values no constant names.
+func randomSide(rng *rand.Rand) Side { return Side(rng.IntN(4)) }
+
 func randomString(rng *rand.Rand) string {
 	pieces := []string{"a", "Z", "0", " ", "<", ">", "&", "\"", "\\", "/", "\n", "\t", "\x00", "\x1f", "\x7f",
 		"é", "日", "😀", "\u2028", "\u2029", "\ufffd", "\xff", "\xc3", "\xe2\x80", "\xed\xa0\x80"}
@@ -372,6 +375,12 @@ func randomRecord(rng *rand.Rand) Record {
 		}
 		return String(randomString(rng))
 	}
+	sidePtr := func() *Side {
+		if maybe() {
+			return nil
+		}
+		return new(randomSide(rng))
+	}
 	num := func() *int {
 		if maybe() {
 			return nil
@@ -419,7 +428,7 @@ func randomRecord(rng *rand.Rand) Record {
 			ALPNOffered: randomStrings(rng), ALPN: str(), Resumed: maybe(), Decryption: randomString(rng),
 			CloseNotify: TLSCloseNotify{Client: timePtr(), Server: timePtr()}}
 		for range rng.IntN(3) {
-			t.Alerts = append(t.Alerts, TLSAlert{From: randomString(rng), Time: tm(), Level: randomString(rng), Description: randomString(rng)})
+			t.Alerts = append(t.Alerts, TLSAlert{From: randomSide(rng), Time: tm(), Level: randomString(rng), Description: randomString(rng)})
 		}
 		return t
 	}
@@ -428,9 +437,9 @@ func randomRecord(rng *rand.Rand) Record {
 			return nil
 		}
 		h := &H2{StreamID: rng.Uint32(), ConnectEnabled: maybe(), End: randomString(rng), ClientEndStream: timePtr(),
-			ServerEndStream: timePtr(), RSTCode: str(), RSTBy: str()}
+			ServerEndStream: timePtr(), RSTCode: str(), RSTBy: sidePtr()}
 		if maybe() {
-			h.GoAway = &H2GoAway{From: randomString(rng), Code: randomString(rng), LastStreamID: rng.Uint32(), Time: tm()}
+			h.GoAway = &H2GoAway{From: randomSide(rng), Code: randomString(rng), LastStreamID: rng.Uint32(), Time: tm()}
 		}
 		return h
 	}
@@ -440,8 +449,8 @@ func randomRecord(rng *rand.Rand) Record {
 		Start: tm(), End: tm(), DurationS: randomFloat(rng), WebSocket: maybe(),
 		Handshake: randomString(rng), HTTPStatus: num(), HandshakeError: str(), Subprotocol: str(),
 		Extensions:  randomStrings(rng),
-		ClientClose: cl(), ServerClose: cl(), FirstClose: str(),
-		TCPEnd:       TCPEnd{First: str(), How: str(), Time: timePtr()},
+		ClientClose: cl(), ServerClose: cl(), FirstClose: sidePtr(),
+		TCPEnd:       TCPEnd{First: sidePtr(), How: str(), Time: timePtr()},
 		FrameNumbers: FrameNumbers{Request: frame(), Response: frame(), ClientClose: frame(), ServerClose: frame(), TCPEnd: frame()},
 		CommunityID:  randomString(rng), DisplayFilter: randomString(rng),
 		ClientObserved: num(), ServerObserved: num(), Verdict: Verdict(randomString(rng)),
@@ -459,7 +468,7 @@ func randomRecord(rng *rand.Rand) Record {
 	if n := rng.IntN(4); n > 0 {
 		r.Pings = make([]Ping, n-1) // nil or empty or filled
 		for i := range r.Pings {
-			r.Pings[i] = Ping{From: randomString(rng), Time: tm(), RTTMs: flt()}
+			r.Pings[i] = Ping{From: randomSide(rng), Time: tm(), RTTMs: flt()}
 		}
 	}
 	if maybe() {
@@ -468,7 +477,7 @@ func randomRecord(rng *rand.Rand) Record {
 	if n := rng.IntN(4); n > 0 {
 		r.Timeline = make([]TimelineEntry, n-1)
 		for i := range r.Timeline {
-			r.Timeline[i] = TimelineEntry{OffsetS: randomFloat(rng), From: randomString(rng), What: randomString(rng),
+			r.Timeline[i] = TimelineEntry{OffsetS: randomFloat(rng), From: randomSide(rng), What: randomString(rng),
 				Frame: rng.Uint64() >> rng.IntN(65)}
 		}
 	}
@@ -509,7 +518,7 @@ func FuzzAppendRecord(f *testing.F) {
 		r.HandshakeError, r.Subprotocol, r.TCPEnd.How = &a, &b, &c
 		r.Request.Path, r.Request.Protocols = a, []string{b, c}
 		r.ClientClose.Reason, r.ServerClose.Problems = b, []string{a}
-		r.Pings[0].From, r.Hints, r.Timeline[0].What = c, []string{a, b, c}, a
+		r.Hints, r.Timeline[0].What = []string{a, b, c}, a
 		r.DurationS, r.IdleBeforeEndS, r.Timeline[1].OffsetS = x, &x, -x
 		tm := Time{time.Unix(0, ns)}
 		r.Start, r.LastActivity, r.Pings[1].Time = tm, &tm, tm
@@ -531,7 +540,7 @@ func FuzzAppendRecord(f *testing.F) {
 func benchRecord() Record {
 	r := fullRecord()
 	r.HandshakeError, r.Timeline = nil, nil
-	r.Pings = append(r.Pings, Ping{From: "client", Time: at("2026-03-01T10:03:00.25Z"), RTTMs: float(0.731)})
+	r.Pings = append(r.Pings, Ping{From: SideClient, Time: at("2026-03-01T10:03:00.25Z"), RTTMs: float(0.731)})
 	r.Hints = []string{"server sent close 1001 then reset the connection 0.2 ms later"}
 	return r
 }

@@ -143,9 +143,9 @@ func writeMermaid(b *strings.Builder, n int, r *Record) {
 	for _, e := range r.Timeline {
 		label := fmt.Sprintf("+%.6f %s", e.OffsetS, mermaidEscape(e.What))
 		switch e.From {
-		case "client":
+		case SideClient:
 			fmt.Fprintf(b, "    C->>S: %s\n", label)
-		case "server":
+		case SideServer:
 			fmt.Fprintf(b, "    S->>C: %s\n", label)
 		default:
 			fmt.Fprintf(b, "    Note over C,S: %s\n", label)

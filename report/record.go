@@ -4,6 +4,7 @@
 package report
 
 import (
+	"fmt"
 	"net/netip"
 	"strconv"
 	"time"
@@ -40,6 +41,57 @@ var Verdicts = []Verdict{
 	VerdictOpenAtEnd, VerdictUnknown, VerdictNotWebSocket,
 }
 
+// Side names an endpoint of a connection: the client or the server. It is written as
+// "client" or "server" (SideNone, for what no side sent, as "").
+type Side uint8
+
+// Sides.
+const (
+	SideNone Side = iota
+	SideClient
+	SideServer
+)
+
+// String returns "client", "server", or "" for SideNone.
+func (s Side) String() string {
+	switch s {
+	case SideClient:
+		return "client"
+	case SideServer:
+		return "server"
+	}
+	return ""
+}
+
+// Other returns the peer of s (SideNone for SideNone).
+func (s Side) Other() Side {
+	switch s {
+	case SideClient:
+		return SideServer
+	case SideServer:
+		return SideClient
+	}
+	return SideNone
+}
+
+// MarshalText writes the side as String does.
+func (s Side) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText reads "client", "server" or "".
+func (s *Side) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "client":
+		*s = SideClient
+	case "server":
+		*s = SideServer
+	case "":
+		*s = SideNone
+	default:
+		return fmt.Errorf("report: unknown side %q", b)
+	}
+	return nil
+}
+
 // Record describes how one TCP connection, usually a WebSocket, ended.
 type Record struct {
 	File   string `json:"file"`
@@ -72,10 +124,10 @@ type Record struct {
 	Subprotocol    *string  `json:"subprotocol"`
 	Extensions     []string `json:"extensions"`
 
-	ClientClose *Close  `json:"client_close"`
-	ServerClose *Close  `json:"server_close"`
-	FirstClose  *string `json:"first_close"`
-	TCPEnd      TCPEnd  `json:"tcp_end"`
+	ClientClose *Close `json:"client_close"`
+	ServerClose *Close `json:"server_close"`
+	FirstClose  *Side  `json:"first_close"`
+	TCPEnd      TCPEnd `json:"tcp_end"`
 	// FrameNumbers are the Wireshark frame numbers of the connection's milestones.
 	FrameNumbers   FrameNumbers `json:"frame_numbers"`
 	ClientObserved *int         `json:"client_observed"`
@@ -133,13 +185,13 @@ type H2 struct {
 	ClientEndStream *Time     `json:"client_end_stream"`
 	ServerEndStream *Time     `json:"server_end_stream"`
 	RSTCode         *string   `json:"rst_code"` // e.g. "NO_ERROR", "CANCEL"
-	RSTBy           *string   `json:"rst_by"`
+	RSTBy           *Side     `json:"rst_by"`
 	GoAway          *H2GoAway `json:"goaway"`
 }
 
 // H2GoAway is the GOAWAY that ended (or preceded the end of) a stream.
 type H2GoAway struct {
-	From         string `json:"from"`
+	From         Side   `json:"from"`
 	Code         string `json:"code"`
 	LastStreamID uint32 `json:"last_stream_id"`
 	Time         Time   `json:"time"`
@@ -153,7 +205,7 @@ type TLSCloseNotify struct {
 
 // TLSAlert is one TLS alert.
 type TLSAlert struct {
-	From        string `json:"from"`
+	From        Side   `json:"from"`
 	Time        Time   `json:"time"`
 	Level       string `json:"level"`       // "warning", "fatal" or a number
 	Description string `json:"description"` // "close_notify", "handshake_failure", ... or a number
@@ -182,7 +234,7 @@ type Close struct {
 
 // TCPEnd is the first FIN or RST of the connection; all fields are nil while it is open.
 type TCPEnd struct {
-	First *string `json:"first"`
+	First *Side   `json:"first"`
 	How   *string `json:"how"`
 	Time  *Time   `json:"time"`
 }
@@ -233,7 +285,7 @@ type RTTStats struct {
 
 // Ping is a ping frame and, when a pong answered it, the round-trip time.
 type Ping struct {
-	From  string   `json:"from"`
+	From  Side     `json:"from"`
 	Time  Time     `json:"time"`
 	RTTMs *float64 `json:"rtt_ms"`
 }
@@ -242,8 +294,8 @@ type Ping struct {
 type TimelineEntry struct {
 	// Offset is the time since the connection's first packet.
 	OffsetS float64 `json:"offset_s"`
-	// From is "client", "server", or "" for something that is not a packet (a gap).
-	From string `json:"from"`
+	// From is the sender, SideNone ("") for something that is not a packet (a gap).
+	From Side   `json:"from"`
 	What string `json:"what"`
 	// Frame is the frame number of the packet (for a gap, of the packet that revealed it);
 	// absent when not known.

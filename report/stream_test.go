@@ -69,7 +69,7 @@ func TestMarkdownTimelineIsMermaid(t *testing.T) {
 	var b bytes.Buffer
 	w, _ := NewWriter("markdown", &b, TableOptions{}, true)
 	recs := sampleRecords()[:1]
-	recs[0].Timeline = append(recs[0].Timeline, TimelineEntry{OffsetS: 0.5, From: "server", What: "close 4000 \"a;b#c<d>\x1b\""},
+	recs[0].Timeline = append(recs[0].Timeline, TimelineEntry{OffsetS: 0.5, From: SideServer, What: "close 4000 \"a;b#c<d>\x1b\""},
 		TimelineEntry{OffsetS: 0.6, What: "client gap"})
 	w.Write(&recs[0])
 	w.Finish(nil, Summarize(recs))

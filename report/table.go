@@ -40,7 +40,7 @@ var tableHeader = []string{"client", "server", "handshake", "client close", "ser
 func tableRow(r *Record) []string {
 	return []string{
 		r.Client, r.Server, handshakeCell(r), closeCellOf(r, "client", r.ClientClose),
-		closeCellOf(r, "server", r.ServerClose), orDash(r.FirstClose), tcpEndCell(r),
+		closeCellOf(r, "server", r.ServerClose), sideOrDash(r.FirstClose), tcpEndCell(r),
 		observedCellOf(r, "client_observed", r.ClientObserved),
 		observedCellOf(r, "server_observed", r.ServerObserved), string(r.Verdict),
 	}
@@ -327,7 +327,7 @@ func closeCodeCell(r *Record, side string, c *Close) string {
 	if !c.Valid {
 		s += "!"
 	}
-	if r.FirstClose != nil && *r.FirstClose == side {
+	if r.FirstClose != nil && r.FirstClose.String() == side {
 		s += "*"
 	}
 	return s
@@ -336,7 +336,7 @@ func closeCodeCell(r *Record, side string, c *Close) string {
 // firstReason is the reason of the first close frame, "-" for none.
 func firstReason(r *Record) string {
 	c, side := r.ClientClose, "client"
-	if r.FirstClose != nil && *r.FirstClose == "server" {
+	if r.FirstClose != nil && *r.FirstClose == SideServer {
 		c, side = r.ServerClose, "server"
 	}
 	switch {
@@ -412,7 +412,7 @@ func tcpEndCell(r *Record) string {
 	if r.H2 != nil { // an HTTP/2 stream ends by END_STREAM or RST_STREAM
 		how = StreamEndName(*e.How)
 	}
-	return how + " " + *e.First
+	return how + " " + e.First.String()
 }
 
 func observedCell(c *int) string {
@@ -420,6 +420,13 @@ func observedCell(c *int) string {
 		return "-"
 	}
 	return strconv.Itoa(*c)
+}
+
+func sideOrDash(s *Side) string {
+	if s == nil {
+		return "-"
+	}
+	return s.String()
 }
 
 func orDash(s *string) string {

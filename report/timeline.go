@@ -70,10 +70,10 @@ func ladderLine(e TimelineEntry) string {
 	n := utf8.RuneCountInString(label)
 	fill := ladderWidth - n - 2 // two spaces around the label
 	switch e.From {
-	case "client":
+	case SideClient:
 		left := 4
 		return "|" + strings.Repeat("-", left) + " " + label + " " + strings.Repeat("-", fill-left-1) + ">|"
-	case "server":
+	case SideServer:
 		right := 4
 		return "|<" + strings.Repeat("-", fill-right-1) + " " + label + " " + strings.Repeat("-", right) + "|"
 	}

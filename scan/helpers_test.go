@@ -75,7 +75,7 @@ func viewOf(r *report.Record) closeView {
 	}
 	v := closeView{Verdict: r.Verdict, ClientClose: sent(r.ClientClose), ServerClose: sent(r.ServerClose), TCPEnd: "open"}
 	if r.TCPEnd.How != nil && r.TCPEnd.First != nil {
-		v.TCPEnd = *r.TCPEnd.How + " " + *r.TCPEnd.First
+		v.TCPEnd = *r.TCPEnd.How + " " + r.TCPEnd.First.String()
 	}
 	return v
 }

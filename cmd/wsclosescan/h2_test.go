@@ -157,7 +157,7 @@ func TestHTTP2WebSockets(t *testing.T) {
 		case 9:
 			var tl []string
 			for _, e := range r.Timeline {
-				tl = append(tl, e.From+" "+e.What)
+				tl = append(tl, e.From.String()+" "+e.What)
 			}
 			if all := strings.Join(tl, "\n"); !strings.Contains(all, "server TCP FIN") || !strings.Contains(all, "CONNECT /chat") {
 				t.Errorf("stream 9's timeline lacks its CONNECT or the TCP end that ended it:\n%s", all)

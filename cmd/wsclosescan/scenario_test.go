@@ -67,10 +67,10 @@ func view(r report.Record) recordView {
 		ServerSent: sent(r.ServerClose), First: "-", TCPEnd: "open",
 		ClientSaw: report.CodeText(r.ClientObserved), ServerSaw: report.CodeText(r.ServerObserved)}
 	if r.FirstClose != nil {
-		v.First = *r.FirstClose
+		v.First = r.FirstClose.String()
 	}
 	if r.TCPEnd.How != nil {
-		v.TCPEnd = *r.TCPEnd.How + " " + *r.TCPEnd.First
+		v.TCPEnd = *r.TCPEnd.How + " " + r.TCPEnd.First.String()
 	}
 	return v
 }

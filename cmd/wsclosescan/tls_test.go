@@ -119,7 +119,7 @@ func TestWSSWithoutKeys(t *testing.T) {
 	if bad := analyze.Contradictions(&r); len(bad) > 0 {
 		t.Errorf("the record contradicts itself: %v", bad)
 	}
-	if r.TCPEnd.First == nil || *r.TCPEnd.First != "server" {
+	if r.TCPEnd.First == nil || *r.TCPEnd.First != report.SideServer {
 		t.Errorf("tcp_end: got %+v, want the server's FIN first (it is visible without keys)", r.TCPEnd)
 	}
 }
