@@ -49,9 +49,21 @@ func (r *stampRing) find(t time.Time) uint64 {
 }
 
 // FrameAt returns the frame number of what side s's decoder reported at t: the segment
-// that delivered it, or 0 when it is no longer known (or the connection is a stream).
+// that delivered it, or 0 when it is no longer known. A stream's bytes are its TCP
+// connection's, and so are its segments.
 func (c *Conn) FrameAt(s wsparse.Side, t time.Time) uint64 {
 	d := c.DirOf(s)
+	if c.stream != nil {
+		return c.stream.Parent.frameAtDir(d, t)
+	}
+	return c.frameAtDir(d, t)
+}
+
+// frameAtDir is FrameAt for the bytes sent in d.
+func (c *Conn) frameAtDir(d reassembly.Dir, t time.Time) uint64 {
+	if c.stamps == nil {
+		return 0
+	}
 	if f := c.stamps[d].find(t); f != 0 {
 		return f
 	}

@@ -101,14 +101,20 @@ type Stream struct {
 func (c *Conn) newStream(si *h2demux.StreamInfo) h2demux.Sink {
 	s := &Stream{Parent: c, Info: *si}
 	child := &s.Conn
-	*child = Conn{f: c.f, File: c.File, Last: si.Time, stream: s, stamps: c.f.getRings(),
+	// The stream has no frame rings of its own: its segments are the connection's (FrameAt).
+	*child = Conn{f: c.f, File: c.File, Last: si.Time, stream: s,
 		Info: reassembly.ConnInfo{Client: c.Info.Client, Server: c.Info.Server, By: c.Info.By, Start: si.Time}}
 	child.ws = c.f.wsDecoder(child, nil)
 	child.ws.StartTunnel(wsparse.TunnelRequest{Time: si.Time, Path: si.Path, Authority: si.Authority, Origin: si.Origin,
 		Version: si.Version, Protocols: si.Protocols, Extensions: si.Extensions, UserAgent: si.UserAgent})
+	child.noteFrames() // the extended CONNECT is the request
 	c.streams = append(c.streams, s)
 	return (*streamSink)(s)
 }
+
+// frameAt is the frame number of the connection's segment that carried what the HTTP/2
+// layer reported at t in d, 0 when not known.
+func (s *Stream) frameAt(d reassembly.Dir, t time.Time) uint64 { return s.Parent.frameAtDir(d, t) }
 
 // streamSink is a Stream as the HTTP/2 layer sees it.
 type streamSink Stream
@@ -117,6 +123,7 @@ type streamSink Stream
 func (s *streamSink) Data(dir h2demux.Dir, data []byte, t time.Time) {
 	s.touch(t)
 	s.ws.Feed(wsparse.Side(dir), data, t)
+	s.noteFrames()
 }
 
 // Gap implements h2demux.Sink.
@@ -133,29 +140,38 @@ func (s *streamSink) Response(r *h2demux.Response, t time.Time) {
 	s.touch(t)
 	if !r.Undecoded {
 		s.ws.TunnelResponse(r.Status, r.Protocol, r.Extensions, t)
+		s.noteFrames()
 	}
 }
 
 // End implements h2demux.Sink: the stream's END_STREAMs are its FINs and a RST_STREAM its
 // RST; a GOAWAY or the TCP end leaves the TCP connection's ends in place (see finish).
+//
+// Their frame numbers are looked up now, among the connection's latest segments: an
+// END_STREAM sent long before the stream ended may no longer be there (0, not known).
 func (s *streamSink) End(e h2demux.StreamEnd) {
+	st := (*Stream)(s)
 	s.StreamEnd = e
 	c := &s.Conn
 	c.touch(e.Time)
-	if e.ClientEndStream != nil {
-		c.Ends[reassembly.ClientToServer].FIN = *e.ClientEndStream
-		c.addTCP(EntryEndStream, reassembly.Stamp{Time: *e.ClientEndStream}, reassembly.ClientToServer, 0)
-	}
-	if e.ServerEndStream != nil {
-		c.Ends[reassembly.ServerToClient].FIN = *e.ServerEndStream
-		c.addTCP(EntryEndStream, reassembly.Stamp{Time: *e.ServerEndStream}, reassembly.ServerToClient, 0)
+	for d, at := range [2]*time.Time{e.ClientEndStream, e.ServerEndStream} {
+		if at == nil {
+			continue
+		}
+		dir := reassembly.Dir(d)
+		end := &c.Ends[dir]
+		end.FIN, end.FINFrame = *at, st.frameAt(dir, *at)
+		c.addTCP(EntryEndStream, reassembly.Stamp{Time: *at, Frame: end.FINFrame}, dir, 0)
 	}
 	if e.RSTCode != nil && e.RSTBy != nil {
-		c.Ends[*e.RSTBy&1].RST = e.Time
-		c.add(Entry{Time: e.Time, Kind: EntryResetStream, Dir: reassembly.Dir(*e.RSTBy & 1), H2Code: *e.RSTCode})
+		dir := reassembly.Dir(*e.RSTBy & 1)
+		end := &c.Ends[dir]
+		end.RST, end.RSTFrame = e.Time, st.frameAt(dir, e.Time)
+		c.add(Entry{Time: e.Time, Frame: end.RSTFrame, Kind: EntryResetStream, Dir: dir, H2Code: *e.RSTCode})
 	}
 	if g := e.GoAway; g != nil {
-		c.add(Entry{Time: g.Time, Kind: EntryGoAway, Dir: reassembly.Dir(g.By & 1), H2Code: g.Code})
+		dir := reassembly.Dir(g.By & 1)
+		c.add(Entry{Time: g.Time, Frame: st.frameAt(dir, g.Time), Kind: EntryGoAway, Dir: dir, H2Code: g.Code})
 	}
 }
 
@@ -165,28 +181,27 @@ func (s *Stream) finish(p *Conn) {
 	for d := range c.Ends {
 		// A side the stream did not end itself ended with the TCP connection.
 		if e := &c.Ends[d]; e.FIN.IsZero() && e.RST.IsZero() {
-			e.FIN, e.RST = p.Ends[d].FIN, p.Ends[d].RST
+			pe := &p.Ends[d]
+			e.FIN, e.RST, e.FINFrame, e.RSTFrame = pe.FIN, pe.RST, pe.FINFrame, pe.RSTFrame
 		}
 	}
 	if how := s.StreamEnd.How; how == h2demux.EndTCP || how == h2demux.EndGoAway || how == "" {
 		c.touch(p.Last) // it lasted as long as the TCP connection
 		for d, e := range p.Ends {
 			if !e.FIN.IsZero() {
-				c.addTCP(EntryConnEnd, reassembly.Stamp{Time: e.FIN}, reassembly.Dir(d), reassembly.EventFIN)
+				c.addTCP(EntryConnEnd, reassembly.Stamp{Time: e.FIN, Frame: e.FINFrame}, reassembly.Dir(d), reassembly.EventFIN)
 			}
 			if !e.RST.IsZero() {
-				c.addTCP(EntryConnEnd, reassembly.Stamp{Time: e.RST}, reassembly.Dir(d), reassembly.EventRST)
+				c.addTCP(EntryConnEnd, reassembly.Stamp{Time: e.RST, Frame: e.RSTFrame}, reassembly.Dir(d), reassembly.EventRST)
 			}
 		}
 	}
 	c.ws.Finish(c.Last)
 }
 
-// release gives the stream's decoder and rings back to the pools.
+// release gives the stream's decoder back to the pool.
 func (s *Stream) release() {
 	c := &s.Conn
 	c.f.pool.Put(c.ws)
 	c.ws = nil
-	c.f.putRings(c.stamps)
-	c.stamps = nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/wsclosescan/wsclosescan/internal/wsframe"
 	"github.com/wsclosescan/wsclosescan/internal/wstest"
 	"github.com/wsclosescan/wsclosescan/reassembly"
+	"github.com/wsclosescan/wsclosescan/report"
 )
 
 // h2conn writes one side's HTTP/2 frames with x/net/http2's Framer, each side with its own
@@ -224,5 +226,52 @@ func TestH2CUpgrade(t *testing.T) {
 	want := recordView{"clean", "completed", "1000", "1000", "client", "fin client", "1000", "1000"}
 	if got := view(r); got != want {
 		t.Errorf("got  %+v\nwant %+v", got, want)
+	}
+}
+
+// TestHTTP2FrameNumbers: a stream's record and timeline name the packets of its TCP
+// connection, as tshark numbers them (`tshark -r go-h2c-wss.pcap -d tcp.port==9403,http2
+// -Y http2`, and with the key log for go-h2-wss.pcap): the CONNECT's HEADERS, the 200,
+// the close frames' DATA, and the first END_STREAM or RST_STREAM.
+func TestHTTP2FrameNumbers(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want [][5]uint64 // per stream: request, response, client close, server close, end
+		tl   [][]uint64  // per stream: the frame of each timeline line
+	}{
+		{[]string{"../../testdata/h2/go-h2c-wss.pcap"}, [][5]uint64{{11, 13, 16, 17, 18}, {20, 21, 0, 24, 26}},
+			[][]uint64{{11, 13, 14, 15, 16, 17, 18, 18}, {20, 21, 22, 23, 24, 26}}},
+		{[]string{"--keylog", "../../testdata/h2/go-h2-wss.keys", "../../testdata/h2/go-h2-wss.pcap"},
+			[][5]uint64{{13, 16, 20, 21, 22}, {26, 28, 0, 31, 33}}, [][]uint64{{13, 16, 18, 19, 20, 21, 22, 22}, {26, 28, 29, 30, 31, 33}}},
+	} {
+		doc, _, stderr := scanJSON(t, append([]string{"--timeline"}, tt.args...)...)
+		var streams []report.Record
+		for _, r := range doc.Connections {
+			if r.H2 != nil {
+				streams = append(streams, r)
+			}
+		}
+		if len(streams) != len(tt.want) {
+			t.Fatalf("%v: %d stream records, want %d (%s)", tt.args, len(streams), len(tt.want), stderr)
+		}
+		for i, r := range streams {
+			fn := r.FrameNumbers
+			got := [5]uint64{}
+			for j, p := range []*uint64{fn.Request, fn.Response, fn.ClientClose, fn.ServerClose, fn.TCPEnd} {
+				if p != nil {
+					got[j] = *p
+				}
+			}
+			if got != tt.want[i] {
+				t.Errorf("%v stream %d: frame_numbers %v, want %v", tt.args, r.H2.StreamID, got, tt.want[i])
+			}
+			var tl []uint64
+			for _, e := range r.Timeline {
+				tl = append(tl, e.Frame)
+			}
+			if fmt.Sprint(tl) != fmt.Sprint(tt.tl[i]) {
+				t.Errorf("%v stream %d: timeline frames %v, want %v", tt.args, r.H2.StreamID, tl, tt.tl[i])
+			}
+		}
 	}
 }
