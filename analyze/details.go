@@ -138,6 +138,8 @@ func entryText(e *layers.Entry) string {
 		return "GOAWAY " + h2demux.CodeName(e.H2Code)
 	case layers.EntryConnEnd:
 		return "TCP " + e.TCP.String()
+	case layers.EntryCloseAcked:
+		return "ACK of the close frame"
 	}
 	return ""
 }

@@ -78,14 +78,15 @@ type Conn struct {
 	// Frames are the frame numbers of the milestones, as the decoder found them.
 	Frames Milestones
 
-	f       *Factory
-	ws      *wsparse.Conn
-	tls     *tlsdec.Conn  // the TLS layer, when the connection is TLS
-	route                 // where the bytes go (plain or TLS)
-	app                   // what the application bytes are (HTTP/1.1 or HTTP/2)
-	h2      *h2demux.Conn // the HTTP/2 layer, for app == appH2
-	streams []*Stream     // its WebSocket streams, in the order they opened
-	stream  *Stream       // for the Conn of a stream: the stream
+	f          *Factory
+	ws         *wsparse.Conn
+	tls        *tlsdec.Conn  // the TLS layer, when the connection is TLS
+	route                    // where the bytes go (plain or TLS)
+	app                      // what the application bytes are (HTTP/1.1 or HTTP/2)
+	ackWatched uint8         // bit wsparse.Side: the ACK of the side's first close is watched
+	h2         *h2demux.Conn // the HTTP/2 layer, for app == appH2
+	streams    []*Stream     // its WebSocket streams, in the order they opened
+	stream     *Stream       // for the Conn of a stream: the stream
 
 	stamps *[2]stampRing // by reassembly.Dir; the Factory's again after judge
 
@@ -216,6 +217,11 @@ func (ts *tcpStream) Gap(dir reassembly.Dir, offset, length int64, cause reassem
 // Event implements reassembly.Stream.
 func (ts *tcpStream) Event(e reassembly.Event) {
 	c := (*Conn)(ts)
+	if e.Kind == reassembly.EventAcked {
+		// A bare ACK is not activity of the connection: its end stays where it was.
+		c.add(Entry{Time: e.Time, Frame: e.Frame, Kind: EntryCloseAcked, Dir: e.Dir})
+		return
+	}
 	c.touchAt(reassembly.Stamp{Time: e.Time, Frame: e.Frame})
 	end := &c.Ends[e.Dir]
 	switch e.Kind {

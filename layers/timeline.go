@@ -31,6 +31,10 @@ const (
 	// EntryConnEnd: in a stream's timeline, the FIN or RST (TCP) that ended its TCP
 	// connection, sent in Dir.
 	EntryConnEnd
+	// EntryCloseAcked: the first segment sent in Dir (not a RST) whose ACK covers the
+	// other side's first close frame, with the segment that completed it: the close frame
+	// reached Dir's TCP stack. TCP connections only, not HTTP/2 streams.
+	EntryCloseAcked
 )
 
 // Entry is one timeline entry, typed: the words are the judge's.
@@ -115,8 +119,21 @@ func (c *Conn) wsEvent(e wsparse.Event) {
 	if !isEntry(&e) {
 		return
 	}
+	if e.Kind == wsparse.EventClose {
+		c.watchAck(e.Side)
+	}
 	c.add(Entry{Time: e.Time, Frame: c.FrameAt(e.Side, e.Time), Kind: EntryWS, Side: e.Side, WSKind: e.Kind,
 		Detail: e.Detail, Close: e.Close})
+}
+
+// watchAck asks the assembler for the ACK of side s's first close frame (TCP connections
+// only: a stream's bytes share the connection's acknowledgments).
+func (c *Conn) watchAck(s wsparse.Side) {
+	if c.Info.Acks == nil || c.stream != nil || c.ackWatched&(1<<s) != 0 {
+		return
+	}
+	c.ackWatched |= 1 << s
+	c.Info.Acks.Watch(c.DirOf(s))
 }
 
 // addMessage records a data message, merging it into the previous entry when that one

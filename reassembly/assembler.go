@@ -133,7 +133,9 @@ func (a *Assembler) newConn(seg *Segment) *conn {
 		c.info.Client, c.info.Server = seg.Dst, seg.Src
 	}
 	if a.factory != nil {
-		c.stream = a.factory.NewStream(c.info)
+		info := c.info
+		info.Acks = (*AckWatch)(c)
+		c.stream = a.factory.NewStream(info)
 	}
 	if c.stream == nil {
 		c.stream = nopStream{}

@@ -146,6 +146,10 @@ func (c *conn) onAck(seg *Segment, d Dir) {
 		c.start(p, seg.Ack, seg.Stamp())
 		return
 	}
+	if hp := &c.h[p]; hp.watching && !seg.Flags.Has(FlagRST) && seqGE(seg.Ack, hp.watch) {
+		hp.watching = false
+		c.event(Event{Kind: EventAcked, Dir: d, Time: seg.Time, Frame: seg.Frame, Offset: hp.streamOffset(seg.Ack)})
+	}
 	if seqGT(seg.Ack, c.h[p].next) {
 		c.ackPast(p, seg.Ack, seg.Stamp())
 	}

@@ -10,6 +10,7 @@ type half struct {
 	synSeen bool   // the sender's SYN was captured; isn is valid
 	isn     uint32 // initial sequence number from the SYN
 	next    uint32 // sequence number of the next byte to deliver
+	watch   uint32 // with watching: the acknowledgment number AckWatch.Watch waits for
 	offset  int64  // stream offset of next: bytes delivered plus gap lengths
 
 	finSeen  bool // a FIN was captured; finSeq and finAt are valid
@@ -25,6 +26,7 @@ type half struct {
 	winFromSYN bool   // win came from a SYN, which is never scaled
 	wscale     uint8  // window scale option of the sender's SYN
 	hasWScale  bool
+	watching   bool // an AckWatch.Watch of this direction is pending
 
 	chunks   []chunk   // out-of-order segments sorted by seq; chunks[0].seq > next
 	maxSpan  int       // longest chunk span, bounds overlap searches
@@ -71,11 +73,11 @@ func (c *conn) gapTo(d Dir, target uint32, cause GapCause, at Stamp) {
 func (c *conn) emit(d Dir, data []byte, missing int, at Stamp) {
 	h := &c.h[d]
 	if len(data) > 0 {
-		c.stream.Data(d, data, at)
 		n := len(data)
 		c.stats.Dirs[d].Bytes += int64(n)
 		h.offset += int64(n)
-		h.next += uint32(n)
+		h.next += uint32(n) // before Data, for an AckWatch.Watch during it
+		c.stream.Data(d, data, at)
 	}
 	if missing > 0 {
 		c.gapTo(d, h.next+uint32(missing), GapSnaplen, at)

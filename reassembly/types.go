@@ -113,6 +113,21 @@ type ConnInfo struct {
 	By             ClientBy
 	// Start is the capture time of the connection's first segment.
 	Start time.Time
+	// Acks lets the Stream ask to be told when bytes it was handed are acknowledged (nil in
+	// the connection's own copy, and for a Stream not made by an Assembler).
+	Acks *AckWatch
+}
+
+// AckWatch is a connection's one-shot acknowledgment watch, one per direction.
+type AckWatch conn
+
+// Watch asks for an EventAcked when the other side first acknowledges every byte of dir
+// delivered so far (during Stream.Data: up to the end of data), in a segment that is not a
+// RST. It replaces a watch of dir still pending. An acknowledgment already sent is not
+// reported. Call it only from the Stream's methods, before End.
+func (w *AckWatch) Watch(dir Dir) {
+	h := &w.h[dir&1]
+	h.watch, h.watching = h.next, true
 }
 
 // EventKind names a TCP event.
@@ -131,6 +146,9 @@ const (
 	// differ from bytes for the same sequence numbers still held in the out-of-order
 	// buffer. (Bytes already delivered are not kept, so they are never compared.)
 	EventRetransmitMismatch
+	// EventAcked: the sender acknowledged the other direction's bytes up to Offset,
+	// covering what AckWatch.Watch asked for (once per Watch).
+	EventAcked
 )
 
 var eventNames = [...]string{
@@ -140,6 +158,7 @@ var eventNames = [...]string{
 	EventRST:                "RST",
 	EventDataAfterFIN:       "data after FIN",
 	EventRetransmitMismatch: "retransmission with different bytes",
+	EventAcked:              "ACK",
 }
 
 // String returns the event's name, such as "FIN".
