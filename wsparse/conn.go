@@ -28,6 +28,14 @@ type Options struct {
 	Handoff Handoff
 	// OnEvent, if set, is called in stream order for timeline items.
 	OnEvent func(Event)
+	// Payloads keeps the last complete data message of each side (Conn.LastMessage): its
+	// type, size, time and first PreviewBytes, inflated when permessage-deflate is on.
+	// Off, it costs nothing.
+	Payloads bool
+	// MaxInflaters caps the permessage-deflate inflaters (about 34 KiB each) of the Conns
+	// of one Pool that exist at once (default DefaultMaxInflaters); a connection that
+	// finds none gets no preview of its compressed messages, and says so.
+	MaxInflaters int
 }
 
 // Handoff takes the bytes of a connection after it upgraded to another protocol that the
@@ -142,6 +150,7 @@ type Conn struct {
 	stats      [2]DirStats // by true side
 	findings   []Finding
 	pings      []Ping
+	pl         *payloads // with Options.Payloads, from the first data message
 
 	pool *Pool // nil for a Conn from NewConn
 }
@@ -197,6 +206,7 @@ func (c *Conn) Gap(side Side, length int64, t time.Time) {
 	}
 	c.emit(Event{Kind: EventGap, Side: s, Time: t, Frame: -1, Detail: detail})
 	c.addFinding(FindCaptureGap, s, -1, t, detail)
+	c.msgGap(side)
 	c.gapDir(d, length, t)
 }
 
