@@ -17,6 +17,8 @@ type Options struct {
 	// IdleHint is the silence before a TCP end (with no close frame) from which a hint
 	// suggests an idle timeout (default 1 s).
 	IdleHint time.Duration
+	// Payloads fills each record's LastMessages (layers must run wsparse with Payloads).
+	Payloads bool
 }
 
 func (o Options) withDefaults() Options {

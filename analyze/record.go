@@ -393,7 +393,37 @@ func (a *Analyzer) record(c *layers.Conn) *report.Record {
 	if entries, head, dropped, ok := c.Timeline(); ok {
 		r.Timeline = timelineEntries(c, entries, head, dropped)
 	}
+	if a.opts.Payloads && f.websocket {
+		r.LastMessages = &report.LastMessages{Client: lastMessage(ws, wsparse.Client), Server: lastMessage(ws, wsparse.Server)}
+	}
 	return r
+}
+
+// lastMessage is the last data message side s sent, as --payloads shows it; nil for none.
+func lastMessage(ws layers.WS, s wsparse.Side) *report.Message {
+	lm, ok := ws.LastMessage(s)
+	if !ok {
+		return nil
+	}
+	m := &report.Message{Type: "text", Size: lm.Length, Time: report.Time{Time: lm.Time}, Compressed: lm.Compressed,
+		LaterBytesMissing: lm.LaterMissing}
+	if lm.Op == wsparse.OpBinary {
+		m.Type = "binary"
+	}
+	if lm.Inflated >= 0 {
+		m.InflatedSize = &lm.Inflated
+	}
+	if lm.NoPreview != "" {
+		m.NoPreview = &lm.NoPreview
+		return m
+	}
+	size := lm.Length
+	if lm.Inflated >= 0 {
+		size = lm.Inflated
+	}
+	p, cut := report.NewPreview(m.Type, lm.Preview, size)
+	m.Preview, m.PreviewCut = &p, cut
+	return m
 }
 
 // observedCode is the nullable code side s's API reported.

@@ -105,6 +105,7 @@ type WS interface {
 	Pings() []wsparse.Ping
 	IsWebSocket() bool
 	SidesSwapped() bool
+	LastMessage(side wsparse.Side) (wsparse.LastMessage, bool)
 }
 
 // WS returns what the WebSocket decoder found, by true side.

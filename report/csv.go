@@ -22,6 +22,8 @@ var csvHeader = []string{
 	"community_id", "display_filter", "frame_request", "frame_response", "frame_client_close",
 	"frame_server_close", "frame_tcp_end",
 	"pings_unanswered_client", "pings_unanswered_server", "rtt_ms_min", "rtt_ms_median", "rtt_ms_max",
+	"last_client_type", "last_client_size", "last_client_time", "last_client_preview", "last_client_no_preview",
+	"last_server_type", "last_server_size", "last_server_time", "last_server_preview", "last_server_no_preview",
 }
 
 func csvRow(r *Record) []string {
@@ -54,6 +56,12 @@ func csvRow(r *Record) []string {
 	} else {
 		row = append(row, "", "", "")
 	}
+	var lm LastMessages
+	if r.LastMessages != nil {
+		lm = *r.LastMessages
+	}
+	row = append(row, messageCSV(lm.Client)...)
+	row = append(row, messageCSV(lm.Server)...)
 	for i := range row {
 		row[i] = Printable(row[i])
 	}

@@ -153,6 +153,8 @@ type Record struct {
 
 	Problems []string `json:"problems"`
 	Hints    []string `json:"hints"`
+	// LastMessages is filled only with --payloads.
+	LastMessages *LastMessages `json:"last_messages,omitempty"`
 	// Timeline is filled only when a timeline was asked for.
 	Timeline []TimelineEntry `json:"timeline,omitempty"`
 }

@@ -68,7 +68,8 @@ func (c *cli) scan(cfg *config) int {
 	}
 	opts := scan.DefaultOptions()
 	opts.Layers = layers.Options{Timeline: cfg.timeline, Keys: keys, Sessions: tlsdec.NewSessions(0)}
-	opts.Analyze = analyze.Options{IdleHint: cfg.idleHint}
+	opts.Layers.WS.Payloads = cfg.payloads
+	opts.Analyze = analyze.Options{IdleHint: cfg.idleHint, Payloads: cfg.payloads}
 	// A pcapng's Decryption Secrets Blocks add to the key log as they are read, before the
 	// packets that follow them reach the workers (the key log is safe for concurrent use).
 	opts.Secrets = func(file string, data []byte) {
