@@ -10,10 +10,11 @@ type Assembler struct {
 	factory   StreamFactory
 	opts      Options
 	conns     connTable
-	all       connList // creation order
-	open      idleHeap // open conns by last activity, with an IdleTimeout or MaxConns only
-	closed    connList // closed conns by last activity
-	buffering connList // conns holding out-of-order bytes, oldest first
+	half      halfTable // connections that only exchanged SYNs (see halfopen.go)
+	all       connList  // creation order
+	open      idleHeap  // open conns by last activity, with an IdleTimeout or MaxConns only
+	closed    connList  // closed conns by last activity
+	buffering connList  // conns holding out-of-order bytes, oldest first
 	pool      bytePool
 	now       time.Time // latest capture time seen
 	// expireAt is a time no later than the first moment a tracked connection can expire
@@ -51,6 +52,9 @@ func (a *Assembler) add(seg *Segment, flow uint64, haveFlow bool) {
 	a.stats.Segments++
 	a.Advance(seg.Time)
 	c, d := a.lookup(seg, flow, haveFlow)
+	if c == nil {
+		return // kept half-open
+	}
 	if seg.Flags.Has(FlagSYN) {
 		switch c.classifySYN(seg, d) {
 		case synReuse:
@@ -85,13 +89,43 @@ func (a *Assembler) Advance(t time.Time) {
 	}
 }
 
-// Flush ends the capture: every tracked connection, in the order they were first seen, has
-// its remaining holes declared GapLost with the bytes after them delivered, a FIN still
-// waiting delivered, and then End(EndFlushed). The Assembler is empty afterwards.
+// Flush ends the capture: every tracked connection has its remaining holes declared
+// GapLost with the bytes after them delivered, a FIN still waiting delivered, and then
+// End(EndFlushed). Connections that carried more than SYNs go in the order they were
+// first tracked in full, merged by start time with the half-open ones (which go in the
+// order they were first seen). The Assembler is empty afterwards.
 func (a *Assembler) Flush() {
-	for c := a.all.head; c != nil; c = a.all.head {
-		a.release(c, EndFlushed)
+	for a.FlushSome(1 << 30) {
 	}
+}
+
+// FlushSome is Flush in steps: it releases up to n connections, in Flush's order, and
+// reports whether any are left. A caller that must not hold the records of every
+// connection at once flushes in steps and hands them on in between.
+func (a *Assembler) FlushSome(n int) bool {
+	for ; n > 0; n-- {
+		c, i := a.all.head, a.half.head
+		switch {
+		case c == nil && i == 0:
+			return false
+		case i != 0 && (c == nil || a.half.at(i).segs[0].time < c.info.Start.UnixNano()):
+			a.releaseHalf(i, EndFlushed)
+		default:
+			a.release(c, EndFlushed)
+		}
+	}
+	return a.all.head != nil || a.half.head != 0
+}
+
+// HalfOpenStart returns the start of the oldest half-open connection (one that has
+// exchanged only SYNs, kept without a Stream until it carries more), and whether there is
+// one. Its Stream, once created, reports that ConnInfo.Start: a caller ordering records by
+// start time must wait for it as for the connections whose Streams are open.
+func (a *Assembler) HalfOpenStart() (time.Time, bool) {
+	if i := a.half.head; i != 0 {
+		return time.Unix(0, a.half.at(i).segs[0].time).UTC(), true
+	}
+	return time.Time{}, false
 }
 
 // Stats returns counters of what the Assembler has processed so far.
@@ -114,24 +148,92 @@ func (a *Assembler) lookup(seg *Segment, flow uint64, haveFlow bool) (*conn, Dir
 	}
 	c, d := a.conns.find(flow, seg.Src, seg.Dst)
 	if c == nil {
-		c = a.newConn(seg)
+		if c = a.lookupHalf(seg, flow); c == nil {
+			return nil, 0
+		}
 		d = c.dirOf(seg)
 	}
 	a.last = c
 	return c, d
 }
 
-// newConn starts tracking the connection of seg and creates its Stream.
-func (a *Assembler) newConn(seg *Segment) *conn {
+// lookupHalf handles a segment of a connection that is not tracked in full: it keeps a new
+// or half-open connection half-open when the segment allows (returning nil), else returns
+// the connection tracked in full from now on, promoted or new.
+func (a *Assembler) lookupHalf(seg *Segment, flow uint64) *conn {
+	if i := a.half.find(flow, seg.Src, seg.Dst); i != 0 {
+		h := a.half.at(i)
+		fromClient, _ := h.match(seg.Src, seg.Dst)
+		if !h.absorb(seg, fromClient) {
+			return a.promote(i)
+		}
+		return nil
+	}
+	if !storable(seg) {
+		return a.newConn(seg)
+	}
+	a.makeRoom()
+	a.half.add(seg, flow)
+	if a.opts.IdleTimeout > 0 {
+		a.noteExpiry(seg.Time.Add(a.opts.IdleTimeout))
+	}
+	a.counted()
+	return nil
+}
+
+// makeRoom evicts a connection if MaxConns are tracked.
+func (a *Assembler) makeRoom() {
 	if a.opts.MaxConns > 0 && a.tracked >= a.opts.MaxConns {
 		a.evict()
 	}
-	srcIsClient, by := pickClient(seg)
-	c := &conn{a: a}
-	c.info = ConnInfo{Client: seg.Src, Server: seg.Dst, By: by, Start: seg.Time}
-	if !srcIsClient {
-		c.info.Client, c.info.Server = seg.Dst, seg.Src
+}
+
+// counted counts a connection that starts being tracked.
+func (a *Assembler) counted() {
+	a.stats.Connections++
+	a.tracked++
+	a.stats.PeakTracked = max(a.stats.PeakTracked, a.tracked)
+}
+
+// promote tracks half-open connection i in full: it creates its conn and Stream and
+// replays the stored segments into them.
+func (a *Assembler) promote(i uint32) *conn {
+	h := *a.half.at(i)
+	a.half.remove(i)
+	c := a.track(ConnInfo{Client: h.client, Server: h.server, By: h.by, Start: time.Unix(0, h.segs[0].time).UTC()})
+	for k := range int(h.n) {
+		seg := h.segment(k)
+		d := c.dirOf(&seg)
+		c.lastSeen = seg.Time
+		for range int(h.segs[k].retrans) + 1 {
+			c.onSegment(&seg, d)
+		}
 	}
+	c.lastSeen, c.lastFrame, c.lastSeq = time.Unix(0, h.last).UTC(), h.lastFrame, a.stats.Segments
+	return c
+}
+
+// releaseHalf ends half-open connection i: it is tracked in full for a moment so that its
+// Stream sees its segments, then released.
+func (a *Assembler) releaseHalf(i uint32, reason EndReason) {
+	a.release(a.promote(i), reason)
+}
+
+// newConn starts tracking the connection of seg and creates its Stream.
+func (a *Assembler) newConn(seg *Segment) *conn {
+	a.makeRoom()
+	srcIsClient, by := pickClient(seg)
+	info := ConnInfo{Client: seg.Src, Server: seg.Dst, By: by, Start: seg.Time}
+	if !srcIsClient {
+		info.Client, info.Server = seg.Dst, seg.Src
+	}
+	a.counted()
+	return a.track(info)
+}
+
+// track creates the conn and Stream of a connection already counted in tracked.
+func (a *Assembler) track(info ConnInfo) *conn {
+	c := &conn{a: a, info: info}
 	if a.factory != nil {
 		info := c.info
 		info.Acks = (*AckWatch)(c)
@@ -149,12 +251,9 @@ func (a *Assembler) newConn(seg *Segment) *conn {
 		c.lastSeq = a.stats.Segments
 		a.open.push(c)
 		if a.opts.IdleTimeout > 0 {
-			a.noteExpiry(seg.Time.Add(a.opts.IdleTimeout))
+			a.noteExpiry(a.now.Add(a.opts.IdleTimeout))
 		}
 	}
-	a.stats.Connections++
-	a.tracked++
-	a.stats.PeakTracked = max(a.stats.PeakTracked, a.tracked)
 	return c
 }
 
@@ -204,6 +303,12 @@ func (a *Assembler) expire() {
 		for c := a.open.top(); c != nil && a.now.Sub(c.lastSeen) > a.opts.IdleTimeout; c = a.open.top() {
 			a.release(c, EndIdle)
 		}
+		// Half-open connections expire in the order they started: one that is still
+		// retransmitting holds back the expiry of those that started after it.
+		idle := a.now.Add(-a.opts.IdleTimeout).UnixNano()
+		for i := a.half.head; i != 0 && a.half.at(i).last < idle; i = a.half.head {
+			a.releaseHalf(i, EndIdle)
+		}
 	}
 	a.haveExpiry = false
 	if c := a.closed.head; c != nil {
@@ -212,6 +317,9 @@ func (a *Assembler) expire() {
 	if a.opts.IdleTimeout > 0 {
 		if c := a.open.top(); c != nil {
 			a.noteExpiry(c.lastSeen.Add(a.opts.IdleTimeout))
+		}
+		if i := a.half.head; i != 0 {
+			a.noteExpiry(time.Unix(0, a.half.at(i).last).Add(a.opts.IdleTimeout))
 		}
 	}
 }
@@ -226,6 +334,10 @@ const evictScan = 8
 func (a *Assembler) evict() {
 	if c := a.closed.head; c != nil {
 		a.release(c, EndClosed) // it had ended: only its linger is cut short
+		return
+	}
+	if i := a.half.head; i != 0 {
+		a.releaseHalf(i, EndEvicted)
 		return
 	}
 	c := a.oldestBare()

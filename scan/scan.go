@@ -40,7 +40,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sync"
 	"time"
 
 	"github.com/wsclosescan/wsclosescan/analyze"
@@ -223,14 +222,16 @@ func (s *Scanner) Late() int64 {
 // Flush ends the capture: every connection still tracked is analysed as it stands and
 // its record emitted, all in output order. The Scanner can then read an unrelated capture.
 func (s *Scanner) Flush() {
-	reps := make([]shardReport, len(s.shards))
-	var wg sync.WaitGroup
-	for k, sh := range s.shards {
-		wg.Go(func() { reps[k] = sh.flush() }) // the shards share nothing
+	reports := make(chan shardReport, 2*len(s.shards))
+	for _, sh := range s.shards {
+		go sh.flush(reports) // the shards share nothing
 	}
-	wg.Wait()
-	for _, r := range reps {
+	for running := len(s.shards); running > 0; {
+		r := <-reports
 		s.merge.take(r)
+		if r.final {
+			running--
+		}
 	}
 	s.now = time.Time{}
 }
