@@ -11,6 +11,7 @@ type Assembler struct {
 	opts      Options
 	conns     connTable
 	half      halfTable // connections that only exchanged SYNs (see halfopen.go)
+	tombs     tombTable // connections released early (see tomb.go)
 	all       connList  // creation order
 	open      idleHeap  // open conns by last activity, with an IdleTimeout or MaxConns only
 	closed    connList  // closed conns by last activity
@@ -97,6 +98,7 @@ func (a *Assembler) Advance(t time.Time) {
 func (a *Assembler) Flush() {
 	for a.FlushSome(1 << 30) {
 	}
+	a.tombs = tombTable{}
 }
 
 // FlushSome is Flush in steps: it releases up to n connections, in Flush's order, and
@@ -107,6 +109,7 @@ func (a *Assembler) FlushSome(n int) bool {
 		c, i := a.all.head, a.half.head
 		switch {
 		case c == nil && i == 0:
+			a.tombs = tombTable{} // the next capture is another one
 			return false
 		case i != 0 && (c == nil || a.half.at(i).segs[0].time < c.info.Start.UnixNano()):
 			a.releaseHalf(i, EndFlushed)
@@ -114,7 +117,11 @@ func (a *Assembler) FlushSome(n int) bool {
 			a.release(c, EndFlushed)
 		}
 	}
-	return a.all.head != nil || a.half.head != 0
+	if a.all.head != nil || a.half.head != 0 {
+		return true
+	}
+	a.tombs = tombTable{}
+	return false
 }
 
 // HalfOpenStart returns the start of the oldest half-open connection (one that has
@@ -168,6 +175,16 @@ func (a *Assembler) lookupHalf(seg *Segment, flow uint64) *conn {
 			return a.promote(i)
 		}
 		return nil
+	}
+	if a.tombs.n > 0 && a.tombs.has(flow) {
+		if !seg.Flags.Has(FlagSYN) || seg.Flags.Has(FlagACK) {
+			a.stats.AfterRelease++
+			if seg.Flags.Has(FlagRST) {
+				a.tombs.remove(flow)
+			}
+			return nil
+		}
+		a.tombs.remove(flow) // a new connection on the 4-tuple
 	}
 	if !storable(seg) {
 		return a.newConn(seg)
@@ -378,6 +395,9 @@ func (a *Assembler) release(c *conn, reason EndReason) {
 	}
 	c.stats.Reason = reason
 	c.stream.End(c.stats)
+	if reason == EndIdle || reason == EndEvicted {
+		a.tombs.add(c.hash)
+	}
 	a.conns.remove(c.hash, c)
 	if a.last == c {
 		a.last = nil

@@ -81,6 +81,9 @@ type AssemblerStats struct {
 	TotalLimitGaps int64
 	// Ended counts End calls by reason (indexed by EndReason).
 	Ended [5]int64
+	// AfterRelease counts the segments dropped because their connection had been released
+	// early (IdleTimeout, MaxConns) and was remembered by a tombstone (see tomb.go).
+	AfterRelease int64
 	// IgnoredSYNs counts SYNs with a new sequence number on a connection that was neither
 	// closing nor empty, which were dropped instead of starting a new connection.
 	IgnoredSYNs int64

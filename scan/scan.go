@@ -196,6 +196,9 @@ type Released struct {
 	Flushed, Closed, Reused, Idle int64
 	// Evicted counts the connections released early because of MaxConns.
 	Evicted int64
+	// AfterRelease counts the segments dropped because they came after their connection
+	// was released early (idle or evicted).
+	AfterRelease int64
 }
 
 // Released returns how many connections the reassemblers released, by reason. Call it
@@ -209,6 +212,7 @@ func (s *Scanner) Released() Released {
 		n.Reused += e[reassembly.EndReused]
 		n.Idle += e[reassembly.EndIdle]
 		n.Evicted += e[reassembly.EndEvicted]
+		n.AfterRelease += sh.asm.Stats().AfterRelease
 	}
 	return n
 }

@@ -68,7 +68,7 @@ func (c *cli) scan(cfg *config) int {
 	}
 	opts := scan.DefaultOptions()
 	opts.Layers = layers.Options{Timeline: cfg.timeline, Keys: keys, Sessions: tlsdec.NewSessions(0)}
-	opts.Analyze = analyze.Options{IdleHint: cfg.idleHint}
+	opts.Analyze = analyze.Options{IdleHint: cfg.idleHint, IdleTimeout: cfg.idleOut}
 	// A pcapng's Decryption Secrets Blocks add to the key log as they are read, before the
 	// packets that follow them reach the workers (the key log is safe for concurrent use).
 	opts.Secrets = func(file string, data []byte) {
@@ -134,6 +134,10 @@ func (c *cli) scan(cfg *config) int {
 	if n := sc.Released().Evicted; n > 0 {
 		c.warnf("%d connection(s) were released early because more than %d were open at once; raise --max-conns "+
 			"(each costs about 3.9 KB) or use --idle-timeout", n, cfg.maxConns)
+	}
+	if n := sc.Released().AfterRelease; n > 0 {
+		c.warnf("%d packet(s) of connections released early (--idle-timeout, --max-conns) came after their "+
+			"release and were not analysed; their records say so", n)
 	}
 	if res.groups != nil {
 		res.summary.Causes, res.summary.Observed = res.groups.Causes(), res.groups.Observed()
