@@ -111,6 +111,7 @@ func (a *Assembler) FlushSome(n int) bool {
 		switch {
 		case c == nil && i == 0:
 			a.tombs = tombTable{} // the next capture is another one
+			a.half.reset()
 			return false
 		case i != 0 && (c == nil || a.half.at(i).segs[0].time < c.info.Start.UnixNano()):
 			a.releaseHalf(i, EndFlushed)
@@ -122,6 +123,7 @@ func (a *Assembler) FlushSome(n int) bool {
 		return true
 	}
 	a.tombs = tombTable{}
+	a.half.reset()
 	return false
 }
 
@@ -170,9 +172,8 @@ func (a *Assembler) lookup(seg *Segment, flow uint64, haveFlow bool) (*conn, Dir
 // the connection tracked in full from now on, promoted or new.
 func (a *Assembler) lookupHalf(seg *Segment, flow uint64) *conn {
 	if i := a.half.find(flow, seg.Src, seg.Dst); i != 0 {
-		h := a.half.at(i)
-		fromClient, _ := h.match(seg.Src, seg.Dst)
-		if !h.absorb(seg, fromClient) {
+		fromClient, _ := a.half.match(i, seg.Src, seg.Dst)
+		if !a.half.at(i).absorb(seg, fromClient) {
 			return a.promote(i, true)
 		}
 		return nil
@@ -223,6 +224,7 @@ func (a *Assembler) counted(cost int64) {
 // needs none).
 func (a *Assembler) promote(i uint32, room bool) *conn {
 	h := *a.half.at(i)
+	client, server := a.half.ends(i)
 	a.half.remove(i)
 	a.memory -= int64(a.opts.HalfOpenCost)
 	if room {
@@ -231,9 +233,9 @@ func (a *Assembler) promote(i uint32, room bool) *conn {
 		a.tracked++
 	}
 	a.memory += int64(a.opts.ConnCost)
-	c := a.track(ConnInfo{Client: h.client, Server: h.server, By: h.by, Start: time.Unix(0, h.segs[0].time).UTC()})
+	c := a.track(ConnInfo{Client: client, Server: server, By: h.by, Start: time.Unix(0, h.segs[0].time).UTC()})
 	for k := range int(h.n) {
-		seg := h.segment(k)
+		seg := h.segment(k, client, server)
 		d := c.dirOf(&seg)
 		c.lastSeen = seg.Time
 		for range int(h.segs[k].retrans) + 1 {
