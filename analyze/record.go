@@ -38,6 +38,9 @@ type facts struct {
 	stream      bool // an HTTP/2 stream: its "TCP end" is END_STREAM (fin) or RST_STREAM (rst)
 	start, last time.Time
 	released    reassembly.EndReason // why the assembler let the connection go
+	// damage is the damage that ended damageFile while the connection was open
+	// (layers.Conn.Damage).
+	damage, damageFile string
 }
 
 // endOf is the first of e's FIN and RST: when, "fin" or "rst" ("" for neither).
@@ -57,6 +60,7 @@ func factsOf(c *layers.Conn, f *facts) {
 	ws := c.WS()
 	*f = facts{hs: ws.Handshake(), websocket: ws.IsWebSocket(), stream: c.Stream() != nil, start: c.Info.Start, last: c.Last,
 		released: c.Released}
+	f.damageFile, f.damage = c.Damage()
 	for _, s := range []wsparse.Side{wsparse.Client, wsparse.Server} {
 		d := c.DirOf(s)
 		if f.websocket { // frames of an unproven connection are no WebSocket's close frames

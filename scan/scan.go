@@ -115,6 +115,9 @@ type Scanner struct {
 	shards []*shard
 	merge  *merger
 	now    time.Time // latest capture time read
+	// damage is what ended the file last read (damageFile) early, "" for nothing.
+	damage, damageFile string
+	fileLatest         time.Time // the latest capture time of the file last read
 }
 
 // New returns a Scanner that calls emit with the record of every connection, in output
@@ -156,6 +159,7 @@ func New(opts Options, emit func(*report.Record)) *Scanner {
 // before it is analysed.
 func (s *Scanner) Read(name string, src io.Reader) (report.FileInfo, error) {
 	info := report.FileInfo{Name: name, Warnings: []string{}}
+	s.damage = ""
 	copts := s.opts.Capture
 	if want := s.opts.Secrets; want != nil {
 		also := copts.Secrets
@@ -180,6 +184,7 @@ func (s *Scanner) Read(name string, src io.Reader) (report.FileInfo, error) {
 	st := r.Stats()
 	info.Packets = st.Packets
 	if !errors.Is(err, io.EOF) {
+		s.damage, s.damageFile = describeDamage(err, wr.gzip), name
 		info.Error = new(describe(name, err, wr.gzip) + fmt.Sprintf("; analysed the %d packets before it", st.Packets))
 	}
 	for _, sk := range st.Skipped {
@@ -194,6 +199,19 @@ func (s *Scanner) Read(name string, src io.Reader) (report.FileInfo, error) {
 			"the missing bytes are counted in missing_bytes (capture with -s 0)", name, st.SnaplenCut))
 	}
 	return info, nil
+}
+
+// Damaged says that the damage that ended the file just read (its FileInfo.Error) is
+// damage indeed: the caller decides, as input cut by the user is none. The records of
+// connections still open then, and never seen again before Flush, say that how they ended
+// may be in the part that could not be read, instead of suggesting to capture for longer.
+func (s *Scanner) Damaged() {
+	if s.damage == "" {
+		return
+	}
+	for _, sh := range s.shards {
+		sh.layers.AddDamage(s.fileLatest, s.damageFile, s.damage)
+	}
 }
 
 // Released counts the connections the reassemblers let go, by why.
@@ -252,6 +270,9 @@ func (s *Scanner) Flush() {
 		}
 		active = next
 	}
+	for _, sh := range s.shards {
+		sh.layers.ClearDamage()
+	}
 	s.now = time.Time{}
 }
 
@@ -265,8 +286,8 @@ func (s *Scanner) run(r *capture.Reader, wr *waitReader) error {
 		go sh.run(reports)
 	}
 	type result struct {
-		err error
-		now time.Time
+		err         error
+		now, latest time.Time
 	}
 	done := make(chan result, 1)
 	go func() {
@@ -274,8 +295,8 @@ func (s *Scanner) run(r *capture.Reader, wr *waitReader) error {
 		if !wr.live {
 			live = nil
 		}
-		now, err := decode(r, live, s.shards, s.now)
-		done <- result{err, now}
+		now, latest, err := decode(r, live, s.shards, s.now)
+		done <- result{err, now, latest}
 	}()
 	for running := len(s.shards); running > 0; {
 		rep := <-reports
@@ -288,6 +309,6 @@ func (s *Scanner) run(r *capture.Reader, wr *waitReader) error {
 		}
 	}
 	res := <-done
-	s.now = res.now
+	s.now, s.fileLatest = res.now, res.latest
 	return res.err
 }

@@ -305,6 +305,7 @@ func (c *cli) readFile(sc *scan.Scanner, name string, res *results) report.FileI
 	// input was cut where it was, which is no damage.
 	if info.Error != nil && !stopped(c.stop) {
 		info.Warnings = append([]string{*info.Error}, info.Warnings...)
+		sc.Damaged()
 	}
 	info.Error = nil
 	for _, w := range info.Warnings {
