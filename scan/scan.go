@@ -117,7 +117,8 @@ type Scanner struct {
 	now    time.Time // latest capture time read
 	// damage is what ended the file last read (damageFile) early, "" for nothing.
 	damage, damageFile string
-	fileLatest         time.Time // the latest capture time of the file last read
+	// fileEarliest and fileLatest are the capture times of the file last read.
+	fileEarliest, fileLatest time.Time
 }
 
 // New returns a Scanner that calls emit with the record of every connection, in output
@@ -183,6 +184,7 @@ func (s *Scanner) Read(name string, src io.Reader) (report.FileInfo, error) {
 	err = s.run(r, wr)
 	st := r.Stats()
 	info.Packets = st.Packets
+	info.First, info.Last = s.fileEarliest, s.fileLatest
 	if !errors.Is(err, io.EOF) {
 		s.damage, s.damageFile = describeDamage(err, wr.gzip), name
 		info.Error = new(describe(name, err, wr.gzip) + fmt.Sprintf("; analysed the %d packets before it", st.Packets))
@@ -286,8 +288,8 @@ func (s *Scanner) run(r *capture.Reader, wr *waitReader) error {
 		go sh.run(reports)
 	}
 	type result struct {
-		err         error
-		now, latest time.Time
+		err                   error
+		now, earliest, latest time.Time
 	}
 	done := make(chan result, 1)
 	go func() {
@@ -295,8 +297,8 @@ func (s *Scanner) run(r *capture.Reader, wr *waitReader) error {
 		if !wr.live {
 			live = nil
 		}
-		now, latest, err := decode(r, live, s.shards, s.now)
-		done <- result{err, now, latest}
+		now, earliest, latest, err := decode(r, live, s.shards, s.now)
+		done <- result{err, now, earliest, latest}
 	}()
 	for running := len(s.shards); running > 0; {
 		rep := <-reports
@@ -309,6 +311,6 @@ func (s *Scanner) run(r *capture.Reader, wr *waitReader) error {
 		}
 	}
 	res := <-done
-	s.now, s.fileLatest = res.now, res.latest
+	s.now, s.fileEarliest, s.fileLatest = res.now, res.earliest, res.latest
 	return res.err
 }
