@@ -31,15 +31,20 @@ import (
 // order, a record waits for earlier ones at most wait of capture time, and a connection
 // that lasts longer is emitted late when it ends.
 type orderer struct {
-	emit   func(*report.Record)
-	open   openHeap
-	ready  readyHeap
-	seq    uint64
-	now    time.Time // capture time of the latest segment processed
-	limit  int
-	wait   time.Duration
-	linger time.Duration
-	floor  time.Time // start of the last record emitted early; later output never sorts before it
+	emit  func(outRec)
+	open  openHeap
+	ready readyHeap
+	seq   uint64
+	now   time.Time // capture time of the latest segment processed
+	// byEnd orders records by when their connections are released (Options.Order):
+	// by clock, the latest capture time of the whole capture when the record came.
+	byEnd      bool
+	clock      time.Time
+	releasedAt time.Time // ConnStats.At of the connection whose records come now
+	limit      int
+	wait       time.Duration
+	linger     time.Duration
+	floor      time.Time // start of the last record emitted early; later output never sorts before it
 	// halfOpen reports the start of the assembler's oldest half-open connection, which
 	// has no Stream yet and so is not in open (nil: none).
 	halfOpen func() (time.Time, bool)
@@ -75,6 +80,7 @@ func (t *tracked) Keep() bool {
 // End implements reassembly.Stream: the analyzer emits the record (into the orderer's
 // ready heap), then the connection stops bounding the output.
 func (t *tracked) End(stats reassembly.ConnStats) {
+	t.o.releasedAt = stats.At
 	t.Stream.End(stats)
 	heap.Remove(&t.o.open, t.idx)
 }
@@ -83,15 +89,22 @@ func (t *tracked) End(stats reassembly.ConnStats) {
 // after each batch; past the limit they are released at once.
 func (o *orderer) add(r *report.Record) {
 	o.seq++
-	o.ready.push(held{sec: r.Start.Unix(), nsec: int32(r.Start.Nanosecond()), rec: r, seq: o.seq})
+	key := r.Start.Time
+	if o.byEnd {
+		key = o.releasedAt
+	}
+	o.ready.push(held{sec: key.Unix(), nsec: int32(key.Nanosecond()), rec: r, seq: o.seq})
 	if o.limit > 0 && len(o.ready) > o.limit {
 		o.release()
 	}
 }
 
-// bound returns the earliest start a connection not yet finished can have: the start of
-// the oldest open connection, or now for one not seen yet.
+// bound returns the earliest key a record not yet emitted can have. By start: the start
+// of the oldest open connection, or now for one not seen yet. By end: the clock.
 func (o *orderer) bound() time.Time {
+	if o.byEnd {
+		return o.clock
+	}
 	b := o.now
 	if len(o.open) > 0 && o.open[0].start.Before(b) {
 		b = o.open[0].start
@@ -115,28 +128,31 @@ func (o *orderer) bound() time.Time {
 // release emits the held records that start before bound().
 func (o *orderer) release() {
 	bound := o.bound()
-	for len(o.ready) > 0 && o.ready[0].rec.Start.Before(bound) {
-		o.emit(o.ready.pop().rec)
+	for len(o.ready) > 0 && o.ready[0].key().Before(bound) {
+		o.emit(o.ready.pop().out())
 	}
-	for o.limit > 0 && len(o.ready) > o.limit {
+	for o.limit > 0 && len(o.ready) > o.limit && !o.byEnd {
 		h := o.ready.pop()
 		if h.rec.Start.After(o.floor) {
 			o.floor = h.rec.Start.Time
 		}
-		o.emit(h.rec)
+		o.emit(h.out())
 	}
 }
 
 // flush emits every held record in order (a sort is cheaper than popping the heap).
 func (o *orderer) flush() {
 	slices.SortFunc(o.ready, func(a, b held) int {
+		if c := cmp.Or(cmp.Compare(a.sec, b.sec), cmp.Compare(a.nsec, b.nsec)); c != 0 {
+			return c
+		}
 		if c := compareRecords(a.rec, b.rec); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.seq, b.seq)
 	})
 	for i, h := range o.ready {
-		o.emit(h.rec)
+		o.emit(h.out())
 		o.ready[i] = held{}
 	}
 	o.ready = o.ready[:0]
@@ -168,12 +184,35 @@ func (h *openHeap) Pop() any {
 }
 
 // held is a finished record waiting for its turn; seq keeps ties in release order. sec and
-// nsec are the record's start, so that most comparisons need not load the record.
+// nsec are its key (its start, or by end its release clock), so that most comparisons
+// need not load the record.
 type held struct {
 	sec  int64
 	nsec int32
 	rec  *report.Record
 	seq  uint64
+}
+
+func (h held) key() time.Time { return time.Unix(h.sec, int64(h.nsec)) }
+
+func (h held) out() outRec { return outRec{rec: h.rec, key: h.key()} }
+
+// outRec is a record in output order with its key: by start, its start; by end, when its
+// connection was released. Records are ordered by key, then as compareRecords orders them.
+type outRec struct {
+	rec *report.Record
+	key time.Time
+}
+
+// compareOut compares records in output order.
+func compareOut(a, b *outRec) int {
+	switch {
+	case a.key.Before(b.key):
+		return -1
+	case b.key.Before(a.key):
+		return 1
+	}
+	return compareRecords(a.rec, b.rec)
 }
 
 // readyHeap orders held records by output order: a binary heap written out rather than
