@@ -65,7 +65,7 @@ func factsOf(c *layers.Conn, f *facts) {
 		f.ends[s] = c.Ends[d]
 		f.missing[s] = c.Missing[d]
 		f.lost[s] = c.Lost[d]
-		f.lastGap[s] = c.LastGap[d]
+		f.lastGap[s] = c.LastGap(d)
 		f.stats[s] = ws.Stats(s)
 		if t := f.stats[s].LastFrameTime; t.After(f.lastFrame) {
 			f.lastFrame = t
@@ -306,6 +306,7 @@ type recordStore struct {
 	tcpHow                      string
 	firstClose, tcpFirst        report.Side
 	tcpEndTime, lastActivity    report.Time
+	reqTime, respTime           report.Time
 	idle                        float64
 	frames                      [5]uint64 // FrameNumbers in field order
 	interval                    [2]float64
@@ -425,8 +426,15 @@ func (st *recordStore) fillHandshake(hs *wsparse.Handshake) {
 	}
 	if hs.RequestSeen {
 		st.req = report.Request{Method: hs.Method, Path: hs.Path, Host: hs.Host, Origin: hs.Origin,
-			UserAgent: hs.UserAgent, Protocols: nonNil(hs.Protocols), Extensions: nonNil(hs.Extensions)}
+			UserAgent: hs.UserAgent, Protocols: nonNil(hs.Protocols), Extensions: nonNil(hs.Extensions),
+			Key: hs.Key, XForwardedFor: hs.XForwardedFor, Forwarded: hs.Forwarded}
 		r.Request = &st.req
+		st.reqTime = report.Time{Time: hs.RequestTime}
+		r.RequestTime = &st.reqTime
+	}
+	if hs.ResponseSeen {
+		st.respTime = report.Time{Time: hs.ResponseTime}
+		r.ResponseTime = &st.respTime
 	}
 }
 

@@ -3,8 +3,6 @@ package wsparse
 import (
 	"strings"
 	"time"
-
-	"github.com/wsclosescan/wsclosescan/http1"
 )
 
 // Side names an endpoint of the connection.
@@ -53,10 +51,13 @@ type Handshake struct {
 
 	// From the client's request.
 	Method, Path, Host, Origin, UserAgent string
-	Version                               string   // Sec-WebSocket-Version
-	Key                                   string   // Sec-WebSocket-Key
-	Protocols                             []string // offered subprotocols, in order
-	Extensions                            []string // offered extensions, one entry per offer, parameters included
+	Version                               string // Sec-WebSocket-Version
+	Key                                   string // Sec-WebSocket-Key
+	// XForwardedFor and Forwarded are the request's forwarding headers as a proxy sent them
+	// (every such header joined by ", "); "" when absent.
+	XForwardedFor, Forwarded string
+	Protocols                []string // offered subprotocols, in order
+	Extensions               []string // offered extensions, one entry per offer, parameters included
 
 	// From the server's response.
 	Status           int    // HTTP status code; 0 when no response was seen
@@ -86,7 +87,6 @@ type Handshake struct {
 	Unchecked []string
 
 	reqTruncated, respTruncated bool
-	resp                        http1.Response
 }
 
 // CloseFrame is a close frame as sent by Side, and what is wrong with it.

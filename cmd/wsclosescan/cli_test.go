@@ -224,8 +224,16 @@ func TestEveryFormat(t *testing.T) {
 	})
 	t.Run("markdown", func(t *testing.T) {
 		r := runCLI(t, nil, "--format", "markdown", mixed)
-		if !strings.HasPrefix(r.stdout, "| # | client |") || !strings.Contains(r.stdout, "| abnormal |") {
+		if !strings.HasPrefix(r.stdout, "| # | client |") || !strings.Contains(r.stdout, "| abnormal | `ip.addr==") {
 			t.Errorf("markdown:\n%s", r.stdout)
+		}
+		// Two files read separately: a file column; the diagram is headed by the filter
+		// and the Community ID.
+		r = runCLI(t, nil, "--format", "markdown", "--timeline", mixed, mixed)
+		for _, want := range []string{"| # | file | client |", "| 1 | " + mixed + " | ", "\nwireshark: `ip.addr==", " · community-id: `1:"} {
+			if !strings.Contains(r.stdout, want) {
+				t.Errorf("markdown of two files lacks %q:\n%s", want, r.stdout)
+			}
 		}
 	})
 	t.Run("table with timeline", func(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/wsclosescan/wsclosescan/analyze"
 	"github.com/wsclosescan/wsclosescan/layers"
+	"github.com/wsclosescan/wsclosescan/match"
 	"github.com/wsclosescan/wsclosescan/reassembly"
 	"github.com/wsclosescan/wsclosescan/report"
 	"github.com/wsclosescan/wsclosescan/scan"
@@ -88,7 +89,9 @@ func (c *cli) scan(cfg *config) int {
 	opts.SortWait = cfg.sortWait
 	// Live input (a pipe from tcpdump -U): whatever the records written so far, they
 	// reach the reader while the capture waits for the next packet.
+	var legs *match.Legs
 	opts.Idle = func() {
+		legs.Pause()
 		if f, ok := res.out.(interface{ Flush() error }); ok && res.writeErr == nil {
 			res.writeErr = f.Flush()
 		}
@@ -99,7 +102,10 @@ func (c *cli) scan(cfg *config) int {
 	if cfg.progress == "always" || cfg.progress == "auto" && isTerminal(c.stderr) {
 		res.prog = startProgress(c.stderr, fileSizes(cfg.files), progressInterval)
 	}
-	sc := scan.New(opts, func(r *report.Record) { res.add(cfg, r) })
+	// The legs of a proxied WebSocket are paired before the filters, so that a record names
+	// its other leg even when the filters leave that one out.
+	legs = match.NewLegs(match.Options{IdleHint: cfg.idleHint}, func(r *report.Record) { res.add(cfg, r) })
+	sc := scan.New(opts, legs.Add)
 	files := cfg.files
 	if cfg.merge {
 		files = naturalSort(files)
@@ -118,9 +124,11 @@ func (c *cli) scan(cfg *config) int {
 		}
 		if !cfg.merge {
 			sc.Flush()
+			legs.Flush()
 		}
 	}
 	sc.Flush()
+	legs.Flush()
 	if res.prog != nil {
 		res.prog.stop()
 	}
