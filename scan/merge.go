@@ -1,7 +1,6 @@
 package scan
 
 import (
-	"time"
 
 	"github.com/wsclosescan/wsclosescan/report"
 )
@@ -18,7 +17,7 @@ type merger struct {
 	emit   func(*report.Record)
 	queues [][]outRec
 	heads  []int
-	bounds []time.Time
+	bounds []outKey
 	final  []bool // the shard produces nothing more until the next Read
 	last   outRec // the last record emitted
 	late   int64
@@ -26,7 +25,7 @@ type merger struct {
 
 func newMerger(n int, emit func(*report.Record)) *merger {
 	return &merger{emit: emit, queues: make([][]outRec, n), heads: make([]int, n),
-		bounds: make([]time.Time, n), final: make([]bool, n)}
+		bounds: make([]outKey, n), final: make([]bool, n)}
 }
 
 // restart forgets the shards' bounds before a Read: until a shard reports, it may still
@@ -34,7 +33,7 @@ func newMerger(n int, emit func(*report.Record)) *merger {
 func (m *merger) restart() {
 	m.last = outRec{}
 	for k := range m.bounds {
-		m.bounds[k], m.final[k] = time.Time{}, false
+		m.bounds[k], m.final[k] = outKey{}, false
 	}
 }
 
@@ -68,7 +67,7 @@ func (m *merger) drain() {
 		}
 		r := m.queues[best][m.heads[best]]
 		for k, q := range m.queues {
-			if m.heads[k] == len(q) && !m.final[k] && !r.key.Before(m.bounds[k]) {
+			if m.heads[k] == len(q) && !m.final[k] && !r.before(m.bounds[k]) {
 				return // shard k may still produce a record sorting before r
 			}
 		}

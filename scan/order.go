@@ -41,6 +41,7 @@ type orderer struct {
 	byEnd      bool
 	clock      time.Time
 	releasedAt time.Time // ConnStats.At of the connection whose records come now
+	flushing   bool      // Flush is releasing every connection at clock
 	limit      int
 	wait       time.Duration
 	linger     time.Duration
@@ -99,12 +100,23 @@ func (o *orderer) add(r *report.Record) {
 	}
 }
 
-// bound returns the earliest key a record not yet emitted can have. By start: the start
-// of the oldest open connection, or now for one not seen yet. By end: the clock.
-func (o *orderer) bound() time.Time {
+// bound returns the earliest position in output order a record not yet emitted can
+// have. By start: the start of the oldest open connection, or now for one not seen yet.
+// By end: the clock, and while Flush releases every connection at that clock, the start
+// bound too, as the records released at one clock come by start.
+func (o *orderer) bound() outKey {
 	if o.byEnd {
-		return o.clock
+		if o.flushing {
+			return outKey{o.clock, o.startBound()}
+		}
+		return outKey{key: o.clock}
 	}
+	b := o.startBound()
+	return outKey{b, b}
+}
+
+// startBound returns the earliest start a connection not yet finished can have.
+func (o *orderer) startBound() time.Time {
 	b := o.now
 	if len(o.open) > 0 && o.open[0].start.Before(b) {
 		b = o.open[0].start
@@ -113,6 +125,9 @@ func (o *orderer) bound() time.Time {
 		if t, ok := o.halfOpen(); ok && t.Before(b) {
 			b = t
 		}
+	}
+	if o.byEnd {
+		return b
 	}
 	if b.Before(o.floor) {
 		b = o.floor
@@ -128,7 +143,7 @@ func (o *orderer) bound() time.Time {
 // release emits the held records that start before bound().
 func (o *orderer) release() {
 	bound := o.bound()
-	for len(o.ready) > 0 && o.ready[0].key().Before(bound) {
+	for len(o.ready) > 0 && o.ready[0].out().before(bound) {
 		o.emit(o.ready.pop().out())
 	}
 	for o.limit > 0 && len(o.ready) > o.limit && !o.byEnd {
@@ -202,6 +217,14 @@ func (h held) out() outRec { return outRec{rec: h.rec, key: h.key()} }
 type outRec struct {
 	rec *report.Record
 	key time.Time
+}
+
+// outKey is a position in output order: a key, then a start.
+type outKey struct{ key, start time.Time }
+
+// before reports whether r sorts before every record at or after b.
+func (r outRec) before(b outKey) bool {
+	return r.key.Before(b.key) || (r.key.Equal(b.key) && r.rec.Start.Before(b.start))
 }
 
 // compareOut compares records in output order.

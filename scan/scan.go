@@ -116,6 +116,14 @@ const (
 	OrderEnd
 )
 
+// String returns "start" or "end".
+func (o Order) String() string {
+	if o == OrderEnd {
+		return "end"
+	}
+	return "start"
+}
+
 // DefaultMaxWaiting is the default of Options.MaxWaiting: about 6 MB of records.
 const DefaultMaxWaiting = 4_000
 

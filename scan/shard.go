@@ -31,7 +31,7 @@ const quietBatches = 4
 type shardReport struct {
 	shard int
 	recs  []outRec
-	bound time.Time
+	bound outKey
 	final bool // the shard holds nothing more (after Flush)
 	last  bool // the shard processed the last batch of the Read
 	idle  bool // the batch was sent because the source had no more data for now
@@ -106,6 +106,7 @@ const flushStep = 2048
 // flushSome releases up to flushStep connections and reports their records; the report
 // is final once the shard holds nothing more.
 func (sh *shard) flushSome() shardReport {
+	sh.ord.flushing = true
 	if sh.asm.FlushSome(flushStep) {
 		sh.ord.release()
 		return sh.report(false, false)
@@ -113,5 +114,6 @@ func (sh *shard) flushSome() shardReport {
 	sh.out = slices.Grow(sh.out, len(sh.ord.ready))
 	sh.ord.now = time.Time{} // the next capture may start earlier
 	sh.ord.flush()
+	sh.ord.flushing = false
 	return sh.report(true, false)
 }

@@ -177,11 +177,11 @@ func TestMergerWaitsForEveryShard(t *testing.T) {
 		rep  shardReport
 		want []int
 	}{
-		{shardReport{shard: 0, recs: []outRec{rec(5)}, bound: at(10)}, nil},
-		{shardReport{shard: 1, bound: at(3)}, nil},
-		{shardReport{shard: 1, recs: []outRec{rec(4)}, bound: at(20)}, []int{4, 5}},
-		{shardReport{shard: 1, recs: []outRec{rec(21)}, bound: at(30)}, []int{4, 5}},
-		{shardReport{shard: 0, bound: at(40)}, []int{4, 5, 21}},
+		{shardReport{shard: 0, recs: []outRec{rec(5)}, bound: outKey{at(10), at(10)}}, nil},
+		{shardReport{shard: 1, bound: outKey{at(3), at(3)}}, nil},
+		{shardReport{shard: 1, recs: []outRec{rec(4)}, bound: outKey{at(20), at(20)}}, []int{4, 5}},
+		{shardReport{shard: 1, recs: []outRec{rec(21)}, bound: outKey{at(30), at(30)}}, []int{4, 5}},
+		{shardReport{shard: 0, bound: outKey{at(40), at(40)}}, []int{4, 5, 21}},
 	}
 	for i, st := range steps {
 		m.take(st.rep)
