@@ -132,13 +132,13 @@ type Conn struct {
 	wsWanted    bool // an upgrade request or a 101 was seen: frames are expected
 	server101   bool // the server answered 101
 	extKnown    bool // the complete 101 was seen: negotiated extensions are known
+	hsSeen      bool // hs holds an upgrade request or response
 
 	hs       Handshake
-	hsSeen   bool
 	reqQueue []reqInfo // requests awaiting a response, oldest first (bounded)
 
 	closes     [2]*CloseFrame // by true side
-	closeCount [2]int
+	closeCount [2]int32
 	stats      [2]DirStats // by true side
 	findings   []Finding
 	pings      []Ping
@@ -232,7 +232,7 @@ func (c *Conn) CloseCount(side Side) int {
 	if side > Server {
 		return 0
 	}
-	return c.closeCount[side]
+	return int(c.closeCount[side])
 }
 
 // Stats returns the frame counts of side.
