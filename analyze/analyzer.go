@@ -17,6 +17,9 @@ type Options struct {
 	// IdleHint is the silence before a TCP end (with no close frame) from which a hint
 	// suggests an idle timeout (default 1 s).
 	IdleHint time.Duration
+	// IdleTimeout is the reassembler's IdleTimeout, named in the hint of a connection it
+	// released (0: not known or none).
+	IdleTimeout time.Duration
 }
 
 func (o Options) withDefaults() Options {

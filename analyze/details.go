@@ -57,9 +57,9 @@ func problems(c *layers.Conn, f *facts) []string {
 	}
 	switch c.Released {
 	case reassembly.EndEvicted:
-		p = append(p, "released early because too many connections were open at once (--max-conns): later packets of it, if any, were analysed as another connection")
+		p = append(p, "released early because too many connections were open at once (--max-conns): later packets of it were not analysed")
 	case reassembly.EndIdle:
-		p = append(p, "released after the --idle-timeout of silence: later packets of it, if any, were analysed as another connection")
+		p = append(p, "released after the --idle-timeout of silence: later packets of it were not analysed")
 	}
 	if f.hs != nil && f.hs.HeadersTruncated {
 		p = append(p, "handshake headers were truncated in the capture")

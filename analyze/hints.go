@@ -20,7 +20,8 @@ const resetSoonAfterClose = time.Second
 
 // hints explains in plain language why the connection ended the way it did. Each rule looks
 // at the facts only; the README lists them.
-func hints(f *facts, idle time.Duration) []string {
+func hints(f *facts, opts Options) []string {
+	idle := opts.IdleHint
 	h := []string{}
 	if !f.websocket {
 		// A 2xx or 3xx answer is what plain HTTP gets: no reason to suspect an upgrade.
@@ -67,9 +68,27 @@ func hints(f *facts, idle time.Duration) []string {
 		}
 	}
 	if f.verdict == report.VerdictOpenAtEnd {
-		h = append(h, "the capture ended while the connection was still open: capture for longer to see how it ends")
+		h = append(h, openAtEndHint(f, opts))
 	}
 	return h
+}
+
+// openAtEndHint says why a connection is open at the end: the capture ended, or this tool
+// let the connection go before it ended (its later packets were then dropped, not analysed).
+func openAtEndHint(f *facts, opts Options) string {
+	switch f.released {
+	case reassembly.EndIdle:
+		after := "the --idle-timeout"
+		if opts.IdleTimeout > 0 {
+			after = describeDuration(opts.IdleTimeout) + " (--idle-timeout)"
+		}
+		return fmt.Sprintf("released by wsclosescan after %s of silence, before it ended: its later packets "+
+			"were not analysed; raise or drop --idle-timeout to see how it ends", after)
+	case reassembly.EndEvicted:
+		return "released by wsclosescan before it ended, as too many connections were open at once (--max-conns): " +
+			"its later packets were not analysed; raise --max-conns to see how it ends"
+	}
+	return "the capture ended while the connection was still open: capture for longer to see how it ends"
 }
 
 func handshakeHints(f *facts) []string {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/wsclosescan/wsclosescan/layers"
+	"github.com/wsclosescan/wsclosescan/reassembly"
 	"github.com/wsclosescan/wsclosescan/report"
 	"github.com/wsclosescan/wsclosescan/wsparse"
 )
@@ -36,6 +37,7 @@ type facts struct {
 	websocket   bool
 	stream      bool // an HTTP/2 stream: its "TCP end" is END_STREAM (fin) or RST_STREAM (rst)
 	start, last time.Time
+	released    reassembly.EndReason // why the assembler let the connection go
 }
 
 // endOf is the first of e's FIN and RST: when, "fin" or "rst" ("" for neither).
@@ -53,7 +55,8 @@ func endOf(e *layers.TCPEnd) (time.Time, string) {
 // factsOf fills f (the caller's, so that it needs no allocation) from what the layers saw.
 func factsOf(c *layers.Conn, f *facts) {
 	ws := c.WS()
-	*f = facts{hs: ws.Handshake(), websocket: ws.IsWebSocket(), stream: c.Stream() != nil, start: c.Info.Start, last: c.Last}
+	*f = facts{hs: ws.Handshake(), websocket: ws.IsWebSocket(), stream: c.Stream() != nil, start: c.Info.Start, last: c.Last,
+		released: c.Released}
 	for _, s := range []wsparse.Side{wsparse.Client, wsparse.Server} {
 		d := c.DirOf(s)
 		if f.websocket { // frames of an unproven connection are no WebSocket's close frames
@@ -303,6 +306,7 @@ type recordStore struct {
 	tcpHow                      string
 	firstClose, tcpFirst        report.Side
 	tcpEndTime, lastActivity    report.Time
+	reqTime, respTime           report.Time
 	idle                        float64
 	frames                      [5]uint64 // FrameNumbers in field order
 	interval                    [2]float64
@@ -386,7 +390,7 @@ func (a *Analyzer) record(c *layers.Conn) *report.Record {
 		}
 	}
 	r.Problems = problems(c, f)
-	r.Hints = hints(f, a.opts.IdleHint)
+	r.Hints = hints(f, a.opts)
 	if in, ok := c.TLS(); ok {
 		addTLS(c, &in, r)
 	}
@@ -422,8 +426,15 @@ func (st *recordStore) fillHandshake(hs *wsparse.Handshake) {
 	}
 	if hs.RequestSeen {
 		st.req = report.Request{Method: hs.Method, Path: hs.Path, Host: hs.Host, Origin: hs.Origin,
-			UserAgent: hs.UserAgent, Protocols: nonNil(hs.Protocols), Extensions: nonNil(hs.Extensions)}
+			UserAgent: hs.UserAgent, Protocols: nonNil(hs.Protocols), Extensions: nonNil(hs.Extensions),
+			Key: hs.Key, XForwardedFor: hs.XForwardedFor, Forwarded: hs.Forwarded}
 		r.Request = &st.req
+		st.reqTime = report.Time{Time: hs.RequestTime}
+		r.RequestTime = &st.reqTime
+	}
+	if hs.ResponseSeen {
+		st.respTime = report.Time{Time: hs.ResponseTime}
+		r.ResponseTime = &st.respTime
 	}
 }
 

@@ -243,7 +243,7 @@ func TestHints(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := hints(tt.s.facts(), 2*time.Second)
+			got := hints(tt.s.facts(), Options{IdleHint: 2 * time.Second})
 			all := strings.Join(got, "\n")
 			for _, w := range tt.want {
 				if !strings.Contains(all, w) {

@@ -52,6 +52,8 @@ const (
 	kindWSExtensions
 	kindWSAccept
 	kindContentLength
+	kindXForwardedFor
+	kindForwarded
 	kindUnsupported // Transfer-Encoding, Trailer: left to net/http
 )
 
@@ -88,6 +90,7 @@ var fastKinds = [...]struct {
 	{hdrWSExtensions, kindWSExtensions}, {hdrWSAccept, kindWSAccept}, {"Host", kindHost},
 	{hdrOrigin, kindOrigin}, {hdrUserAgent, kindUserAgent}, {hdrUpgrade, kindUpgrade},
 	{hdrConnection, kindConnection}, {"Content-Length", kindContentLength},
+	{hdrXForwardedFor, kindXForwardedFor}, {hdrForwarded, kindForwarded},
 	{"Transfer-Encoding", kindUnsupported}, {"Trailer", kindUnsupported},
 }
 
@@ -252,12 +255,15 @@ func fastRequest(block []byte) (Request, bool) {
 	var st strTable
 	st.add(target, fb.first(kindHost), fb.first(kindOrigin), fb.first(kindUserAgent),
 		fb.first(kindWSVersion), fb.first(kindWSKey))
+	st.addJoined(&fb, kindXForwardedFor)
+	st.addJoined(&fb, kindForwarded)
 	st.addAll(&fb, kindWSProtocol)
 	st.addAll(&fb, kindWSExtensions)
 	st.build()
 	r.Method = "GET"
 	r.Target, r.Host, r.Origin, r.UserAgent = st.next(), st.next(), st.next(), st.next()
 	r.WSVersion, r.WSKey = st.next(), st.next()
+	r.XForwardedFor, r.Forwarded = st.next(), st.next()
 	r.Protocols = fb.list(kindWSProtocol, &st)
 	r.Extensions = fb.list(kindWSExtensions, &st)
 	var anyUp bool
@@ -400,8 +406,8 @@ type strTable struct {
 	i    int // index of the next run
 }
 
-// maxStrRuns is the most runs a strTable holds: six values and a list per header line.
-const maxStrRuns = 6 + maxFastFields
+// maxStrRuns is the most runs a strTable holds: eight values and a list per header line.
+const maxStrRuns = 8 + maxFastFields
 
 // add queues runs; after build, next returns them as strings in the same order.
 func (st *strTable) add(runs ...[]byte) {

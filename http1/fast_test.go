@@ -31,6 +31,12 @@ var fastRequestSeeds = []string{
 		"Upgrade: websocket\r\nSec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\nHost: localhost:9001\r\n\r\n",
 	"GET /echo HTTP/1.1\r\nHost: 127.0.0.1:40000\r\nUser-Agent: Go-http-client/1.1\r\nConnection: Upgrade\r\n" +
 		"Sec-WebSocket-Key: 5n0BcW4R8kz1Jt2lP7yq3A==\r\nSec-WebSocket-Version: 13\r\nUpgrade: websocket\r\n\r\n",
+	// nginx proxying (proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for), and
+	// repeated forwarding headers, which are joined.
+	"GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: upgrade\r\nHost: 127.0.0.1:9201\r\n" +
+		"X-Forwarded-For: 127.0.0.1\r\nSec-WebSocket-Key: 9rY8mMyTt3Zj7y9nJ8r5bw==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+	"GET / HTTP/1.1\r\nHost: a\r\nx-forwarded-for: 10.0.0.1\r\nX-Forwarded-For: 10.0.0.2, 10.0.0.3\r\n" +
+		"Forwarded: for=192.0.2.60;proto=http;by=203.0.113.43\r\nforwarded: for=\"[2001:db8:cafe::17]:4711\"\r\n\r\n",
 	// Edge cases: case, blanks, repeated and empty headers, quoted commas, bodies.
 	"GET /a?b=c&d HTTP/1.1\r\nhost:  h \t\r\nupgrade: h2c, WebSocket\r\nsec-websocket-protocol: a\r\n" +
 		"SEC-WEBSOCKET-PROTOCOL: b,,c\r\nsec-websocket-extensions: x; p=\"1,2\", y\r\nOrigin:\r\n\r\n",
@@ -173,7 +179,7 @@ func TestFastPathTakesTypicalHandshakes(t *testing.T) {
 		declined []int // indexes of the seeds left to net/http
 	}{
 		{"request", fastRequestSeeds, func(b []byte) bool { _, ok := fastRequest(b); return ok },
-			[]int{8, 9, 11, 12, 13, 14, 15}},
+			[]int{10, 11, 13, 14, 15, 16, 17}},
 		{"response", fastResponseSeeds, func(b []byte) bool { _, ok := fastResponse(b, false); return ok },
 			[]int{10, 11, 12, 13, 14}},
 	}
@@ -183,6 +189,27 @@ func TestFastPathTakesTypicalHandshakes(t *testing.T) {
 			if got := tt.parse([]byte(s)); got != want {
 				t.Errorf("%s seed %d (%.50q): fast path %v, want %v", tt.name, i, s, got, want)
 			}
+		}
+	}
+}
+
+// TestForwardingHeaders: X-Forwarded-For and Forwarded are kept as sent, repeated headers
+// joined by ", ", by the fast path and by net/http alike.
+func TestForwardingHeaders(t *testing.T) {
+	block := []byte(fastRequestSeeds[6])
+	const wantXFF, wantFwd = "10.0.0.1, 10.0.0.2, 10.0.0.3",
+		`for=192.0.2.60;proto=http;by=203.0.113.43, for="[2001:db8:cafe::17]:4711"`
+	fast, ok := fastRequest(block)
+	if !ok {
+		t.Fatal("the fast path declined a plain block")
+	}
+	slow, err := netRequest(blockReader(block))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []Request{fast, slow} {
+		if r.XForwardedFor != wantXFF || r.Forwarded != wantFwd {
+			t.Errorf("got X-Forwarded-For %q, Forwarded %q; want %q, %q", r.XForwardedFor, r.Forwarded, wantXFF, wantFwd)
 		}
 	}
 }

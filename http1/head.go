@@ -16,10 +16,13 @@ type Request struct {
 	Target            string // the request-target as sent, e.g. "/chat?room=1"
 	Host              string
 	Origin, UserAgent string
-	WSVersion         string   // Sec-WebSocket-Version
-	WSKey             string   // Sec-WebSocket-Key
-	Protocols         []string // Sec-WebSocket-Protocol items, in order, over every such header
-	Extensions        []string // Sec-WebSocket-Extensions offers, parameters included
+	WSVersion         string // Sec-WebSocket-Version
+	WSKey             string // Sec-WebSocket-Key
+	// XForwardedFor and Forwarded are the values of every such header joined by ", ", as
+	// a proxy sent them (RFC 7239 for Forwarded); "" when absent.
+	XForwardedFor, Forwarded string
+	Protocols                []string // Sec-WebSocket-Protocol items, in order, over every such header
+	Extensions               []string // Sec-WebSocket-Extensions offers, parameters included
 	// UpgradeWebSocket: an Upgrade header lists "websocket". UpgradeOther: Upgrade lists
 	// only other protocols (h2c, say).
 	UpgradeWebSocket, UpgradeOther bool
@@ -161,6 +164,7 @@ func netRequest(br *bufio.Reader) (Request, error) {
 	r.Method, r.Target, r.Host = req.Method, req.RequestURI, req.Host
 	r.Origin, r.UserAgent = first(h[hdrOrigin]), first(h[hdrUserAgent])
 	r.WSVersion, r.WSKey = first(h[hdrWSVersion]), first(h[hdrWSKey])
+	r.XForwardedFor, r.Forwarded = strings.Join(h[hdrXForwardedFor], ", "), strings.Join(h[hdrForwarded], ", ")
 	r.Protocols = CommaList(h[hdrWSProtocol])
 	r.Extensions = CommaList(h[hdrWSExtensions])
 	up := CommaList(h[hdrUpgrade])
@@ -245,15 +249,17 @@ func wireValues(br *bufio.Reader, name string) []string {
 // CanonicalMIMEHeaderKey), so that the parsed header map is indexed directly: Header.Get
 // canonicalizes its argument on every call, and "WebSocket" is not canonical.
 const (
-	hdrOrigin       = "Origin"
-	hdrUserAgent    = "User-Agent"
-	hdrUpgrade      = "Upgrade"
-	hdrConnection   = "Connection"
-	hdrWSKey        = "Sec-Websocket-Key"
-	hdrWSVersion    = "Sec-Websocket-Version"
-	hdrWSProtocol   = "Sec-Websocket-Protocol"
-	hdrWSExtensions = "Sec-Websocket-Extensions"
-	hdrWSAccept     = "Sec-Websocket-Accept"
+	hdrOrigin        = "Origin"
+	hdrUserAgent     = "User-Agent"
+	hdrUpgrade       = "Upgrade"
+	hdrConnection    = "Connection"
+	hdrWSKey         = "Sec-Websocket-Key"
+	hdrWSVersion     = "Sec-Websocket-Version"
+	hdrWSProtocol    = "Sec-Websocket-Protocol"
+	hdrWSExtensions  = "Sec-Websocket-Extensions"
+	hdrWSAccept      = "Sec-Websocket-Accept"
+	hdrXForwardedFor = "X-Forwarded-For"
+	hdrForwarded     = "Forwarded"
 )
 
 // first returns the first of a header's values, or "" (as Header.Get does).

@@ -13,7 +13,7 @@ import (
 // net/http stores them under; a name that is not would never be found.
 func TestHeaderNamesAreCanonical(t *testing.T) {
 	for _, name := range []string{hdrOrigin, hdrUserAgent, hdrUpgrade, hdrConnection, hdrWSKey,
-		hdrWSVersion, hdrWSProtocol, hdrWSExtensions, hdrWSAccept} {
+		hdrWSVersion, hdrWSProtocol, hdrWSExtensions, hdrWSAccept, hdrXForwardedFor, hdrForwarded} {
 		if c := textproto.CanonicalMIMEHeaderKey(name); c != name {
 			t.Errorf("header name %q is not canonical (%q)", name, c)
 		}

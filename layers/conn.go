@@ -209,6 +209,14 @@ func (c *Conn) ready() {
 // own, so that the facts handed to the judge have none.
 type tcpStream Conn
 
+// Keep implements reassembly.Keeper: a connection proven WebSocket, or that may hide one
+// (TLS, HTTP/2), is worth more than one that carried bytes and never became WebSocket
+// when the assembler must release one early.
+func (ts *tcpStream) Keep() bool {
+	c := (*Conn)(ts)
+	return c.tls != nil || c.h2 != nil || len(c.streams) > 0 || (c.ws != nil && c.ws.IsWebSocket())
+}
+
 // Data implements reassembly.Stream.
 func (ts *tcpStream) Data(dir reassembly.Dir, data []byte, at reassembly.Stamp) {
 	c := (*Conn)(ts)

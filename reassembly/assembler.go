@@ -10,10 +10,12 @@ type Assembler struct {
 	factory   StreamFactory
 	opts      Options
 	conns     connTable
-	all       connList // creation order
-	open      idleHeap // open conns by last activity, with an IdleTimeout or MaxConns only
-	closed    connList // closed conns by last activity
-	buffering connList // conns holding out-of-order bytes, oldest first
+	half      halfTable // connections that only exchanged SYNs (see halfopen.go)
+	tombs     tombTable // connections released early (see tomb.go)
+	all       connList  // creation order
+	open      idleHeap  // open conns by last activity, with an IdleTimeout or MaxConns only
+	closed    connList  // closed conns by last activity
+	buffering connList  // conns holding out-of-order bytes, oldest first
 	pool      bytePool
 	now       time.Time // latest capture time seen
 	// expireAt is a time no later than the first moment a tracked connection can expire
@@ -22,6 +24,7 @@ type Assembler struct {
 	expireAt   time.Time
 	haveExpiry bool
 	tracked    int
+	memory     int64 // estimated memory of the tracked connections (Options.MaxMemory)
 	last       *conn // the conn of the previous segment, nil if released
 	stats      AssemblerStats
 }
@@ -51,6 +54,9 @@ func (a *Assembler) add(seg *Segment, flow uint64, haveFlow bool) {
 	a.stats.Segments++
 	a.Advance(seg.Time)
 	c, d := a.lookup(seg, flow, haveFlow)
+	if c == nil {
+		return // kept half-open
+	}
 	if seg.Flags.Has(FlagSYN) {
 		switch c.classifySYN(seg, d) {
 		case synReuse:
@@ -85,19 +91,57 @@ func (a *Assembler) Advance(t time.Time) {
 	}
 }
 
-// Flush ends the capture: every tracked connection, in the order they were first seen, has
-// its remaining holes declared GapLost with the bytes after them delivered, a FIN still
-// waiting delivered, and then End(EndFlushed). The Assembler is empty afterwards.
+// Flush ends the capture: every tracked connection has its remaining holes declared
+// GapLost with the bytes after them delivered, a FIN still waiting delivered, and then
+// End(EndFlushed). Connections that carried more than SYNs go in the order they were
+// first tracked in full, merged by start time with the half-open ones (which go in the
+// order they were first seen). The Assembler is empty afterwards.
 func (a *Assembler) Flush() {
-	for c := a.all.head; c != nil; c = a.all.head {
-		a.release(c, EndFlushed)
+	for a.FlushSome(1 << 30) {
 	}
+	a.tombs = tombTable{}
+}
+
+// FlushSome is Flush in steps: it releases up to n connections, in Flush's order, and
+// reports whether any are left. A caller that must not hold the records of every
+// connection at once flushes in steps and hands them on in between.
+func (a *Assembler) FlushSome(n int) bool {
+	for ; n > 0; n-- {
+		c, i := a.all.head, a.half.head
+		switch {
+		case c == nil && i == 0:
+			a.tombs = tombTable{} // the next capture is another one
+			a.half.reset()
+			return false
+		case i != 0 && (c == nil || a.half.at(i).segs[0].time < c.info.Start.UnixNano()):
+			a.releaseHalf(i, EndFlushed)
+		default:
+			a.release(c, EndFlushed)
+		}
+	}
+	if a.all.head != nil || a.half.head != 0 {
+		return true
+	}
+	a.tombs = tombTable{}
+	a.half.reset()
+	return false
+}
+
+// HalfOpenStart returns the start of the oldest half-open connection (one that has
+// exchanged only SYNs, kept without a Stream until it carries more), and whether there is
+// one. Its Stream, once created, reports that ConnInfo.Start: a caller ordering records by
+// start time must wait for it as for the connections whose Streams are open.
+func (a *Assembler) HalfOpenStart() (time.Time, bool) {
+	if i := a.half.head; i != 0 {
+		return time.Unix(0, a.half.at(i).segs[0].time).UTC(), true
+	}
+	return time.Time{}, false
 }
 
 // Stats returns counters of what the Assembler has processed so far.
 func (a *Assembler) Stats() AssemblerStats {
 	s := a.stats
-	s.Tracked = a.tracked
+	s.Tracked, s.HalfOpen, s.Memory = a.tracked, a.half.n, a.memory
 	return s
 }
 
@@ -114,24 +158,115 @@ func (a *Assembler) lookup(seg *Segment, flow uint64, haveFlow bool) (*conn, Dir
 	}
 	c, d := a.conns.find(flow, seg.Src, seg.Dst)
 	if c == nil {
-		c = a.newConn(seg)
+		if c = a.lookupHalf(seg, flow); c == nil {
+			return nil, 0
+		}
 		d = c.dirOf(seg)
 	}
 	a.last = c
 	return c, d
 }
 
-// newConn starts tracking the connection of seg and creates its Stream.
-func (a *Assembler) newConn(seg *Segment) *conn {
-	if a.opts.MaxConns > 0 && a.tracked >= a.opts.MaxConns {
+// lookupHalf handles a segment of a connection that is not tracked in full: it keeps a new
+// or half-open connection half-open when the segment allows (returning nil), else returns
+// the connection tracked in full from now on, promoted or new.
+func (a *Assembler) lookupHalf(seg *Segment, flow uint64) *conn {
+	if i := a.half.find(flow, seg.Src, seg.Dst); i != 0 {
+		fromClient, _ := a.half.match(i, seg.Src, seg.Dst)
+		if !a.half.at(i).absorb(seg, fromClient) {
+			return a.promote(i, true)
+		}
+		return nil
+	}
+	if a.tombs.n > 0 && a.tombs.has(flow) {
+		if !seg.Flags.Has(FlagSYN) || seg.Flags.Has(FlagACK) {
+			a.stats.AfterRelease++
+			if seg.Flags.Has(FlagRST) {
+				a.tombs.remove(flow)
+			}
+			return nil
+		}
+		a.tombs.remove(flow) // a new connection on the 4-tuple
+	}
+	if !storable(seg) {
+		return a.newConn(seg)
+	}
+	a.makeRoom(1, int64(a.opts.HalfOpenCost))
+	a.half.add(seg, flow)
+	a.stats.PeakHalfOpen = max(a.stats.PeakHalfOpen, a.half.n)
+	if a.opts.IdleTimeout > 0 {
+		a.noteExpiry(seg.Time.Add(a.opts.IdleTimeout))
+	}
+	a.counted(int64(a.opts.HalfOpenCost))
+	return nil
+}
+
+// makeRoom releases connections until n more, costing cost more bytes, fit MaxConns
+// and MaxMemory.
+func (a *Assembler) makeRoom(n int, cost int64) {
+	for a.tracked > 0 && ((a.opts.MaxConns > 0 && a.tracked+n > a.opts.MaxConns) ||
+		(a.opts.MaxMemory > 0 && a.memory+cost > a.opts.MaxMemory)) {
 		a.evict()
 	}
-	srcIsClient, by := pickClient(seg)
-	c := &conn{a: a}
-	c.info = ConnInfo{Client: seg.Src, Server: seg.Dst, By: by, Start: seg.Time}
-	if !srcIsClient {
-		c.info.Client, c.info.Server = seg.Dst, seg.Src
+}
+
+// counted counts a connection that starts being tracked, estimated to cost cost bytes.
+func (a *Assembler) counted(cost int64) {
+	a.stats.Connections++
+	a.tracked++
+	a.memory += cost
+	a.stats.PeakTracked = max(a.stats.PeakTracked, a.tracked)
+}
+
+// promote tracks half-open connection i in full: it creates its conn and Stream and
+// replays the stored segments into them. With room, other connections are released first
+// if its full cost does not fit the limits (a connection promoted to be released at once
+// needs none).
+func (a *Assembler) promote(i uint32, room bool) *conn {
+	h := *a.half.at(i)
+	client, server := a.half.ends(i)
+	a.half.remove(i)
+	a.memory -= int64(a.opts.HalfOpenCost)
+	if room {
+		a.tracked--
+		a.makeRoom(1, int64(a.opts.ConnCost))
+		a.tracked++
 	}
+	a.memory += int64(a.opts.ConnCost)
+	c := a.track(ConnInfo{Client: client, Server: server, By: h.by, Start: time.Unix(0, h.segs[0].time).UTC()})
+	for k := range int(h.n) {
+		seg := h.segment(k, client, server)
+		d := c.dirOf(&seg)
+		c.lastSeen = seg.Time
+		for range int(h.segs[k].retrans) + 1 {
+			c.onSegment(&seg, d)
+		}
+	}
+	c.lastSeen, c.lastFrame, c.lastSeq = time.Unix(0, h.last).UTC(), h.lastFrame, a.stats.Segments
+	return c
+}
+
+// releaseHalf ends half-open connection i: it is tracked in full for a moment so that its
+// Stream sees its segments, then released.
+func (a *Assembler) releaseHalf(i uint32, reason EndReason) {
+	a.release(a.promote(i, false), reason)
+}
+
+// newConn starts tracking the connection of seg and creates its Stream.
+func (a *Assembler) newConn(seg *Segment) *conn {
+	a.makeRoom(1, int64(a.opts.ConnCost))
+	srcIsClient, by := pickClient(seg)
+	info := ConnInfo{Client: seg.Src, Server: seg.Dst, By: by, Start: seg.Time}
+	if !srcIsClient {
+		info.Client, info.Server = seg.Dst, seg.Src
+	}
+	a.counted(int64(a.opts.ConnCost))
+	return a.track(info)
+}
+
+// track creates the conn and Stream of a connection already counted in tracked.
+func (a *Assembler) track(info ConnInfo) *conn {
+	c := &conn{a: a, info: info}
 	if a.factory != nil {
 		info := c.info
 		info.Acks = (*AckWatch)(c)
@@ -145,16 +280,13 @@ func (a *Assembler) newConn(seg *Segment) *conn {
 	a.conns.insert(c.hash, c)
 	a.all.pushBack(c)
 	c.idleIdx = -1
-	if a.opts.IdleTimeout > 0 || a.opts.MaxConns > 0 { // otherwise open conns need no order
+	if a.opts.IdleTimeout > 0 || a.opts.MaxConns > 0 || a.opts.MaxMemory > 0 { // otherwise open conns need no order
 		c.lastSeq = a.stats.Segments
 		a.open.push(c)
 		if a.opts.IdleTimeout > 0 {
-			a.noteExpiry(seg.Time.Add(a.opts.IdleTimeout))
+			a.noteExpiry(a.now.Add(a.opts.IdleTimeout))
 		}
 	}
-	a.stats.Connections++
-	a.tracked++
-	a.stats.PeakTracked = max(a.stats.PeakTracked, a.tracked)
 	return c
 }
 
@@ -204,6 +336,12 @@ func (a *Assembler) expire() {
 		for c := a.open.top(); c != nil && a.now.Sub(c.lastSeen) > a.opts.IdleTimeout; c = a.open.top() {
 			a.release(c, EndIdle)
 		}
+		// Half-open connections expire in the order they started: one that is still
+		// retransmitting holds back the expiry of those that started after it.
+		idle := a.now.Add(-a.opts.IdleTimeout).UnixNano()
+		for i := a.half.head; i != 0 && a.half.at(i).last < idle; i = a.half.head {
+			a.releaseHalf(i, EndIdle)
+		}
 	}
 	a.haveExpiry = false
 	if c := a.closed.head; c != nil {
@@ -213,22 +351,33 @@ func (a *Assembler) expire() {
 		if c := a.open.top(); c != nil {
 			a.noteExpiry(c.lastSeen.Add(a.opts.IdleTimeout))
 		}
+		if i := a.half.head; i != 0 {
+			a.noteExpiry(time.Unix(0, a.half.at(i).last).Add(a.opts.IdleTimeout))
+		}
 	}
 }
 
 // evictScan is how many of the oldest connections evict looks at for one that never
-// carried a byte.
+// carried a byte, then for one whose Stream does not keep (see Keeper).
 const evictScan = 8
 
-// evict releases a connection to stay within MaxConns: a closed one first, then, among the
-// oldest few, one that never carried a byte (a SYN flood's half-open connections, which can
-// never become WebSocket, go before a quiet WebSocket), then the one idle the longest.
+// evict releases a connection to stay within MaxConns and MaxMemory: a closed one first,
+// then the oldest half-open one, then, among the oldest few, one that never carried a byte
+// and then one whose Stream does not keep (a connection that never became WebSocket goes
+// before a quiet WebSocket), then the one idle the longest.
 func (a *Assembler) evict() {
 	if c := a.closed.head; c != nil {
 		a.release(c, EndClosed) // it had ended: only its linger is cut short
 		return
 	}
-	c := a.oldestBare()
+	if i := a.half.head; i != 0 {
+		a.releaseHalf(i, EndEvicted)
+		return
+	}
+	c := a.oldest(bare)
+	if c == nil {
+		c = a.oldest(unkept)
+	}
 	if c == nil {
 		c = a.open.top()
 	}
@@ -240,13 +389,24 @@ func (a *Assembler) evict() {
 	}
 }
 
-// oldestBare returns the oldest of the first evictScan connections, in creation order, that
-// never carried a payload byte, or nil.
-func (a *Assembler) oldestBare() *conn {
+// bare reports whether c never carried a payload byte.
+func bare(c *conn) bool {
+	return c.stats.Dirs[0].Bytes == 0 && c.stats.Dirs[1].Bytes == 0 && c.stats.Dirs[0].MissingBytes == 0 &&
+		c.stats.Dirs[1].MissingBytes == 0
+}
+
+// unkept reports whether c's Stream says it is not worth keeping.
+func unkept(c *conn) bool {
+	k, ok := c.stream.(Keeper)
+	return ok && !k.Keep()
+}
+
+// oldest returns the oldest of the first evictScan connections, in creation order, that
+// match, or nil.
+func (a *Assembler) oldest(match func(*conn) bool) *conn {
 	c := a.all.head
 	for i := 0; c != nil && i < evictScan; i++ {
-		if c.stats.Dirs[0].Bytes == 0 && c.stats.Dirs[1].Bytes == 0 && c.stats.Dirs[0].MissingBytes == 0 &&
-			c.stats.Dirs[1].MissingBytes == 0 {
+		if match(c) {
 			return c
 		}
 		c = c.links[slotAll].next
@@ -266,6 +426,9 @@ func (a *Assembler) release(c *conn, reason EndReason) {
 	}
 	c.stats.Reason = reason
 	c.stream.End(c.stats)
+	if reason == EndIdle || reason == EndEvicted {
+		a.tombs.add(c.hash)
+	}
 	a.conns.remove(c.hash, c)
 	if a.last == c {
 		a.last = nil
@@ -275,6 +438,7 @@ func (a *Assembler) release(c *conn, reason EndReason) {
 	a.open.remove(c)
 	a.buffering.remove(c)
 	a.tracked--
+	a.memory -= int64(a.opts.ConnCost)
 	a.stats.Ended[reason]++
 }
 

@@ -23,6 +23,17 @@
 //
 // ConnInfo.Start is the capture time of that first segment.
 //
+// # Half-open connections
+//
+// A connection whose segments so far are only a SYN without payload, the SYN-ACK that
+// answers it, and identical retransmissions of those, is kept compactly (under 200 bytes)
+// and gets no Stream yet: a SYN flood or port scan costs little. The first other segment
+// creates the Stream, which is then handed the stored segments, in order, with their own
+// times and frame numbers, before that segment: what a Stream sees is the same either way,
+// only NewStream comes later. One never promoted gets its Stream when it is released
+// (Flush, IdleTimeout, MaxConns), and its SYNs at once. HalfOpenStart tells a caller that
+// orders records by start time how far back such a connection goes.
+//
 // # Streams
 //
 // Each direction is a byte stream named by its sender. Its offset 0 is the byte after the
@@ -142,8 +153,9 @@
 // seen. It stays tracked for ClosedLinger of capture time after its last segment, so that
 // late retransmissions or an RST after the FINs reach the same Stream, and is then released
 // with End(EndClosed). With an IdleTimeout, an open connection without segments for that
-// long is released with End(EndIdle). A port reuse releases with End(EndReused); Flush
-// releases everything left with End(EndFlushed) in the order connections were first seen.
+// long is released with End(EndIdle) (half-open ones in the order they started). A port
+// reuse releases with End(EndReused); Flush (or FlushSome, in steps) releases everything
+// left with End(EndFlushed), by start time.
 // Before End, the connection's holes are resolved as described above (client direction
 // first). Expiry costs O(1) amortised per segment: connections sit in lists ordered by last
 // activity and only the lists' heads are examined, when capture time advances.

@@ -22,6 +22,8 @@ var csvHeader = []string{
 	"community_id", "display_filter", "frame_request", "frame_response", "frame_client_close",
 	"frame_server_close", "frame_tcp_end",
 	"pings_unanswered_client", "pings_unanswered_server", "rtt_ms_min", "rtt_ms_median", "rtt_ms_max",
+	"request_time", "response_time", "key", "x_forwarded_for", "forwarded",
+	"proxy_leg", "proxy_matched_by", "proxy_other_client", "proxy_other_server", "proxy_story",
 }
 
 func csvRow(r *Record) []string {
@@ -53,6 +55,12 @@ func csvRow(r *Record) []string {
 		row = append(row, fmtFloat(k.RTTMs.Min), fmtFloat(k.RTTMs.Median), fmtFloat(k.RTTMs.Max))
 	} else {
 		row = append(row, "", "", "")
+	}
+	row = append(row, timeCell(r.RequestTime), timeCell(r.ResponseTime), req.Key, req.XForwardedFor, req.Forwarded)
+	if p := r.Proxy; p != nil {
+		row = append(row, p.Leg, p.MatchedBy, p.Other.Client, p.Other.Server, p.Story)
+	} else {
+		row = append(row, "", "", "", "", "")
 	}
 	for i := range row {
 		row[i] = Printable(row[i])

@@ -46,6 +46,10 @@ func appendRecord(dst []byte, r *Record) []byte {
 	dst = appendStringPtr(dst, r.HandshakeError)
 	dst = append(dst, `,"request":`...)
 	dst = appendRequest(dst, r.Request)
+	dst = append(dst, `,"request_time":`...)
+	dst = appendTimePtr(dst, r.RequestTime)
+	dst = append(dst, `,"response_time":`...)
+	dst = appendTimePtr(dst, r.ResponseTime)
 	dst = append(dst, `,"subprotocol":`...)
 	dst = appendStringPtr(dst, r.Subprotocol)
 	dst = append(dst, `,"extensions":`...)
@@ -119,6 +123,8 @@ func appendRecord(dst []byte, r *Record) []byte {
 	dst = appendStrings(dst, r.Problems)
 	dst = append(dst, `,"hints":`...)
 	dst = appendStrings(dst, r.Hints)
+	dst = append(dst, `,"proxy":`...)
+	dst = appendProxy(dst, r.Proxy)
 	if len(r.Timeline) > 0 { // omitempty
 		dst = append(dst, `,"timeline":[`...)
 		for i, e := range r.Timeline {
@@ -240,6 +246,33 @@ func appendRequest(dst []byte, q *Request) []byte {
 	dst = appendStrings(dst, q.Protocols)
 	dst = append(dst, `,"extensions":`...)
 	dst = appendStrings(dst, q.Extensions)
+	dst = append(dst, `,"key":`...)
+	dst = appendString(dst, q.Key)
+	dst = append(dst, `,"x_forwarded_for":`...)
+	dst = appendString(dst, q.XForwardedFor)
+	dst = append(dst, `,"forwarded":`...)
+	dst = appendString(dst, q.Forwarded)
+	return append(dst, '}')
+}
+
+func appendProxy(dst []byte, p *Proxy) []byte {
+	if p == nil {
+		return append(dst, "null"...)
+	}
+	dst = append(dst, `{"leg":`...)
+	dst = appendString(dst, p.Leg)
+	dst = append(dst, `,"matched_by":`...)
+	dst = appendString(dst, p.MatchedBy)
+	dst = append(dst, `,"other":{"client":`...)
+	dst = appendString(dst, p.Other.Client)
+	dst = append(dst, `,"server":`...)
+	dst = appendString(dst, p.Other.Server)
+	dst = append(dst, `,"community_id":`...)
+	dst = appendString(dst, p.Other.CommunityID)
+	dst = append(dst, `,"start":`...)
+	dst = appendTime(dst, p.Other.Start)
+	dst = append(dst, `},"story":`...)
+	dst = appendString(dst, p.Story)
 	return append(dst, '}')
 }
 

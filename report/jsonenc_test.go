@@ -129,7 +129,9 @@ func fullRecord() Record {
 		Request: &Request{
 			Method: "GET", Path: "/ws?token=a&b=<c>", Host: "example.com", Origin: "https://example.com",
 			UserAgent: "Mozilla/5.0", Protocols: []string{"chat", "superchat"}, Extensions: []string{"permessage-deflate; client_max_window_bits"},
+			Key: "dGhlIHNhbXBsZSBub25jZQ==", XForwardedFor: "203.0.113.7, 10.0.0.1", Forwarded: `for="[2001:db8::1]:4711"`,
 		},
+		RequestTime: &Time{at("2026-03-01T10:00:00.2Z").Time}, ResponseTime: &Time{at("2026-03-01T10:00:00.21Z").Time},
 		Subprotocol: String("chat"), Extensions: []string{"permessage-deflate"},
 		ClientClose:    &Close{Code: Int(1000), Reason: "bye", Time: at("2026-03-01T10:04:59.9Z"), Valid: true, Problems: []string{"p1"}},
 		ServerClose:    &Close{Code: Int(1001), Reason: "going away", Time: at("2026-03-01T10:04:59.95Z"), Valid: true, Problems: []string{"p2", "p3"}},
@@ -143,6 +145,8 @@ func fullRecord() Record {
 		Keepalive: Keepalive{Pings: PerSide{3, 1}, Unanswered: PerSide{1, 0}, IntervalS: SideFloats{Client: float(30.5)},
 			RTTMs: &RTTStats{Min: 0.05, Median: 1e-7, Max: 1e21}},
 		Problems: []string{"a problem"}, Hints: []string{"a hint", "another & hint"},
+		Proxy: &Proxy{Leg: "client", MatchedBy: "key", Other: ProxyLeg{Client: "10.0.0.5:40000", Server: "10.0.0.9:8080",
+			CommunityID: "1:abc", Start: at("2026-03-01T10:00:00.201Z")}, Story: "the backend sent close 1000 <ok>"},
 		Timeline: []TimelineEntry{{0, SideClient, "SYN", 1}, {1e-7, SideServer, "SYN-ACK", 0}, {0.5, SideNone, "gap", math.MaxUint64}},
 	}
 }
@@ -156,6 +160,7 @@ func TestAppendRecordMatchesEncodingJSON(t *testing.T) {
 		{"zero record", func(r *Record) { *r = Record{} }},
 		{"nil pointers", func(r *Record) {
 			r.HTTPStatus, r.HandshakeError, r.Request, r.Subprotocol = nil, nil, nil, nil
+			r.RequestTime, r.ResponseTime, r.Proxy = nil, nil, nil
 			r.ClientClose, r.ServerClose, r.FirstClose, r.TCPEnd = nil, nil, nil, TCPEnd{}
 			r.ClientObserved, r.ServerObserved, r.LastActivity, r.IdleBeforeEndS = nil, nil, nil, nil
 			r.Pings[0].RTTMs = nil

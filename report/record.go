@@ -121,8 +121,12 @@ type Record struct {
 	HTTPStatus     *int     `json:"http_status"`
 	HandshakeError *string  `json:"handshake_error"`
 	Request        *Request `json:"request"`
-	Subprotocol    *string  `json:"subprotocol"`
-	Extensions     []string `json:"extensions"`
+	// RequestTime and ResponseTime are when the upgrade request and its response were
+	// completed on the wire; null when not seen.
+	RequestTime  *Time    `json:"request_time"`
+	ResponseTime *Time    `json:"response_time"`
+	Subprotocol  *string  `json:"subprotocol"`
+	Extensions   []string `json:"extensions"`
 
 	ClientClose *Close `json:"client_close"`
 	ServerClose *Close `json:"server_close"`
@@ -153,8 +157,35 @@ type Record struct {
 
 	Problems []string `json:"problems"`
 	Hints    []string `json:"hints"`
+	// Proxy pairs this connection with the other leg of the same WebSocket through a proxy
+	// (see package match); nil when no other leg was found.
+	Proxy *Proxy `json:"proxy"`
 	// Timeline is filled only when a timeline was asked for.
 	Timeline []TimelineEntry `json:"timeline,omitempty"`
+}
+
+// Proxy names the other leg of a WebSocket relayed by a proxy, and what changed between
+// the legs.
+type Proxy struct {
+	// Leg is this record's leg: "client" (the client to the proxy) or "backend" (the proxy
+	// to the server).
+	Leg string `json:"leg"`
+	// MatchedBy is the evidence that paired the legs: "key" (the same Sec-WebSocket-Key),
+	// "forwarded" (X-Forwarded-For or Forwarded naming the client leg's client) or
+	// "timing" (the backend handshake nested in the client's, from the proxy's address).
+	MatchedBy string `json:"matched_by"`
+	// Other is the other leg.
+	Other ProxyLeg `json:"other"`
+	// Story says where the ending changed between the legs, in plain words.
+	Story string `json:"story"`
+}
+
+// ProxyLeg identifies a connection.
+type ProxyLeg struct {
+	Client      string `json:"client"`
+	Server      string `json:"server"`
+	CommunityID string `json:"community_id"`
+	Start       Time   `json:"start"`
 }
 
 // TLS is what the capture shows of a connection's TLS session.
@@ -220,6 +251,12 @@ type Request struct {
 	UserAgent  string   `json:"user_agent"`
 	Protocols  []string `json:"protocols"`
 	Extensions []string `json:"extensions"`
+	// Key is the Sec-WebSocket-Key; a proxy forwards it, which pairs its two legs.
+	Key string `json:"key"`
+	// XForwardedFor and Forwarded are the forwarding headers a proxy added (every such
+	// header joined by ", "); "" when absent.
+	XForwardedFor string `json:"x_forwarded_for"`
+	Forwarded     string `json:"forwarded"`
 }
 
 // Close is a close frame one side sent.

@@ -82,6 +82,7 @@ type tableLine struct {
 	file           string
 	cells          [numCols]string
 	hint           string // the first hint, escaped; "" for none
+	proxy          *Proxy // the other leg of a proxied WebSocket, nil for none
 }
 
 func newTableLine(r *Record, opts TableOptions) tableLine {
@@ -101,6 +102,7 @@ func newTableLine(r *Record, opts TableOptions) tableLine {
 	if len(r.Hints) > 0 {
 		l.hint = Printable(r.Hints[0])
 	}
+	l.proxy = r.Proxy
 	return l
 }
 
@@ -156,8 +158,76 @@ func renderTable(w io.Writer, rows []tableLine, opts TableOptions, sum Summary) 
 			return err
 		}
 	}
+	if err := renderProxies(w, rows, order, width); err != nil {
+		return err
+	}
 	_, err := fmt.Fprintln(w, sum.String())
 	return err
+}
+
+// evidenceText says in a few words what paired two legs.
+var evidenceText = map[string]string{
+	"key":       "same key",
+	"forwarded": "X-Forwarded-For",
+	"timing":    "timing",
+}
+
+// wrapWords breaks s into lines of at most width runes at blanks (a word longer than a line
+// stays whole), indenting the lines after the first; each line ends with a newline.
+func wrapWords(s string, width int, indent string) string {
+	var b strings.Builder
+	n := 0
+	for i, word := range strings.Fields(s) {
+		wl := utf8.RuneCountInString(word)
+		switch {
+		case i == 0:
+		case n+1+wl > width:
+			b.WriteString("\n" + indent)
+			n = utf8.RuneCountInString(indent)
+		default:
+			b.WriteByte(' ')
+			n++
+		}
+		b.WriteString(word)
+		n += wl
+	}
+	b.WriteByte('\n')
+	return b.String()
+}
+
+// renderProxies writes a line per proxied WebSocket, wrapped to width:
+// its client leg and backend leg by number (by address when the other leg is not
+// listed), what paired them, and its story.
+func renderProxies(w io.Writer, rows []tableLine, order []int, width int) error {
+	num := map[[2]string]string{}
+	for _, i := range order {
+		num[[2]string{rows[i].client, rows[i].server}] = rows[i].cells[colNum]
+	}
+	for _, i := range order {
+		p := rows[i].proxy
+		if p == nil {
+			continue
+		}
+		other, listed := num[[2]string{p.Other.Client, p.Other.Server}]
+		if p.Leg == "backend" && listed {
+			continue // told with its client leg
+		}
+		if !listed {
+			other = Printable(p.Other.Client + " -> " + p.Other.Server)
+		} else {
+			other = "#" + other
+		}
+		client, backend := "#"+rows[i].cells[colNum], other
+		if p.Leg == "backend" {
+			client, backend = other, client
+		}
+		head := fmt.Sprintf("%s+%s proxy legs", client, backend)
+		line := fmt.Sprintf("(%s) %s", evidenceText[p.MatchedBy], Printable(p.Story))
+		if _, err := io.WriteString(w, wrapWords(head+" "+line, width, "    ")); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // column is a terminal table column as fitted: which one, and how wide its cells may be.

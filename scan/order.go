@@ -40,6 +40,9 @@ type orderer struct {
 	wait   time.Duration
 	linger time.Duration
 	floor  time.Time // start of the last record emitted early; later output never sorts before it
+	// halfOpen reports the start of the assembler's oldest half-open connection, which
+	// has no Stream yet and so is not in open (nil: none).
+	halfOpen func() (time.Time, bool)
 }
 
 // factory wraps the layers so that the orderer knows which connections are open.
@@ -63,6 +66,12 @@ type tracked struct {
 	idx   int // index in the open heap
 }
 
+// Keep implements reassembly.Keeper for the wrapped Stream.
+func (t *tracked) Keep() bool {
+	k, ok := t.Stream.(reassembly.Keeper)
+	return !ok || k.Keep()
+}
+
 // End implements reassembly.Stream: the analyzer emits the record (into the orderer's
 // ready heap), then the connection stops bounding the output.
 func (t *tracked) End(stats reassembly.ConnStats) {
@@ -84,8 +93,13 @@ func (o *orderer) add(r *report.Record) {
 // the oldest open connection, or now for one not seen yet.
 func (o *orderer) bound() time.Time {
 	b := o.now
-	if len(o.open) > 0 && o.open[0].start.Before(o.now) {
+	if len(o.open) > 0 && o.open[0].start.Before(b) {
 		b = o.open[0].start
+	}
+	if o.halfOpen != nil {
+		if t, ok := o.halfOpen(); ok && t.Before(b) {
+			b = t
+		}
 	}
 	if b.Before(o.floor) {
 		b = o.floor

@@ -40,6 +40,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"time"
 
@@ -60,7 +61,7 @@ type Options struct {
 	// addresses), each reassembled and analysed on its own goroutine while another decodes
 	// the capture. 0 means DefaultWorkers, whatever the number of processors, so that the
 	// output is the same on every machine. The records do not depend on it, except that
-	// Reassembly.MaxBufferedTotal, Reassembly.MaxConns and MaxWaiting are divided evenly
+	// Reassembly.MaxBufferedTotal, Reassembly.MaxConns, Reassembly.MaxMemory and MaxWaiting are divided evenly
 	// between the shards, so their limits are reached per shard: which records come out
 	// late (see MaxWaiting) depends on the number of shards.
 	Workers int
@@ -133,6 +134,9 @@ func New(opts Options, emit func(*report.Record)) *Scanner {
 	if opts.Reassembly.MaxConns > 0 {
 		sopts.Reassembly.MaxConns = max(opts.Reassembly.MaxConns/n, 1)
 	}
+	if opts.Reassembly.MaxMemory > 0 {
+		sopts.Reassembly.MaxMemory = max(opts.Reassembly.MaxMemory/int64(n), 1)
+	}
 	switch {
 	case opts.MaxWaiting == 0:
 		sopts.MaxWaiting = max(DefaultMaxWaiting/n, 1)
@@ -197,6 +201,9 @@ type Released struct {
 	Flushed, Closed, Reused, Idle int64
 	// Evicted counts the connections released early because of MaxConns.
 	Evicted int64
+	// AfterRelease counts the segments dropped because they came after their connection
+	// was released early (idle or evicted).
+	AfterRelease int64
 }
 
 // Released returns how many connections the reassemblers released, by reason. Call it
@@ -210,6 +217,7 @@ func (s *Scanner) Released() Released {
 		n.Reused += e[reassembly.EndReused]
 		n.Idle += e[reassembly.EndIdle]
 		n.Evicted += e[reassembly.EndEvicted]
+		n.AfterRelease += sh.asm.Stats().AfterRelease
 	}
 	return n
 }
@@ -223,14 +231,26 @@ func (s *Scanner) Late() int64 {
 // Flush ends the capture: every connection still tracked is analysed as it stands and
 // its record emitted, all in output order. The Scanner can then read an unrelated capture.
 func (s *Scanner) Flush() {
-	reps := make([]shardReport, len(s.shards))
-	var wg sync.WaitGroup
-	for k, sh := range s.shards {
-		wg.Go(func() { reps[k] = sh.flush() }) // the shards share nothing
-	}
-	wg.Wait()
-	for _, r := range reps {
-		s.merge.take(r)
+	// The shards flush in steps, in parallel, and in lock-step: each round releases a few
+	// thousand connections of every shard, by start time, so that the merger, which must
+	// wait for the slowest shard, holds about a round of records, not a shard's share of
+	// the capture.
+	active := slices.Clone(s.shards)
+	reps := make([]shardReport, len(active))
+	for len(active) > 0 {
+		var wg sync.WaitGroup
+		for k, sh := range active {
+			wg.Go(func() { reps[k] = sh.flushSome() }) // the shards share nothing
+		}
+		wg.Wait()
+		next := active[:0]
+		for k, r := range reps[:len(active)] {
+			s.merge.take(r)
+			if !r.final {
+				next = append(next, active[k])
+			}
+		}
+		active = next
 	}
 	s.now = time.Time{}
 }

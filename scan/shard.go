@@ -48,6 +48,7 @@ func newShard(idx int, opts Options) *shard {
 	}
 	sh.layers = layers.New(opts.Layers, analyze.New(opts.Analyze, sh.ord.add).Judge)
 	sh.asm = reassembly.NewAssembler(&factory{layers: sh.layers, o: &sh.ord}, opts.Reassembly)
+	sh.ord.halfOpen = sh.asm.HalfOpenStart
 	for range numBatches {
 		sh.free <- newBatch()
 	}
@@ -95,9 +96,18 @@ func (sh *shard) report(final, last bool) shardReport {
 	return r
 }
 
-// flush releases every connection and record of the shard.
-func (sh *shard) flush() shardReport {
-	sh.asm.Flush()
+// flushStep is how many connections a shard releases at Flush between two reports, so
+// that the records of a capture's many connections still open at its end (a SYN flood's)
+// stream to the merger instead of piling up.
+const flushStep = 2048
+
+// flushSome releases up to flushStep connections and reports their records; the report
+// is final once the shard holds nothing more.
+func (sh *shard) flushSome() shardReport {
+	if sh.asm.FlushSome(flushStep) {
+		sh.ord.release()
+		return sh.report(false, false)
+	}
 	sh.out = slices.Grow(sh.out, len(sh.ord.ready))
 	sh.ord.now = time.Time{} // the next capture may start earlier
 	sh.ord.flush()

@@ -167,15 +167,18 @@ main() {
 	mkdir -p "$OUT"
 	build_peers
 	local all=(gorilla node python chromium nginx halfclosed abnormal coder keepalive
-		invalidclose subprotocol closereset snaplen mixedproto late wss h2)
+		invalidclose subprotocol closereset snaplen mixedproto late wss h2 proxy)
 	local s
 	for s in "${@:-${all[@]}}"; do
 		log "scenario $s"
 		"scenario_$s"
 	done
 	mixed_endings
-	chmod 644 "$OUT"/*.pcap* "$TLS_OUT"/* 2>/dev/null || true
+	chmod 644 "$OUT"/*.pcap* "$TLS_OUT"/* "$ROOT"/testdata/pair/* 2>/dev/null || true
 	"$REC/check.sh" "$OUT" >&2 || die "some captures failed the checks above"
+	if [ -d "$ROOT/testdata/pair" ]; then
+		"$REC/check.sh" "$ROOT/testdata/pair" >&2 || die "some captures failed the checks above"
+	fi
 	if [ -d "$TLS_OUT" ]; then
 		"$REC/check.sh" "$TLS_OUT" >&2 || die "some captures failed the checks above"
 	fi

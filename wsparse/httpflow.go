@@ -170,6 +170,7 @@ func (c *Conn) onRequest(d *direction, r *http1.Request, t time.Time, truncated 
 		h := &c.hs
 		*h = Handshake{RequestSeen: true, RequestTime: t, Method: r.Method, Path: r.Target, Host: r.Host,
 			Origin: r.Origin, UserAgent: r.UserAgent, Version: r.WSVersion, Key: r.WSKey,
+			XForwardedFor: r.XForwardedFor, Forwarded: r.Forwarded,
 			Protocols: r.Protocols, Extensions: r.Extensions, HeadersTruncated: truncated}
 		h.reqTruncated = truncated
 	}

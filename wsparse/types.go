@@ -49,10 +49,13 @@ type Handshake struct {
 
 	// From the client's request.
 	Method, Path, Host, Origin, UserAgent string
-	Version                               string   // Sec-WebSocket-Version
-	Key                                   string   // Sec-WebSocket-Key
-	Protocols                             []string // offered subprotocols, in order
-	Extensions                            []string // offered extensions, one entry per offer, parameters included
+	Version                               string // Sec-WebSocket-Version
+	Key                                   string // Sec-WebSocket-Key
+	// XForwardedFor and Forwarded are the request's forwarding headers as a proxy sent them
+	// (every such header joined by ", "); "" when absent.
+	XForwardedFor, Forwarded string
+	Protocols                []string // offered subprotocols, in order
+	Extensions               []string // offered extensions, one entry per offer, parameters included
 
 	// From the server's response.
 	Status           int    // HTTP status code; 0 when no response was seen

@@ -224,8 +224,16 @@ func TestEveryFormat(t *testing.T) {
 	})
 	t.Run("markdown", func(t *testing.T) {
 		r := runCLI(t, nil, "--format", "markdown", mixed)
-		if !strings.HasPrefix(r.stdout, "| # | client |") || !strings.Contains(r.stdout, "| abnormal |") {
+		if !strings.HasPrefix(r.stdout, "| # | client |") || !strings.Contains(r.stdout, "| abnormal | `ip.addr==") {
 			t.Errorf("markdown:\n%s", r.stdout)
+		}
+		// Two files read separately: a file column; the diagram is headed by the filter
+		// and the Community ID.
+		r = runCLI(t, nil, "--format", "markdown", "--timeline", mixed, mixed)
+		for _, want := range []string{"| # | file | client |", "| 1 | " + mixed + " | ", "\nwireshark: `ip.addr==", " · community-id: `1:"} {
+			if !strings.Contains(r.stdout, want) {
+				t.Errorf("markdown of two files lacks %q:\n%s", want, r.stdout)
+			}
 		}
 	})
 	t.Run("table with timeline", func(t *testing.T) {
@@ -322,6 +330,15 @@ func TestMaxConnsReleasesEarly(t *testing.T) {
 	if r := runCLI(t, nil, "--max-conns", "0", path); r.code != 2 || !strings.Contains(r.stderr, "--max-conns must be at least 1") {
 		t.Errorf("--max-conns 0: exit %d, stderr %q", r.code, r.stderr)
 	}
+	// A memory budget: 4 shards of 8 KiB hold 2 connections each, so some of the 12 go.
+	doc, code, stderr = scanJSON(t, "--max-conns", "32KiB", path)
+	if code != 0 || len(doc.Connections) != 12 ||
+		!strings.Contains(stderr, "would have needed more than --max-conns 32KiB (counting about 4 KiB per connection") {
+		t.Errorf("--max-conns 32KiB: exit %d, %d records, stderr %q", code, len(doc.Connections), stderr)
+	}
+	if r := runCLI(t, nil, "--max-conns", "4XB", path); r.code != 2 || !strings.Contains(r.stderr, "invalid --max-conns \"4XB\"") {
+		t.Errorf("--max-conns 4XB: exit %d, stderr %q", r.code, r.stderr)
+	}
 }
 
 func TestSortWindow(t *testing.T) {
@@ -357,19 +374,43 @@ func TestIdleTimeout(t *testing.T) {
 	c := wstest.NewConv("10.0.0.1:40000", "10.0.0.2:80").Upgraded().Text(c2s, "hi").Wait(10*time.Second).
 		Text(s2c, "late").Close(c2s, 1000, "").Close(s2c, 1000, "").FIN(s2c).FIN(c2s)
 	path := writeCapture(t, c)
-	doc, _, _ := scanJSON(t, "--all", "--idle-timeout", "5s", path)
-	if len(doc.Connections) != 2 {
-		t.Fatalf("got %d records, want the connection cut in two by the idle timeout", len(doc.Connections))
+	doc, _, stderr := scanJSON(t, "--all", "--idle-timeout", "5s", path)
+	if len(doc.Connections) != 1 {
+		t.Fatalf("got %d records, want 1: the packets after the release are not another connection", len(doc.Connections))
 	}
 	first := doc.Connections[0]
-	if first.Verdict != "open_at_end" || !strings.Contains(strings.Join(first.Problems, "\n"), "released after the --idle-timeout of silence") {
-		t.Errorf("first part: verdict %s, problems %q", first.Verdict, first.Problems)
+	if first.Verdict != "open_at_end" || !strings.Contains(strings.Join(first.Problems, "\n"), "released after the --idle-timeout of silence") ||
+		!strings.Contains(strings.Join(first.Hints, "\n"), "released by wsclosescan after 5.0 s (--idle-timeout) of silence") {
+		t.Errorf("verdict %s, problems %q, hints %q", first.Verdict, first.Problems, first.Hints)
+	}
+	if !strings.Contains(stderr, "packet(s) of connections released early") {
+		t.Errorf("stderr %q, want a warning about the packets not analysed", stderr)
 	}
 	if doc, _, _ := scanJSON(t, path); len(doc.Connections) != 1 || doc.Connections[0].Verdict != "clean" {
 		t.Errorf("without --idle-timeout: %+v", doc.Connections)
 	}
 	if r := runCLI(t, nil, "--idle-timeout", "-1s", path); r.code != 2 {
 		t.Errorf("negative --idle-timeout: exit %d", r.code)
+	}
+}
+
+// TestIdleTimeoutRecorded is issue 16's case on a real capture: nginx closes two idle
+// WebSocket connections; --idle-timeout 1s releases them first. Each is one record, whose
+// hint says the tool released it (not "capture for longer"), and their FINs are no rows.
+func TestIdleTimeoutRecorded(t *testing.T) {
+	doc, code, stderr := scanJSON(t, "--all", "--idle-timeout", "1s", "../../testdata/pcaps/nginx-idle-timeout.pcap")
+	if code != 0 || len(doc.Connections) != 2 {
+		t.Fatalf("exit %d, %d records, want 0 and 2 (stderr %q)", code, len(doc.Connections), stderr)
+	}
+	for _, r := range doc.Connections {
+		hints := strings.Join(r.Hints, "\n")
+		if r.Verdict != "open_at_end" || !strings.Contains(hints, "released by wsclosescan after 1.0 s (--idle-timeout) of silence") ||
+			strings.Contains(hints, "capture for longer") {
+			t.Errorf("%s: verdict %s, hints %q", r.Client, r.Verdict, r.Hints)
+		}
+	}
+	if !strings.Contains(stderr, "8 packet(s) of connections released early") {
+		t.Errorf("stderr %q, want the 8 later packets counted", stderr)
 	}
 }
 

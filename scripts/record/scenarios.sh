@@ -372,3 +372,70 @@ h2_go() {
 	GODEBUG=http2xconnect=1 peer "$WORK/peers" go-h2-wss 127.0.0.1:9404 "$2" "$3" "$o/go-h2-wss.keys"
 	caps_stop
 }
+
+# start_nginx CONF starts nginx with a config from scripts/record in its own
+# prefix and sets NGX to its pid.
+start_nginx() {
+	local prefix=$WORK/nginx-$1
+	mkdir -p "$prefix/logs" "$prefix/tmp"
+	cp "$REC/$1" "$prefix/nginx.conf"
+	nginx -p "$prefix" -c "$prefix/nginx.conf" -t 2>/dev/null || die "nginx config test failed"
+	start_bg nginx -p "$prefix" -c "$prefix/nginx.conf" 2>>"$prefix/logs/stderr"
+	NGX=$BG
+	local i
+	for i in $(seq 1 50); do
+		[ -s "$prefix/nginx.pid" ] && break
+		sleep 0.1
+	done
+}
+
+# proxy_case NAME MODE records one WebSocket through nginx (front 9201,
+# backend 9202; python3-websockets at both ends) three times at once: both
+# legs on lo into testdata/pcaps/NAME.pcap, and for --pair the client's side
+# (port 9201) and the server's side (port 9202) separately into
+# testdata/pair/NAME.client.pcap and NAME.server.pcap.
+proxy_case() {
+	local name=$1 mode=$2 pair=$ROOT/testdata/pair
+	mkdir -p "$pair"
+	start_bg "$PY" "$REC/proxy.py" backend 9202 "$mode" >"$WORK/backend.out"
+	local be=$BG
+	wait_for_port 9202
+	cap_tcpdump "$OUT/$name.pcap" 'tcp port 9201 or tcp port 9202'
+	cap_tcpdump "$pair/$name.client.pcap" 'tcp port 9201'
+	cap_tcpdump "$pair/$name.server.pcap" 'tcp port 9202'
+	begin
+	if [ "$mode" = killed ]; then
+		start_bg "$PY" "$REC/proxy.py" client 9201
+		local cl=$BG
+		wait_for "$WORK/backend.out" ready
+		sleep 0.2
+		stop_bg "$be" KILL
+		wait "$cl" 2>/dev/null || true
+	else
+		peer "$PY" "$REC/proxy.py" client 9201
+	fi
+	caps_stop
+	stop_bg "$be"
+}
+
+# wait_for_port PORT waits (at most 5 s) until something listens on 127.0.0.1:PORT.
+wait_for_port() {
+	local i
+	for i in $(seq 1 50); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+		sleep 0.1
+	done
+	die "nothing listens on port $1"
+}
+
+# 19. Proxy legs: nginx as a WebSocket proxy with (a) the backend's close 1000
+# passed through, (b) proxy_read_timeout (2 s here, 60 s by default) ending
+# both idle legs, (c) the backend killed with SIGKILL.
+scenario_proxy() {
+	start_nginx nginx-proxy.conf
+	local ngx=$NGX
+	proxy_case nginx-proxy-close-1000 close-1000
+	proxy_case nginx-proxy-read-timeout idle
+	proxy_case nginx-proxy-backend-killed killed
+	stop_bg "$ngx" QUIT
+}

@@ -1,0 +1,214 @@
+// Package match pairs records that are two views of one WebSocket: the two legs of a
+// connection relayed by a proxy, seen in one capture (Legs), and the same connection seen
+// in two captures, at the client and at the server (Pair).
+//
+// Legs pairs a client leg (client to proxy) with a backend leg (proxy to server) by the
+// evidence the proxy leaves, strongest first: the same Sec-WebSocket-Key (nginx, HAProxy,
+// Envoy and most proxies forward it); a forwarding header (X-Forwarded-For, Forwarded) on
+// the backend leg naming the client leg's client; or timing alone, when the backend
+// handshake nests inside the client's (the proxy sent its request after the client's and
+// relayed the 101 after the backend's) and starts from the address the client leg went to.
+// A pair is made only when it is the only one possible at its level of evidence, from both
+// legs' points of view; two candidates and neither is paired.
+package match
+
+import (
+	"time"
+
+	"github.com/wsclosescan/wsclosescan/report"
+)
+
+// Evidence levels, weakest first.
+const (
+	byNothing = iota
+	byTiming
+	byForwarded
+	byKey
+)
+
+var evidenceNames = [...]string{byTiming: "timing", byForwarded: "forwarded", byKey: "key"}
+
+// Options bound the matching.
+type Options struct {
+	// Window is the longest time from the client's upgrade request to the proxy's request
+	// on the backend leg (default 1 s). A record is held for that long in capture time
+	// after its request, for its other leg to come.
+	Window time.Duration
+	// MaxHeld bounds the records held at once (default 256); past it the oldest is
+	// written unpaired.
+	MaxHeld int
+	// IdleHint is how much silence before both legs close counts as the proxy's idle
+	// timeout in the story (default 1 s, as --idle-hint).
+	IdleHint time.Duration
+}
+
+// DefaultOptions returns the default Options.
+func DefaultOptions() Options {
+	return Options{Window: time.Second, MaxHeld: 256, IdleHint: time.Second}
+}
+
+// Legs pairs the legs of proxied WebSockets among records given in start order, and passes
+// every record on, in the same order, once its other leg has been found or can no longer
+// come. It holds at most MaxHeld records.
+type Legs struct {
+	opts  Options
+	emit  func(*report.Record)
+	q     []*leg
+	early bool // releasing before the head's window has passed (Pause)
+}
+
+// leg is a held record and what matching reads from it.
+type leg struct {
+	r         *report.Record
+	req, resp time.Time // zero when not seen
+	fwd       Forwarder
+	hasFwd    bool
+	paired    bool
+	contested int // the evidence level at which the record had two candidates
+}
+
+// NewLegs returns a Legs that passes records on to emit.
+func NewLegs(opts Options, emit func(*report.Record)) *Legs {
+	d := DefaultOptions()
+	if opts.Window <= 0 {
+		opts.Window = d.Window
+	}
+	if opts.MaxHeld <= 0 {
+		opts.MaxHeld = d.MaxHeld
+	}
+	if opts.IdleHint <= 0 {
+		opts.IdleHint = d.IdleHint
+	}
+	return &Legs{opts: opts, emit: emit}
+}
+
+// Add takes the next record in start order.
+func (m *Legs) Add(r *report.Record) {
+	l := &leg{r: r}
+	if r.WebSocket && r.Request != nil && r.RequestTime != nil {
+		l.req = r.RequestTime.Time
+		if r.ResponseTime != nil {
+			l.resp = r.ResponseTime.Time
+		}
+		l.fwd, l.hasFwd = LastForwarder(r.Request.XForwardedFor, r.Request.Forwarded)
+	}
+	m.q = append(m.q, l)
+	for len(m.q) > 0 {
+		h := m.q[0]
+		if len(m.q) <= m.opts.MaxHeld && !h.req.IsZero() && !h.paired && !r.Start.After(h.req.Add(m.opts.Window)) {
+			break
+		}
+		m.release()
+	}
+}
+
+// Flush passes every held record on: the input has ended.
+func (m *Legs) Flush() {
+	for len(m.q) > 0 {
+		m.release()
+	}
+}
+
+// Pause passes every held record on because the input paused (live capture from a pipe),
+// so that what is known reaches the reader now. A record whose other leg may still come
+// is then paired only by the Sec-WebSocket-Key: a weaker candidate among the records
+// present could be the wrong one.
+func (m *Legs) Pause() {
+	for len(m.q) > 0 {
+		m.early = true
+		m.release()
+	}
+	m.early = false
+}
+
+// release pairs the oldest held record if it can be, and passes it on.
+func (m *Legs) release() {
+	h := m.q[0]
+	if !h.paired && !h.req.IsZero() {
+		m.pairHead()
+	}
+	m.q[0] = nil
+	m.q = m.q[1:]
+	if len(m.q) == 0 {
+		m.q = m.q[:0:0] // let the backing array go rather than creep through memory
+	}
+	m.emit(h.r)
+}
+
+// pairHead looks for the backend leg of the oldest record, among the later ones: every
+// candidate has arrived, as the head is released only once a record starting after its
+// window has come.
+func (m *Legs) pairHead() {
+	a := m.q[0]
+	best, n := byNothing, 0
+	var b *leg
+	for _, c := range m.q[1:] {
+		if c.paired || c.req.IsZero() {
+			continue
+		}
+		switch lvl := m.level(a, c); {
+		case lvl > best:
+			best, n, b = lvl, 1, c
+		case lvl == best && lvl > byNothing:
+			n++
+		}
+	}
+	if best == byNothing || m.early && best < byKey {
+		return
+	}
+	if n > 1 {
+		for _, c := range m.q[1:] {
+			if !c.paired && !c.req.IsZero() && m.level(a, c) == best {
+				c.contested = max(c.contested, best)
+			}
+		}
+		return
+	}
+	if b.contested >= best {
+		return
+	}
+	// From the backend leg's side: no other held record is as good a client leg for it.
+	for _, c := range m.q[1:] {
+		if c != b && !c.paired && !c.req.IsZero() && m.level(c, b) >= best {
+			b.contested = best
+			return
+		}
+	}
+	a.paired, b.paired = true, true
+	story := Story(a.r, b.r, m.opts.IdleHint)
+	a.r.Proxy = &report.Proxy{Leg: "client", MatchedBy: evidenceNames[best], Other: legOf(b.r), Story: story}
+	b.r.Proxy = &report.Proxy{Leg: "backend", MatchedBy: evidenceNames[best], Other: legOf(a.r), Story: story}
+}
+
+// level is the evidence that b is the backend leg of the client leg a.
+func (m *Legs) level(a, b *leg) int {
+	ra, rb := a.r, b.r
+	if ra.ClientAddr == rb.ClientAddr || ra.ServerAddr == rb.ServerAddr {
+		return byNothing // the same connection, or two clients of one server
+	}
+	if b.req.Before(a.req) || b.req.Sub(a.req) > m.opts.Window {
+		return byNothing
+	}
+	// The proxy relays the backend's 101 to the client: not before it got it.
+	if !a.resp.IsZero() && !b.resp.IsZero() && b.resp.After(a.resp) {
+		return byNothing
+	}
+	if k := ra.Request.Key; k != "" && k == rb.Request.Key {
+		return byKey
+	}
+	if b.hasFwd {
+		if b.fwd.Names(ra.ClientAddr) {
+			return byForwarded
+		}
+		return byNothing // it names another client
+	}
+	if !a.resp.IsZero() && !b.resp.IsZero() && ra.ServerAddr.Addr().Unmap() == rb.ClientAddr.Addr().Unmap() {
+		return byTiming
+	}
+	return byNothing
+}
+
+// legOf names a record's connection.
+func legOf(r *report.Record) report.ProxyLeg {
+	return report.ProxyLeg{Client: r.Client, Server: r.Server, CommunityID: r.CommunityID, Start: r.Start}
+}

@@ -1,0 +1,140 @@
+package reassembly
+
+import (
+	"net/netip"
+	"runtime"
+	"testing"
+	"unsafe"
+)
+
+// TestHalfOpenReplay: a connection kept half-open (SYN, SYN retransmitted, SYN-ACK) gets
+// its Stream at the first other segment, and the Stream sees the stored segments with
+// their own times before that segment, as it would have without the half-open table.
+func TestHalfOpenReplay(t *testing.T) {
+	segs := []Segment{
+		c(0, "S", 100, 0, ""),
+		c(1000, "S", 100, 0, ""), // retransmission
+		s(1001, "SA", 500, 101, ""),
+		c(1002, "A", 101, 501, "hi"),
+	}
+	rec, a := run(t, Options{}, segs[:3], true)
+	if len(rec.streams) != 0 {
+		t.Fatalf("got %d streams after the handshake's SYNs, want 0 (half-open)", len(rec.streams))
+	}
+	if st := a.Stats(); st.Tracked != 1 || st.Connections != 1 {
+		t.Errorf("got %d tracked, %d connections, want 1, 1", st.Tracked, st.Connections)
+	}
+	rec, _ = run(t, Options{}, segs, false)
+	checkLog(t, rec.log, []string{
+		"1: new client=10.0.0.1:50000 by=SYN t=0",
+		"1: client SYN @0 t=0",
+		"1: server SYN-ACK @0 t=1001",
+		"1: client data \"hi\" t=1002",
+		"1: end flushed",
+	})
+	got := rec.streams[0].stats.Dirs
+	if got[0].Packets != 3 || got[0].Retransmitted != 1 || got[0].Bytes != 2 || got[1].Packets != 1 {
+		t.Errorf("got stats %+v, want 3 client packets (1 retransmitted, 2 bytes), 1 server packet", got)
+	}
+}
+
+// TestHalfOpenNotPromoted: segments that do not fit the half-open table (a SYN-ACK before
+// the SYN, a second SYN with another sequence number, an RST) give the connection its
+// Stream, and Flush releases the rest, each once, with its SYN.
+func TestHalfOpenNotPromoted(t *testing.T) {
+	tests := []struct {
+		name    string
+		segs    []Segment
+		streams int
+	}{
+		{"SYN-ACK first, then a SYN", []Segment{s(0, "SA", 500, 101, ""), c(1, "S", 100, 0, "")}, 1},
+		{"a new SYN: port reuse", []Segment{c(0, "S", 100, 0, ""), c(1, "S", 900, 0, "")}, 2},
+		{"RST", []Segment{c(0, "S", 100, 0, ""), s(1, "RA", 0, 101, "")}, 1},
+		{"SYN with data", []Segment{c(0, "S", 100, 0, "x")}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec, _ := run(t, Options{}, tt.segs, false)
+			if len(rec.streams) != tt.streams {
+				t.Errorf("got %d streams, want %d\n%s", len(rec.streams), tt.streams, rec.log)
+			}
+		})
+	}
+}
+
+// synFlood returns n SYNs from distinct ports and addresses, 1 ms apart.
+func synFlood(n int) []Segment {
+	segs := make([]Segment, n)
+	for i := range segs {
+		g := c(i, "S", uint32(i), 0, "")
+		g.Src = netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 1, byte(i >> 16), byte(i >> 8)}), uint16(i))
+		segs[i] = g
+	}
+	return segs
+}
+
+// TestHalfOpenFlood: unanswered SYNs create no Stream until Flush, then one each, in the
+// order they came, each ended once (run checks) with its SYN.
+func TestHalfOpenFlood(t *testing.T) {
+	const n = 5000
+	segs := synFlood(n)
+	r := &recorder{t: t}
+	a := NewAssembler(r, Options{})
+	for i := range segs {
+		a.Add(&segs[i])
+	}
+	if len(r.streams) != 0 || a.Stats().Tracked != n {
+		t.Fatalf("before Flush got %d streams, %d tracked, want 0, %d", len(r.streams), a.Stats().Tracked, n)
+	}
+	if got, ok := a.HalfOpenStart(); !ok || !got.Equal(at(0)) {
+		t.Errorf("HalfOpenStart = %v, %v, want %v, true", got, ok, at(0))
+	}
+	a.Flush()
+	if len(r.streams) != n || a.Stats().Tracked != 0 {
+		t.Fatalf("after Flush got %d streams, %d tracked, want %d, 0", len(r.streams), a.Stats().Tracked, n)
+	}
+	for i, st := range r.streams {
+		if st.info.Client != segs[i].Src || st.ends != 1 {
+			t.Fatalf("stream %d: client %v, ends %d, want %v, 1", i, st.info.Client, st.ends, segs[i].Src)
+		}
+	}
+}
+
+// BenchmarkHalfOpen measures the memory a half-open connection costs (B/halfopen: live
+// heap after n SYNs plus the table's pages mapped outside the heap, divided by n) and the
+// time to take a SYN.
+func BenchmarkHalfOpen(b *testing.B) {
+	const n = 200_000
+	segs := synFlood(n)
+	b.ReportAllocs()
+	var per float64
+	for b.Loop() {
+		var m0, m1 runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&m0)
+		a := NewAssembler(nil, Options{})
+		for i := range segs {
+			a.Add(&segs[i])
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&m1)
+		pages := len(a.half.pages) * int(unsafe.Sizeof(*a.half.pages[0]))
+		per = (float64(m1.HeapAlloc) - float64(m0.HeapAlloc) + float64(pages)) / n
+		runtime.KeepAlive(a)
+	}
+	b.ReportMetric(per, "B/halfopen")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/SYN")
+}
+
+// TestPackedAddr: the half-open table's packed addresses give back the same AddrPort,
+// zones and IPv4-mapped forms included.
+func TestPackedAddr(t *testing.T) {
+	var tab halfTable
+	for _, s := range []string{"10.0.0.1:80", "[::ffff:10.0.0.1]:80", "[2001:db8::1]:443", "[fe80::1%eth0]:9", "[fe80::1%lo]:9", "[::]:0"} {
+		ap := netip.MustParseAddrPort(s)
+		p := tab.pack(ap)
+		if got := tab.unpack(&p); got != ap {
+			t.Errorf("%s: got %v back", s, got)
+		}
+	}
+}
