@@ -64,14 +64,14 @@ type msgCapture struct {
 // LastMessage returns the last complete data message side sent; false when there was
 // none or Options.Payloads is off.
 func (c *Conn) LastMessage(side Side) (LastMessage, bool) {
-	if c.pl == nil || side > Server {
+	if c.payloads() == nil || side > Server {
 		return LastMessage{}, false
 	}
 	fed := side
 	if c.swapped {
 		fed = side.Other()
 	}
-	m := &c.pl.dir[fed].last
+	m := &c.notes.pl.dir[fed].last
 	if !m.valid {
 		return LastMessage{}, false
 	}
@@ -90,11 +90,12 @@ func (c *Conn) LastMessage(side Side) (LastMessage, bool) {
 
 // msgStart starts capturing the data message whose first frame header is in d.fs.
 func (c *Conn) msgStart(d *direction) {
-	if c.pl == nil {
-		c.pl = new(payloads)
+	n := c.getNotes()
+	if n.pl == nil {
+		n.pl = new(payloads)
 	}
 	fs := &d.fs
-	pd := &c.pl.dir[d.fed]
+	pd := &c.notes.pl.dir[d.fed]
 	pd.cur = msgCapture{valid: true, op: fs.op, compressed: fs.rsv&4 != 0}
 	if !pd.cur.compressed {
 		return
@@ -122,7 +123,7 @@ func (c *Conn) msgStart(d *direction) {
 // payload offset fs.done.
 func (c *Conn) msgPayload(d *direction, p []byte) {
 	fs := &d.fs
-	pd := &c.pl.dir[d.fed]
+	pd := &c.notes.pl.dir[d.fed]
 	cur := &pd.cur
 	if !cur.valid || cur.lost != "" {
 		return
@@ -166,7 +167,7 @@ func (c *Conn) inflateFailed(pd *payloadDir) {
 // msgEnd completes the current data message: it becomes the side's last.
 func (c *Conn) msgEnd(d *direction, t time.Time) {
 	fs := &d.fs
-	pd := &c.pl.dir[d.fed]
+	pd := &c.notes.pl.dir[d.fed]
 	cur := &pd.cur
 	if !cur.valid {
 		return
@@ -188,10 +189,10 @@ func (c *Conn) msgEnd(d *direction, t time.Time) {
 // msgGap says bytes of the side fed as fed are missing: the message in progress is lost,
 // so is a compression window that carries over, and a later message may be missing.
 func (c *Conn) msgGap(fed Side) {
-	if c.pl == nil {
+	if c.payloads() == nil {
 		return
 	}
-	pd := &c.pl.dir[fed]
+	pd := &c.notes.pl.dir[fed]
 	pd.cur.valid = false
 	pd.last.laterMissing = pd.last.valid
 	if pd.inf != nil && !pd.noCtx {
@@ -223,7 +224,7 @@ func (c *Conn) noContextTakeover(s Side) bool {
 
 func (c *Conn) maxInflaters() int {
 	if c.opts.MaxInflaters > 0 {
-		return c.opts.MaxInflaters
+		return int(c.opts.MaxInflaters)
 	}
 	return DefaultMaxInflaters
 }
@@ -249,16 +250,16 @@ func (c *Conn) getInflater() *inflater {
 
 // releaseInflaters hands c's inflaters back to its Pool.
 func (c *Conn) releaseInflaters() {
-	if c.pl == nil || c.pool == nil {
+	if c.payloads() == nil || c.pool == nil {
 		return
 	}
-	for i := range c.pl.dir {
-		if f := c.pl.dir[i].inf; f != nil {
+	for i := range c.notes.pl.dir {
+		if f := c.notes.pl.dir[i].inf; f != nil {
 			c.pool.inflating--
 			if len(c.pool.inflaters) < maxPooledInflaters {
 				c.pool.inflaters = append(c.pool.inflaters, f)
 			}
-			c.pl.dir[i].inf = nil
+			c.notes.pl.dir[i].inf = nil
 		}
 	}
 }

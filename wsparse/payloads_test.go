@@ -67,7 +67,7 @@ func TestLastMessage(t *testing.T) {
 // did not see, or one after lost bytes, says so instead of showing wrong text.
 func TestLastMessageLimits(t *testing.T) {
 	steps := append(handshake(nil, nil), feed(Client, textFrame(true, wsframe.OpText, true, 0, []byte("x"))))
-	if c, _ := run(steps, whole, Options{}); c.pl != nil {
+	if c, _ := run(steps, whole, Options{}); c.payloads() != nil {
 		t.Errorf("payload state allocated with Payloads off")
 	} else if _, ok := c.LastMessage(Client); ok {
 		t.Errorf("a last message with Payloads off")
