@@ -129,6 +129,9 @@ func (m *markdownWriter) Write(r *Record) error {
 	for _, h := range r.Hints {
 		fmt.Fprintf(&hints, "\n- **#%d** %s", m.n, mdEscape(h))
 	}
+	for _, s := range messageLines(r) {
+		fmt.Fprintf(&hints, "\n- **#%d** %s", m.n, mdEscaper.Replace(s)) // already printable
+	}
 	rec := mdRecord{row: row.String(), hints: hints.String()}
 	if m.timeline {
 		var d strings.Builder

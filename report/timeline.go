@@ -58,6 +58,9 @@ func writeLadder(b io.Writer, n int, r *Record) {
 	for _, h := range r.Hints {
 		fmt.Fprintf(b, "  hint: %s\n", Printable(h))
 	}
+	for _, s := range messageLines(r) {
+		fmt.Fprintf(b, "  %s\n", s)
+	}
 }
 
 // ladderLine draws one entry: an arrow from its sender to the other side with the label

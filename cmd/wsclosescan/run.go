@@ -37,6 +37,7 @@ type config struct {
 	summary  bool
 	limit    int
 	redact   bool // hide secrets (query strings, tokens, cookies) in the output
+	payloads bool // the last data message of each side
 	filter   filter
 	failOn   map[report.Verdict]bool
 	merge    bool
@@ -121,6 +122,7 @@ func parseArgs(args []string) (*config, error) {
 	fs.StringVar(&cfg.progress, "progress", "auto", "")
 	fs.BoolVar(&cfg.summary, "summary", false, "")
 	fs.IntVar(&cfg.limit, "limit", 0, "")
+	fs.BoolVar(&cfg.payloads, "payloads", false, "")
 	redact := fs.Bool("redact", false, "")
 	noRedact := fs.Bool("no-redact", false, "")
 	verdicts := fs.StringArray("verdict", nil, "")

@@ -32,6 +32,10 @@ Output (flag values are case-insensitive):
                         markdown, json)
       --limit N         list at most N connections (with --summary, N causes); the
                         summary still counts all of them
+      --payloads        also show what each side said last: the type, size and time of its
+                        last data message before the end, and its first 64 bytes (text) or
+                        16 bytes in hex (binary), inflated when permessage-deflate is on.
+                        Off by default: payloads are the application's data
       --no-redact       show query strings and token-like subprotocol values in table and
                         markdown output (hidden by default, to be safe to paste)
       --redact          hide them in json, jsonl and csv too (shown there by default)
