@@ -38,6 +38,7 @@ type config struct {
 	filter   filter
 	failOn   map[report.Verdict]bool
 	merge    bool
+	pair     bool // --pair CLIENT SERVER
 	idleHint time.Duration
 	idleOut  time.Duration
 	maxBuf   int
@@ -99,6 +100,9 @@ func runWith(args []string, stdin io.Reader, stdout, stderr io.Writer, stop <-ch
 		fmt.Fprintln(stdout, "wsclosescan", version())
 		return exitOK
 	}
+	if cfg.pair {
+		return c.pair(cfg)
+	}
 	return c.scan(cfg)
 }
 
@@ -126,6 +130,7 @@ func parseArgs(args []string) (*config, error) {
 	fs.BoolVarP(&cfg.filter.all, "all", "a", false, "")
 	failOn := fs.StringArray("fail-on", nil, "")
 	fs.BoolVar(&cfg.merge, "merge", false, "")
+	fs.BoolVar(&cfg.pair, "pair", false, "")
 	fs.DurationVar(&cfg.idleHint, "idle-hint", time.Second, "")
 	fs.DurationVar(&cfg.idleOut, "idle-timeout", 0, "")
 	fs.IntVar(&cfg.maxConns, "max-conns", defaultMaxConns, "")
@@ -203,6 +208,12 @@ func parseArgs(args []string) (*config, error) {
 		return nil, fmt.Errorf("--limit must not be negative, got %d", cfg.limit)
 	case cfg.timeline && cfg.format == "csv":
 		return nil, errors.New("--timeline does not fit in CSV; use --format table, markdown, json or jsonl")
+	case cfg.pair && len(cfg.files) != 2:
+		return nil, fmt.Errorf("--pair takes two capture files, the client's and the server's, got %d", len(cfg.files))
+	case cfg.pair && (cfg.merge || cfg.summary || cfg.timeline || cfg.format == "csv"):
+		return nil, errors.New("--pair prints its own report: use it without --merge, --summary, --timeline and --format csv")
+	case cfg.pair && (cfg.files[0] == "-" || cfg.files[1] == "-"):
+		return nil, errors.New("--pair reads two files, not standard input")
 	case cfg.summary && (cfg.format == "jsonl" || cfg.format == "csv"):
 		return nil, fmt.Errorf("--summary needs --format table, markdown or json, not %s", cfg.format)
 	}
