@@ -47,12 +47,13 @@ func problems(c *layers.Conn, f *facts) []string {
 			p = append(p, fmt.Sprintf("%s: the end of its stream could not be decoded after missing bytes", s))
 		}
 	}
-	for i := range c.Gaps {
-		g := &c.Gaps[i]
+	gaps, more := c.Gaps()
+	for i := range gaps {
+		g := &gaps[i]
 		p = append(p, fmt.Sprintf("%s: %s", c.SideOf(g.Dir), gapText(g.Offset, g.Length, g.Cause)))
 	}
-	if c.GapsLeft > 0 {
-		p = append(p, fmt.Sprintf("%d more gaps", c.GapsLeft))
+	if more > 0 {
+		p = append(p, fmt.Sprintf("%d more gaps", more))
 	}
 	switch c.Released {
 	case reassembly.EndEvicted:

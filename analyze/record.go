@@ -65,7 +65,7 @@ func factsOf(c *layers.Conn, f *facts) {
 		f.ends[s] = c.Ends[d]
 		f.missing[s] = c.Missing[d]
 		f.lost[s] = c.Lost[d]
-		f.lastGap[s] = c.LastGap[d]
+		f.lastGap[s] = c.LastGap(d)
 		f.stats[s] = ws.Stats(s)
 		if t := f.stats[s].LastFrameTime; t.After(f.lastFrame) {
 			f.lastFrame = t

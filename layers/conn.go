@@ -9,7 +9,7 @@ import (
 	"github.com/wsclosescan/wsclosescan/wsparse"
 )
 
-// MaxGapNotes caps the gaps of a connection kept in Conn.Gaps.
+// MaxGapNotes caps the gaps of a connection that Conn.Gaps lists.
 const MaxGapNotes = 8
 
 // TCPEnd is the first FIN and the first RST one direction sent, and what else TCP showed
@@ -66,13 +66,9 @@ type Conn struct {
 	LastFrame uint64
 	Ends      [2]TCPEnd
 	// Missing counts the bytes reported missing; Lost is set when an unknown amount was
-	// lost (a layer lost its framing); LastGap is the latest gap.
+	// lost (a layer lost its framing). LastGap and Gaps tell the gaps themselves.
 	Missing [2]int64
 	Lost    [2]bool
-	LastGap [2]Gap
-	// Gaps are the first MaxGapNotes gaps, GapsLeft counts the others.
-	Gaps     []Gap
-	GapsLeft int
 	// Released says why the assembler let the connection go.
 	Released reassembly.EndReason
 	// Frames are the frame numbers of the milestones, as the decoder found them.
@@ -90,10 +86,50 @@ type Conn struct {
 
 	stamps *[2]stampRing // by reassembly.Dir; the Factory's again after judge
 
-	timeline []Entry // the first half of the cap
-	tail     []Entry // then a ring of the latest entries, so the end is never lost
-	tailNext int     // next slot of tail to overwrite once it is full
-	dropped  int     // entries overwritten in tail
+	// Most connections have no gap, and a timeline only with Options.Timeline: their
+	// state is allocated on first use.
+	gaps *gapNotes
+	tl   *timeline
+}
+
+// gapNotes are the gaps of a connection.
+type gapNotes struct {
+	last  [2]Gap // by reassembly.Dir
+	first []Gap  // the first MaxGapNotes
+	more  int    // the others
+}
+
+// LastGap returns the latest gap of the bytes sent in direction d, the zero Gap if none.
+func (c *Conn) LastGap(d reassembly.Dir) Gap {
+	if c.gaps == nil {
+		return Gap{}
+	}
+	return c.gaps.last[d&1]
+}
+
+// Gaps returns the first MaxGapNotes gaps of a TCP connection in the order they were
+// found, and how many more there were (none for a stream: see LastGap).
+func (c *Conn) Gaps() (first []Gap, more int) {
+	if c.gaps == nil {
+		return nil, 0
+	}
+	return c.gaps.first, c.gaps.more
+}
+
+// noteGap records g as the latest gap of its direction, and among the first ones if note.
+func (c *Conn) noteGap(g Gap, note bool) {
+	if c.gaps == nil {
+		c.gaps = new(gapNotes)
+	}
+	n := c.gaps
+	n.last[g.Dir&1] = g
+	switch {
+	case !note:
+	case len(n.first) < MaxGapNotes:
+		n.first = append(n.first, g)
+	default:
+		n.more++
+	}
 }
 
 // WS is the WebSocket decoder's view of a connection, read-only.
@@ -173,6 +209,14 @@ func (c *Conn) ready() {
 // own, so that the facts handed to the judge have none.
 type tcpStream Conn
 
+// Keep implements reassembly.Keeper: a connection proven WebSocket, or that may hide one
+// (TLS, HTTP/2), is worth more than one that carried bytes and never became WebSocket
+// when the assembler must release one early.
+func (ts *tcpStream) Keep() bool {
+	c := (*Conn)(ts)
+	return c.tls != nil || c.h2 != nil || len(c.streams) > 0 || (c.ws != nil && c.ws.IsWebSocket())
+}
+
 // Data implements reassembly.Stream.
 func (ts *tcpStream) Data(dir reassembly.Dir, data []byte, at reassembly.Stamp) {
 	c := (*Conn)(ts)
@@ -200,18 +244,13 @@ func (ts *tcpStream) Gap(dir reassembly.Dir, offset, length int64, cause reassem
 	t := at.Time
 	g := Gap{Dir: dir, Offset: offset, Length: length, Cause: cause, Time: t}
 	c.Missing[dir] += length
-	c.LastGap[dir] = g
+	c.noteGap(g, true)
 	if c.route == routeTLS {
 		c.tls.Gap(tlsdec.Dir(dir), length, t)
 	} else {
 		c.gapApp(dir, length, t)
 	}
 	c.add(Entry{Time: t, Frame: at.Frame, Kind: EntryGap, Dir: dir, Cause: cause, Offset: offset, Length: length})
-	if len(c.Gaps) < MaxGapNotes {
-		c.Gaps = append(c.Gaps, g)
-	} else {
-		c.GapsLeft++
-	}
 }
 
 // Event implements reassembly.Stream.

@@ -60,8 +60,9 @@ func TestFacts(t *testing.T) {
 		if tm, rst, fr := e.First(); !rst || fr != 5 || !tm.Equal(t0.Add(ms(5))) {
 			t.Errorf("First() = %v, %v, %d", tm, rst, fr)
 		}
-		if c.Missing[reassembly.ClientToServer] != 40 || len(c.Gaps) != 1 || c.Gaps[0].Offset != 500 || c.LastGap[0].Length != 40 {
-			t.Errorf("missing %v, gaps %+v", c.Missing, c.Gaps)
+		gaps, _ := c.Gaps()
+		if c.Missing[reassembly.ClientToServer] != 40 || len(gaps) != 1 || gaps[0].Offset != 500 || c.LastGap(0).Length != 40 {
+			t.Errorf("missing %v, gaps %+v", c.Missing, gaps)
 		}
 		if m := c.Frames; m.Request != 1 || m.Response != 2 || m.Closes[wsparse.Server] != 4 || m.Closes[wsparse.Client] != 0 {
 			t.Errorf("milestones %+v", m)

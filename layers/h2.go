@@ -131,7 +131,7 @@ func (s *streamSink) Gap(dir h2demux.Dir, length int64, t time.Time) {
 	s.touch(t)
 	s.Missing[dir&1] += length
 	s.Lost[dir&1] = s.Lost[dir&1] || length == 0
-	s.LastGap[dir&1] = Gap{Dir: reassembly.Dir(dir & 1), Length: length, Cause: reassembly.GapLost, Time: t}
+	s.noteGap(Gap{Dir: reassembly.Dir(dir & 1), Length: length, Cause: reassembly.GapLost, Time: t}, false)
 	s.ws.Gap(wsparse.Side(dir), length, t)
 }
 

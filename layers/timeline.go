@@ -68,38 +68,57 @@ func (c *Conn) Timeline() (entries []Entry, head, dropped int, ok bool) {
 	if !c.f.opts.Timeline {
 		return nil, 0, 0, false
 	}
-	all := make([]Entry, 0, len(c.timeline)+len(c.tail))
-	all = append(all, c.timeline...)
-	all = append(all, c.tail[c.tailNext:]...)
-	all = append(all, c.tail[:c.tailNext]...)
-	return all, len(c.timeline), c.dropped, true
+	tl := c.tl
+	if tl == nil {
+		tl = &timeline{}
+	}
+	all := make([]Entry, 0, len(tl.head)+len(tl.tail))
+	all = append(all, tl.head...)
+	all = append(all, tl.tail[tl.tailNext:]...)
+	all = append(all, tl.tail[:tl.tailNext]...)
+	return all, len(tl.head), tl.dropped, true
+}
+
+// timeline is a connection's timeline entries: the first half of the cap, then a ring of
+// the latest, so that the end is never lost.
+type timeline struct {
+	head     []Entry
+	tail     []Entry
+	tailNext int // next slot of tail to overwrite once it is full
+	dropped  int // entries overwritten in tail
 }
 
 func (c *Conn) add(e Entry) {
 	if !c.f.opts.Timeline {
 		return
 	}
+	if c.tl == nil {
+		c.tl = new(timeline)
+	}
+	tl := c.tl
 	max := c.f.opts.MaxTimeline
 	half := max / 2
 	switch {
-	case len(c.timeline) < half && len(c.tail) == 0:
-		c.timeline = append(c.timeline, e)
-	case len(c.tail) < max-half:
-		c.tail = append(c.tail, e)
+	case len(tl.head) < half && len(tl.tail) == 0:
+		tl.head = append(tl.head, e)
+	case len(tl.tail) < max-half:
+		tl.tail = append(tl.tail, e)
 	default:
-		c.tail[c.tailNext] = e
-		c.tailNext = (c.tailNext + 1) % len(c.tail)
-		c.dropped++
+		tl.tail[tl.tailNext] = e
+		tl.tailNext = (tl.tailNext + 1) % len(tl.tail)
+		tl.dropped++
 	}
 }
 
 // lastEntry returns the most recently added timeline entry, or nil.
 func (c *Conn) lastEntry() *Entry {
+	tl := c.tl
 	switch {
-	case len(c.tail) > 0:
-		return &c.tail[(c.tailNext+len(c.tail)-1)%len(c.tail)]
-	case len(c.timeline) > 0:
-		return &c.timeline[len(c.timeline)-1]
+	case tl == nil:
+	case len(tl.tail) > 0:
+		return &tl.tail[(tl.tailNext+len(tl.tail)-1)%len(tl.tail)]
+	case len(tl.head) > 0:
+		return &tl.head[len(tl.head)-1]
 	}
 	return nil
 }

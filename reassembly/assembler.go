@@ -24,6 +24,7 @@ type Assembler struct {
 	expireAt   time.Time
 	haveExpiry bool
 	tracked    int
+	memory     int64 // estimated memory of the tracked connections (Options.MaxMemory)
 	last       *conn // the conn of the previous segment, nil if released
 	stats      AssemblerStats
 }
@@ -110,6 +111,7 @@ func (a *Assembler) FlushSome(n int) bool {
 		switch {
 		case c == nil && i == 0:
 			a.tombs = tombTable{} // the next capture is another one
+			a.half.reset()
 			return false
 		case i != 0 && (c == nil || a.half.at(i).segs[0].time < c.info.Start.UnixNano()):
 			a.releaseHalf(i, EndFlushed)
@@ -121,6 +123,7 @@ func (a *Assembler) FlushSome(n int) bool {
 		return true
 	}
 	a.tombs = tombTable{}
+	a.half.reset()
 	return false
 }
 
@@ -138,7 +141,7 @@ func (a *Assembler) HalfOpenStart() (time.Time, bool) {
 // Stats returns counters of what the Assembler has processed so far.
 func (a *Assembler) Stats() AssemblerStats {
 	s := a.stats
-	s.Tracked = a.tracked
+	s.Tracked, s.HalfOpen, s.Memory = a.tracked, a.half.n, a.memory
 	return s
 }
 
@@ -169,10 +172,9 @@ func (a *Assembler) lookup(seg *Segment, flow uint64, haveFlow bool) (*conn, Dir
 // the connection tracked in full from now on, promoted or new.
 func (a *Assembler) lookupHalf(seg *Segment, flow uint64) *conn {
 	if i := a.half.find(flow, seg.Src, seg.Dst); i != 0 {
-		h := a.half.at(i)
-		fromClient, _ := h.match(seg.Src, seg.Dst)
-		if !h.absorb(seg, fromClient) {
-			return a.promote(i)
+		fromClient, _ := a.half.match(i, seg.Src, seg.Dst)
+		if !a.half.at(i).absorb(seg, fromClient) {
+			return a.promote(i, true)
 		}
 		return nil
 	}
@@ -189,37 +191,51 @@ func (a *Assembler) lookupHalf(seg *Segment, flow uint64) *conn {
 	if !storable(seg) {
 		return a.newConn(seg)
 	}
-	a.makeRoom()
+	a.makeRoom(1, int64(a.opts.HalfOpenCost))
 	a.half.add(seg, flow)
+	a.stats.PeakHalfOpen = max(a.stats.PeakHalfOpen, a.half.n)
 	if a.opts.IdleTimeout > 0 {
 		a.noteExpiry(seg.Time.Add(a.opts.IdleTimeout))
 	}
-	a.counted()
+	a.counted(int64(a.opts.HalfOpenCost))
 	return nil
 }
 
-// makeRoom evicts a connection if MaxConns are tracked.
-func (a *Assembler) makeRoom() {
-	if a.opts.MaxConns > 0 && a.tracked >= a.opts.MaxConns {
+// makeRoom releases connections until n more, costing cost more bytes, fit MaxConns
+// and MaxMemory.
+func (a *Assembler) makeRoom(n int, cost int64) {
+	for a.tracked > 0 && ((a.opts.MaxConns > 0 && a.tracked+n > a.opts.MaxConns) ||
+		(a.opts.MaxMemory > 0 && a.memory+cost > a.opts.MaxMemory)) {
 		a.evict()
 	}
 }
 
-// counted counts a connection that starts being tracked.
-func (a *Assembler) counted() {
+// counted counts a connection that starts being tracked, estimated to cost cost bytes.
+func (a *Assembler) counted(cost int64) {
 	a.stats.Connections++
 	a.tracked++
+	a.memory += cost
 	a.stats.PeakTracked = max(a.stats.PeakTracked, a.tracked)
 }
 
 // promote tracks half-open connection i in full: it creates its conn and Stream and
-// replays the stored segments into them.
-func (a *Assembler) promote(i uint32) *conn {
+// replays the stored segments into them. With room, other connections are released first
+// if its full cost does not fit the limits (a connection promoted to be released at once
+// needs none).
+func (a *Assembler) promote(i uint32, room bool) *conn {
 	h := *a.half.at(i)
+	client, server := a.half.ends(i)
 	a.half.remove(i)
-	c := a.track(ConnInfo{Client: h.client, Server: h.server, By: h.by, Start: time.Unix(0, h.segs[0].time).UTC()})
+	a.memory -= int64(a.opts.HalfOpenCost)
+	if room {
+		a.tracked--
+		a.makeRoom(1, int64(a.opts.ConnCost))
+		a.tracked++
+	}
+	a.memory += int64(a.opts.ConnCost)
+	c := a.track(ConnInfo{Client: client, Server: server, By: h.by, Start: time.Unix(0, h.segs[0].time).UTC()})
 	for k := range int(h.n) {
-		seg := h.segment(k)
+		seg := h.segment(k, client, server)
 		d := c.dirOf(&seg)
 		c.lastSeen = seg.Time
 		for range int(h.segs[k].retrans) + 1 {
@@ -233,18 +249,18 @@ func (a *Assembler) promote(i uint32) *conn {
 // releaseHalf ends half-open connection i: it is tracked in full for a moment so that its
 // Stream sees its segments, then released.
 func (a *Assembler) releaseHalf(i uint32, reason EndReason) {
-	a.release(a.promote(i), reason)
+	a.release(a.promote(i, false), reason)
 }
 
 // newConn starts tracking the connection of seg and creates its Stream.
 func (a *Assembler) newConn(seg *Segment) *conn {
-	a.makeRoom()
+	a.makeRoom(1, int64(a.opts.ConnCost))
 	srcIsClient, by := pickClient(seg)
 	info := ConnInfo{Client: seg.Src, Server: seg.Dst, By: by, Start: seg.Time}
 	if !srcIsClient {
 		info.Client, info.Server = seg.Dst, seg.Src
 	}
-	a.counted()
+	a.counted(int64(a.opts.ConnCost))
 	return a.track(info)
 }
 
@@ -264,7 +280,7 @@ func (a *Assembler) track(info ConnInfo) *conn {
 	a.conns.insert(c.hash, c)
 	a.all.pushBack(c)
 	c.idleIdx = -1
-	if a.opts.IdleTimeout > 0 || a.opts.MaxConns > 0 { // otherwise open conns need no order
+	if a.opts.IdleTimeout > 0 || a.opts.MaxConns > 0 || a.opts.MaxMemory > 0 { // otherwise open conns need no order
 		c.lastSeq = a.stats.Segments
 		a.open.push(c)
 		if a.opts.IdleTimeout > 0 {
@@ -342,12 +358,13 @@ func (a *Assembler) expire() {
 }
 
 // evictScan is how many of the oldest connections evict looks at for one that never
-// carried a byte.
+// carried a byte, then for one whose Stream does not keep (see Keeper).
 const evictScan = 8
 
-// evict releases a connection to stay within MaxConns: a closed one first, then, among the
-// oldest few, one that never carried a byte (a SYN flood's half-open connections, which can
-// never become WebSocket, go before a quiet WebSocket), then the one idle the longest.
+// evict releases a connection to stay within MaxConns and MaxMemory: a closed one first,
+// then the oldest half-open one, then, among the oldest few, one that never carried a byte
+// and then one whose Stream does not keep (a connection that never became WebSocket goes
+// before a quiet WebSocket), then the one idle the longest.
 func (a *Assembler) evict() {
 	if c := a.closed.head; c != nil {
 		a.release(c, EndClosed) // it had ended: only its linger is cut short
@@ -357,7 +374,10 @@ func (a *Assembler) evict() {
 		a.releaseHalf(i, EndEvicted)
 		return
 	}
-	c := a.oldestBare()
+	c := a.oldest(bare)
+	if c == nil {
+		c = a.oldest(unkept)
+	}
 	if c == nil {
 		c = a.open.top()
 	}
@@ -369,13 +389,24 @@ func (a *Assembler) evict() {
 	}
 }
 
-// oldestBare returns the oldest of the first evictScan connections, in creation order, that
-// never carried a payload byte, or nil.
-func (a *Assembler) oldestBare() *conn {
+// bare reports whether c never carried a payload byte.
+func bare(c *conn) bool {
+	return c.stats.Dirs[0].Bytes == 0 && c.stats.Dirs[1].Bytes == 0 && c.stats.Dirs[0].MissingBytes == 0 &&
+		c.stats.Dirs[1].MissingBytes == 0
+}
+
+// unkept reports whether c's Stream says it is not worth keeping.
+func unkept(c *conn) bool {
+	k, ok := c.stream.(Keeper)
+	return ok && !k.Keep()
+}
+
+// oldest returns the oldest of the first evictScan connections, in creation order, that
+// match, or nil.
+func (a *Assembler) oldest(match func(*conn) bool) *conn {
 	c := a.all.head
 	for i := 0; c != nil && i < evictScan; i++ {
-		if c.stats.Dirs[0].Bytes == 0 && c.stats.Dirs[1].Bytes == 0 && c.stats.Dirs[0].MissingBytes == 0 &&
-			c.stats.Dirs[1].MissingBytes == 0 {
+		if match(c) {
 			return c
 		}
 		c = c.links[slotAll].next
@@ -407,6 +438,7 @@ func (a *Assembler) release(c *conn, reason EndReason) {
 	a.open.remove(c)
 	a.buffering.remove(c)
 	a.tracked--
+	a.memory -= int64(a.opts.ConnCost)
 	a.stats.Ended[reason]++
 }
 

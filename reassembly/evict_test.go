@@ -73,3 +73,59 @@ func TestMaxConnsEvictsTheLongestIdle(t *testing.T) {
 		})
 	}
 }
+
+// keepStream is a recorded Stream that keeps (Keeper) as told.
+type keepStream struct {
+	Stream
+	keep bool
+}
+
+func (k keepStream) Keep() bool { return k.keep }
+
+// keepFactory makes recorded Streams that keep unless their client port is in drop.
+type keepFactory struct {
+	*recorder
+	drop map[uint16]bool
+}
+
+func (f keepFactory) NewStream(info ConnInfo) Stream {
+	return keepStream{f.recorder.NewStream(info), !f.drop[info.Client.Port()]}
+}
+
+// TestEvictionOrder: under MaxMemory, as under MaxConns, a connection whose Stream does
+// not keep goes before the one idle the longest, and the budget counts half-open
+// connections at their own cost.
+func TestEvictionOrder(t *testing.T) {
+	from := func(port uint16, ms int, flags string, seq uint32, payload string) Segment {
+		g := c(ms, flags, seq, 0, payload)
+		g.Src = netip.AddrPortFrom(cli.Addr(), port)
+		return g
+	}
+	segs := []Segment{
+		from(1001, 0, "S", 100, ""), from(1001, 1, "A", 101, "x"), // keeps, idle the longest
+		from(1002, 2, "S", 200, ""), from(1002, 3, "A", 201, "y"), // does not keep
+		from(1003, 4, "S", 300, ""), from(1003, 5, "A", 301, "z"),
+	}
+	r := &recorder{t: t}
+	a := NewAssembler(keepFactory{r, map[uint16]bool{1002: true}}, Options{MaxMemory: 2 * DefaultConnCost})
+	for i := range segs {
+		a.Add(&segs[i])
+	}
+	if len(r.streams) != 3 || r.streams[1].stats.Reason != EndEvicted || r.streams[1].info.Client.Port() != 1002 {
+		t.Fatalf("want 1002 evicted:\n%s", strings.Join(r.log, "\n"))
+	}
+	// The budget is full: the first SYN of a flood releases the connection idle the
+	// longest, which leaves room for 20 half-open ones; from then on the oldest half-open
+	// one makes room for the next.
+	flood := synFlood(50)
+	for i := range flood {
+		a.Add(&flood[i])
+	}
+	if st := a.Stats(); st.HalfOpen != 20 || st.Memory > 2*DefaultConnCost || st.Ended[EndEvicted] != 32 {
+		t.Errorf("got %d half-open, memory %d, %d evicted; want 20 within %d, 32", st.HalfOpen, st.Memory,
+			st.Ended[EndEvicted], 2*DefaultConnCost)
+	}
+	if r.streams[0].stats.Reason != EndEvicted || r.streams[2].ended {
+		t.Errorf("want 1001 evicted, 1003 kept:\n%s", strings.Join(r.log, "\n"))
+	}
+}

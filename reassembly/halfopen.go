@@ -2,6 +2,7 @@ package reassembly
 
 import (
 	"net/netip"
+	"slices"
 	"time"
 )
 
@@ -29,10 +30,53 @@ type synSeg struct {
 	retrans    uint16 // identical copies seen later (counted as retransmissions)
 }
 
+// packedAddr is an address and port without pointers, so that the garbage collector
+// never scans the half-open table: kind is 0 for IPv4, 1 for IPv6, 2+i for IPv6 in zone
+// halfTable.zones[i].
+type packedAddr struct {
+	ip   [16]byte
+	port uint16
+	kind uint16
+}
+
+// pack returns the packed form of ap.
+func (t *halfTable) pack(ap netip.AddrPort) packedAddr {
+	a := ap.Addr()
+	p := packedAddr{ip: a.As16(), port: ap.Port()}
+	switch z := a.Zone(); {
+	case a.Is4():
+		p.kind = 0
+	case z == "":
+		p.kind = 1
+	default:
+		k := slices.Index(t.zones, z)
+		if k < 0 {
+			k = len(t.zones)
+			t.zones = append(t.zones, z)
+		}
+		p.kind = uint16(min(k, 1<<16-3) + 2)
+	}
+	return p
+}
+
+// unpack returns the address and port p was packed from.
+func (t *halfTable) unpack(p *packedAddr) netip.AddrPort {
+	var a netip.Addr
+	switch p.kind {
+	case 0:
+		a = netip.AddrFrom4([4]byte(p.ip[12:]))
+	case 1:
+		a = netip.AddrFrom16(p.ip)
+	default:
+		a = netip.AddrFrom16(p.ip).WithZone(t.zones[p.kind-2])
+	}
+	return netip.AddrPortFrom(a, p.port)
+}
+
 // halfOpen is one half-open connection: its first SYN (or SYN-ACK) and, for a SYN, the
-// SYN-ACK that answered it.
+// SYN-ACK that answered it. It holds no pointer.
 type halfOpen struct {
-	client, server netip.AddrPort
+	client, server packedAddr
 	segs           [2]synSeg
 	hash           uint64   // FlowHash of the endpoints
 	n              uint8    // segs in use; 0: the slot is free
@@ -55,11 +99,20 @@ type halfTable struct {
 	slots      []uint64 // high 32 bits: hash bits; low 32: 1-based slab index; 0: empty
 	n          int
 	head, tail uint32
+	zones      []string // IPv6 zones seen, for packedAddr
 }
 
 func (t *halfTable) at(i uint32) *halfOpen {
 	i--
 	return &t.pages[i/halfPage][i%halfPage]
+}
+
+// reset frees the table's memory; it must be empty.
+func (t *halfTable) reset() {
+	for _, p := range t.pages {
+		freeHalfPage(p)
+	}
+	*t = halfTable{}
 }
 
 // slotOf is the index entry of slab index i with hash h.
@@ -81,22 +134,29 @@ func (t *halfTable) find(flow uint64, src, dst netip.AddrPort) uint32 {
 			continue
 		}
 		i := uint32(s)
-		if _, ok := t.at(i).match(src, dst); ok {
+		if _, ok := t.match(i, src, dst); ok {
 			return i
 		}
 	}
 }
 
-// match is conn.match for a half-open connection.
-func (h *halfOpen) match(src, dst netip.AddrPort) (fromClient, ok bool) {
+// ends returns the client and server of half-open connection i.
+func (t *halfTable) ends(i uint32) (client, server netip.AddrPort) {
+	h := t.at(i)
+	return t.unpack(&h.client), t.unpack(&h.server)
+}
+
+// match is conn.match for half-open connection i.
+func (t *halfTable) match(i uint32, src, dst netip.AddrPort) (fromClient, ok bool) {
+	client, server := t.ends(i)
 	switch {
-	case src == h.client && dst == h.server:
+	case src == client && dst == server:
 		return true, true
-	case src == h.server && dst == h.client:
+	case src == server && dst == client:
 		return false, true
 	}
 	es, ed := endpointOf(src), endpointOf(dst)
-	ec, ev := endpointOf(h.client), endpointOf(h.server)
+	ec, ev := endpointOf(client), endpointOf(server)
 	switch {
 	case es == ec && ed == ev:
 		return true, true
@@ -109,7 +169,7 @@ func (h *halfOpen) match(src, dst netip.AddrPort) (fromClient, ok bool) {
 // add stores a new half-open connection for seg (flow is its FlowHash).
 func (t *halfTable) add(seg *Segment, flow uint64) {
 	if len(t.free) == 0 {
-		p := new([halfPage]halfOpen)
+		p := newHalfPage()
 		base := uint32(len(t.pages)) * halfPage
 		t.pages = append(t.pages, p)
 		for k := halfPage; k > 0; k-- {
@@ -120,9 +180,9 @@ func (t *halfTable) add(seg *Segment, flow uint64) {
 	t.free = t.free[:len(t.free)-1]
 	h := t.at(i)
 	srcIsClient, by := pickClient(seg)
-	*h = halfOpen{client: seg.Src, server: seg.Dst, by: by, hash: flow, prev: t.tail}
+	*h = halfOpen{client: t.pack(seg.Src), server: t.pack(seg.Dst), by: by, hash: flow, prev: t.tail}
 	if !srcIsClient {
-		h.client, h.server = seg.Dst, seg.Src
+		h.client, h.server = h.server, h.client
 	}
 	h.store(seg, srcIsClient)
 	if t.tail != 0 {
@@ -240,13 +300,13 @@ func (h *halfOpen) absorb(seg *Segment, fromClient bool) bool {
 	return false
 }
 
-// segment rebuilds stored segment k.
-func (h *halfOpen) segment(k int) Segment {
+// segment rebuilds stored segment k of h, whose endpoints are client and server.
+func (h *halfOpen) segment(k int, client, server netip.AddrPort) Segment {
 	g := &h.segs[k]
-	seg := Segment{Time: time.Unix(0, g.time).UTC(), Src: h.client, Dst: h.server, Seq: g.seq, Ack: g.ack,
+	seg := Segment{Time: time.Unix(0, g.time).UTC(), Src: client, Dst: server, Seq: g.seq, Ack: g.ack,
 		Flags: g.flags, Window: g.win, WScale: g.wscale, HasWScale: g.hasWScale, Frame: g.frame}
 	if !g.fromClient {
-		seg.Src, seg.Dst = h.server, h.client
+		seg.Src, seg.Dst = server, client
 	}
 	return seg
 }

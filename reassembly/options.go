@@ -7,6 +7,12 @@ const (
 	DefaultMaxBufferedPerConn = 4 << 20
 	DefaultMaxBufferedTotal   = 64 << 20
 	DefaultClosedLinger       = 10 * time.Second
+	// DefaultConnCost and DefaultHalfOpenCost are the defaults of Options.ConnCost and
+	// Options.HalfOpenCost: what an open WebSocket connection costs the whole pipeline
+	// (scripts/bench.sh mass: peak RSS per open connection, garbage collector headroom
+	// included) and what a half-open one costs (BenchmarkHalfOpen, with headroom).
+	DefaultConnCost     = 4 << 10
+	DefaultHalfOpenCost = 200
 )
 
 // maxSegmentSpan bounds the sequence space one segment may claim (payload plus Missing), so
@@ -35,6 +41,13 @@ type Options struct {
 	// that, the oldest of the first few that never carried a payload byte, or else the open
 	// one idle the longest, is released early with End(EndEvicted). Zero means no bound.
 	MaxConns int
+	// MaxMemory bounds the connections tracked at once by their estimated memory:
+	// ConnCost bytes for each connection tracked in full, HalfOpenCost for each half-open
+	// one (see doc.go). Past it, connections are released as with MaxConns. Zero means no
+	// bound; both bounds may apply.
+	MaxMemory int64
+	// ConnCost and HalfOpenCost are the estimates MaxMemory counts (0: the defaults).
+	ConnCost, HalfOpenCost int
 }
 
 // DefaultOptions returns 4 MiB per connection, 64 MiB in total, a 10 s closed linger and no
@@ -64,6 +77,15 @@ func (o Options) withDefaults() Options {
 	if o.MaxConns < 0 {
 		o.MaxConns = 0
 	}
+	if o.MaxMemory < 0 {
+		o.MaxMemory = 0
+	}
+	if o.ConnCost <= 0 {
+		o.ConnCost = DefaultConnCost
+	}
+	if o.HalfOpenCost <= 0 {
+		o.HalfOpenCost = DefaultHalfOpenCost
+	}
 	return o
 }
 
@@ -71,8 +93,11 @@ func (o Options) withDefaults() Options {
 type AssemblerStats struct {
 	Segments     int64 // segments passed to Add
 	Connections  int64 // connections created (NewStream calls)
-	Tracked      int   // connections tracked now
+	Tracked      int   // connections tracked now (half-open ones included)
 	PeakTracked  int   // most connections tracked at once
+	HalfOpen     int   // half-open connections tracked now
+	PeakHalfOpen int   // most half-open connections tracked at once
+	Memory       int64 // estimated memory of the connections tracked now (see MaxMemory)
 	Buffered     int   // out-of-order bytes buffered now
 	PeakBuffered int   // most out-of-order bytes buffered at once
 	// ConnLimitGaps and TotalLimitGaps count the holes declared because of

@@ -53,12 +53,14 @@ func TestAssemblerStats(t *testing.T) {
 	for i := range segs {
 		a.Add(&segs[i])
 	}
-	want := AssemblerStats{Segments: 7, Connections: 2, Tracked: 2, PeakTracked: 2, PeakBuffered: 11, ConnLimitGaps: 1}
+	// The first connection's SYN kept it half-open until its next segment.
+	want := AssemblerStats{Segments: 7, Connections: 2, Tracked: 2, PeakTracked: 2, PeakHalfOpen: 1, PeakBuffered: 11,
+		ConnLimitGaps: 1, Memory: 2 * DefaultConnCost}
 	if got := a.Stats(); got != want {
 		t.Errorf("before Flush: got %+v, want %+v", got, want)
 	}
 	a.Flush()
-	want.Tracked = 0
+	want.Tracked, want.Memory = 0, 0
 	want.Ended[EndFlushed] = 2
 	if got := a.Stats(); got != want {
 		t.Errorf("after Flush: got %+v, want %+v", got, want)

@@ -220,6 +220,15 @@ func (g GapCause) String() string {
 	}
 }
 
+// Keeper is implemented by a Stream that can tell whether its connection is worth more
+// than others when MaxConns or MaxMemory forces one out: Keep reports that it carries, or
+// may carry, what the caller is looking for. Among the oldest connections, one whose
+// Stream does not keep is released before the one idle the longest. A Stream that does
+// not implement Keeper keeps.
+type Keeper interface {
+	Keep() bool
+}
+
 // Stream consumes one connection's reassembled data and events. The assembler calls its
 // methods from the goroutine that calls Add and Flush, in capture order.
 type Stream interface {
@@ -274,8 +283,8 @@ const (
 	EndReused
 	// EndIdle: the connection saw no segment for longer than the idle timeout.
 	EndIdle
-	// EndEvicted: MaxConns connections were tracked when another one started, and this
-	// one had been idle the longest.
+	// EndEvicted: MaxConns connections (or MaxMemory) were tracked when another one
+	// started, and this one was picked to make room (see Options.MaxConns).
 	EndEvicted
 )
 

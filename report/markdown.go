@@ -11,15 +11,25 @@ const MaxComment = 65_536
 // mdOpenRows is how many rows of a folded table stay visible above the <details>.
 const mdOpenRows = 20
 
-func mdHeader() string {
+// mdHeader is the header of the Markdown table: the number, the file (with showFile),
+// the columns of tableHeader, then the display filter.
+func mdHeader(showFile bool) string {
 	var b strings.Builder
-	header := append([]string{"#"}, tableHeader...)
-	writeMDRow(&b, header)
-	seps := make([]string, len(header))
-	for i := range seps {
-		seps[i] = "---"
+	header := []string{"#"}
+	if showFile {
+		header = append(header, "file")
 	}
-	writeMDRow(&b, seps)
+	header = append(header, tableHeader...)
+	header = append(header, "wireshark")
+	b.WriteString("|")
+	for _, c := range header {
+		b.WriteString(" " + c + " |")
+	}
+	b.WriteString("\n|")
+	for range header {
+		b.WriteString(" --- |")
+	}
+	b.WriteString("\n")
 	return b.String()
 }
 
@@ -28,20 +38,21 @@ func mdHeader() string {
 // first mdOpenRows rows stay visible and the rest go into a <details> block, then as many
 // rows, hints and diagrams as fit are kept (rows first), and a line says what was left
 // out; dropped counts the records not even kept.
-func foldMarkdown(recs []mdRecord, dropped int, summary string) string {
+func foldMarkdown(recs []mdRecord, dropped int, summary string, showFile bool) string {
+	header := mdHeader(showFile)
 	var rows, hints, diagrams strings.Builder
 	for _, r := range recs {
 		rows.WriteString(r.row)
 		hints.WriteString(r.hints)
 		diagrams.WriteString(r.diagram)
 	}
-	plain := layoutMarkdown(mdHeader()+rows.String(), summary, hints.String(), diagrams.String(), "")
+	plain := layoutMarkdown(header+rows.String(), summary, hints.String(), diagrams.String(), "")
 	if dropped == 0 && len(plain) <= MaxComment {
 		return plain
 	}
 	total := len(recs) + dropped
 	// What the fixed parts take, with room for the note and the <details> tags.
-	budget := MaxComment - 2*len(mdHeader()) - len(summary) - 600
+	budget := MaxComment - 2*len(header) - len(summary) - 600
 	var open, folded, hintOut, diagOut strings.Builder
 	shown, hinted, drawn := 0, 0, 0
 	for i, r := range recs {
@@ -74,10 +85,10 @@ func foldMarkdown(recs []mdRecord, dropped int, summary string) string {
 			drawn++
 		}
 	}
-	table := mdHeader() + open.String()
+	table := header + open.String()
 	if folded.Len() > 0 {
 		table += fmt.Sprintf("\n<details><summary>%d more connections</summary>\n\n%s%s\n</details>\n",
-			shown-min(shown, mdOpenRows), mdHeader(), folded.String())
+			shown-min(shown, mdOpenRows), header, folded.String())
 	}
 	var left []string
 	if shown < total {
@@ -109,12 +120,24 @@ func layoutMarkdown(table, summary, hints, diagrams, note string) string {
 	return b.String()
 }
 
+// writeMDRow writes the escaped cells of a row, leaving it open for its last cell (see
+// writeMDFilter).
 func writeMDRow(b *strings.Builder, cells []string) {
 	b.WriteString("|")
 	for _, c := range cells {
 		b.WriteString(" " + mdEscape(c) + " |")
 	}
-	b.WriteString("\n")
+}
+
+// writeMDFilter ends a row with the display filter as a code span, to copy into
+// Wireshark's filter bar. The filter is the tool's own text (addresses and ports, with
+// no backtick or pipe), so it needs no escaping.
+func writeMDFilter(b *strings.Builder, filter string) {
+	if filter == "" {
+		b.WriteString(" - |\n")
+		return
+	}
+	b.WriteString(" `" + filter + "` |\n")
 }
 
 // mdEscaper escapes what would break a cell or turn into markup: pipes end cells,
@@ -137,6 +160,13 @@ func mermaidEscape(s string) string { return mermaidEscaper.Replace(Printable(s)
 func writeMermaid(b *strings.Builder, n int, r *Record) {
 	fmt.Fprintf(b, "\n**#%d** %s → %s, %s (%s, start %s)\n\n", n, mdEscape(r.Client), mdEscape(r.Server),
 		r.Verdict, mdEscape(r.File), r.Start)
+	if r.DisplayFilter != "" {
+		fmt.Fprintf(b, "wireshark: `%s`", r.DisplayFilter)
+		if r.CommunityID != "" {
+			fmt.Fprintf(b, " · community-id: `%s`", r.CommunityID)
+		}
+		b.WriteString("\n\n")
+	}
 	b.WriteString("```mermaid\nsequenceDiagram\n")
 	fmt.Fprintf(b, "    participant C as client %s\n    participant S as server %s\n",
 		mermaidEscape(r.Client), mermaidEscape(r.Server))

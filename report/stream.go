@@ -29,7 +29,7 @@ func NewWriter(format string, w io.Writer, opts TableOptions, timeline bool) (Wr
 	case "table":
 		return &tableWriter{w: w, opts: opts, timeline: timeline}, nil
 	case "markdown":
-		return &markdownWriter{w: w, timeline: timeline}, nil
+		return &markdownWriter{w: w, timeline: timeline, showFile: opts.ShowFile}, nil
 	case "json":
 		return &jsonWriter{w: w}, nil
 	case "jsonl":
@@ -100,6 +100,7 @@ func lineLess(startA, startB Time, clientA, clientB, serverA, serverB string) bo
 type markdownWriter struct {
 	w        io.Writer
 	timeline bool
+	showFile bool // a file column first (several files read separately)
 	n        int
 	kept     []mdRecord
 	size     int // bytes in kept
@@ -118,7 +119,12 @@ func (m *markdownWriter) Write(r *Record) error {
 		return nil
 	}
 	var row strings.Builder
-	writeMDRow(&row, append([]string{fmt.Sprint(m.n)}, tableRow(r)...))
+	cells := []string{fmt.Sprint(m.n)}
+	if m.showFile {
+		cells = append(cells, r.File)
+	}
+	writeMDRow(&row, append(cells, tableRow(r)...))
+	writeMDFilter(&row, r.DisplayFilter)
 	var hints bytes.Buffer
 	for _, h := range r.Hints {
 		fmt.Fprintf(&hints, "\n- **#%d** %s", m.n, mdEscape(h))
@@ -135,7 +141,7 @@ func (m *markdownWriter) Write(r *Record) error {
 }
 
 func (m *markdownWriter) Finish(_ []FileInfo, sum Summary) error {
-	_, err := io.WriteString(m.w, foldMarkdown(m.kept, m.dropped, sum.String()))
+	_, err := io.WriteString(m.w, foldMarkdown(m.kept, m.dropped, sum.String(), m.showFile))
 	return err
 }
 

@@ -15,7 +15,7 @@ func TestWritersWithNoRecords(t *testing.T) {
 		{"json", "{\n  \"connections\": [],\n  \"files\": [\n    {\n      \"name\": \"x.pcap\",\n      \"packets\": 3,\n      \"error\": null,\n      \"warnings\": []\n    }\n  ],\n  \"summary\": {\n    \"connections\": 0,\n    \"by_verdict\": {},\n    \"by_close_code\": {}\n  }\n}\n"},
 		{"jsonl", ""},
 		{"csv", strings.Join(csvHeader, ",") + "\n"},
-		{"markdown", "| # | client | server | handshake | client close | server close | first close | tcp end | client saw | server saw | verdict |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n\n0 connections\n"},
+		{"markdown", "| # | client | server | handshake | client close | server close | first close | tcp end | client saw | server saw | verdict | wireshark |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n\n0 connections\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.format, func(t *testing.T) {
@@ -76,6 +76,7 @@ func TestMarkdownTimelineIsMermaid(t *testing.T) {
 	out := b.String()
 	for _, want := range []string{
 		"\n**#1** 127.0.0.1:50000 → 127.0.0.1:8080, clean (",
+		"\n\nwireshark: `ip.addr==127.0.0.1 && tcp.port==50000 && tcp.port==8080` · community-id: `1:LQU9qZlK+B5F3KDmev6m5PMibrg=`\n\n```mermaid\n",
 		"```mermaid\nsequenceDiagram\n    participant C as client 127.0.0.1:50000\n    participant S as server 127.0.0.1:8080\n",
 		"    C->>S: +0.000000 SYN\n",
 		"    S->>C: +0.500000 close 4000 \"a#59;b#35;c#60;d#62;\\x1b\"\n",

@@ -30,7 +30,9 @@ func sampleRecords() []Record {
 	return []Record{
 		{
 			File: "a.pcap", Client: "127.0.0.1:50000", Server: "127.0.0.1:8080",
-			Start: mustTime("2026-01-02T03:04:05.000000001Z"), End: mustTime("2026-01-02T03:04:06.5Z"), DurationS: 1.499999999,
+			CommunityID:   "1:LQU9qZlK+B5F3KDmev6m5PMibrg=",
+			DisplayFilter: "ip.addr==127.0.0.1 && tcp.port==50000 && tcp.port==8080",
+			Start:         mustTime("2026-01-02T03:04:05.000000001Z"), End: mustTime("2026-01-02T03:04:06.5Z"), DurationS: 1.499999999,
 			WebSocket: true, Handshake: HandshakeCompleted, HTTPStatus: Int(101),
 			Request:     &Request{Method: "GET", Path: "/chat?x=1", Host: "example", Protocols: []string{"chat.v2"}, Extensions: []string{}},
 			Subprotocol: String("chat.v2"), Extensions: []string{},
@@ -126,12 +128,38 @@ func TestWriteMarkdownGolden(t *testing.T) {
 		if !strings.HasPrefix(line, "|") {
 			break
 		}
-		// Every table row must have exactly the header's number of unescaped pipes.
-		if n := strings.Count(strings.ReplaceAll(line, `\|`, ""), "|"); n != len(tableHeader)+2 {
-			t.Errorf("markdown row %d has %d cell separators, want %d: %s", i, n, len(tableHeader)+2, line)
+		// Every table row must have exactly the header's number of unescaped pipes: the
+		// number, tableHeader's columns and the display filter.
+		if n := strings.Count(strings.ReplaceAll(line, `\|`, ""), "|"); n != len(tableHeader)+3 {
+			t.Errorf("markdown row %d has %d cell separators, want %d: %s", i, n, len(tableHeader)+3, line)
 		}
 	}
 	golden(t, "sample.md", b.Bytes())
+	if !strings.Contains(b.String(), "| clean | `ip.addr==127.0.0.1 && tcp.port==50000 && tcp.port==8080` |\n") {
+		t.Errorf("the first row does not end with its display filter as a code span:\n%s", b.String())
+	}
+}
+
+// With several files, the Markdown table has a file column after the number.
+func TestWriteMarkdownFileColumn(t *testing.T) {
+	var b bytes.Buffer
+	m := &markdownWriter{w: &b, showFile: true}
+	recs := sampleRecords()
+	for i := range recs {
+		if err := m.Write(&recs[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := m.Finish(nil, Summarize(recs)); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(b.String(), "\n")
+	if !strings.HasPrefix(lines[0], "| # | file | client |") {
+		t.Errorf("header %q, want it to start with | # | file | client |", lines[0])
+	}
+	if !strings.HasPrefix(lines[4], "| 3 | b.pcap | 10.0.0.1:40000 |") {
+		t.Errorf("row 3 %q, want it to start with its file", lines[4])
+	}
 }
 
 func TestWriteTimelineGolden(t *testing.T) {

@@ -66,6 +66,12 @@ type tracked struct {
 	idx   int // index in the open heap
 }
 
+// Keep implements reassembly.Keeper for the wrapped Stream.
+func (t *tracked) Keep() bool {
+	k, ok := t.Stream.(reassembly.Keeper)
+	return !ok || k.Keep()
+}
+
 // End implements reassembly.Stream: the analyzer emits the record (into the orderer's
 // ready heap), then the connection stops bounding the output.
 func (t *tracked) End(stats reassembly.ConnStats) {

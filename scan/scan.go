@@ -40,6 +40,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/wsclosescan/wsclosescan/analyze"
@@ -59,7 +61,7 @@ type Options struct {
 	// addresses), each reassembled and analysed on its own goroutine while another decodes
 	// the capture. 0 means DefaultWorkers, whatever the number of processors, so that the
 	// output is the same on every machine. The records do not depend on it, except that
-	// Reassembly.MaxBufferedTotal, Reassembly.MaxConns and MaxWaiting are divided evenly
+	// Reassembly.MaxBufferedTotal, Reassembly.MaxConns, Reassembly.MaxMemory and MaxWaiting are divided evenly
 	// between the shards, so their limits are reached per shard: which records come out
 	// late (see MaxWaiting) depends on the number of shards.
 	Workers int
@@ -131,6 +133,9 @@ func New(opts Options, emit func(*report.Record)) *Scanner {
 	sopts.Reassembly.MaxBufferedTotal = max(total/n, 1)
 	if opts.Reassembly.MaxConns > 0 {
 		sopts.Reassembly.MaxConns = max(opts.Reassembly.MaxConns/n, 1)
+	}
+	if opts.Reassembly.MaxMemory > 0 {
+		sopts.Reassembly.MaxMemory = max(opts.Reassembly.MaxMemory/int64(n), 1)
 	}
 	switch {
 	case opts.MaxWaiting == 0:
@@ -226,16 +231,26 @@ func (s *Scanner) Late() int64 {
 // Flush ends the capture: every connection still tracked is analysed as it stands and
 // its record emitted, all in output order. The Scanner can then read an unrelated capture.
 func (s *Scanner) Flush() {
-	reports := make(chan shardReport, 2*len(s.shards))
-	for _, sh := range s.shards {
-		go sh.flush(reports) // the shards share nothing
-	}
-	for running := len(s.shards); running > 0; {
-		r := <-reports
-		s.merge.take(r)
-		if r.final {
-			running--
+	// The shards flush in steps, in parallel, and in lock-step: each round releases a few
+	// thousand connections of every shard, by start time, so that the merger, which must
+	// wait for the slowest shard, holds about a round of records, not a shard's share of
+	// the capture.
+	active := slices.Clone(s.shards)
+	reps := make([]shardReport, len(active))
+	for len(active) > 0 {
+		var wg sync.WaitGroup
+		for k, sh := range active {
+			wg.Go(func() { reps[k] = sh.flushSome() }) // the shards share nothing
 		}
+		wg.Wait()
+		next := active[:0]
+		for k, r := range reps[:len(active)] {
+			s.merge.take(r)
+			if !r.final {
+				next = append(next, active[k])
+			}
+		}
+		active = next
 	}
 	s.now = time.Time{}
 }

@@ -99,19 +99,17 @@ func (sh *shard) report(final, last bool) shardReport {
 // flushStep is how many connections a shard releases at Flush between two reports, so
 // that the records of a capture's many connections still open at its end (a SYN flood's)
 // stream to the merger instead of piling up.
-const flushStep = 512
+const flushStep = 2048
 
-// flush releases every connection and record of the shard, reporting the records as they
-// are released; the last report is final.
-func (sh *shard) flush(reports chan<- shardReport) {
-	for sh.asm.FlushSome(flushStep) {
+// flushSome releases up to flushStep connections and reports their records; the report
+// is final once the shard holds nothing more.
+func (sh *shard) flushSome() shardReport {
+	if sh.asm.FlushSome(flushStep) {
 		sh.ord.release()
-		if len(sh.out) > 0 {
-			reports <- sh.report(false, false)
-		}
+		return sh.report(false, false)
 	}
 	sh.out = slices.Grow(sh.out, len(sh.ord.ready))
 	sh.ord.now = time.Time{} // the next capture may start earlier
 	sh.ord.flush()
-	reports <- sh.report(true, false)
+	return sh.report(true, false)
 }

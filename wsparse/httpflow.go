@@ -51,6 +51,9 @@ func (c *Conn) headerLine(d *direction, data []byte, t time.Time) int {
 			}
 			if len(d.hdr) == 0 {
 				c.parseBlock(d, data[:end], t, false) // the usual case: no copy
+				if !d.speaksHTTP() {
+					d.hdr = nil // a buffer from an earlier block, or from the Pool
+				}
 			} else {
 				d.hdr = append(d.hdr, data[:end]...)
 				c.headerEnd(d, t, false)
@@ -96,10 +99,15 @@ func (c *Conn) headerEnd(d *direction, t time.Time, truncated bool) {
 	block := d.hdr
 	d.hdr = nil // parseBlock may start the next block
 	c.parseBlock(d, block, t, truncated)
-	if cap(block) <= maxKeptHeader && d.hdr == nil {
+	// The buffer is kept for the next block only while the side still speaks HTTP: an
+	// upgraded connection stays open for hours and would carry it to the end.
+	if cap(block) <= maxKeptHeader && d.hdr == nil && d.speaksHTTP() {
 		d.hdr = block[:0]
 	}
 }
+
+// speaksHTTP reports whether the side's next bytes are HTTP (a header block or a body).
+func (d *direction) speaksHTTP() bool { return d.mode == modeHeader || d.mode == modeBody }
 
 // parseBlock parses a header block; it does not keep block. truncated says the block was
 // cut (gap or end).
@@ -165,7 +173,6 @@ func (c *Conn) onRequest(d *direction, r *http1.Request, t time.Time, truncated 
 			XForwardedFor: r.XForwardedFor, Forwarded: r.Forwarded,
 			Protocols: r.Protocols, Extensions: r.Extensions, HeadersTruncated: truncated}
 		h.reqTruncated = truncated
-		c.judge()
 	}
 	detail := r.Method + " " + r.Target
 	c.emit(Event{Kind: EventRequest, Side: c.trueSide(d.fed), Time: t, Frame: -1, Detail: detail})
@@ -277,8 +284,7 @@ func (c *Conn) recordResponse(r *http1.Response, t time.Time, truncated bool) {
 	h.ServerVersions = r.WSVersions
 	h.respTruncated = truncated
 	h.HeadersTruncated = truncated || h.reqTruncated
-	h.resp = *r
-	c.judge()
+	c.judge(r)
 	c.extKnown = !truncated && r.Status == http.StatusSwitchingProtocols
 	if h.Failure != "" {
 		c.addFinding(FindHandshakeFailed, Server, -1, t, h.Failure)

@@ -29,7 +29,7 @@ func acceptKey(key string) string {
 // a refusal, the subprotocol and extensions chosen, permessage-deflate) holds for any
 // transport, and is what RFC 8441's extended CONNECT over HTTP/2 (a 200, without those
 // three headers) will share.
-func (c *Conn) judge() {
+func (c *Conn) judge(r *http1.Response) {
 	h := &c.hs
 	h.Upgraded, h.Failure, h.Unchecked, h.Deflate = false, "", nil, false
 	if !h.ResponseSeen {
@@ -41,7 +41,7 @@ func (c *Conn) judge() {
 	}
 	full := !h.respTruncated
 	reqFull := h.RequestSeen && !h.reqTruncated
-	fail := upgradeProblem(h, &h.resp, full)
+	fail := upgradeProblem(h, r, full)
 	if f := subprotocolProblem(h, full, reqFull); fail == "" {
 		fail = f
 	}

@@ -3,8 +3,6 @@ package wsparse
 import (
 	"strings"
 	"time"
-
-	"github.com/wsclosescan/wsclosescan/http1"
 )
 
 // Side names an endpoint of the connection.
@@ -89,7 +87,6 @@ type Handshake struct {
 	Unchecked []string
 
 	reqTruncated, respTruncated bool
-	resp                        http1.Response
 }
 
 // CloseFrame is a close frame as sent by Side, and what is wrong with it.

@@ -224,8 +224,16 @@ func TestEveryFormat(t *testing.T) {
 	})
 	t.Run("markdown", func(t *testing.T) {
 		r := runCLI(t, nil, "--format", "markdown", mixed)
-		if !strings.HasPrefix(r.stdout, "| # | client |") || !strings.Contains(r.stdout, "| abnormal |") {
+		if !strings.HasPrefix(r.stdout, "| # | client |") || !strings.Contains(r.stdout, "| abnormal | `ip.addr==") {
 			t.Errorf("markdown:\n%s", r.stdout)
+		}
+		// Two files read separately: a file column; the diagram is headed by the filter
+		// and the Community ID.
+		r = runCLI(t, nil, "--format", "markdown", "--timeline", mixed, mixed)
+		for _, want := range []string{"| # | file | client |", "| 1 | " + mixed + " | ", "\nwireshark: `ip.addr==", " · community-id: `1:"} {
+			if !strings.Contains(r.stdout, want) {
+				t.Errorf("markdown of two files lacks %q:\n%s", want, r.stdout)
+			}
 		}
 	})
 	t.Run("table with timeline", func(t *testing.T) {
@@ -321,6 +329,15 @@ func TestMaxConnsReleasesEarly(t *testing.T) {
 	}
 	if r := runCLI(t, nil, "--max-conns", "0", path); r.code != 2 || !strings.Contains(r.stderr, "--max-conns must be at least 1") {
 		t.Errorf("--max-conns 0: exit %d, stderr %q", r.code, r.stderr)
+	}
+	// A memory budget: 4 shards of 8 KiB hold 2 connections each, so some of the 12 go.
+	doc, code, stderr = scanJSON(t, "--max-conns", "32KiB", path)
+	if code != 0 || len(doc.Connections) != 12 ||
+		!strings.Contains(stderr, "would have needed more than --max-conns 32KiB (counting about 4 KiB per connection") {
+		t.Errorf("--max-conns 32KiB: exit %d, %d records, stderr %q", code, len(doc.Connections), stderr)
+	}
+	if r := runCLI(t, nil, "--max-conns", "4XB", path); r.code != 2 || !strings.Contains(r.stderr, "invalid --max-conns \"4XB\"") {
+		t.Errorf("--max-conns 4XB: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
 

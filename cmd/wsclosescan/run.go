@@ -22,8 +22,10 @@ const (
 	exitUsage   = 2 // usage error, or a file that could not be read at all
 )
 
-// defaultMaxConns bounds the connections tracked at once (about 3.9 KB each).
-const defaultMaxConns = 250_000
+// defaultMaxConns bounds the connections tracked at once by their estimated memory
+// (reassembly.DefaultConnCost per connection, DefaultHalfOpenCost per half-open one):
+// about a million open WebSocket connections, a real deployment on one host.
+const defaultMaxConns = "4GiB"
 
 // config is the parsed command line.
 type config struct {
@@ -42,7 +44,8 @@ type config struct {
 	idleHint time.Duration
 	idleOut  time.Duration
 	maxBuf   int
-	maxConns int
+	maxConns int   // --max-conns as a count (0: a memory budget)
+	maxMem   int64 // --max-conns as a memory budget (0: a count)
 	sortWin  int
 	sortWait time.Duration
 	maxConn  int
@@ -133,7 +136,7 @@ func parseArgs(args []string) (*config, error) {
 	fs.BoolVar(&cfg.pair, "pair", false, "")
 	fs.DurationVar(&cfg.idleHint, "idle-hint", time.Second, "")
 	fs.DurationVar(&cfg.idleOut, "idle-timeout", 0, "")
-	fs.IntVar(&cfg.maxConns, "max-conns", defaultMaxConns, "")
+	maxConns := fs.String("max-conns", defaultMaxConns, "")
 	fs.IntVar(&cfg.sortWin, "sort-window", scan.DefaultMaxWaiting, "")
 	fs.DurationVar(&cfg.sortWait, "sort-wait", 0, "")
 	maxBuf := fs.String("max-buffer", "64MiB", "")
@@ -193,13 +196,14 @@ func parseArgs(args []string) (*config, error) {
 	if cfg.maxConn, err = parseSize("--max-conn-buffer", *maxConn); err != nil {
 		return nil, err
 	}
+	if cfg.maxConns, cfg.maxMem, err = parseConnLimit(*maxConns); err != nil {
+		return nil, err
+	}
 	switch {
 	case cfg.sortWin < 1:
 		return nil, fmt.Errorf("--sort-window must be at least 1, got %d", cfg.sortWin)
 	case cfg.sortWait < 0:
 		return nil, fmt.Errorf("--sort-wait must not be negative, got %s", cfg.sortWait)
-	case cfg.maxConns < 1:
-		return nil, fmt.Errorf("--max-conns must be at least 1, got %d", cfg.maxConns)
 	case cfg.idleOut < 0:
 		return nil, fmt.Errorf("--idle-timeout must not be negative, got %s", cfg.idleOut)
 	case cfg.idleHint <= 0:
@@ -238,6 +242,22 @@ func parseSize(flag, s string) (int, error) {
 		return 0, fmt.Errorf("invalid %s %q (want a size such as 512KiB or 64MiB)", flag, s)
 	}
 	return int(n * mult), nil
+}
+
+// parseConnLimit parses --max-conns: a count of connections (250000) or, with a unit, a
+// memory budget (4GiB).
+func parseConnLimit(s string) (count int, budget int64, err error) {
+	if n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64); err == nil {
+		if n < 1 || n > 1<<40 {
+			return 0, 0, fmt.Errorf("--max-conns must be at least 1, got %d", n)
+		}
+		return int(n), 0, nil
+	}
+	b, err := parseSize("--max-conns", s)
+	if err != nil {
+		return 0, 0, fmt.Errorf("invalid --max-conns %q (want a count such as 100000 or a memory budget such as 4GiB)", s)
+	}
+	return 0, int64(b), nil
 }
 
 func version() string {

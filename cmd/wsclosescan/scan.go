@@ -14,6 +14,7 @@ import (
 	"github.com/wsclosescan/wsclosescan/analyze"
 	"github.com/wsclosescan/wsclosescan/layers"
 	"github.com/wsclosescan/wsclosescan/match"
+	"github.com/wsclosescan/wsclosescan/reassembly"
 	"github.com/wsclosescan/wsclosescan/report"
 	"github.com/wsclosescan/wsclosescan/scan"
 	"github.com/wsclosescan/wsclosescan/tlsdec"
@@ -80,7 +81,7 @@ func (c *cli) scan(cfg *config) int {
 	}
 	opts.Reassembly.MaxBufferedTotal, opts.Reassembly.MaxBufferedPerConn = cfg.maxBuf, cfg.maxConn
 	opts.Reassembly.IdleTimeout = cfg.idleOut
-	opts.Reassembly.MaxConns = cfg.maxConns
+	opts.Reassembly.MaxConns, opts.Reassembly.MaxMemory = cfg.maxConns, cfg.maxMem
 	opts.MaxWaiting = cfg.sortWin
 	opts.SortWait = cfg.sortWait
 	// Live input (a pipe from tcpdump -U): whatever the records written so far, they
@@ -140,8 +141,7 @@ func (c *cli) scan(cfg *config) int {
 		c.warnf("%d record(s) were written out of start-time order: %s", n, lateReason(cfg))
 	}
 	if n := sc.Released().Evicted; n > 0 {
-		c.warnf("%d connection(s) were released early because more than %d were open at once; raise --max-conns "+
-			"(each costs about 3.9 KB) or use --idle-timeout", n, cfg.maxConns)
+		c.warnf("%d connection(s) were released early because %s; raise --max-conns or use --idle-timeout", n, evictReason(cfg))
 	}
 	if n := sc.Released().AfterRelease; n > 0 {
 		c.warnf("%d packet(s) of connections released early (--idle-timeout, --max-conns) came after their "+
@@ -176,6 +176,29 @@ func (c *cli) finish(cfg *config, res *results, w io.Writer) error {
 		return report.WriteSummary(w, cfg.format, res.summary, cfg.limit)
 	}
 	return res.out.Finish(res.files, res.summary)
+}
+
+// evictReason says which --max-conns bound released connections early.
+func evictReason(cfg *config) string {
+	if cfg.maxMem > 0 {
+		return fmt.Sprintf("the connections open at once would have needed more than --max-conns %s (counting "+
+			"about %d KiB per connection, %d B per half-open one that only sent a SYN)", binarySize(cfg.maxMem),
+			reassembly.DefaultConnCost>>10, reassembly.DefaultHalfOpenCost)
+	}
+	return fmt.Sprintf("more than %d were open at once", cfg.maxConns)
+}
+
+// binarySize prints a byte count with the largest binary unit that divides it.
+func binarySize(n int64) string {
+	for _, u := range []struct {
+		name string
+		mult int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		if n%u.mult == 0 {
+			return fmt.Sprintf("%d%s", n/u.mult, u.name)
+		}
+	}
+	return fmt.Sprintf("%d B", n)
 }
 
 // lateReason says which bound let records out of order.

@@ -75,10 +75,14 @@ Limits (see the README's table; each says so in the output when it is hit):
                         DUR stops holding back the records of later ones, so that live
                         input (tcpdump -U -w - | wsclosescan -f jsonl -) is written as
                         connections end (default: no bound)
-      --max-conns N     connections tracked at once; past it one is released early, with a
-                        warning: a closed one, else an old one that never carried a byte
-                        (a SYN flood's), else the one idle the longest (default 250000,
-                        about 3.9 KB each)
+      --max-conns LIMIT connections tracked at once: a memory budget such as 4GiB (counting
+                        about 4 KiB per connection and 200 B per half-open one that only
+                        exchanged SYNs) or a count such as 100000 (default 4GiB: about a
+                        million open connections). Past it one is released early, with a
+                        warning: a closed one, else a half-open one, else an old one that
+                        never carried a byte, else one that never became WebSocket, else the
+                        one idle the longest; its later packets are not analysed, and its
+                        record says so
       --idle-timeout DUR
                         release a connection silent for this long in capture time, as it
                         stands (default: never)

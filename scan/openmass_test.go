@@ -1,0 +1,92 @@
+package scan
+
+import (
+	"flag"
+	"os"
+	"runtime/pprof"
+	"testing"
+	"time"
+
+	"github.com/wsclosescan/wsclosescan/internal/pcapgen"
+	"github.com/wsclosescan/wsclosescan/internal/wsframe"
+	"github.com/wsclosescan/wsclosescan/internal/wstest"
+	"github.com/wsclosescan/wsclosescan/report"
+)
+
+var openHeapProfile = flag.String("open-heapprofile", "", "TestOpenBrowserConnections writes a heap profile to this file while every connection is open")
+
+// writeBrowserConns writes n connections like gencap's mass shape while they are open: a
+// browser's upgrade (User-Agent, Origin, cookies, a permessage-deflate offer), a message
+// each way and a ping with its pong, then nothing more.
+func writeBrowserConns(write func([]pcapgen.Packet) error, n int) error {
+	req := wsframe.Request("/socket/v2?room=lobby", wstest.Key,
+		"Origin: https://app.example.com",
+		"User-Agent: Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+		"Cookie: session=8f14e45fceea167a5a36dedd4bea2543; theme=dark",
+		"Accept-Language: en-US,en;q=0.9",
+		"Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits")
+	resp := wsframe.Response101(wstest.Key)
+	msg := []byte(`{"type":"subscribe","channel":"lobby","seq":1}`)
+	frames := [][]byte{
+		wsframe.Frame{Fin: true, Op: wsframe.OpText, Masked: true, Key: [4]byte{1, 2, 3, 4}, Payload: msg}.Bytes(),
+		wsframe.Frame{Fin: true, Op: wsframe.OpText, Payload: msg}.Bytes(),
+		wsframe.Frame{Fin: true, Op: wsframe.OpPing, Masked: true, Key: [4]byte{5, 6, 7, 8}, Payload: []byte("hb")}.Bytes(),
+		wsframe.Frame{Fin: true, Op: wsframe.OpPong, Payload: []byte("hb")}.Bytes(),
+	}
+	start := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
+	for i := 0; i < n; i++ {
+		c := pcapgen.NewConn(addrFor(i), serverAddr)
+		c.Time, c.Step = start.Add(time.Duration(i)*10*time.Microsecond), time.Microsecond
+		p := c.Handshake()
+		p = append(p, c.Send(c2s, req)...)
+		p = append(p, c.Send(s2c, resp)...)
+		p = append(p, c.Send(c2s, frames[0])...)
+		p = append(p, c.Send(s2c, frames[1])...)
+		p = append(p, c.Send(c2s, frames[2])...)
+		p = append(p, c.Send(s2c, frames[3])...)
+		if err := write(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// TestOpenBrowserConnections holds -open-conns browser-like connections (see
+// writeBrowserConns) open until the end of the capture and measures the live heap per
+// connection before Flush; with -open-heapprofile it writes a heap profile then.
+func TestOpenBrowserConnections(t *testing.T) {
+	n := *openConns
+	if testing.Short() {
+		n = min(n, 5000)
+	}
+	probe := newHeapProbe()
+	var live int64
+	open := 0
+	streamScan(t, pcapgen.Options{}, DefaultOptions(), probe, 0, func(s *packetSink) error {
+		return writeBrowserConns(s.write, n)
+	}, func(r *report.Record) {
+		if r.Verdict == report.VerdictOpenAtEnd && r.Handshake == report.HandshakeCompleted {
+			open++
+		}
+	}, func() {
+		live = probe.live()
+		if *openHeapProfile != "" {
+			f, err := os.Create(*openHeapProfile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if err := pprof.WriteHeapProfile(f); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	if open != n {
+		t.Errorf("got %d open_at_end records with a completed handshake, want %d", open, n)
+	}
+	perConn := live / int64(n)
+	t.Logf("%d open browser-like WebSocket connections: %d MiB live, %d bytes per connection", n, live>>20, perConn)
+	if perConn > 8192 {
+		t.Errorf("%d bytes per open connection, want at most 8192", perConn)
+	}
+}
