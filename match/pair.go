@@ -70,7 +70,7 @@ func (p *Pairer) Add(side int, r *report.Record) {
 	}
 	other := p.held[1-side]
 	for i, o := range other {
-		if by := directMatch(r, o); by != "" {
+		if by := directMatch(r, o); by == "4-tuple" || by == "key" && p.uniqueKey(side, key(r)) {
 			p.held[1-side] = append(other[:i:i], other[i+1:]...)
 			delete(p.contested, o)
 			c, s := r, o
@@ -131,6 +131,26 @@ func directMatch(a, b *report.Record) string {
 		return "key"
 	}
 	return ""
+}
+
+// uniqueKey reports whether a new record of side with key k is the only one with it on its
+// side and has a single one on the other: a client that sends a fixed key (some do) leaves
+// its connections to the 4-tuple and timing.
+func (p *Pairer) uniqueKey(side int, k string) bool {
+	want := [2]int{}
+	want[1-side] = 1
+	for s, held := range p.held {
+		n := 0
+		for _, o := range held {
+			if key(o) == k {
+				n++
+			}
+		}
+		if n != want[s] {
+			return false
+		}
+	}
+	return true
 }
 
 func key(r *report.Record) string {

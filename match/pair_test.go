@@ -100,6 +100,18 @@ func TestPairer(t *testing.T) {
 			t.Errorf("got %v, want 1 by key and 5 by timing", got)
 		}
 	})
+	t.Run("NAT and a fixed key: no key match", func(t *testing.T) {
+		c1 := base("192.168.1.5:5000", "203.0.113.1:443", 0, "fixed")
+		c2 := base("192.168.1.6:5000", "203.0.113.1:443", 1*ms, "fixed")
+		s2 := serverView(c2, 0, delay)
+		s2.Client, s2.ClientAddr = "198.51.100.7:1", mustAP("198.51.100.7:1")
+		out := runPair([]*report.Record{c1, c2}, []*report.Record{s2})
+		for _, m := range out {
+			if m.MatchedBy == "key" {
+				t.Errorf("%s matched %s by a key two connections share", m.Client.Client, m.Server.Client)
+			}
+		}
+	})
 	t.Run("timing: two candidates, no match", func(t *testing.T) {
 		c0 := base("192.168.1.5:5000", "203.0.113.1:443", 0, "k0")
 		s0 := serverView(c0, offset, delay)

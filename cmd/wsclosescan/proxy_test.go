@@ -1,7 +1,9 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -130,5 +132,106 @@ func TestPairCLI(t *testing.T) {
 	}
 	if res := runCLI(t, nil, "--pair", mixed); res.code != exitUsage || !strings.Contains(res.stderr, "--pair takes two capture files") {
 		t.Errorf("--pair with one file: exit %d, stderr %q", res.code, res.stderr)
+	}
+}
+
+// views builds one connection as a capture at the client and one at the server behind a
+// NAT would show it: the server's capture sees other addresses, a clock offset ahead, the
+// packets a one-way delay later; the server answers 1 ms after the request, then closes
+// with 1000 and the client answers.
+func views(i int, at, offset, delay time.Duration, ckey, skey string) (client, server *wstest.Conv) {
+	client = wstest.NewConv(fmt.Sprintf("192.168.1.5:%d", 5000+i), "203.0.113.1:80")
+	server = wstest.NewConv(fmt.Sprintf("10.9.9.9:%d", 61000+i), "10.0.0.80:8080")
+	client.Conn.Time = client.Conn.Time.Add(at)
+	server.Conn.Time = client.Conn.Time.Add(offset + delay)
+	client.SYN().Send(c2s, wsframe.Request("/chat", ckey))
+	server.SYN().Send(c2s, wsframe.Request("/chat", skey))
+	server.Wait(time.Millisecond).Send(s2c, wsframe.Response101(skey))
+	client.Wait(time.Millisecond+2*delay).Send(s2c, wsframe.Response101(ckey))
+	server.Wait(10*time.Millisecond).Close(s2c, 1000, "")
+	client.Wait(10*time.Millisecond).Close(s2c, 1000, "").Close(c2s, 1000, "")
+	server.Wait(2*delay).Close(c2s, 1000, "").FIN(s2c).FIN(c2s)
+	client.FIN(s2c).FIN(c2s)
+	return client, server
+}
+
+// TestPairSynthetic: --pair across a NAT with the server's clock 3.25 s ahead and 2 ms of
+// one-way delay: two connections match by key, which gives the offset and the delay; the
+// third, whose key a proxy rewrote, matches by timing; a fourth seen only at the client is
+// listed as such.
+func TestPairSynthetic(t *testing.T) {
+	offset, delay := 3250*time.Millisecond, 2*time.Millisecond
+	var cs, ss []*wstest.Conv
+	for i := range 3 {
+		key := fmt.Sprintf("pair-key-%d-AAAAAAAAAAAA==", i)
+		skey := key
+		if i == 2 {
+			skey = "rewritten-AAAAAAAAAAAAAA=="
+		}
+		c, s := views(i, time.Duration(i)*200*time.Millisecond, offset, delay, key, skey)
+		cs, ss = append(cs, c), append(ss, s)
+	}
+	lone, _ := views(3, time.Second, offset, delay, "lone-AAAAAAAAAAAAAAAAAA==", "x")
+	cs = append(cs, lone)
+	cpath, spath := writeCapture(t, cs...), writeCapture(t, ss...)
+	spath2 := filepath.Join(filepath.Dir(spath), "server.pcap")
+	if err := os.Rename(spath, spath2); err != nil {
+		t.Fatal(err)
+	}
+	res := runCLI(t, nil, "--pair", "-f", "jsonl", cpath, spath2)
+	if res.code != 0 {
+		t.Fatalf("exit %d: %s", res.code, res.stderr)
+	}
+	var got []string
+	for _, l := range strings.Split(strings.TrimSpace(res.stdout), "\n") {
+		var m struct {
+			MatchedBy     *string                  `json:"matched_by"`
+			ClockOffsetMs *float64                 `json:"clock_offset_ms"`
+			OneWayDelayMs *float64                 `json:"one_way_delay_ms"`
+			ClientSide    *struct{ Client string } `json:"client_side"`
+			ServerSide    *struct{ Client string } `json:"server_side"`
+			Findings      []string
+		}
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("%v: %s", err, l)
+		}
+		s := fmt.Sprint(m.MatchedBy != nil && *m.MatchedBy != "")
+		if m.MatchedBy != nil && m.ClockOffsetMs == nil {
+			s = *m.MatchedBy + " without timing: " + l
+		} else if m.MatchedBy != nil {
+			s = fmt.Sprintf("%s %s->%s offset %.3f delay %.3f", *m.MatchedBy, m.ClientSide.Client, m.ServerSide.Client,
+				*m.ClockOffsetMs, *m.OneWayDelayMs)
+		} else if m.ClientSide != nil {
+			s = "only " + m.ClientSide.Client + ": " + strings.Join(m.Findings, "; ")
+		}
+		got = append(got, s)
+	}
+	want := []string{
+		"key 192.168.1.5:5000->10.9.9.9:61000 offset 3250.000 delay 2.000",
+		"key 192.168.1.5:5001->10.9.9.9:61001 offset 3250.000 delay 2.000",
+		"timing 192.168.1.5:5002->10.9.9.9:61002 offset 3250.000 delay 2.000",
+		"only 192.168.1.5:5003: seen only in the client's capture",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestProxyLegsTiming: a proxy that rewrites the key and adds no forwarding header is
+// paired by timing alone when its handshake is the only one nested in the client's; two
+// such at once are left unpaired.
+func TestProxyLegsTiming(t *testing.T) {
+	c, b := proxied(0, 0, "rewritten-AAAAAAAAAAAAAA==")
+	doc, _, _ := scanJSON(t, writeCapture(t, c, b))
+	if len(doc.Connections) != 2 || doc.Connections[0].Proxy == nil || doc.Connections[0].Proxy.MatchedBy != "timing" {
+		t.Fatalf("got %+v, want the legs paired by timing", doc.Connections)
+	}
+	c2, b2 := proxied(1, 200*time.Microsecond, "rewritten-BBBBBBBBBBBBBB==")
+	doc, _, _ = scanJSON(t, writeCapture(t, c, b, c2, b2))
+	for _, r := range doc.Connections {
+		if r.Proxy != nil {
+			t.Errorf("%s -> %s paired by %s with %s, want no pairing with two candidates", r.Client, r.Server,
+				r.Proxy.MatchedBy, r.Proxy.Other.Client)
+		}
 	}
 }
