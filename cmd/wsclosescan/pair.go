@@ -30,16 +30,28 @@ func (c *cli) pair(cfg *config) int {
 	if !ok {
 		return exitUsage
 	}
-	var recs [2]chan *report.Record
-	var done [2]chan pairRead
+	var files [2]*os.File
 	for side, name := range cfg.files {
-		recs[side], done[side] = make(chan *report.Record, 256), make(chan pairRead, 1)
 		f, err := os.Open(name)
+		if err == nil {
+			if st, serr := f.Stat(); serr == nil && st.IsDir() {
+				f.Close()
+				c.errorf("%s: is a directory, not a capture file", name)
+				return exitUsage
+			}
+		}
 		if err != nil {
 			c.errorf("%s", openError(name, err))
 			return exitUsage
 		}
 		defer f.Close()
+		files[side] = f
+	}
+	var recs [2]chan *report.Record
+	var done [2]chan pairRead
+	for side, name := range cfg.files {
+		recs[side], done[side] = make(chan *report.Record, 256), make(chan pairRead, 1)
+		f := files[side]
 		opts := scan.DefaultOptions()
 		opts.Layers = layers.Options{Keys: keys, Sessions: tlsdec.NewSessions(0)}
 		opts.Analyze = analyze.Options{IdleHint: cfg.idleHint}

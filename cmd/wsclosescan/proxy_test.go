@@ -235,3 +235,23 @@ func TestProxyLegsTiming(t *testing.T) {
 		}
 	}
 }
+
+// TestPairBadInput: a missing file stops --pair before any reading; a file that is not a
+// capture is one error line, and the other capture's connections are listed unmatched.
+func TestPairBadInput(t *testing.T) {
+	good := filepath.Join("..", "..", "testdata", "pair", "nginx-proxy-close-1000.client.pcap")
+	if res := runCLI(t, nil, "--pair", good, "no-such.pcap"); res.code != exitUsage || !strings.Contains(res.stderr, "no-such.pcap") {
+		t.Errorf("missing file: exit %d, stderr %q", res.code, res.stderr)
+	}
+	junk := filepath.Join(t.TempDir(), "junk.pcap")
+	if err := os.WriteFile(junk, []byte("not a capture at all"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := runCLI(t, nil, "--pair", good, junk)
+	if res.code != exitUsage || strings.Count(res.stderr, "error:") != 1 || !strings.Contains(res.stderr, "junk.pcap") {
+		t.Errorf("junk file: exit %d, stderr %q", res.code, res.stderr)
+	}
+	if !strings.Contains(res.stdout, "0 connection(s) in both captures (0 by 4-tuple, 0 by key, 0 by timing); 1 only in the client's capture, 0 only in the server's") {
+		t.Errorf("junk file: stdout %q", res.stdout)
+	}
+}
