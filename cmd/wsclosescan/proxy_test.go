@@ -243,6 +243,9 @@ func TestPairBadInput(t *testing.T) {
 	if res := runCLI(t, nil, "--pair", good, "no-such.pcap"); res.code != exitUsage || !strings.Contains(res.stderr, "no-such.pcap") {
 		t.Errorf("missing file: exit %d, stderr %q", res.code, res.stderr)
 	}
+	if res := runCLI(t, nil, "--pair", "--port", "443", good, good); res.code != exitUsage || !strings.Contains(res.stderr, "do not apply") {
+		t.Errorf("--pair --port: exit %d, stderr %q", res.code, res.stderr)
+	}
 	junk := filepath.Join(t.TempDir(), "junk.pcap")
 	if err := os.WriteFile(junk, []byte("not a capture at all"), 0o644); err != nil {
 		t.Fatal(err)

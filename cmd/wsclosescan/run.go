@@ -216,6 +216,10 @@ func parseArgs(args []string) (*config, error) {
 		return nil, fmt.Errorf("--pair takes two capture files, the client's and the server's, got %d", len(cfg.files))
 	case cfg.pair && (cfg.merge || cfg.summary || cfg.timeline || cfg.format == "csv"):
 		return nil, errors.New("--pair prints its own report: use it without --merge, --summary, --timeline and --format csv")
+	case cfg.pair && (cfg.filter.verdicts != nil || cfg.filter.codes != nil || cfg.filter.hosts != nil ||
+		cfg.filter.ports != nil || cfg.filter.all || cfg.failOn != nil || cfg.limit > 0):
+		return nil, errors.New("--pair compares every WebSocket connection of the two captures: " +
+			"--verdict, --code, --host, --port, --all, --fail-on and --limit do not apply")
 	case cfg.pair && (cfg.files[0] == "-" || cfg.files[1] == "-"):
 		return nil, errors.New("--pair reads two files, not standard input")
 	case cfg.summary && (cfg.format == "jsonl" || cfg.format == "csv"):
