@@ -4,6 +4,11 @@
 //
 // # Output order
 //
+// With Options.Order OrderEnd, records are emitted in the order their connections are
+// released, by reassembly.ConnStats.At (ties by start, client and server), as soon as the
+// capture time has moved past it in every shard; nothing else waits. The rest of this
+// section is about OrderStart, the default.
+//
 // Records are emitted in final output order: by start time (the capture time of the
 // connection's first segment), then by client address, then by server address (compared
 // as the strings of report.Record.Client and Server), ties in the order the connections
@@ -87,10 +92,36 @@ type Options struct {
 	// SortWait after its connection ended (plus the reassembler's linger). 0 means no
 	// bound in time (MaxWaiting still applies).
 	SortWait time.Duration
+	// Order is the output order: OrderStart (the default) or OrderEnd.
+	Order Order
 	// Idle, when set, is called on the goroutine that calls Read whenever the source has
 	// no more data for the moment (a pipe from a live capture) and the records that the
 	// segments read so far allowed have been emitted: the time to flush buffered output.
 	Idle func()
+}
+
+// Order is an output order of records.
+type Order uint8
+
+const (
+	// OrderStart: by start time, then client, then server (see the package documentation).
+	// Records wait for the connections that started before them, within MaxWaiting and
+	// SortWait.
+	OrderStart Order = iota
+	// OrderEnd: in the order connections are released, as Zeek's conn.log: by the capture
+	// time at which the reassembler let the connection go (ClosedLinger after a close, at
+	// an idle timeout, a port reuse, an eviction, or the end of the capture), ties by start,
+	// client and server. Nothing waits beyond the capture time moving on, and the order
+	// does not depend on the number of shards or processors.
+	OrderEnd
+)
+
+// String returns "start" or "end".
+func (o Order) String() string {
+	if o == OrderEnd {
+		return "end"
+	}
+	return "start"
 }
 
 // DefaultMaxWaiting is the default of Options.MaxWaiting: about 6 MB of records.
@@ -236,6 +267,9 @@ func (s *Scanner) Flush() {
 	// wait for the slowest shard, holds about a round of records, not a shard's share of
 	// the capture.
 	active := slices.Clone(s.shards)
+	for _, sh := range active {
+		sh.ord.clock = s.now // by end, what Flush releases is released at the end of the capture
+	}
 	reps := make([]shardReport, len(active))
 	for len(active) > 0 {
 		var wg sync.WaitGroup

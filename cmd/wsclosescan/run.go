@@ -44,8 +44,9 @@ type config struct {
 	idleHint time.Duration
 	idleOut  time.Duration
 	maxBuf   int
-	maxConns int   // --max-conns as a count (0: a memory budget)
-	maxMem   int64 // --max-conns as a memory budget (0: a count)
+	maxConns int    // --max-conns as a count (0: a memory budget)
+	maxMem   int64  // --max-conns as a memory budget (0: a count)
+	order    string // "start" or "end"
 	sortWin  int
 	sortWait time.Duration
 	maxConn  int
@@ -139,6 +140,7 @@ func parseArgs(args []string) (*config, error) {
 	maxConns := fs.String("max-conns", defaultMaxConns, "")
 	fs.IntVar(&cfg.sortWin, "sort-window", scan.DefaultMaxWaiting, "")
 	fs.DurationVar(&cfg.sortWait, "sort-wait", 0, "")
+	fs.StringVar(&cfg.order, "order", "", "")
 	maxBuf := fs.String("max-buffer", "64MiB", "")
 	maxConn := fs.String("max-conn-buffer", "4MiB", "")
 	fs.StringVar(&cfg.cpuProf, "cpuprofile", "", "")
@@ -167,6 +169,9 @@ func parseArgs(args []string) (*config, error) {
 		return nil, err
 	}
 	if cfg.progress, err = choice("--progress", cfg.progress, "auto", "always", "never"); err != nil {
+		return nil, err
+	}
+	if cfg.order, err = pickOrder(cfg.order, cfg.format); err != nil {
 		return nil, err
 	}
 	if *redact && *noRedact {
@@ -246,6 +251,23 @@ func parseSize(flag, s string) (int, error) {
 		return 0, fmt.Errorf("invalid %s %q (want a size such as 512KiB or 64MiB)", flag, s)
 	}
 	return int(n * mult), nil
+}
+
+// pickOrder checks --order against the format: jsonl defaults to end order (records as
+// connections end, nothing held back), the others to start order; the table and markdown
+// are always sorted by start.
+func pickOrder(order, format string) (string, error) {
+	if strings.TrimSpace(order) == "" {
+		if format == "jsonl" {
+			return "end", nil
+		}
+		return "start", nil
+	}
+	o, err := choice("--order", order, "start", "end")
+	if err == nil && o == "end" && (format == "table" || format == "markdown") {
+		return "", fmt.Errorf("--order end does not apply to --format %s, which is always sorted by start; use jsonl, json or csv", format)
+	}
+	return o, err
 }
 
 // parseConnLimit parses --max-conns: a count of connections (250000) or, with a unit, a

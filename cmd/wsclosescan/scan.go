@@ -83,6 +83,9 @@ func (c *cli) scan(cfg *config) int {
 	opts.Reassembly.IdleTimeout = cfg.idleOut
 	opts.Reassembly.MaxConns, opts.Reassembly.MaxMemory = cfg.maxConns, cfg.maxMem
 	opts.MaxWaiting = cfg.sortWin
+	if cfg.order == "end" {
+		opts.Order = scan.OrderEnd
+	}
 	opts.SortWait = cfg.sortWait
 	// Live input (a pipe from tcpdump -U): whatever the records written so far, they
 	// reach the reader while the capture waits for the next packet.

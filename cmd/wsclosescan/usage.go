@@ -19,6 +19,11 @@ Verdicts:
 
 Output (flag values are case-insensitive):
   -f, --format FORMAT   table (default), json, jsonl, csv or markdown
+      --order ORDER     start: by start time, then addresses; end: as connections end in
+                        capture time (when wsclosescan lets them go: 10 s after a close, at
+                        an idle timeout, or at the end of the capture), as Zeek's conn.log,
+                        so that nothing is held back (default: end for jsonl, start for json
+                        and csv; table and markdown are always by start)
   -t, --timeline        also draw each connection: a ladder with time and delta columns
                         (table), a Mermaid sequence diagram GitHub renders (markdown), a
                         "timeline" array per record (json, jsonl)
@@ -67,14 +72,14 @@ Input:
                         by the tool, strip them with editcap --discard-all-secrets
 
 Limits (see the README's table; each says so in the output when it is hit):
-      --sort-window N   finished records held back so that output is in start-time order
-                        while an earlier connection is still open; past it they are
-                        written as they come, with a warning (default 4000, about 6 MB;
-                        the table is always sorted)
+      --sort-window N   by start (--order start), finished records held back while an
+                        earlier connection is still open; past it they are written as
+                        they come, with a warning (default 4000, about 6 MB; the table is
+                        always sorted; --order end holds nothing back)
       --sort-wait DUR   the same bound in capture time: a connection open for longer than
                         DUR stops holding back the records of later ones, so that live
-                        input (tcpdump -U -w - | wsclosescan -f jsonl -) is written as
-                        connections end (default: no bound)
+                        input in start order is written as connections end (default: no
+                        bound)
       --max-conns LIMIT connections tracked at once: a memory budget such as 4GiB (counting
                         about 4 KiB per connection and 200 B per half-open one that only
                         exchanged SYNs) or a count such as 100000 (default 4GiB: about a
@@ -106,7 +111,7 @@ Other:
 Examples:
   wsclosescan capture.pcap
   tcpdump -i any -s 0 -w - 'tcp port 8080' | wsclosescan -
-  tcpdump -i any -U -w - 'tcp port 443' | wsclosescan -f jsonl --sort-wait 30s -
+  tcpdump -i any -U -w - 'tcp port 443' | wsclosescan -f jsonl -
   wsclosescan --summary --format markdown big.pcap     # paste into an issue
   wsclosescan --timeline --verdict abnormal,half_closed capture.pcapng
   SSLKEYLOGFILE=keys.txt chromium &   # then: wsclosescan --keylog keys.txt wss.pcap
