@@ -132,18 +132,31 @@ type Conn struct {
 	wsWanted    bool // an upgrade request or a 101 was seen: frames are expected
 	server101   bool // the server answered 101
 	extKnown    bool // the complete 101 was seen: negotiated extensions are known
+	hsSeen      bool // hs holds an upgrade request or response
 
 	hs       Handshake
-	hsSeen   bool
 	reqQueue []reqInfo // requests awaiting a response, oldest first (bounded)
 
 	closes     [2]*CloseFrame // by true side
-	closeCount [2]int
+	closeCount [2]int32
 	stats      [2]DirStats // by true side
-	findings   []Finding
-	pings      []Ping
+	notes      *notes      // nil until the first finding or ping
 
 	pool *Pool // nil for a Conn from NewConn
+}
+
+// notes are the findings and pings of a connection, which many connections never have.
+type notes struct {
+	findings []Finding
+	pings    []Ping
+}
+
+// getNotes returns the connection's notes, allocating them on first use.
+func (c *Conn) getNotes() *notes {
+	if c.notes == nil {
+		c.notes = new(notes)
+	}
+	return c.notes
 }
 
 // NewConn returns a Conn ready to be fed.
@@ -232,7 +245,7 @@ func (c *Conn) CloseCount(side Side) int {
 	if side > Server {
 		return 0
 	}
-	return c.closeCount[side]
+	return int(c.closeCount[side])
 }
 
 // Stats returns the frame counts of side.
@@ -244,7 +257,12 @@ func (c *Conn) Stats(side Side) DirStats {
 }
 
 // Pings returns the ping and pong records, in stream order per side (at most MaxPings).
-func (c *Conn) Pings() []Ping { return c.pings }
+func (c *Conn) Pings() []Ping {
+	if c.notes == nil {
+		return nil
+	}
+	return c.notes.pings
+}
 
 // StreamStart says that both streams are fed from their first byte (the capture holds the
 // connection's SYN or SYN-ACK): a stream that does not start with HTTP then carries another
@@ -285,11 +303,13 @@ func (c *Conn) setRole(fed, s Side) {
 				cf.Side = cf.Side.Other()
 			}
 		}
-		for i := range c.findings {
-			c.findings[i].Side = c.findings[i].Side.Other()
-		}
-		for i := range c.pings {
-			c.pings[i].Side = c.pings[i].Side.Other()
+		if n := c.notes; n != nil {
+			for i := range n.findings {
+				n.findings[i].Side = n.findings[i].Side.Other()
+			}
+			for i := range n.pings {
+				n.pings[i].Side = n.pings[i].Side.Other()
+			}
 		}
 	}
 }

@@ -106,12 +106,12 @@ func (c *Conn) onPing(fs *frameState, s Side, t time.Time, st *DirStats) {
 	} else {
 		st.Pings++
 	}
-	if len(c.pings) < c.opts.MaxPings {
+	if n := c.getNotes(); len(n.pings) < c.opts.MaxPings {
 		var payload []byte
 		if len(fs.ctrl) > 0 {
 			payload = append([]byte(nil), fs.ctrl...)
 		}
-		c.pings = append(c.pings, Ping{Side: s, Time: t, Pong: pong, Payload: payload})
+		n.pings = append(n.pings, Ping{Side: s, Time: t, Pong: pong, Payload: payload})
 	}
 	c.emit(Event{Kind: kind, Side: s, Time: t, Frame: fs.idx, Detail: strconv.Itoa(int(fs.length)) + "-byte payload"})
 }

@@ -54,15 +54,19 @@ func (c *Conn) addFinding(code FindingCode, s Side, frame int, t time.Time, deta
 	if c.bump(code, s) {
 		return
 	}
-	c.findings = append(c.findings, Finding{Code: code, Side: s, Frame: frame, Time: t, Detail: detail, Count: 1})
+	n := c.getNotes()
+	n.findings = append(n.findings, Finding{Code: code, Side: s, Frame: frame, Time: t, Detail: detail, Count: 1})
 	c.emit(Event{Kind: EventFinding, Side: s, Time: t, Frame: frame, Code: code, Detail: detail})
 }
 
 // bump counts one more occurrence of an existing finding; it reports false when the code
 // has not been seen on s yet. Hot paths call it before building a detail string.
 func (c *Conn) bump(code FindingCode, s Side) bool {
-	for i := range c.findings {
-		if f := &c.findings[i]; f.Code == code && f.Side == s {
+	if c.notes == nil {
+		return false
+	}
+	for i := range c.notes.findings {
+		if f := &c.notes.findings[i]; f.Code == code && f.Side == s {
 			f.Count++
 			return true
 		}
@@ -72,8 +76,12 @@ func (c *Conn) bump(code FindingCode, s Side) bool {
 
 // Findings returns the findings ordered by time, then side, then code.
 func (c *Conn) Findings() []Finding {
-	out := make([]Finding, len(c.findings))
-	copy(out, c.findings)
+	var all []Finding
+	if c.notes != nil {
+		all = c.notes.findings
+	}
+	out := make([]Finding, len(all))
+	copy(out, all)
 	sort.SliceStable(out, func(i, j int) bool {
 		a, b := out[i], out[j]
 		if !a.Time.Equal(b.Time) {

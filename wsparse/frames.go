@@ -10,17 +10,17 @@ import (
 // A header split across chunks is collected in hdr; payload bytes are counted and, for data
 // frames, only looked at for UTF-8 validation; control payloads are kept up to the cap.
 type frameState struct {
-	hdr [maxHeaderLen]byte // the bytes of a header split across chunks, collected so far
-	hn  int
+	hdr       [maxHeaderLen]byte // the bytes of a header split across chunks, collected so far
+	inPayload bool               // the header is complete: its payload follows
+	ctrlLost  bool               // part of the control payload is missing
+	hn        int
 
-	header         // the current frame's header
-	inPayload bool // the header is complete: its payload follows
-	done      int64
-	idx       int // index of the current frame
-	next      int // index of the next frame
+	header // the current frame's header
+	done   int64
+	idx    int // index of the current frame
+	next   int // index of the next frame
 
-	ctrl     []byte // control payload kept, unmasked
-	ctrlLost bool   // part of the control payload is missing
+	ctrl []byte // control payload kept, unmasked
 
 	msg       message
 	closeSent bool
@@ -28,9 +28,9 @@ type frameState struct {
 
 // message is the state of the direction's data message.
 type message struct {
+	length int64 // payload bytes of the message so far
 	frag   fragState
 	op     Opcode // opcode of the message in progress (text or binary)
-	length int64  // payload bytes of the message so far
 	text   textCheck
 }
 

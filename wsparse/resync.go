@@ -151,7 +151,7 @@ func (c *Conn) resynced(d *direction, masked bool, count int) {
 		c.roleByChain = true
 	}
 	if d.chainLen == 0 {
-		d.chainLen, d.chainMasked = count, masked
+		d.chainLen, d.chainMasked = int32(count), masked
 	}
 	d.byChain = !c.ws && !c.server101
 	s := c.trueSide(d.fed)

@@ -17,7 +17,7 @@ func TestGaps(t *testing.T) {
 		name         string
 		server       []step
 		wantClose    bool
-		wantResyncs  int
+		wantResyncs  int32
 		wantUndec    bool
 		wantMissing  int64
 		wantFrames   int64

@@ -20,43 +20,45 @@ const (
 	modeHandoff             // the bytes belong to the protocol the connection upgraded to (h2c)
 )
 
-// direction is the decoding state of the bytes fed as one side.
+// direction is the decoding state of the bytes fed as one side. An open connection has
+// two of them: the fields are ordered so that the small ones share words.
 type direction struct {
-	fed  Side
-	mode mode
-
-	sniff  [8]byte
-	sniffN int
-	fedAny bool // a byte or a gap of this side has been seen
+	fed       Side
+	mode      mode
+	afterBody mode  // the mode after the body
+	eoh       uint8 // end-of-header matcher: 1 after '\n', 2 after "\n\r"
+	isReq     bool  // this side sends HTTP requests
+	fedAny    bool  // a byte or a gap of this side has been seen
 	// midstream: bytes were missing before the first captured byte (the capture started
 	// late or the first segment was lost), so the first byte need not be a stream start.
 	midstream bool
 
 	// Evidence of a mid-stream frame boundary (see evidence.go).
-	chainLen    int  // headers of the chain that first synchronised the side, 0 if none
-	chainMasked bool // the mask bit of that chain
+	chainMasked bool // the mask bit of the chain that first synchronised the side
 	byChain     bool // the side is in sync only because of a mid-stream chain
 	falseSync   bool // frames after a mid-stream chain broke rules no peer breaks: it was chance
 	expectFrame bool // the scan's first byte follows a cut upgrade: one plausible header will do
 	undecided   bool // the side ended while looking for a frame boundary
 
-	isReq bool // this side sends HTTP requests
-	hdr   []byte
-	eoh   uint8 // end-of-header matcher: 1 after '\n', 2 after "\n\r"
+	// The scan for a frame boundary (resync.go).
+	replaying  bool // buffered bytes are being replayed into the decoder
+	scanSeen   bool // bytes arrived while scanning since the last sync
+	scanOrigin bool // the scan buffer starts at the first byte after a gap or the start
+	afterGap   bool // the scan follows lost bytes (a resync, not a mid-stream start)
+	gaveUp     bool // the mid-stream scan gave up: bytes are dropped
 
-	body      http1.Body
-	afterBody mode
+	sniff    [8]byte
+	sniffN   uint8
+	chainLen int32 // headers of the chain that first synchronised the side, 0 if none
 
-	buf        timedBuf // pending client bytes, or the resync lookahead
-	replaying  bool     // buffered bytes are being replayed into the decoder
-	scanSeen   bool     // bytes arrived while scanning since the last sync
-	scanOrigin bool     // the scan buffer starts at the first byte after a gap or the start
-	afterGap   bool     // the scan follows lost bytes (a resync, not a mid-stream start)
-	scanNeed   int      // live scan bytes needed before the undecided position can be decided
-	window     int      // the scan's lookahead: scanWindow, or midstreamWindow mid-stream
-	giveUpAt   int64    // positions after which a mid-stream scan gives up (0: never)
-	scanned    int64    // positions discarded since the scan started
-	gaveUp     bool     // the mid-stream scan gave up: bytes are dropped
+	hdr  []byte
+	body http1.Body
+
+	buf      timedBuf // pending client bytes, or the resync lookahead
+	scanNeed int      // live scan bytes needed before the undecided position can be decided
+	window   int      // the scan's lookahead: scanWindow, or midstreamWindow mid-stream
+	giveUpAt int64    // positions after which a mid-stream scan gives up (0: never)
+	scanned  int64    // positions discarded since the scan started
 
 	fs frameState
 }
@@ -103,7 +105,7 @@ func (c *Conn) feedDir(d *direction, data []byte, t time.Time) {
 func (c *Conn) sniffBytes(d *direction, data []byte, t time.Time) int {
 	d.fedAny = true
 	n := 0
-	for n < len(data) && d.sniffN < len(d.sniff) {
+	for n < len(data) && int(d.sniffN) < len(d.sniff) {
 		d.sniff[d.sniffN] = data[n]
 		d.sniffN++
 		n++

@@ -44,10 +44,8 @@ func (op Opcode) IsControl() bool { return op&0x8 != 0 }
 
 // Handshake is the opening handshake as seen on the wire, and the judgement of it.
 type Handshake struct {
-	RequestSeen  bool
-	RequestTime  time.Time
-	ResponseSeen bool
-	ResponseTime time.Time
+	RequestSeen, ResponseSeen bool
+	RequestTime, ResponseTime time.Time
 
 	// From the client's request.
 	Method, Path, Host, Origin, UserAgent string
@@ -67,6 +65,13 @@ type Handshake struct {
 	ChosenExtensions []string
 	ServerVersions   string // Sec-WebSocket-Version of a 426 response
 
+	// Failure is the human reason a compliant client failed the handshake, e.g.
+	// "server answered 403 Forbidden"; empty when Upgraded or no response was seen.
+	Failure string
+	// Unchecked lists the checks that could not be made because headers were truncated
+	// or the request was not captured, e.g. "Sec-WebSocket-Accept".
+	Unchecked []string
+
 	// Deflate is set when the server's 101 selected permessage-deflate (RSV1 then legal on
 	// first frames), even if the client did not offer it (Failure then says so).
 	Deflate bool
@@ -78,14 +83,7 @@ type Handshake struct {
 	HeadersTruncated bool
 	// Upgraded is set when a compliant client would have accepted the response: a 101 with
 	// the right Upgrade/Connection headers, accept key, subprotocol and extensions.
-	Upgraded bool
-	// Failure is the human reason a compliant client failed the handshake, e.g.
-	// "server answered 403 Forbidden"; empty when Upgraded or no response was seen.
-	Failure string
-	// Unchecked lists the checks that could not be made because headers were truncated
-	// or the request was not captured, e.g. "Sec-WebSocket-Accept".
-	Unchecked []string
-
+	Upgraded                    bool
 	reqTruncated, respTruncated bool
 }
 
@@ -149,14 +147,14 @@ type DirStats struct {
 	Pings, Pongs int64
 	// LastFrameTime is the capture time of the last complete frame of this side.
 	LastFrameTime time.Time
+	// MissingBytes counts bytes of this direction the decoder was told were missing.
+	MissingBytes int64
 	// Resyncs counts how often decoding resumed after a gap by finding a frame boundary.
-	Resyncs int
+	Resyncs int32
 	// Undecodable is set when the direction ended while the decoder could not find a frame
 	// boundary after a gap: a close frame may have been among the missing or later bytes.
 	Undecodable bool
 	// Unscanned is set with Undecodable when the direction's bytes were dropped without being
 	// scanned for a frame boundary (a mid-stream start that showed none in time).
 	Unscanned bool
-	// MissingBytes counts bytes of this direction the decoder was told were missing.
-	MissingBytes int64
 }
