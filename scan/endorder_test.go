@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/netip"
 	"slices"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/wsclosescan/wsclosescan/internal/gencap"
 	"github.com/wsclosescan/wsclosescan/internal/pcapgen"
 	"github.com/wsclosescan/wsclosescan/internal/wstest"
+	"github.com/wsclosescan/wsclosescan/reassembly"
 	"github.com/wsclosescan/wsclosescan/report"
 )
 
@@ -77,6 +79,39 @@ func TestOrderEndReleaseOrder(t *testing.T) {
 		}
 		if !slices.Equal(got, want) {
 			t.Errorf("order %d: got %v, want %v", order, got, want)
+		}
+	}
+}
+
+// TestHalfOpenHoldsBackLaterRecords: by start, an unanswered SYN (kept half-open, with no
+// Stream until the end) still comes before the connections that started after it, and
+// none is late.
+func TestHalfOpenHoldsBackLaterRecords(t *testing.T) {
+	syn := pcapgen.NewConn(netip.MustParseAddrPort("10.0.9.9:40000"), netip.MustParseAddrPort("10.0.0.2:80"))
+	syn.Time = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	pkts := syn.Segment(c2s, reassembly.FlagSYN, 1, 0, nil)
+	var convs []*wstest.Conv
+	for i := range 20 {
+		convs = append(convs, wstest.NewConv(fmt.Sprintf("10.0.1.1:%d", 41000+i), "10.0.0.2:80").
+			Wait(time.Duration(i+1)*time.Second).Upgraded().Close(c2s, 1000, "").Close(s2c, 1000, "").FIN(s2c).FIN(c2s))
+	}
+	later := wstest.Merge(convs...)
+	base := later[0].Time
+	for i := range later {
+		later[i].Time = syn.Time.Add(later[i].Time.Sub(base) + time.Millisecond)
+	}
+	data := mkCapture(t, pcapgen.Options{}, append(pkts, later...))
+	for _, workers := range []int{1, 4} {
+		opts := DefaultOptions()
+		opts.Workers = workers
+		var got []string
+		s := New(opts, func(r *report.Record) { got = append(got, r.Client) })
+		if _, err := s.Read("h.pcap", bytes.NewReader(data)); err != nil {
+			t.Fatal(err)
+		}
+		s.Flush()
+		if len(got) != 21 || got[0] != "10.0.9.9:40000" || s.Late() != 0 {
+			t.Errorf("workers %d: got %d records, %d late, %v; want 21, none late, the SYN first", workers, len(got), s.Late(), got)
 		}
 	}
 }

@@ -302,6 +302,31 @@ func TestParseSize(t *testing.T) {
 	}
 }
 
+func TestParseConnLimit(t *testing.T) {
+	tests := []struct {
+		in     string
+		count  int
+		budget int64
+		ok     bool
+	}{
+		{"250000", 250000, 0, true},
+		{" 1 ", 1, 0, true},
+		{"4GiB", 0, 4 << 30, true},
+		{"512MB", 0, 512 << 20, true},
+		{"0", 0, 0, false},
+		{"-3", 0, 0, false},
+		{"4XB", 0, 0, false},
+		{"", 0, 0, false},
+		{"1.5GiB", 0, 0, false},
+	}
+	for _, tt := range tests {
+		count, budget, err := parseConnLimit(tt.in)
+		if (err == nil) != tt.ok || count != tt.count || budget != tt.budget {
+			t.Errorf("parseConnLimit(%q) = %d, %d, %v; want %d, %d, ok=%v", tt.in, count, budget, err, tt.count, tt.budget, tt.ok)
+		}
+	}
+}
+
 func TestMaxConnsReleasesEarly(t *testing.T) {
 	var convs []*wstest.Conv
 	for i := range 12 {
