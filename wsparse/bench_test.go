@@ -91,3 +91,50 @@ func TestZeroAllocsPerDataFrame(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkSmallMaskedTextPayloads is BenchmarkSmallMaskedText with Options.Payloads: the
+// cost of keeping each message's first 64 bytes.
+func BenchmarkSmallMaskedTextPayloads(b *testing.B) {
+	stream := bytes.Repeat(cf(true, wsframe.OpText, []byte(`{"type":"tick","price":"12.5","é":1}`)), 64)
+	c := NewConn(Options{Payloads: true})
+	c.Feed(Client, wsframe.Request("/", testKey), t0)
+	c.Feed(Server, wsframe.Response101(testKey), t0)
+	b.SetBytes(int64(len(stream)))
+	b.ReportAllocs()
+	for b.Loop() {
+		feedChunked(c, Client, stream)
+	}
+	if m, ok := c.LastMessage(Client); !ok || !bytes.HasPrefix(m.Preview, []byte(`{"type":"tick"`)) {
+		b.Fatalf("last message %+v", m)
+	}
+}
+
+// BenchmarkDeflatedMessages feeds permessage-deflate server messages (context takeover,
+// about 1 KiB of JSON each) with Options.Payloads: the inflater's speed, in compressed
+// bytes per second.
+func BenchmarkDeflatedMessages(b *testing.B) {
+	var msgs [][]byte
+	for i := range 64 {
+		msgs = append(msgs, bytes.Repeat([]byte(`{"type":"tick","seq":`+string(rune('0'+i%10))+`,"price":"12.5"},`), 24))
+	}
+	var stream []byte
+	for _, m := range deflateMessages(b, msgs, 6, true) {
+		stream = append(stream, wsframe.Frame{Fin: true, Op: wsframe.OpText, RSV: wsframe.RSV1, Payload: m}.Bytes()...)
+	}
+	deflate := "Sec-WebSocket-Extensions: permessage-deflate"
+	c := NewConn(Options{Payloads: true})
+	c.Feed(Client, wsframe.Request("/", testKey, deflate), t0)
+	c.Feed(Server, wsframe.Response101(testKey, deflate), t0)
+	// The stream is compressed once, with one window: feed it once to set the window up,
+	// then again and again as if the sender had repeated it (the back-references stay
+	// within what was inflated).
+	feedChunked(c, Server, stream)
+	b.SetBytes(int64(len(stream)))
+	b.ReportAllocs()
+	for b.Loop() {
+		feedChunked(c, Server, stream)
+	}
+	if m, ok := c.LastMessage(Server); !ok || m.NoPreview != "" || !bytes.HasPrefix(m.Preview, []byte(`{"type":"tick"`)) {
+		b.Fatalf("last message %+v", m)
+	}
+}

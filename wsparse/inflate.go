@@ -80,7 +80,10 @@ func (f *inflater) startMessage() {
 
 // endMessage pushes the empty stored block that the sender removed from the end of the
 // message (RFC 7692 section 7.2.2).
-func (f *inflater) endMessage() { f.write([]byte{0, 0, 0xff, 0xff}) }
+func (f *inflater) endMessage() { f.write(syncTail[:]) }
+
+// syncTail is the empty stored block a sync flush ends with.
+var syncTail = [4]byte{0, 0, 0xff, 0xff}
 
 // write inflates p. After an error, it does nothing until reset.
 func (f *inflater) write(p []byte) {

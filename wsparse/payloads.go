@@ -128,26 +128,29 @@ func (c *Conn) msgPayload(d *direction, p []byte) {
 	if !cur.valid || cur.lost != "" {
 		return
 	}
+	if !cur.compressed {
+		// Straight into the preview, unmasked there; the rest is only counted.
+		k := copy(cur.prev[cur.n:], p)
+		if fs.masked {
+			unmask(cur.prev[cur.n:cur.n+k], fs.key, fs.done)
+		}
+		cur.n += k
+		return
+	}
+	c.inflatePayload(fs, pd, p)
+}
+
+// inflatePayload unmasks p (payload bytes from offset fs.done) in chunks and inflates them.
+func (c *Conn) inflatePayload(fs *frameState, pd *payloadDir, p []byte) {
 	var buf [512]byte
 	pos := fs.done
 	for len(p) > 0 {
-		if !cur.compressed && cur.n == len(cur.prev) {
-			return // the preview is full; the rest is only counted
-		}
-		n := copy(buf[:], p)
-		if !cur.compressed {
-			n = copy(buf[:len(cur.prev)-cur.n], p)
-		}
-		chunk := buf[:n]
+		chunk := buf[:copy(buf[:], p)]
 		if fs.masked {
 			unmask(chunk, fs.key, pos)
 		}
-		pos += int64(n)
-		p = p[n:]
-		if !cur.compressed {
-			cur.n += copy(cur.prev[cur.n:], chunk)
-			continue
-		}
+		pos += int64(len(chunk))
+		p = p[len(chunk):]
 		pd.inf.write(chunk)
 		if pd.inf.err != nil {
 			c.inflateFailed(pd)
@@ -209,11 +212,13 @@ func (c *Conn) noContextTakeover(s Side) bool {
 		want = "client_no_context_takeover"
 	}
 	for _, e := range c.hs.ChosenExtensions {
-		params := strings.Split(e, ";")
-		if strings.TrimSpace(params[0]) != "permessage-deflate" {
+		name, params, _ := strings.Cut(e, ";")
+		if strings.TrimSpace(name) != "permessage-deflate" {
 			continue
 		}
-		for _, p := range params[1:] {
+		for params != "" {
+			var p string
+			p, params, _ = strings.Cut(params, ";")
 			if strings.EqualFold(strings.TrimSpace(p), want) {
 				return true
 			}
