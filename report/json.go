@@ -12,6 +12,8 @@ type FileInfo struct {
 	// First and Last are the earliest and latest capture times of the file's packets
 	// (zero without packets); not part of the JSON contract.
 	First, Last time.Time `json:"-"`
+	// Summary counts the listed connections first seen in the file (nil: not counted).
+	Summary *Summary `json:"summary,omitempty"`
 }
 
 // Document is the single JSON document written by --format json.

@@ -61,11 +61,14 @@ func (t *tableWriter) Write(r *Record) error {
 
 // Finish renders the table, sorted even if some records came late, with sum as the
 // summary line, then the ladders.
-func (t *tableWriter) Finish(_ []FileInfo, sum Summary) error {
+func (t *tableWriter) Finish(files []FileInfo, sum Summary) error {
 	sort.SliceStable(t.rows, func(i, j int) bool {
 		return lineLess(t.rows[i].start, t.rows[j].start, t.rows[i].client, t.rows[j].client, t.rows[i].server, t.rows[j].server)
 	})
 	if err := renderTable(t.w, t.rows, t.opts, sum); err != nil {
+		return err
+	}
+	if err := writeFileSummaries(t.w, files, t.opts.ShowFile, "%s: %s\n"); err != nil {
 		return err
 	}
 	if t.timeline && len(t.recs) > 0 {
@@ -180,9 +183,31 @@ func (m *markdownWriter) lanes(d *strings.Builder, hints *bytes.Buffer, r *Recor
 	}
 }
 
-func (m *markdownWriter) Finish(_ []FileInfo, sum Summary) error {
-	_, err := io.WriteString(m.w, foldMarkdown(m.kept, m.dropped, sum.String(), m.showFile))
+func (m *markdownWriter) Finish(files []FileInfo, sum Summary) error {
+	line := sum.String()
+	if m.showFile {
+		var b strings.Builder
+		writeFileSummaries(&b, files, true, "\n- %s: %s")
+		line += "\n" + mdEscaper.Replace(b.String())
+	}
+	_, err := io.WriteString(m.w, foldMarkdown(m.kept, m.dropped, line, m.showFile))
 	return err
+}
+
+// writeFileSummaries writes a summary line per file read (with several files read
+// separately, show), in format (file name, summary).
+func writeFileSummaries(w io.Writer, files []FileInfo, show bool, format string) error {
+	if !show {
+		return nil
+	}
+	for _, f := range files {
+		if f.Summary != nil {
+			if _, err := fmt.Fprintf(w, format, Printable(f.Name), f.Summary.String()); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 type jsonWriter struct {

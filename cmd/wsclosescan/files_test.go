@@ -84,3 +84,33 @@ func TestMergeOverlapWarns(t *testing.T) {
 		t.Errorf("files in time order: %q", r.stderr)
 	}
 }
+
+// TestPerFileSummary: with several files read separately, the table and Markdown end with
+// a summary line per file, and the JSON has each file's summary (with --merge, the file a
+// connection was first seen in).
+func TestPerFileSummary(t *testing.T) {
+	a, b := "../../testdata/pcaps/gorilla-clean-close.pcap", "../../testdata/pcaps/node-ws-server-4001.pcap"
+	r := runCLI(t, nil, a, b)
+	for _, want := range []string{"\n" + a + ": 1 connection: 1 clean; close frames: 1000 ×2\n",
+		"\n" + b + ": 1 connection: 1 clean; close frames: 4001 ×2\n"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("table lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	r = runCLI(t, nil, "-f", "markdown", a, b)
+	if !strings.Contains(r.stdout, "\n- "+a+": 1 connection: 1 clean; close frames: 1000 ×2\n") {
+		t.Errorf("markdown lacks the per-file line:\n%s", r.stdout)
+	}
+	r = runCLI(t, nil, "-f", "json", "--verdict", "clean", a, b, "../../testdata/pcaps/node-ws-open-at-end.pcap")
+	var doc report.Document
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Files) != 3 || doc.Files[0].Summary == nil || doc.Files[0].Summary.ByCode["1000"] != 2 ||
+		doc.Files[1].Summary.ByCode["4001"] != 2 || doc.Files[2].Summary == nil || doc.Files[2].Summary.Connections != 0 {
+		t.Errorf("files: %+v", doc.Files)
+	}
+	if r := runCLI(t, nil, a); strings.Contains(r.stdout, a+": ") {
+		t.Errorf("one file: a per-file line:\n%s", r.stdout)
+	}
+}

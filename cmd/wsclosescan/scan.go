@@ -25,7 +25,8 @@ type results struct {
 	out        report.Writer
 	writeErr   error // the first error writing the output
 	summary    report.Summary
-	groups     *report.Groups // with --summary
+	perFile    map[string]*report.Summary // the summary of each file's connections
+	groups     *report.Groups             // with --summary
 	files      []report.FileInfo
 	read       int  // files that could be read
 	plainTCP   int  // non-WebSocket connections not listed
@@ -64,7 +65,7 @@ func (c *cli) scan(cfg *config) int {
 	if !ok {
 		return exitUsage
 	}
-	res := &results{out: out, summary: report.NewSummary()}
+	res := &results{out: out, summary: report.NewSummary(), perFile: map[string]*report.Summary{}}
 	if cfg.summary {
 		res.groups = report.NewGroups(cfg.idleHint)
 	}
@@ -128,6 +129,10 @@ func (c *cli) scan(cfg *config) int {
 			continue
 		}
 		stdinUsed = stdinUsed || name == "-"
+		if res.perFile[name] == nil {
+			sum := report.NewSummary()
+			res.perFile[name] = &sum
+		}
 		res.files = append(res.files, c.readFile(sc, name, res))
 		if cfg.merge {
 			c.warnOverlap(res.files)
@@ -197,6 +202,11 @@ func (c *cli) scan(cfg *config) int {
 func (c *cli) finish(cfg *config, res *results, w io.Writer) error {
 	if cfg.summary && cfg.format != "json" {
 		return report.WriteSummary(w, cfg.format, res.summary, cfg.limit)
+	}
+	for i := range res.files {
+		if res.files[i].Error == nil { // a file that could not be read has no connections to count
+			res.files[i].Summary = res.perFile[res.files[i].Name]
+		}
 	}
 	return res.out.Finish(res.files, res.summary)
 }
@@ -283,6 +293,9 @@ func (res *results) add(cfg *config, r *report.Record) {
 		report.Redact(r)
 	}
 	res.summary.Add(r)
+	if fs := res.perFile[r.File]; fs != nil {
+		fs.Add(r)
+	}
 	if res.groups != nil {
 		res.groups.Add(r)
 		return
