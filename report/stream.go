@@ -61,11 +61,14 @@ func (t *tableWriter) Write(r *Record) error {
 
 // Finish renders the table, sorted even if some records came late, with sum as the
 // summary line, then the ladders.
-func (t *tableWriter) Finish(_ []FileInfo, sum Summary) error {
+func (t *tableWriter) Finish(files []FileInfo, sum Summary) error {
 	sort.SliceStable(t.rows, func(i, j int) bool {
 		return lineLess(t.rows[i].start, t.rows[j].start, t.rows[i].client, t.rows[j].client, t.rows[i].server, t.rows[j].server)
 	})
 	if err := renderTable(t.w, t.rows, t.opts, sum); err != nil {
+		return err
+	}
+	if err := writeFileSummaries(t.w, files, t.opts.ShowFile, "%s: %s\n"); err != nil {
 		return err
 	}
 	if t.timeline && len(t.recs) > 0 {
@@ -105,7 +108,19 @@ type markdownWriter struct {
 	kept     []mdRecord
 	size     int // bytes in kept
 	dropped  int // records past the size kept
+	// legs are the latest client legs of proxied WebSockets (at most maxMDLegs), kept with
+	// their numbers until the backend leg comes for the three-lane diagram.
+	legs []mdLeg
 }
+
+// mdLeg is a client leg waiting for its backend leg.
+type mdLeg struct {
+	n   int
+	rec Record
+}
+
+// maxMDLegs bounds the client legs the Markdown writer keeps for three-lane diagrams.
+const maxMDLegs = 64
 
 // mdRecord is one record as Markdown: its table row, hint lines and diagram.
 type mdRecord struct {
@@ -129,20 +144,70 @@ func (m *markdownWriter) Write(r *Record) error {
 	for _, h := range r.Hints {
 		fmt.Fprintf(&hints, "\n- **#%d** %s", m.n, mdEscape(h))
 	}
-	rec := mdRecord{row: row.String(), hints: hints.String()}
-	if m.timeline {
-		var d strings.Builder
-		writeMermaid(&d, m.n, r)
-		rec.diagram = d.String()
+	for _, s := range messageLines(r) {
+		fmt.Fprintf(&hints, "\n- **#%d** %s", m.n, mdEscaper.Replace(s)) // already printable
 	}
+	var d strings.Builder
+	if m.timeline {
+		writeMermaid(&d, m.n, r)
+	}
+	m.lanes(&d, &hints, r)
+	rec := mdRecord{row: row.String(), hints: hints.String(), diagram: d.String()}
 	m.kept = append(m.kept, rec)
 	m.size += len(rec.row) + len(rec.hints) + len(rec.diagram)
 	return nil
 }
 
-func (m *markdownWriter) Finish(_ []FileInfo, sum Summary) error {
-	_, err := io.WriteString(m.w, foldMarkdown(m.kept, m.dropped, sum.String(), m.showFile))
+// lanes keeps a client leg for later, or tells a backend leg with its client leg: the
+// pair's story among the hints and, with a timeline, a three-lane diagram.
+func (m *markdownWriter) lanes(d *strings.Builder, hints *bytes.Buffer, r *Record) {
+	switch {
+	case r.Proxy == nil:
+	case r.Proxy.Leg == "client":
+		if len(m.legs) == maxMDLegs {
+			m.legs = append(m.legs[:0], m.legs[1:]...)
+		}
+		m.legs = append(m.legs, mdLeg{n: m.n, rec: *r})
+	default:
+		for i, l := range m.legs {
+			if l.rec.Client == r.Proxy.Other.Client && l.rec.Server == r.Proxy.Other.Server {
+				fmt.Fprintf(hints, "\n- **#%d+#%d** proxy legs (%s) %s", l.n, m.n, evidenceText[r.Proxy.MatchedBy],
+					mdEscape(r.Proxy.Story))
+				if m.timeline {
+					writeLanesMermaid(d, l.n, m.n, &l.rec, r)
+				}
+				m.legs = append(m.legs[:i], m.legs[i+1:]...)
+				return
+			}
+		}
+	}
+}
+
+func (m *markdownWriter) Finish(files []FileInfo, sum Summary) error {
+	line := sum.String()
+	if m.showFile {
+		var b strings.Builder
+		writeFileSummaries(&b, files, true, "\n- %s: %s")
+		line += "\n" + mdEscaper.Replace(b.String())
+	}
+	_, err := io.WriteString(m.w, foldMarkdown(m.kept, m.dropped, line, m.showFile))
 	return err
+}
+
+// writeFileSummaries writes a summary line per file read (with several files read
+// separately, show), in format (file name, summary).
+func writeFileSummaries(w io.Writer, files []FileInfo, show bool, format string) error {
+	if !show {
+		return nil
+	}
+	for _, f := range files {
+		if f.Summary != nil {
+			if _, err := fmt.Fprintf(w, format, Printable(f.Name), f.Summary.String()); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 type jsonWriter struct {

@@ -146,6 +146,10 @@ type Scanner struct {
 	shards []*shard
 	merge  *merger
 	now    time.Time // latest capture time read
+	// damage is what ended the file last read (damageFile) early, "" for nothing.
+	damage, damageFile string
+	// fileEarliest and fileLatest are the capture times of the file last read.
+	fileEarliest, fileLatest time.Time
 }
 
 // New returns a Scanner that calls emit with the record of every connection, in output
@@ -187,6 +191,7 @@ func New(opts Options, emit func(*report.Record)) *Scanner {
 // before it is analysed.
 func (s *Scanner) Read(name string, src io.Reader) (report.FileInfo, error) {
 	info := report.FileInfo{Name: name, Warnings: []string{}}
+	s.damage = ""
 	copts := s.opts.Capture
 	if want := s.opts.Secrets; want != nil {
 		also := copts.Secrets
@@ -210,7 +215,9 @@ func (s *Scanner) Read(name string, src io.Reader) (report.FileInfo, error) {
 	err = s.run(r, wr)
 	st := r.Stats()
 	info.Packets = st.Packets
+	info.First, info.Last = s.fileEarliest, s.fileLatest
 	if !errors.Is(err, io.EOF) {
+		s.damage, s.damageFile = describeDamage(err, wr.gzip), name
 		info.Error = new(describe(name, err, wr.gzip) + fmt.Sprintf("; analysed the %d packets before it", st.Packets))
 	}
 	for _, sk := range st.Skipped {
@@ -225,6 +232,19 @@ func (s *Scanner) Read(name string, src io.Reader) (report.FileInfo, error) {
 			"the missing bytes are counted in missing_bytes (capture with -s 0)", name, st.SnaplenCut))
 	}
 	return info, nil
+}
+
+// Damaged says that the damage that ended the file just read (its FileInfo.Error) is
+// damage indeed: the caller decides, as input cut by the user is none. The records of
+// connections still open then, and never seen again before Flush, say that how they ended
+// may be in the part that could not be read, instead of suggesting to capture for longer.
+func (s *Scanner) Damaged() {
+	if s.damage == "" {
+		return
+	}
+	for _, sh := range s.shards {
+		sh.layers.AddDamage(s.fileLatest, s.damageFile, s.damage)
+	}
 }
 
 // Released counts the connections the reassemblers let go, by why.
@@ -286,6 +306,9 @@ func (s *Scanner) Flush() {
 		}
 		active = next
 	}
+	for _, sh := range s.shards {
+		sh.layers.ClearDamage()
+	}
 	s.now = time.Time{}
 }
 
@@ -299,8 +322,8 @@ func (s *Scanner) run(r *capture.Reader, wr *waitReader) error {
 		go sh.run(reports)
 	}
 	type result struct {
-		err error
-		now time.Time
+		err                   error
+		now, earliest, latest time.Time
 	}
 	done := make(chan result, 1)
 	go func() {
@@ -308,8 +331,8 @@ func (s *Scanner) run(r *capture.Reader, wr *waitReader) error {
 		if !wr.live {
 			live = nil
 		}
-		now, err := decode(r, live, s.shards, s.now)
-		done <- result{err, now}
+		now, earliest, latest, err := decode(r, live, s.shards, s.now)
+		done <- result{err, now, earliest, latest}
 	}()
 	for running := len(s.shards); running > 0; {
 		rep := <-reports
@@ -322,6 +345,6 @@ func (s *Scanner) run(r *capture.Reader, wr *waitReader) error {
 		}
 	}
 	res := <-done
-	s.now = res.now
+	s.now, s.fileEarliest, s.fileLatest = res.now, res.earliest, res.latest
 	return res.err
 }

@@ -65,13 +65,14 @@ type chainCfg struct {
 // enterScan starts looking for a frame boundary.
 func (c *Conn) enterScan(d *direction) {
 	d.mode = modeScan
-	d.buf.reset()
+	sc := d.scan()
+	sc.buf.reset()
 	d.scanOrigin = true
-	d.scanNeed = 0
+	sc.scanNeed = 0
 	d.expectFrame = false
-	d.window, d.giveUpAt, d.scanned, d.gaveUp = scanWindow, 0, 0, false
+	sc.window, sc.giveUpAt, sc.scanned, d.gaveUp = scanWindow, 0, 0, false
 	if !d.afterGap && !c.hsSeen {
-		d.window, d.giveUpAt = midstreamWindow, midstreamGiveUp
+		sc.window, sc.giveUpAt = midstreamWindow, midstreamGiveUp
 	}
 }
 
@@ -88,10 +89,11 @@ func (c *Conn) scanBytes(d *direction, data []byte, t time.Time) int {
 	if d.gaveUp {
 		return len(data)
 	}
-	n := d.buf.add(data, t, d.window)
+	sc := d.sc
+	n := sc.buf.add(data, t, sc.window)
 	// Re-check only when the bytes the undecided position waits for have arrived: the
 	// verdict cannot change before (this keeps byte-by-byte feeding linear).
-	if n == 0 || (!d.replaying && len(d.buf.bytes()) >= d.scanNeed) {
+	if n == 0 || (!d.replaying && len(sc.buf.bytes()) >= sc.scanNeed) {
 		c.scanRun(d, false)
 	}
 	return n
@@ -101,12 +103,13 @@ func (c *Conn) scanBytes(d *direction, data []byte, t time.Time) int {
 // a proven boundary, replaying the buffered bytes from there.
 func (c *Conn) scanRun(d *direction, final bool) {
 	for d.mode == modeScan {
+		sc := d.sc
 		if c.foreign || (c.httpSeen && !c.wsWanted) {
-			d.buf.reset()
+			d.sc = nil
 			d.mode = modeDead
 			return
 		}
-		b := d.buf.bytes()
+		b := sc.buf.bytes()
 		if len(b) == 0 {
 			return
 		}
@@ -115,23 +118,23 @@ func (c *Conn) scanRun(d *direction, final bool) {
 			d.scanOrigin, d.expectFrame = false, false
 		}
 		if res != chainValid {
-			d.buf.advance(p)
-			d.scanned += int64(p)
-			if d.giveUpAt > 0 && d.scanned >= d.giveUpAt {
+			sc.buf.advance(p)
+			sc.scanned += int64(p)
+			if sc.giveUpAt > 0 && sc.scanned >= sc.giveUpAt {
 				d.gaveUp = true
-				d.buf = timedBuf{} // release the memory, not just the bytes
+				sc.buf = timedBuf{} // release the memory, not just the bytes
 			}
 			return
 		}
-		d.buf.advance(p)
+		sc.buf.advance(p)
 		c.resynced(d, masked, count)
-		tb := d.buf.detach()
+		tb := sc.buf.detach()
 		d.mode = modeFrames
 		d.fs.reset(true)
 		d.replaying = true
 		c.replay(d, &tb)
 		d.replaying = false
-		d.buf.giveBack(&tb)
+		d.afterReplay(&tb)
 	}
 }
 
@@ -156,9 +159,9 @@ func (c *Conn) resynced(d *direction, masked bool, count int) {
 	d.byChain = !c.ws && !c.server101
 	s := c.trueSide(d.fed)
 	t := time.Time{}
-	if len(d.buf.marks) > 0 {
-		for _, m := range d.buf.marks {
-			if m.end > d.buf.start {
+	if sc := d.sc; sc != nil {
+		for _, m := range sc.buf.marks {
+			if m.end > sc.buf.start {
 				t = m.t
 				break
 			}
@@ -179,19 +182,20 @@ func (c *Conn) resynced(d *direction, masked bool, count int) {
 // chain, already holds one whose mask bit equals masked.
 func (c *Conn) sameMaskOnOtherSide(d *direction, masked bool) bool {
 	o := &c.dirs[d.fed.Other()]
-	if o.mode != modeScan || len(o.buf.bytes()) == 0 {
+	if o.mode != modeScan || len(o.held()) == 0 {
 		return false
 	}
-	saved := o.scanNeed
-	_, res, om, _ := c.findBoundary(o, o.buf.bytes(), false)
-	o.scanNeed = saved
+	saved := o.sc.scanNeed
+	_, res, om, _ := c.findBoundary(o, o.held(), false)
+	o.sc.scanNeed = saved
 	return res == chainValid && om == masked
 }
 
 // findBoundary returns the first undecided or valid position of b, with the verdict there,
 // the chain's mask bit and, when valid, how many headers it holds.
 func (c *Conn) findBoundary(d *direction, b []byte, final bool) (int, chainResult, bool, int) {
-	d.scanNeed = 0
+	sc := d.sc
+	sc.scanNeed = 0
 	cfg := chainCfg{need: chainUnknown, minEnd: 3, rsv1OK: !c.extKnown || c.hs.Deflate, final: final}
 	// Mid-stream, the side that did not teach the roles is searched without assuming its mask
 	// bit (a client that does not mask is a finding, not a reason to miss its frames).
@@ -206,15 +210,15 @@ func (c *Conn) findBoundary(d *direction, b []byte, final bool) (int, chainResul
 		cfg.minEnd = 2
 	}
 	need := cfg.need
-	cfg.window = d.window
+	cfg.window = sc.window
 	for i := 0; i < len(b); i++ {
-		if d.giveUpAt > 0 && d.scanned+int64(i) >= d.giveUpAt {
+		if sc.giveUpAt > 0 && sc.scanned+int64(i) >= sc.giveUpAt {
 			return i, chainInvalid, false, 0 // positions past the limit are never tried
 		}
 		w := b[i:]
-		full := len(w) >= d.window
+		full := len(w) >= sc.window
 		if full {
-			w = w[:d.window]
+			w = w[:sc.window]
 		}
 		cfg.single = i == 0 && d.scanOrigin && cfg.maskKnown && d.afterGap
 		cfg.afterGap = d.afterGap
@@ -225,7 +229,7 @@ func (c *Conn) findBoundary(d *direction, b []byte, final bool) (int, chainResul
 		}
 		res, masked := checkChain(w, &cfg, full)
 		if res == chainUndecided {
-			d.scanNeed = cfg.needLen
+			sc.scanNeed = cfg.needLen
 		}
 		if res != chainInvalid {
 			return i, res, masked, cfg.count

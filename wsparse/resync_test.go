@@ -258,8 +258,12 @@ func TestBoundedMemory(t *testing.T) {
 			p = p[n:]
 		}
 		for _, d := range c.dirs {
-			if cap(d.buf.b) > 2*scanWindow+chunk || len(d.buf.marks) > 2*scanWindow || cap(d.hdr) > DefaultMaxHeaderBytes+chunk {
-				t.Errorf("chunk %d: %v buffers grew: buf %d marks %d hdr %d", chunk, d.fed, cap(d.buf.b), len(d.buf.marks), cap(d.hdr))
+			var buf timedBuf
+			if d.sc != nil {
+				buf = d.sc.buf
+			}
+			if cap(buf.b) > 2*scanWindow+chunk || len(buf.marks) > 2*scanWindow || cap(d.hdr) > DefaultMaxHeaderBytes+chunk {
+				t.Errorf("chunk %d: %v buffers grew: buf %d marks %d hdr %d", chunk, d.fed, cap(buf.b), len(buf.marks), cap(d.hdr))
 			}
 		}
 	}
@@ -286,13 +290,55 @@ func TestMidstreamGiveUp(t *testing.T) {
 		t.Fatal("the client's chain of masked frames should make the connection WebSocket")
 	}
 	d := &c.dirs[Server]
-	if !d.gaveUp || d.buf.b != nil {
-		t.Errorf("gaveUp %v, buffer capacity %d; want the scan given up and its buffer released", d.gaveUp, cap(d.buf.b))
+	var buf timedBuf
+	if d.sc != nil {
+		buf = d.sc.buf
+	}
+	if !d.gaveUp || buf.b != nil {
+		t.Errorf("gaveUp %v, buffer capacity %d; want the scan given up and its buffer released", d.gaveUp, cap(buf.b))
 	}
 	if st := c.Stats(Server); !st.Undecodable || c.Close(Server) != nil {
 		t.Errorf("server: undecodable %v, close %v; want undecodable and no close frame claimed", st.Undecodable, c.Close(Server))
 	}
 	if st := c.Stats(Client); st.Frames != 7 {
 		t.Errorf("client frames: got %d, want 7", st.Frames)
+	}
+}
+
+// TestScanStateReleased: once a side decodes frames again, it keeps no scan state (nor the
+// memory of its buffer): after bytes held back until the 101, and after a resync.
+func TestScanStateReleased(t *testing.T) {
+	msg := cf(true, wsframe.OpText, []byte("hello"))
+	tests := []struct {
+		name  string
+		steps func(c *Conn)
+	}{
+		{"client frames before the 101", func(c *Conn) {
+			c.Feed(Client, wsframe.Concat(wsframe.Request("/", testKey), msg, msg), t0)
+			c.Feed(Server, wsframe.Response101(testKey), t0)
+		}},
+		{"resync after a gap", func(c *Conn) {
+			c.Feed(Client, wsframe.Request("/", testKey), t0)
+			c.Feed(Server, wsframe.Response101(testKey), t0)
+			c.Feed(Client, msg, t0)
+			c.Gap(Client, 10, t0)
+			c.Feed(Client, wsframe.Concat(msg[3:], msg, msg, msg, msg, msg), t0)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := NewConn(Options{})
+			tt.steps(c)
+			d := &c.dirs[Client]
+			if d.mode != modeFrames {
+				t.Fatalf("client mode %d, want frames (%d)", d.mode, modeFrames)
+			}
+			if d.sc != nil {
+				t.Errorf("the client keeps its scan state (buffer capacity %d), want none", cap(d.sc.buf.b))
+			}
+			if st := c.Stats(Client); st.Frames < 2 {
+				t.Errorf("client frames: got %d, want at least 2", st.Frames)
+			}
+		})
 	}
 }

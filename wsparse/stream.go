@@ -54,13 +54,48 @@ type direction struct {
 	hdr  []byte
 	body http1.Body
 
+	sc *scanState // while bytes are held back (modePending, modeScan), else nil
+
+	fs frameState
+}
+
+// scanState is what a direction needs while it holds bytes back: the client's bytes sent
+// before the server's answer (modePending), or the lookahead of a scan for a frame
+// boundary (modeScan). It is allocated when needed and dropped when the direction decodes
+// frames again, so that an open connection does not keep it, nor the memory of its buffer.
+type scanState struct {
 	buf      timedBuf // pending client bytes, or the resync lookahead
 	scanNeed int      // live scan bytes needed before the undecided position can be decided
 	window   int      // the scan's lookahead: scanWindow, or midstreamWindow mid-stream
 	giveUpAt int64    // positions after which a mid-stream scan gives up (0: never)
 	scanned  int64    // positions discarded since the scan started
+}
 
-	fs frameState
+// scan returns the direction's scan state, allocating it.
+func (d *direction) scan() *scanState {
+	if d.sc == nil {
+		d.sc = new(scanState)
+	}
+	return d.sc
+}
+
+// held returns the bytes the direction holds back.
+func (d *direction) held() []byte {
+	if d.sc == nil {
+		return nil
+	}
+	return d.sc.buf.bytes()
+}
+
+// afterReplay ends the replay of tb, the buffer d held back: the scan state is dropped if
+// d no longer holds bytes back, else its buffer may reuse tb's memory.
+func (d *direction) afterReplay(tb *timedBuf) {
+	switch {
+	case d.mode != modeScan && d.mode != modePending:
+		d.sc = nil
+	case d.sc != nil:
+		d.sc.buf.giveBack(tb)
+	}
 }
 
 // httpStarts are the prefixes that make a stream HTTP.
@@ -80,7 +115,7 @@ func (c *Conn) feedDir(d *direction, data []byte, t time.Time) {
 		case modeBody:
 			n = c.bodyBytes(d, data)
 		case modePending:
-			n = d.buf.add(data, t, pendingCap)
+			n = d.scan().buf.add(data, t, pendingCap)
 			if n == 0 {
 				c.resolvePending(d, modeFrames)
 			}
@@ -225,8 +260,8 @@ func (c *Conn) gapMode(d *direction, length int64, t time.Time) {
 	case modeScan:
 		c.scanRun(d, true)
 		if d.mode == modeScan {
-			d.buf.reset()
-			d.scanNeed = 0
+			d.sc.buf.reset()
+			d.sc.scanNeed = 0
 		} else {
 			c.gapDir(d, length, t)
 		}
@@ -251,7 +286,7 @@ func (c *Conn) finishDir(d *direction, t time.Time) {
 		}
 	case modePending:
 		m := modeFrames
-		if b := d.buf.bytes(); len(b) >= 4 && string(b[:4]) == "GET " {
+		if b := d.held(); len(b) >= 4 && string(b[:4]) == "GET " {
 			m = modeSniff
 		}
 		c.resolvePending(d, m)
@@ -292,7 +327,10 @@ func (c *Conn) resolvePending(d *direction, m mode) {
 	if d.mode != modePending {
 		return
 	}
-	tb := d.buf.detach()
+	var tb timedBuf
+	if d.sc != nil {
+		tb = d.sc.buf.detach()
+	}
 	d.mode = m
 	if m == modeFrames {
 		d.fs.reset(false)
@@ -301,7 +339,7 @@ func (c *Conn) resolvePending(d *direction, m mode) {
 		d.sniffN = 0
 	}
 	c.replay(d, &tb)
-	d.buf.giveBack(&tb)
+	d.afterReplay(&tb)
 }
 
 // replay feeds buffered bytes with their capture times.

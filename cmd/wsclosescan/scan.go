@@ -25,7 +25,8 @@ type results struct {
 	out        report.Writer
 	writeErr   error // the first error writing the output
 	summary    report.Summary
-	groups     *report.Groups // with --summary
+	perFile    map[string]*report.Summary // the summary of each file's connections
+	groups     *report.Groups             // with --summary
 	files      []report.FileInfo
 	read       int  // files that could be read
 	plainTCP   int  // non-WebSocket connections not listed
@@ -64,13 +65,14 @@ func (c *cli) scan(cfg *config) int {
 	if !ok {
 		return exitUsage
 	}
-	res := &results{out: out, summary: report.NewSummary()}
+	res := &results{out: out, summary: report.NewSummary(), perFile: map[string]*report.Summary{}}
 	if cfg.summary {
 		res.groups = report.NewGroups(cfg.idleHint)
 	}
 	opts := scan.DefaultOptions()
 	opts.Layers = layers.Options{Timeline: cfg.timeline, Keys: keys, Sessions: tlsdec.NewSessions(0)}
-	opts.Analyze = analyze.Options{IdleHint: cfg.idleHint, IdleTimeout: cfg.idleOut}
+	opts.Layers.WS.Payloads = cfg.payloads
+	opts.Analyze = analyze.Options{IdleHint: cfg.idleHint, IdleTimeout: cfg.idleOut, Payloads: cfg.payloads}
 	// A pcapng's Decryption Secrets Blocks add to the key log as they are read, before the
 	// packets that follow them reach the workers (the key log is safe for concurrent use).
 	opts.Secrets = func(file string, data []byte) {
@@ -105,7 +107,16 @@ func (c *cli) scan(cfg *config) int {
 	// The legs of a proxied WebSocket are paired before the filters, so that a record names
 	// its other leg even when the filters leave that one out.
 	legs = match.NewLegs(match.Options{IdleHint: cfg.idleHint}, func(r *report.Record) { res.add(cfg, r) })
-	sc := scan.New(opts, legs.Add)
+	add := legs.Add
+	var cont *continuations
+	if len(cfg.files) > 1 && !cfg.merge {
+		cont = newContinuations()
+		add = func(r *report.Record) {
+			cont.see(r)
+			legs.Add(r)
+		}
+	}
+	sc := scan.New(opts, add)
 	files := cfg.files
 	if cfg.merge {
 		files = naturalSort(files)
@@ -118,13 +129,23 @@ func (c *cli) scan(cfg *config) int {
 			continue
 		}
 		stdinUsed = stdinUsed || name == "-"
+		if res.perFile[name] == nil {
+			sum := report.NewSummary()
+			res.perFile[name] = &sum
+		}
 		res.files = append(res.files, c.readFile(sc, name, res))
+		if cfg.merge {
+			c.warnOverlap(res.files)
+		}
 		if interrupted = stopped(c.stop); interrupted {
 			break
 		}
 		if !cfg.merge {
 			sc.Flush()
 			legs.Flush()
+		}
+		if cont != nil {
+			cont.nextFile()
 		}
 	}
 	sc.Flush()
@@ -139,6 +160,10 @@ func (c *cli) scan(cfg *config) int {
 	if res.read == 0 {
 		// Nothing could be read: the errors are the whole answer, without an empty report.
 		return exitUsage
+	}
+	if cont != nil && cont.n > 0 {
+		c.hintf("%d connection(s) seem to continue a connection open at the end of the file before (%s); "+
+			"read the files together with --merge", cont.n, cont.example)
 	}
 	if n := sc.Late(); n > 0 && cfg.format != "table" {
 		c.warnf("%d record(s) were written out of start-time order: %s", n, lateReason(cfg))
@@ -177,6 +202,11 @@ func (c *cli) scan(cfg *config) int {
 func (c *cli) finish(cfg *config, res *results, w io.Writer) error {
 	if cfg.summary && cfg.format != "json" {
 		return report.WriteSummary(w, cfg.format, res.summary, cfg.limit)
+	}
+	for i := range res.files {
+		if res.files[i].Error == nil { // a file that could not be read has no connections to count
+			res.files[i].Summary = res.perFile[res.files[i].Name]
+		}
 	}
 	return res.out.Finish(res.files, res.summary)
 }
@@ -263,6 +293,9 @@ func (res *results) add(cfg *config, r *report.Record) {
 		report.Redact(r)
 	}
 	res.summary.Add(r)
+	if fs := res.perFile[r.File]; fs != nil {
+		fs.Add(r)
+	}
 	if res.groups != nil {
 		res.groups.Add(r)
 		return
@@ -274,6 +307,25 @@ func (res *results) add(cfg *config, r *report.Record) {
 	if res.writeErr == nil {
 		res.writeErr = res.out.Write(r)
 	}
+}
+
+// warnOverlap warns when the file just read (the last of files) starts before the file
+// read before it ends: --merge takes the files as one capture in name order, so packets
+// that go back in time are analysed out of order (a connection's later packets before
+// its earlier ones).
+func (c *cli) warnOverlap(files []report.FileInfo) {
+	if len(files) < 2 {
+		return
+	}
+	a, b := &files[len(files)-2], &files[len(files)-1]
+	if a.Last.IsZero() || b.First.IsZero() || !b.First.Before(a.Last) {
+		return
+	}
+	w := fmt.Sprintf("%s: starts at %s, before the end of %s (%s): --merge reads the files in name order as one "+
+		"capture, so overlapping packets are analysed out of time order; merge them by time first (mergecap -w all.pcap ...)",
+		b.Name, report.Time{Time: b.First}, a.Name, report.Time{Time: a.Last})
+	b.Warnings = append(b.Warnings, w)
+	c.warnf("%s", w)
 }
 
 // readFile analyses one capture file, printing its error or warnings.
@@ -307,6 +359,7 @@ func (c *cli) readFile(sc *scan.Scanner, name string, res *results) report.FileI
 	// input was cut where it was, which is no damage.
 	if info.Error != nil && !stopped(c.stop) {
 		info.Warnings = append([]string{*info.Error}, info.Warnings...)
+		sc.Damaged()
 	}
 	info.Error = nil
 	for _, w := range info.Warnings {

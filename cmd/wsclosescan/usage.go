@@ -1,6 +1,7 @@
 package main
 
 const usage = `Usage: wsclosescan [flags] FILE...
+       wsclosescan --pair [-f json|jsonl] CLIENT.pcap SERVER.pcap
        wsclosescan explain [-f json] CODE...
 
 Reads pcap and pcapng captures (also gzip-compressed; "-" is standard input) and prints,
@@ -32,6 +33,10 @@ Output (flag values are case-insensitive):
                         markdown, json)
       --limit N         list at most N connections (with --summary, N causes); the
                         summary still counts all of them
+      --payloads        also show what each side said last: the type, size and time of its
+                        last data message before the end, and its first 64 bytes (text) or
+                        16 bytes in hex (binary), inflated when permessage-deflate is on.
+                        Off by default: payloads are the application's data
       --no-redact       show query strings and token-like subprotocol values in table and
                         markdown output (hidden by default, to be safe to paste)
       --redact          hide them in json, jsonl and csv too (shown there by default)
@@ -54,6 +59,13 @@ Input:
       --merge           analyse all FILEs as one capture (rotated sets written by tcpdump -C
                         or -G), in natural name order, so that a connection spanning files
                         is one connection
+      --pair            compare two captures of the same traffic, CLIENT.pcap made at the
+                        client and SERVER.pcap at the server (or behind a proxy): matches
+                        connections by 4-tuple, else Sec-WebSocket-Key, else timing,
+                        estimates the clock offset from the handshakes, and says per
+                        connection what left one side and what arrived at the other (a
+                        close frame lost or changed, a RST seen on one side only); lists
+                        connections seen in one capture only
       --idle-hint DUR   silence before a TCP end from which an idle timeout is suggested
                         (default 1s)
       --keylog FILE     decrypt wss:// (TLS 1.2 and 1.3) with an NSS key log, as written by
@@ -109,6 +121,7 @@ Examples:
   SSLKEYLOGFILE=keys.txt chromium &   # then: wsclosescan --keylog keys.txt wss.pcap
   wsclosescan --format json capture.pcap.gz > connections.json
   wsclosescan --merge --fail-on abnormal,handshake_failed /var/tmp/ws.pcap*
+  wsclosescan --pair laptop.pcap server.pcap     # the same connections, seen at both ends
   wsclosescan explain 1006
   wsclosescan explain -f json 1000 1006 4001
 `
