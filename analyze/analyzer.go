@@ -20,6 +20,8 @@ type Options struct {
 	// IdleTimeout is the reassembler's IdleTimeout, named in the hint of a connection it
 	// released (0: not known or none).
 	IdleTimeout time.Duration
+	// Payloads fills each record's LastMessages (layers must run wsparse with Payloads).
+	Payloads bool
 }
 
 func (o Options) withDefaults() Options {

@@ -68,6 +68,9 @@ func hints(f *facts, opts Options) []string {
 		}
 	}
 	if f.verdict == report.VerdictOpenAtEnd {
+		if f.damage != "" && f.released == reassembly.EndFlushed {
+			return append([]string{openAtEndHint(f, opts)}, h...) // the damage first: it is why
+		}
 		h = append(h, openAtEndHint(f, opts))
 	}
 	return h
@@ -88,7 +91,17 @@ func openAtEndHint(f *facts, opts Options) string {
 		return "released by wsclosescan before it ended, as too many connections were open at once (--max-conns): " +
 			"its later packets were not analysed; raise --max-conns to see how it ends"
 	}
+	if f.damage != "" {
+		return damageHint(f.damageFile, f.damage)
+	}
 	return "the capture ended while the connection was still open: capture for longer to see how it ends"
+}
+
+// damageHint says that a file's damage, not the end of the capture, cut the connection.
+func damageHint(file, what string) string {
+	return file + " ends in damage after this connection's last packet (" + what + "): how it ended " +
+		"may be in the part that could not be read, so capturing for longer is not the answer; repair the file " +
+		"or capture again"
 }
 
 func handshakeHints(f *facts) []string {

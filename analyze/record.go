@@ -38,6 +38,9 @@ type facts struct {
 	stream      bool // an HTTP/2 stream: its "TCP end" is END_STREAM (fin) or RST_STREAM (rst)
 	start, last time.Time
 	released    reassembly.EndReason // why the assembler let the connection go
+	// damage is the damage that ended damageFile while the connection was open
+	// (layers.Conn.Damage).
+	damage, damageFile string
 }
 
 // endOf is the first of e's FIN and RST: when, "fin" or "rst" ("" for neither).
@@ -57,6 +60,7 @@ func factsOf(c *layers.Conn, f *facts) {
 	ws := c.WS()
 	*f = facts{hs: ws.Handshake(), websocket: ws.IsWebSocket(), stream: c.Stream() != nil, start: c.Info.Start, last: c.Last,
 		released: c.Released}
+	f.damageFile, f.damage = c.Damage()
 	for _, s := range []wsparse.Side{wsparse.Client, wsparse.Server} {
 		d := c.DirOf(s)
 		if f.websocket { // frames of an unproven connection are no WebSocket's close frames
@@ -397,7 +401,37 @@ func (a *Analyzer) record(c *layers.Conn) *report.Record {
 	if entries, head, dropped, ok := c.Timeline(); ok {
 		r.Timeline = timelineEntries(c, entries, head, dropped)
 	}
+	if a.opts.Payloads && f.websocket {
+		r.LastMessages = &report.LastMessages{Client: lastMessage(ws, wsparse.Client), Server: lastMessage(ws, wsparse.Server)}
+	}
 	return r
+}
+
+// lastMessage is the last data message side s sent, as --payloads shows it; nil for none.
+func lastMessage(ws layers.WS, s wsparse.Side) *report.Message {
+	lm, ok := ws.LastMessage(s)
+	if !ok {
+		return nil
+	}
+	m := &report.Message{Type: "text", Size: lm.Length, Time: report.Time{Time: lm.Time}, Compressed: lm.Compressed,
+		LaterBytesMissing: lm.LaterMissing}
+	if lm.Op == wsparse.OpBinary {
+		m.Type = "binary"
+	}
+	if lm.Inflated >= 0 {
+		m.InflatedSize = &lm.Inflated
+	}
+	if lm.NoPreview != "" {
+		m.NoPreview = &lm.NoPreview
+		return m
+	}
+	size := lm.Length
+	if lm.Inflated >= 0 {
+		size = lm.Inflated
+	}
+	p, cut := report.NewPreview(m.Type, lm.Preview, size)
+	m.Preview, m.PreviewCut = &p, cut
+	return m
 }
 
 // observedCode is the nullable code side s's API reported.

@@ -141,6 +141,22 @@ type WS interface {
 	Pings() []wsparse.Ping
 	IsWebSocket() bool
 	SidesSwapped() bool
+	LastMessage(side wsparse.Side) (wsparse.LastMessage, bool)
+}
+
+// Damage names the file whose damage ended it while the connection was open, and the
+// damage, when the connection was still open at the end of the capture and had no packet
+// after the damage: how it ended may be in the part that could not be read. "", "" otherwise.
+func (c *Conn) Damage() (file, what string) {
+	if c.Released != reassembly.EndFlushed {
+		return "", ""
+	}
+	for _, d := range c.f.damages {
+		if !c.Last.After(d.at) {
+			return d.file, d.what
+		}
+	}
+	return "", ""
 }
 
 // WS returns what the WebSocket decoder found, by true side.

@@ -15,6 +15,8 @@
 package layers
 
 import (
+	"time"
+
 	"github.com/wsclosescan/wsclosescan/reassembly"
 	"github.com/wsclosescan/wsclosescan/tlsdec"
 	"github.com/wsclosescan/wsclosescan/wsparse"
@@ -54,7 +56,26 @@ type Factory struct {
 	// rings are the frame-number rings of ended connections, for reuse: a connection's
 	// facts outlive it only until judge returns.
 	rings []*[2]stampRing
+	// damages are the damage that ended files read since ClearDamage, in reading order.
+	damages []damage
 }
+
+// damage is what ended a file early, and the latest capture time read before it.
+type damage struct {
+	at         time.Time
+	file, what string
+}
+
+// AddDamage says that file ended early in damage (what describes it: "truncated packet
+// record at byte 3930"), the
+// latest capture time read before it being at: connections still open then, and never
+// seen again, may have ended in the part that could not be read (Conn.Damage).
+func (f *Factory) AddDamage(at time.Time, file, what string) {
+	f.damages = append(f.damages, damage{at, file, what})
+}
+
+// ClearDamage forgets the damage: the capture it was in has been flushed.
+func (f *Factory) ClearDamage() { f.damages = f.damages[:0] }
 
 // New returns a Factory that calls judge with the facts of each connection, once every
 // layer has finished with it. The facts, and what their methods return, are valid only

@@ -13,6 +13,7 @@
 package match
 
 import (
+	"net/netip"
 	"time"
 
 	"github.com/wsclosescan/wsclosescan/report"
@@ -55,6 +56,13 @@ type Legs struct {
 	emit  func(*report.Record)
 	q     []*leg
 	early bool // releasing before the head's window has passed (Pause)
+	// The held records with a request by key, by the address their forwarding header
+	// names, by client address and by server address.
+	byKey              map[string][]*leg
+	byFwd              map[netip.Addr][]*leg
+	byClient, byServer map[netip.Addr][]*leg
+	cands              []*leg
+	gen                uint64 // marks the legs collected into cands
 }
 
 // leg is a held record and what matching reads from it.
@@ -64,7 +72,8 @@ type leg struct {
 	fwd       Forwarder
 	hasFwd    bool
 	paired    bool
-	contested int // the evidence level at which the record had two candidates
+	contested int    // the evidence level at which the record had two candidates
+	gen       uint64 // the last candidate collection that took it
 }
 
 // NewLegs returns a Legs that passes records on to emit.
@@ -79,7 +88,8 @@ func NewLegs(opts Options, emit func(*report.Record)) *Legs {
 	if opts.IdleHint <= 0 {
 		opts.IdleHint = d.IdleHint
 	}
-	return &Legs{opts: opts, emit: emit}
+	return &Legs{opts: opts, emit: emit, byKey: map[string][]*leg{}, byFwd: map[netip.Addr][]*leg{},
+		byClient: map[netip.Addr][]*leg{}, byServer: map[netip.Addr][]*leg{}}
 }
 
 // Add takes the next record in start order.
@@ -91,6 +101,7 @@ func (m *Legs) Add(r *report.Record) {
 			l.resp = r.ResponseTime.Time
 		}
 		l.fwd, l.hasFwd = LastForwarder(r.Request.XForwardedFor, r.Request.Forwarded)
+		m.index(l, true)
 	}
 	m.q = append(m.q, l)
 	for len(m.q) > 0 {
@@ -124,8 +135,11 @@ func (m *Legs) Pause() {
 // release pairs the oldest held record if it can be, and passes it on.
 func (m *Legs) release() {
 	h := m.q[0]
-	if !h.paired && !h.req.IsZero() {
-		m.pairHead()
+	if !h.req.IsZero() {
+		if !h.paired {
+			m.pairHead()
+		}
+		m.index(h, false)
 	}
 	m.q[0] = nil
 	m.q = m.q[1:]
@@ -137,28 +151,22 @@ func (m *Legs) release() {
 
 // pairHead looks for the backend leg of the oldest record, among the later ones: every
 // candidate has arrived, as the head is released only once a record starting after its
-// window has come.
+// window has come. Candidates are found through the indexes, not by a scan of the queue.
 func (m *Legs) pairHead() {
 	a := m.q[0]
-	best, n := byNothing, 0
-	var b *leg
-	for _, c := range m.q[1:] {
-		if c.paired || c.req.IsZero() {
-			continue
-		}
-		switch lvl := m.level(a, c); {
-		case lvl > best:
-			best, n, b = lvl, 1, c
-		case lvl == best && lvl > byNothing:
-			n++
-		}
+	// The same key first: when it pairs, weaker evidence cannot compete.
+	cands := m.backendCandidates(a, byKey)
+	best, n, b := m.bestOf(a, cands)
+	if best < byKey {
+		cands = m.backendCandidates(a, byTiming)
+		best, n, b = m.bestOf(a, cands)
 	}
 	if best == byNothing || m.early && best < byKey {
 		return
 	}
 	if n > 1 {
-		for _, c := range m.q[1:] {
-			if !c.paired && !c.req.IsZero() && m.level(a, c) == best {
+		for _, c := range cands {
+			if m.level(a, c) == best {
 				c.contested = max(c.contested, best)
 			}
 		}
@@ -168,8 +176,8 @@ func (m *Legs) pairHead() {
 		return
 	}
 	// From the backend leg's side: no other held record is as good a client leg for it.
-	for _, c := range m.q[1:] {
-		if c != b && !c.paired && !c.req.IsZero() && m.level(c, b) >= best {
+	for _, c := range m.clientCandidates(b, best) {
+		if c != a && m.level(c, b) >= best {
 			b.contested = best
 			return
 		}
@@ -178,6 +186,108 @@ func (m *Legs) pairHead() {
 	story := Story(a.r, b.r, m.opts.IdleHint)
 	a.r.Proxy = &report.Proxy{Leg: "client", MatchedBy: evidenceNames[best], Other: legOf(b.r), Story: story}
 	b.r.Proxy = &report.Proxy{Leg: "backend", MatchedBy: evidenceNames[best], Other: legOf(a.r), Story: story}
+}
+
+// bestOf returns the strongest evidence that one of cands is a's backend leg, how many
+// candidates have it, and one of them.
+func (m *Legs) bestOf(a *leg, cands []*leg) (best, n int, b *leg) {
+	for _, c := range cands {
+		switch lvl := m.level(a, c); {
+		case lvl > best:
+			best, n, b = lvl, 1, c
+		case lvl == best && lvl > byNothing:
+			n++
+		}
+	}
+	return best, n, b
+}
+
+// backendCandidates returns the unpaired held records that may be a's backend leg with
+// evidence of at least the level lowest, each once: those with its key, those whose
+// forwarding header names its client's address, and those from the address it connected
+// to (timing).
+func (m *Legs) backendCandidates(a *leg, lowest int) []*leg {
+	m.gen++
+	m.cands = m.cands[:0]
+	if k := a.r.Request.Key; k != "" {
+		m.collect(a, m.byKey[k])
+	}
+	if lowest <= byForwarded {
+		m.collect(a, m.byFwd[a.r.ClientAddr.Addr().Unmap()])
+	}
+	if lowest <= byTiming {
+		m.collect(a, m.byClient[a.r.ServerAddr.Addr().Unmap()])
+	}
+	return m.cands
+}
+
+// clientCandidates returns the unpaired held records that may be b's client leg with
+// evidence of at least the level lowest, each once: those with its key, those from the
+// client its forwarding header names, and those that connected to the address it comes
+// from (timing).
+func (m *Legs) clientCandidates(b *leg, lowest int) []*leg {
+	m.gen++
+	m.cands = m.cands[:0]
+	if k := b.r.Request.Key; k != "" {
+		m.collect(b, m.byKey[k])
+	}
+	if b.hasFwd && lowest <= byForwarded {
+		m.collect(b, m.byClient[b.fwd.Addr])
+	}
+	if lowest <= byTiming {
+		m.collect(b, m.byServer[b.r.ClientAddr.Addr().Unmap()])
+	}
+	return m.cands
+}
+
+// collect adds the unpaired legs of ls but self to m.cands, once per generation.
+func (m *Legs) collect(self *leg, ls []*leg) {
+	for _, l := range ls {
+		if l != self && !l.paired && l.gen != m.gen {
+			l.gen = m.gen
+			m.cands = append(m.cands, l)
+		}
+	}
+}
+
+// index adds a held record with a request to the indexes, or removes it (add false).
+func (m *Legs) index(l *leg, add bool) {
+	upd := func(ix map[netip.Addr][]*leg, k netip.Addr) {
+		if add {
+			ix[k] = append(ix[k], l)
+		} else {
+			ix[k] = removeLeg(ix[k], l)
+			if len(ix[k]) == 0 {
+				delete(ix, k)
+			}
+		}
+	}
+	if k := l.r.Request.Key; k != "" {
+		if add {
+			m.byKey[k] = append(m.byKey[k], l)
+		} else if m.byKey[k] = removeLeg(m.byKey[k], l); len(m.byKey[k]) == 0 {
+			delete(m.byKey, k)
+		}
+	}
+	if l.hasFwd {
+		upd(m.byFwd, l.fwd.Addr)
+	}
+	upd(m.byClient, l.r.ClientAddr.Addr().Unmap())
+	upd(m.byServer, l.r.ServerAddr.Addr().Unmap())
+}
+
+// removeLeg removes l from ls. Legs leave in the order they came, so l is the first.
+func removeLeg(ls []*leg, l *leg) []*leg {
+	if len(ls) > 0 && ls[0] == l {
+		ls[0] = nil
+		return ls[1:]
+	}
+	for i, x := range ls {
+		if x == l {
+			return append(ls[:i], ls[i+1:]...)
+		}
+	}
+	return ls
 }
 
 // level is the evidence that b is the backend leg of the client leg a.

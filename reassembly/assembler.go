@@ -425,6 +425,13 @@ func (a *Assembler) release(c *conn, reason EndReason) {
 		}
 	}
 	c.stats.Reason = reason
+	c.stats.At = a.now
+	if t := c.lastSeen.Add(a.opts.ClosedLinger); reason == EndClosed && t.Before(a.now) {
+		c.stats.At = t
+	}
+	if t := c.lastSeen.Add(a.opts.IdleTimeout); reason == EndIdle && t.Before(a.now) {
+		c.stats.At = t
+	}
 	c.stream.End(c.stats)
 	if reason == EndIdle || reason == EndEvicted {
 		a.tombs.add(c.hash)

@@ -36,10 +36,12 @@ type Options struct {
 	// IdleTimeout releases an open connection with End(EndIdle) after this much capture time
 	// without a segment. Zero means never: open connections stay until Flush.
 	IdleTimeout time.Duration
-	// MaxConns bounds the connections tracked at once. When a new connection would exceed
-	// it, the closed connection idle the longest is released (End(EndClosed)); failing
-	// that, the oldest of the first few that never carried a payload byte, or else the open
-	// one idle the longest, is released early with End(EndEvicted). Zero means no bound.
+	// MaxConns bounds the connections tracked at once, half-open ones included. When a new
+	// connection would exceed it, the closed connection idle the longest is released
+	// (End(EndClosed)); failing that, with End(EndEvicted): the oldest half-open one, else,
+	// among the oldest few, one that never carried a payload byte, then one whose Stream
+	// does not keep (see Keeper), else the open one idle the longest. The 4-tuple of a
+	// connection released early is remembered (see tomb.go). Zero means no bound.
 	MaxConns int
 	// MaxMemory bounds the connections tracked at once by their estimated memory:
 	// ConnCost bytes for each connection tracked in full, HalfOpenCost for each half-open
@@ -92,7 +94,7 @@ func (o Options) withDefaults() Options {
 // AssemblerStats counts what an Assembler has processed so far.
 type AssemblerStats struct {
 	Segments     int64 // segments passed to Add
-	Connections  int64 // connections created (NewStream calls)
+	Connections  int64 // connections seen (half-open ones included; each gets one Stream)
 	Tracked      int   // connections tracked now (half-open ones included)
 	PeakTracked  int   // most connections tracked at once
 	HalfOpen     int   // half-open connections tracked now

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/netip"
 	"testing"
+	"time"
 )
 
 func TestConnStats(t *testing.T) {
@@ -38,7 +39,9 @@ func TestConnStats(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r, _ := run(t, Options{}, tt.segs, false)
-			if got := r.streams[0].stats; got != tt.want {
+			got := r.streams[0].stats
+			got.At = time.Time{}
+			if got != tt.want {
 				t.Errorf("got %+v, want %+v", got, tt.want)
 			}
 		})

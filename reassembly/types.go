@@ -268,6 +268,12 @@ type ConnStats struct {
 	Dirs [2]DirStats // indexed by Dir
 	// Reason says why the connection was released.
 	Reason EndReason
+	// At is the capture time of the release, as it follows from the connection alone:
+	// for EndClosed its last segment plus ClosedLinger, for EndIdle its last segment plus
+	// IdleTimeout, else the assembler's clock (the segment that reused or evicted it, the
+	// last time Flush knows of). It does not depend on when Advance was called, so a
+	// caller that splits a capture between Assemblers can order releases by it.
+	At time.Time
 }
 
 // EndReason says why the assembler released a connection.

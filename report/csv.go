@@ -24,6 +24,8 @@ var csvHeader = []string{
 	"pings_unanswered_client", "pings_unanswered_server", "rtt_ms_min", "rtt_ms_median", "rtt_ms_max",
 	"request_time", "response_time", "key", "x_forwarded_for", "forwarded",
 	"proxy_leg", "proxy_matched_by", "proxy_other_client", "proxy_other_server", "proxy_story",
+	"last_client_type", "last_client_size", "last_client_time", "last_client_preview", "last_client_no_preview",
+	"last_server_type", "last_server_size", "last_server_time", "last_server_preview", "last_server_no_preview",
 }
 
 func csvRow(r *Record) []string {
@@ -62,6 +64,12 @@ func csvRow(r *Record) []string {
 	} else {
 		row = append(row, "", "", "", "", "")
 	}
+	var lm LastMessages
+	if r.LastMessages != nil {
+		lm = *r.LastMessages
+	}
+	row = append(row, messageCSV(lm.Client)...)
+	row = append(row, messageCSV(lm.Server)...)
 	for i := range row {
 		row[i] = Printable(row[i])
 	}

@@ -1,5 +1,7 @@
 package report
 
+import "time"
+
 // FileInfo describes one capture file that was read.
 type FileInfo struct {
 	Name    string `json:"name"`
@@ -7,6 +9,9 @@ type FileInfo struct {
 	// Error is the reason reading stopped early (truncated or corrupt file), or nil.
 	Error    *string  `json:"error"`
 	Warnings []string `json:"warnings"`
+	// First and Last are the earliest and latest capture times of the file's packets
+	// (zero without packets); not part of the JSON contract.
+	First, Last time.Time `json:"-"`
 }
 
 // Document is the single JSON document written by --format json.

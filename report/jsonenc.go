@@ -125,6 +125,13 @@ func appendRecord(dst []byte, r *Record) []byte {
 	dst = appendStrings(dst, r.Hints)
 	dst = append(dst, `,"proxy":`...)
 	dst = appendProxy(dst, r.Proxy)
+	if lm := r.LastMessages; lm != nil { // omitempty
+		dst = append(dst, `,"last_messages":{"client":`...)
+		dst = appendMessage(dst, lm.Client)
+		dst = append(dst, `,"server":`...)
+		dst = appendMessage(dst, lm.Server)
+		dst = append(dst, '}')
+	}
 	if len(r.Timeline) > 0 { // omitempty
 		dst = append(dst, `,"timeline":[`...)
 		for i, e := range r.Timeline {

@@ -470,6 +470,21 @@ func randomRecord(rng *rand.Rand) Record {
 			UserAgent: randomString(rng), Protocols: randomStrings(rng), Extensions: randomStrings(rng),
 		}
 	}
+	if maybe() {
+		msg := func() *Message {
+			if maybe() {
+				return nil
+			}
+			m := &Message{Type: randomString(rng), Size: rng.Int64(), Time: tm(), Compressed: maybe(), Preview: str(),
+				PreviewCut: maybe(), NoPreview: str(), LaterBytesMissing: maybe()}
+			if maybe() {
+				n := rng.Int64()
+				m.InflatedSize = &n
+			}
+			return m
+		}
+		r.LastMessages = &LastMessages{Client: msg(), Server: msg()}
+	}
 	if n := rng.IntN(4); n > 0 {
 		r.Pings = make([]Ping, n-1) // nil or empty or filled
 		for i := range r.Pings {

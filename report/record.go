@@ -160,6 +160,8 @@ type Record struct {
 	// Proxy pairs this connection with the other leg of the same WebSocket through a proxy
 	// (see package match); nil when no other leg was found.
 	Proxy *Proxy `json:"proxy"`
+	// LastMessages is filled only with --payloads.
+	LastMessages *LastMessages `json:"last_messages,omitempty"`
 	// Timeline is filled only when a timeline was asked for.
 	Timeline []TimelineEntry `json:"timeline,omitempty"`
 }

@@ -57,6 +57,14 @@ func Redact(r *Record) {
 	for i := range r.Timeline {
 		r.Timeline[i].What = text(r.Timeline[i].What)
 	}
+	if lm := r.LastMessages; lm != nil {
+		for _, m := range []*Message{lm.Client, lm.Server} {
+			if m != nil && m.Preview != nil && m.Type == "text" {
+				s := text(*m.Preview)
+				m.Preview = &s
+			}
+		}
+	}
 	if r.HandshakeError != nil {
 		s := text(*r.HandshakeError)
 		r.HandshakeError = &s

@@ -58,3 +58,37 @@ func TestRedactLeavesPlainValues(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+// A text preview of --payloads is redacted as the hints are: a JWT in it is hidden.
+func TestRedactPreview(t *testing.T) {
+	r := sampleRecords()[1]
+	Redact(&r)
+	if p := *r.LastMessages.Client.Preview; strings.Contains(p, "eyJ") || !strings.Contains(p, Redacted) {
+		t.Errorf("preview %q, want the JWT redacted", p)
+	}
+	if p := *r.LastMessages.Server.Preview; p != "0102ff" {
+		t.Errorf("binary preview %q changed", p)
+	}
+}
+
+func TestNewPreview(t *testing.T) {
+	for _, tt := range []struct {
+		typ    string
+		p      string
+		length int64
+		want   string
+		cut    bool
+	}{
+		{"text", "hello", 5, "hello", false},
+		{"text", strings.Repeat("a", 63) + "é", 70, strings.Repeat("a", 63), true}, // é cut in two
+		{"text", strings.Repeat("a", 62) + "é", 70, strings.Repeat("a", 62) + "é", true},
+		{"binary", "\x00\x01\x02", 3, "000102", false},
+		{"binary", strings.Repeat("\xff", 20), 20, strings.Repeat("ff", 16), true},
+	} {
+		p := []byte(tt.p)
+		got, cut := NewPreview(tt.typ, p[:min(len(p), 64)], tt.length)
+		if got != tt.want || cut != tt.cut {
+			t.Errorf("NewPreview(%s, %q, %d) = %q, %v; want %q, %v", tt.typ, tt.p, tt.length, got, cut, tt.want, tt.cut)
+		}
+	}
+}

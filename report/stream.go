@@ -105,7 +105,19 @@ type markdownWriter struct {
 	kept     []mdRecord
 	size     int // bytes in kept
 	dropped  int // records past the size kept
+	// legs are the latest client legs of proxied WebSockets (at most maxMDLegs), kept with
+	// their numbers until the backend leg comes for the three-lane diagram.
+	legs []mdLeg
 }
+
+// mdLeg is a client leg waiting for its backend leg.
+type mdLeg struct {
+	n   int
+	rec Record
+}
+
+// maxMDLegs bounds the client legs the Markdown writer keeps for three-lane diagrams.
+const maxMDLegs = 64
 
 // mdRecord is one record as Markdown: its table row, hint lines and diagram.
 type mdRecord struct {
@@ -129,15 +141,43 @@ func (m *markdownWriter) Write(r *Record) error {
 	for _, h := range r.Hints {
 		fmt.Fprintf(&hints, "\n- **#%d** %s", m.n, mdEscape(h))
 	}
-	rec := mdRecord{row: row.String(), hints: hints.String()}
-	if m.timeline {
-		var d strings.Builder
-		writeMermaid(&d, m.n, r)
-		rec.diagram = d.String()
+	for _, s := range messageLines(r) {
+		fmt.Fprintf(&hints, "\n- **#%d** %s", m.n, mdEscaper.Replace(s)) // already printable
 	}
+	var d strings.Builder
+	if m.timeline {
+		writeMermaid(&d, m.n, r)
+	}
+	m.lanes(&d, &hints, r)
+	rec := mdRecord{row: row.String(), hints: hints.String(), diagram: d.String()}
 	m.kept = append(m.kept, rec)
 	m.size += len(rec.row) + len(rec.hints) + len(rec.diagram)
 	return nil
+}
+
+// lanes keeps a client leg for later, or tells a backend leg with its client leg: the
+// pair's story among the hints and, with a timeline, a three-lane diagram.
+func (m *markdownWriter) lanes(d *strings.Builder, hints *bytes.Buffer, r *Record) {
+	switch {
+	case r.Proxy == nil:
+	case r.Proxy.Leg == "client":
+		if len(m.legs) == maxMDLegs {
+			m.legs = append(m.legs[:0], m.legs[1:]...)
+		}
+		m.legs = append(m.legs, mdLeg{n: m.n, rec: *r})
+	default:
+		for i, l := range m.legs {
+			if l.rec.Client == r.Proxy.Other.Client && l.rec.Server == r.Proxy.Other.Server {
+				fmt.Fprintf(hints, "\n- **#%d+#%d** proxy legs (%s) %s", l.n, m.n, evidenceText[r.Proxy.MatchedBy],
+					mdEscape(r.Proxy.Story))
+				if m.timeline {
+					writeLanesMermaid(d, l.n, m.n, &l.rec, r)
+				}
+				m.legs = append(m.legs[:i], m.legs[i+1:]...)
+				return
+			}
+		}
+	}
 }
 
 func (m *markdownWriter) Finish(_ []FileInfo, sum Summary) error {

@@ -81,8 +81,9 @@ type tableLine struct {
 	client, server string
 	file           string
 	cells          [numCols]string
-	hint           string // the first hint, escaped; "" for none
-	proxy          *Proxy // the other leg of a proxied WebSocket, nil for none
+	hint           string   // the first hint, escaped; "" for none
+	proxy          *Proxy   // the other leg of a proxied WebSocket, nil for none
+	said           []string // the last messages (--payloads), escaped
 }
 
 func newTableLine(r *Record, opts TableOptions) tableLine {
@@ -103,6 +104,7 @@ func newTableLine(r *Record, opts TableOptions) tableLine {
 		l.hint = Printable(r.Hints[0])
 	}
 	l.proxy = r.Proxy
+	l.said = messageLines(r)
 	return l
 }
 
@@ -150,12 +152,16 @@ func renderTable(w io.Writer, rows []tableLine, opts TableOptions, sum Summary) 
 		}
 	}
 	for _, i := range order {
-		if rows[i].hint == "" {
-			continue
-		}
 		n := rows[i].cells[colNum]
-		if _, err := fmt.Fprintf(w, "#%s %s\n", n, shortHint(rows[i].hint, width-len(n)-2)); err != nil {
-			return err
+		if rows[i].hint != "" {
+			if _, err := fmt.Fprintf(w, "#%s %s\n", n, shortHint(rows[i].hint, width-len(n)-2)); err != nil {
+				return err
+			}
+		}
+		for _, s := range rows[i].said {
+			if _, err := fmt.Fprintf(w, "#%s %s\n", n, s); err != nil {
+				return err
+			}
 		}
 	}
 	if err := renderProxies(w, rows, order, width); err != nil {

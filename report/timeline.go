@@ -17,7 +17,8 @@ const (
 
 // WriteTimeline writes, for each record, a heading and a ladder diagram of what crossed the
 // wire in time order, with offsets relative to the connection's first packet and the time
-// since the line before (delta).
+// since the line before (delta); then, for the two legs of each WebSocket through a proxy,
+// one ladder of three lanes (client, proxy, server).
 func WriteTimeline(w io.Writer, recs []Record) error {
 	var b strings.Builder
 	for i := range recs {
@@ -25,6 +26,13 @@ func WriteTimeline(w io.Writer, recs []Record) error {
 			b.WriteString("\n")
 		}
 		writeLadder(&b, i+1, &recs[i])
+	}
+	// Then the legs of each proxied WebSocket on one ladder: client, proxy, server.
+	for i := range recs {
+		if j := pairedLeg(recs, i); j >= 0 {
+			b.WriteString("\n")
+			writeLanes(&b, i+1, j+1, &recs[i], &recs[j])
+		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -57,6 +65,9 @@ func writeLadder(b io.Writer, n int, r *Record) {
 	}
 	for _, h := range r.Hints {
 		fmt.Fprintf(b, "  hint: %s\n", Printable(h))
+	}
+	for _, s := range messageLines(r) {
+		fmt.Fprintf(b, "  %s\n", s)
 	}
 }
 

@@ -56,6 +56,10 @@ func sampleRecords() []Record {
 			ClientObserved: Int(1006), ServerObserved: Int(1006), Verdict: VerdictHalfClosed,
 			IdleBeforeEndS: &idle,
 			Problems:       []string{}, Hints: []string{"server sent close 1011 then reset the connection 0.2 ms later"},
+			LastMessages: &LastMessages{
+				Client: &Message{Type: "text", Size: 80, Time: mustTime("2026-01-02T03:05:59.5Z"), Preview: String("token=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl and [2J"), PreviewCut: true},
+				Server: &Message{Type: "binary", Size: 40, Time: mustTime("2026-01-02T03:05:59.9Z"), Compressed: true, InflatedSize: new(int64(300)), Preview: String("0102ff"), PreviewCut: true, LaterBytesMissing: true},
+			},
 		},
 		{
 			File: "b.pcap", Client: "10.0.0.1:40000", Server: "10.0.0.2:80",

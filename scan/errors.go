@@ -38,9 +38,14 @@ func (e *Error) Unwrap() error { return e.Err }
 // describe turns a capture error into "NAME: what is wrong[ at byte N]", "at byte N of
 // the decompressed data" for a gzip-compressed file.
 func describe(name string, err error, gzip bool) string {
+	return name + ": " + describeDamage(err, gzip)
+}
+
+// describeDamage is describe without the file name.
+func describeDamage(err error, gzip bool) string {
 	var fe *capture.FileError
 	if errors.As(err, &fe) {
-		msg := fmt.Sprintf("%s: %v", name, fe.Err)
+		msg := fmt.Sprint(fe.Err)
 		if fe.Offset >= 0 {
 			msg += fmt.Sprintf(" at byte %d", fe.Offset)
 			if gzip {
@@ -49,5 +54,5 @@ func describe(name string, err error, gzip bool) string {
 		}
 		return msg
 	}
-	return fmt.Sprintf("%s: %v", name, err)
+	return fmt.Sprint(err)
 }

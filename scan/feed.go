@@ -85,7 +85,9 @@ func (b *batch) add(seg *reassembly.Segment, flow uint64, buf *capture.Buffer, n
 // that ended r. It runs on its own goroutine and allocates nothing per packet. When wr is
 // set (a source that may block), the segments decoded so far are sent before a read
 // that waits for data, in batches marked idle.
-func decode(r *capture.Reader, wr *waitReader, shards []*shard, now time.Time) (time.Time, error) {
+// decode returns the latest capture time of the whole capture (now, before it), and the
+// earliest and the latest of r alone.
+func decode(r *capture.Reader, wr *waitReader, shards []*shard, now time.Time) (_, earliest, latest time.Time, _ error) {
 	cur := make([]*batch, len(shards))
 	get := func(k int) *batch {
 		if cur[k] == nil {
@@ -131,6 +133,12 @@ func decode(r *capture.Reader, wr *waitReader, shards []*shard, now time.Time) (
 		if seg.Time.After(now) {
 			now = seg.Time
 		}
+		if seg.Time.After(latest) {
+			latest = seg.Time
+		}
+		if earliest.IsZero() || seg.Time.Before(earliest) {
+			earliest = seg.Time
+		}
 		flow := reassembly.FlowHash(seg.Src, seg.Dst)
 		k := shardOf(flow, len(shards))
 		b := get(k)
@@ -154,7 +162,7 @@ func decode(r *capture.Reader, wr *waitReader, shards []*shard, now time.Time) (
 		get(k).last = true
 	}
 	sendAll()
-	return now, err
+	return now, earliest, latest, err
 }
 
 // shardOf picks the shard of a connection from the high half of its flow hash, which is

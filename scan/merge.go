@@ -1,8 +1,6 @@
 package scan
 
 import (
-	"time"
-
 	"github.com/wsclosescan/wsclosescan/report"
 )
 
@@ -16,25 +14,25 @@ import (
 // depend on the timing of the shards' goroutines).
 type merger struct {
 	emit   func(*report.Record)
-	queues [][]*report.Record
+	queues [][]outRec
 	heads  []int
-	bounds []time.Time
-	final  []bool    // the shard produces nothing more until the next Read
-	last   time.Time // start of the last record emitted
+	bounds []outKey
+	final  []bool // the shard produces nothing more until the next Read
+	last   outRec // the last record emitted
 	late   int64
 }
 
 func newMerger(n int, emit func(*report.Record)) *merger {
-	return &merger{emit: emit, queues: make([][]*report.Record, n), heads: make([]int, n),
-		bounds: make([]time.Time, n), final: make([]bool, n)}
+	return &merger{emit: emit, queues: make([][]outRec, n), heads: make([]int, n),
+		bounds: make([]outKey, n), final: make([]bool, n)}
 }
 
 // restart forgets the shards' bounds before a Read: until a shard reports, it may still
 // produce any record (after Flush it was marked final).
 func (m *merger) restart() {
-	m.last = time.Time{}
+	m.last = outRec{}
 	for k := range m.bounds {
-		m.bounds[k], m.final[k] = time.Time{}, false
+		m.bounds[k], m.final[k] = outKey{}, false
 	}
 }
 
@@ -59,7 +57,7 @@ func (m *merger) drain() {
 		best := -1
 		for k, q := range m.queues {
 			if m.heads[k] < len(q) && (best < 0 ||
-				compareRecords(q[m.heads[k]], m.queues[best][m.heads[best]]) < 0) {
+				compareOut(&q[m.heads[k]], &m.queues[best][m.heads[best]]) < 0) {
 				best = k
 			}
 		}
@@ -68,17 +66,17 @@ func (m *merger) drain() {
 		}
 		r := m.queues[best][m.heads[best]]
 		for k, q := range m.queues {
-			if m.heads[k] == len(q) && !m.final[k] && !r.Start.Before(m.bounds[k]) {
+			if m.heads[k] == len(q) && !m.final[k] && !r.before(m.bounds[k]) {
 				return // shard k may still produce a record sorting before r
 			}
 		}
-		m.queues[best][m.heads[best]] = nil
+		m.queues[best][m.heads[best]] = outRec{}
 		m.heads[best]++
-		if r.Start.Before(m.last) {
+		if m.last.rec != nil && compareOut(&r, &m.last) < 0 {
 			m.late++
 		} else {
-			m.last = r.Start.Time
+			m.last = r
 		}
-		m.emit(r)
+		m.emit(r.rec)
 	}
 }

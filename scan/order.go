@@ -31,15 +31,21 @@ import (
 // order, a record waits for earlier ones at most wait of capture time, and a connection
 // that lasts longer is emitted late when it ends.
 type orderer struct {
-	emit   func(*report.Record)
-	open   openHeap
-	ready  readyHeap
-	seq    uint64
-	now    time.Time // capture time of the latest segment processed
-	limit  int
-	wait   time.Duration
-	linger time.Duration
-	floor  time.Time // start of the last record emitted early; later output never sorts before it
+	emit  func(outRec)
+	open  openHeap
+	ready readyHeap
+	seq   uint64
+	now   time.Time // capture time of the latest segment processed
+	// byEnd orders records by when their connections are released (Options.Order):
+	// by clock, the latest capture time of the whole capture when the record came.
+	byEnd      bool
+	clock      time.Time
+	releasedAt time.Time // ConnStats.At of the connection whose records come now
+	flushing   bool      // Flush is releasing every connection at clock
+	limit      int
+	wait       time.Duration
+	linger     time.Duration
+	floor      time.Time // start of the last record emitted early; later output never sorts before it
 	// halfOpen reports the start of the assembler's oldest half-open connection, which
 	// has no Stream yet and so is not in open (nil: none).
 	halfOpen func() (time.Time, bool)
@@ -75,6 +81,7 @@ func (t *tracked) Keep() bool {
 // End implements reassembly.Stream: the analyzer emits the record (into the orderer's
 // ready heap), then the connection stops bounding the output.
 func (t *tracked) End(stats reassembly.ConnStats) {
+	t.o.releasedAt = stats.At
 	t.Stream.End(stats)
 	heap.Remove(&t.o.open, t.idx)
 }
@@ -83,15 +90,33 @@ func (t *tracked) End(stats reassembly.ConnStats) {
 // after each batch; past the limit they are released at once.
 func (o *orderer) add(r *report.Record) {
 	o.seq++
-	o.ready.push(held{sec: r.Start.Unix(), nsec: int32(r.Start.Nanosecond()), rec: r, seq: o.seq})
+	key := r.Start.Time
+	if o.byEnd {
+		key = o.releasedAt
+	}
+	o.ready.push(held{sec: key.Unix(), nsec: int32(key.Nanosecond()), rec: r, seq: o.seq})
 	if o.limit > 0 && len(o.ready) > o.limit {
 		o.release()
 	}
 }
 
-// bound returns the earliest start a connection not yet finished can have: the start of
-// the oldest open connection, or now for one not seen yet.
-func (o *orderer) bound() time.Time {
+// bound returns the earliest position in output order a record not yet emitted can
+// have. By start: the start of the oldest open connection, or now for one not seen yet.
+// By end: the clock, and while Flush releases every connection at that clock, the start
+// bound too, as the records released at one clock come by start.
+func (o *orderer) bound() outKey {
+	if o.byEnd {
+		if o.flushing {
+			return outKey{o.clock, o.startBound()}
+		}
+		return outKey{key: o.clock}
+	}
+	b := o.startBound()
+	return outKey{b, b}
+}
+
+// startBound returns the earliest start a connection not yet finished can have.
+func (o *orderer) startBound() time.Time {
 	b := o.now
 	if len(o.open) > 0 && o.open[0].start.Before(b) {
 		b = o.open[0].start
@@ -100,6 +125,9 @@ func (o *orderer) bound() time.Time {
 		if t, ok := o.halfOpen(); ok && t.Before(b) {
 			b = t
 		}
+	}
+	if o.byEnd {
+		return b
 	}
 	if b.Before(o.floor) {
 		b = o.floor
@@ -115,28 +143,31 @@ func (o *orderer) bound() time.Time {
 // release emits the held records that start before bound().
 func (o *orderer) release() {
 	bound := o.bound()
-	for len(o.ready) > 0 && o.ready[0].rec.Start.Before(bound) {
-		o.emit(o.ready.pop().rec)
+	for len(o.ready) > 0 && o.ready[0].out().before(bound) {
+		o.emit(o.ready.pop().out())
 	}
-	for o.limit > 0 && len(o.ready) > o.limit {
+	for o.limit > 0 && len(o.ready) > o.limit && !o.byEnd {
 		h := o.ready.pop()
 		if h.rec.Start.After(o.floor) {
 			o.floor = h.rec.Start.Time
 		}
-		o.emit(h.rec)
+		o.emit(h.out())
 	}
 }
 
 // flush emits every held record in order (a sort is cheaper than popping the heap).
 func (o *orderer) flush() {
 	slices.SortFunc(o.ready, func(a, b held) int {
+		if c := cmp.Or(cmp.Compare(a.sec, b.sec), cmp.Compare(a.nsec, b.nsec)); c != 0 {
+			return c
+		}
 		if c := compareRecords(a.rec, b.rec); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.seq, b.seq)
 	})
 	for i, h := range o.ready {
-		o.emit(h.rec)
+		o.emit(h.out())
 		o.ready[i] = held{}
 	}
 	o.ready = o.ready[:0]
@@ -168,12 +199,43 @@ func (h *openHeap) Pop() any {
 }
 
 // held is a finished record waiting for its turn; seq keeps ties in release order. sec and
-// nsec are the record's start, so that most comparisons need not load the record.
+// nsec are its key (its start, or by end its release clock), so that most comparisons
+// need not load the record.
 type held struct {
 	sec  int64
 	nsec int32
 	rec  *report.Record
 	seq  uint64
+}
+
+func (h held) key() time.Time { return time.Unix(h.sec, int64(h.nsec)) }
+
+func (h held) out() outRec { return outRec{rec: h.rec, key: h.key()} }
+
+// outRec is a record in output order with its key: by start, its start; by end, when its
+// connection was released. Records are ordered by key, then as compareRecords orders them.
+type outRec struct {
+	rec *report.Record
+	key time.Time
+}
+
+// outKey is a position in output order: a key, then a start.
+type outKey struct{ key, start time.Time }
+
+// before reports whether r sorts before every record at or after b.
+func (r outRec) before(b outKey) bool {
+	return r.key.Before(b.key) || (r.key.Equal(b.key) && r.rec.Start.Before(b.start))
+}
+
+// compareOut compares records in output order.
+func compareOut(a, b *outRec) int {
+	switch {
+	case a.key.Before(b.key):
+		return -1
+	case b.key.Before(a.key):
+		return 1
+	}
+	return compareRecords(a.rec, b.rec)
 }
 
 // readyHeap orders held records by output order: a binary heap written out rather than

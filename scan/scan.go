@@ -4,6 +4,11 @@
 //
 // # Output order
 //
+// With Options.Order OrderEnd, records are emitted in the order their connections are
+// released, by reassembly.ConnStats.At (ties by start, client and server), as soon as the
+// capture time has moved past it in every shard; nothing else waits. The rest of this
+// section is about OrderStart, the default.
+//
 // Records are emitted in final output order: by start time (the capture time of the
 // connection's first segment), then by client address, then by server address (compared
 // as the strings of report.Record.Client and Server), ties in the order the connections
@@ -87,10 +92,36 @@ type Options struct {
 	// SortWait after its connection ended (plus the reassembler's linger). 0 means no
 	// bound in time (MaxWaiting still applies).
 	SortWait time.Duration
+	// Order is the output order: OrderStart (the default) or OrderEnd.
+	Order Order
 	// Idle, when set, is called on the goroutine that calls Read whenever the source has
 	// no more data for the moment (a pipe from a live capture) and the records that the
 	// segments read so far allowed have been emitted: the time to flush buffered output.
 	Idle func()
+}
+
+// Order is an output order of records.
+type Order uint8
+
+const (
+	// OrderStart: by start time, then client, then server (see the package documentation).
+	// Records wait for the connections that started before them, within MaxWaiting and
+	// SortWait.
+	OrderStart Order = iota
+	// OrderEnd: in the order connections are released, as Zeek's conn.log: by the capture
+	// time at which the reassembler let the connection go (ClosedLinger after a close, at
+	// an idle timeout, a port reuse, an eviction, or the end of the capture), ties by start,
+	// client and server. Nothing waits beyond the capture time moving on, and the order
+	// does not depend on the number of shards or processors.
+	OrderEnd
+)
+
+// String returns "start" or "end".
+func (o Order) String() string {
+	if o == OrderEnd {
+		return "end"
+	}
+	return "start"
 }
 
 // DefaultMaxWaiting is the default of Options.MaxWaiting: about 6 MB of records.
@@ -115,6 +146,10 @@ type Scanner struct {
 	shards []*shard
 	merge  *merger
 	now    time.Time // latest capture time read
+	// damage is what ended the file last read (damageFile) early, "" for nothing.
+	damage, damageFile string
+	// fileEarliest and fileLatest are the capture times of the file last read.
+	fileEarliest, fileLatest time.Time
 }
 
 // New returns a Scanner that calls emit with the record of every connection, in output
@@ -156,6 +191,7 @@ func New(opts Options, emit func(*report.Record)) *Scanner {
 // before it is analysed.
 func (s *Scanner) Read(name string, src io.Reader) (report.FileInfo, error) {
 	info := report.FileInfo{Name: name, Warnings: []string{}}
+	s.damage = ""
 	copts := s.opts.Capture
 	if want := s.opts.Secrets; want != nil {
 		also := copts.Secrets
@@ -179,7 +215,9 @@ func (s *Scanner) Read(name string, src io.Reader) (report.FileInfo, error) {
 	err = s.run(r, wr)
 	st := r.Stats()
 	info.Packets = st.Packets
+	info.First, info.Last = s.fileEarliest, s.fileLatest
 	if !errors.Is(err, io.EOF) {
+		s.damage, s.damageFile = describeDamage(err, wr.gzip), name
 		info.Error = new(describe(name, err, wr.gzip) + fmt.Sprintf("; analysed the %d packets before it", st.Packets))
 	}
 	for _, sk := range st.Skipped {
@@ -194,6 +232,19 @@ func (s *Scanner) Read(name string, src io.Reader) (report.FileInfo, error) {
 			"the missing bytes are counted in missing_bytes (capture with -s 0)", name, st.SnaplenCut))
 	}
 	return info, nil
+}
+
+// Damaged says that the damage that ended the file just read (its FileInfo.Error) is
+// damage indeed: the caller decides, as input cut by the user is none. The records of
+// connections still open then, and never seen again before Flush, say that how they ended
+// may be in the part that could not be read, instead of suggesting to capture for longer.
+func (s *Scanner) Damaged() {
+	if s.damage == "" {
+		return
+	}
+	for _, sh := range s.shards {
+		sh.layers.AddDamage(s.fileLatest, s.damageFile, s.damage)
+	}
 }
 
 // Released counts the connections the reassemblers let go, by why.
@@ -236,6 +287,9 @@ func (s *Scanner) Flush() {
 	// wait for the slowest shard, holds about a round of records, not a shard's share of
 	// the capture.
 	active := slices.Clone(s.shards)
+	for _, sh := range active {
+		sh.ord.clock = s.now // by end, what Flush releases is released at the end of the capture
+	}
 	reps := make([]shardReport, len(active))
 	for len(active) > 0 {
 		var wg sync.WaitGroup
@@ -252,6 +306,9 @@ func (s *Scanner) Flush() {
 		}
 		active = next
 	}
+	for _, sh := range s.shards {
+		sh.layers.ClearDamage()
+	}
 	s.now = time.Time{}
 }
 
@@ -265,8 +322,8 @@ func (s *Scanner) run(r *capture.Reader, wr *waitReader) error {
 		go sh.run(reports)
 	}
 	type result struct {
-		err error
-		now time.Time
+		err                   error
+		now, earliest, latest time.Time
 	}
 	done := make(chan result, 1)
 	go func() {
@@ -274,8 +331,8 @@ func (s *Scanner) run(r *capture.Reader, wr *waitReader) error {
 		if !wr.live {
 			live = nil
 		}
-		now, err := decode(r, live, s.shards, s.now)
-		done <- result{err, now}
+		now, earliest, latest, err := decode(r, live, s.shards, s.now)
+		done <- result{err, now, earliest, latest}
 	}()
 	for running := len(s.shards); running > 0; {
 		rep := <-reports
@@ -288,6 +345,6 @@ func (s *Scanner) run(r *capture.Reader, wr *waitReader) error {
 		}
 	}
 	res := <-done
-	s.now = res.now
+	s.now, s.fileEarliest, s.fileLatest = res.now, res.earliest, res.latest
 	return res.err
 }

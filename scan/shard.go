@@ -7,7 +7,6 @@ import (
 	"github.com/wsclosescan/wsclosescan/analyze"
 	"github.com/wsclosescan/wsclosescan/layers"
 	"github.com/wsclosescan/wsclosescan/reassembly"
-	"github.com/wsclosescan/wsclosescan/report"
 )
 
 // shard reassembles and analyses the connections whose endpoints hash to it. During Read
@@ -18,7 +17,7 @@ type shard struct {
 	layers *layers.Factory
 	asm    *reassembly.Assembler
 	ord    orderer
-	out    []*report.Record // records released since the last report
+	out    []outRec // records released since the last report
 	in     chan *batch
 	free   chan *batch
 	quiet  int // batches since the last report
@@ -31,8 +30,8 @@ const quietBatches = 4
 // output order) and a bound: every record it releases later starts at or after bound.
 type shardReport struct {
 	shard int
-	recs  []*report.Record
-	bound time.Time
+	recs  []outRec
+	bound outKey
 	final bool // the shard holds nothing more (after Flush)
 	last  bool // the shard processed the last batch of the Read
 	idle  bool // the batch was sent because the source had no more data for now
@@ -40,7 +39,8 @@ type shardReport struct {
 
 func newShard(idx int, opts Options) *shard {
 	sh := &shard{idx: idx, in: make(chan *batch, numBatches), free: make(chan *batch, numBatches)}
-	sh.ord.emit = func(r *report.Record) { sh.out = append(sh.out, r) }
+	sh.ord.emit = func(r outRec) { sh.out = append(sh.out, r) }
+	sh.ord.byEnd = opts.Order == OrderEnd
 	sh.ord.limit = max(opts.MaxWaiting, 0)
 	sh.ord.wait, sh.ord.linger = opts.SortWait, opts.Reassembly.ClosedLinger
 	if sh.ord.linger <= 0 {
@@ -61,6 +61,7 @@ func (sh *shard) run(reports chan<- shardReport) {
 		b := <-sh.in
 		for i := range b.segs {
 			seg := &b.segs[i]
+			sh.ord.clock = b.nows[i]
 			sh.asm.Advance(b.nows[i])
 			sh.ord.now = seg.Time
 			sh.asm.AddFlow(seg, b.flows[i])
@@ -69,6 +70,7 @@ func (sh *shard) run(reports chan<- shardReport) {
 		// seen yet starts at a later segment, so at or after the latest time read. The
 		// clock moves on even for a shard without segments in the batch, so that its
 		// closed connections are released when a single assembler would release them.
+		sh.ord.clock = b.now
 		sh.asm.Advance(b.now)
 		sh.ord.now = b.now
 		sh.ord.release()
@@ -104,6 +106,7 @@ const flushStep = 2048
 // flushSome releases up to flushStep connections and reports their records; the report
 // is final once the shard holds nothing more.
 func (sh *shard) flushSome() shardReport {
+	sh.ord.flushing = true
 	if sh.asm.FlushSome(flushStep) {
 		sh.ord.release()
 		return sh.report(false, false)
@@ -111,5 +114,6 @@ func (sh *shard) flushSome() shardReport {
 	sh.out = slices.Grow(sh.out, len(sh.ord.ready))
 	sh.ord.now = time.Time{} // the next capture may start earlier
 	sh.ord.flush()
+	sh.ord.flushing = false
 	return sh.report(true, false)
 }

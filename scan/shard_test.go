@@ -165,8 +165,8 @@ func TestFlushThenEarlierCapture(t *testing.T) {
 // passed its start, also after a Flush marked the shards final.
 func TestMergerWaitsForEveryShard(t *testing.T) {
 	at := func(s int) time.Time { return time.Date(2026, 1, 1, 0, 0, s, 0, time.UTC) }
-	rec := func(s int) *report.Record {
-		return &report.Record{Start: report.Time{Time: at(s)}, Client: "c", Server: "s"}
+	rec := func(s int) outRec {
+		return outRec{rec: &report.Record{Start: report.Time{Time: at(s)}, Client: "c", Server: "s"}, key: at(s)}
 	}
 	var got []int
 	m := newMerger(2, func(r *report.Record) { got = append(got, r.Start.Second()) })
@@ -177,11 +177,11 @@ func TestMergerWaitsForEveryShard(t *testing.T) {
 		rep  shardReport
 		want []int
 	}{
-		{shardReport{shard: 0, recs: []*report.Record{rec(5)}, bound: at(10)}, nil},
-		{shardReport{shard: 1, bound: at(3)}, nil},
-		{shardReport{shard: 1, recs: []*report.Record{rec(4)}, bound: at(20)}, []int{4, 5}},
-		{shardReport{shard: 1, recs: []*report.Record{rec(21)}, bound: at(30)}, []int{4, 5}},
-		{shardReport{shard: 0, bound: at(40)}, []int{4, 5, 21}},
+		{shardReport{shard: 0, recs: []outRec{rec(5)}, bound: outKey{at(10), at(10)}}, nil},
+		{shardReport{shard: 1, bound: outKey{at(3), at(3)}}, nil},
+		{shardReport{shard: 1, recs: []outRec{rec(4)}, bound: outKey{at(20), at(20)}}, []int{4, 5}},
+		{shardReport{shard: 1, recs: []outRec{rec(21)}, bound: outKey{at(30), at(30)}}, []int{4, 5}},
+		{shardReport{shard: 0, bound: outKey{at(40), at(40)}}, []int{4, 5, 21}},
 	}
 	for i, st := range steps {
 		m.take(st.rep)

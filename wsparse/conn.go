@@ -28,6 +28,14 @@ type Options struct {
 	Handoff Handoff
 	// OnEvent, if set, is called in stream order for timeline items.
 	OnEvent func(Event)
+	// Payloads keeps the last complete data message of each side (Conn.LastMessage): its
+	// type, size, time and first PreviewBytes, inflated when permessage-deflate is on.
+	// Off, it costs nothing.
+	Payloads bool
+	// MaxInflaters (an int32, so that it shares a word with Payloads in every Conn) caps the permessage-deflate inflaters (about 34 KiB each) of the Conns
+	// of one Pool that exist at once (default DefaultMaxInflaters); a connection that
+	// finds none gets no preview of its compressed messages, and says so.
+	MaxInflaters int32
 }
 
 // Handoff takes the bytes of a connection after it upgraded to another protocol that the
@@ -145,10 +153,20 @@ type Conn struct {
 	pool *Pool // nil for a Conn from NewConn
 }
 
-// notes are the findings and pings of a connection, which many connections never have.
+// notes are the findings, pings and (with Options.Payloads) last messages of a
+// connection, which many connections never have.
 type notes struct {
 	findings []Finding
 	pings    []Ping
+	pl       *payloads // with Options.Payloads, from the first data message
+}
+
+// payloads returns what Options.Payloads keeps of the connection, or nil.
+func (c *Conn) payloads() *payloads {
+	if c.notes == nil {
+		return nil
+	}
+	return c.notes.pl
 }
 
 // getNotes returns the connection's notes, allocating them on first use.
@@ -210,6 +228,7 @@ func (c *Conn) Gap(side Side, length int64, t time.Time) {
 	}
 	c.emit(Event{Kind: EventGap, Side: s, Time: t, Frame: -1, Detail: detail})
 	c.addFinding(FindCaptureGap, s, -1, t, detail)
+	c.msgGap(side)
 	c.gapDir(d, length, t)
 }
 

@@ -33,6 +33,9 @@ func (c *Conn) endFrame(d *direction, t time.Time, incomplete bool) {
 		}
 		st.Messages++
 		fs.msg.frag, tc.on = fragNone, false
+		if c.payloads() != nil {
+			c.msgEnd(d, t)
+		}
 		if c.opts.OnEvent != nil {
 			m := &fs.msg
 			c.emit(Event{Kind: EventMessage, Side: s, Time: t, Frame: fs.idx, Length: m.length,

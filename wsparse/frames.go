@@ -89,7 +89,7 @@ func (c *Conn) frameBytes(d *direction, data []byte, t time.Time) int {
 		if rem := fs.length - fs.done; int64(k) > rem {
 			k = int(rem)
 		}
-		c.payload(fs, data[n:n+k])
+		c.payload(d, data[n:n+k])
 		fs.done += int64(k)
 		if !fs.op.IsControl() {
 			c.stats[c.trueSide(d.fed)].PayloadBytes += int64(k)
@@ -194,10 +194,17 @@ func (c *Conn) checkHeader(d *direction, s Side, v violations, t time.Time) {
 	m.frag = fragNone.afterData(&fs.header)
 	m.op, m.length = op, fs.length
 	m.text = textCheck{on: op == OpText && fs.rsv&4 == 0}
+	if c.opts.Payloads {
+		c.msgStart(d)
+	}
 }
 
 // payload processes payload bytes of the current frame.
-func (c *Conn) payload(fs *frameState, p []byte) {
+func (c *Conn) payload(d *direction, p []byte) {
+	fs := &d.fs
+	if c.payloads() != nil && !fs.op.IsControl() {
+		c.msgPayload(d, p)
+	}
 	switch {
 	case fs.op == OpClose || fs.op == OpPing || fs.op == OpPong:
 		if fs.ctrlLost {

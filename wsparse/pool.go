@@ -11,6 +11,9 @@ const maxPooled = 64
 type Pool struct {
 	free []*Conn
 	http http1.Parser
+	// The inflaters of Options.Payloads: how many are in use, and idle ones for reuse.
+	inflating int
+	inflaters []*inflater
 }
 
 // Get returns a Conn ready to be fed, like NewConn.
@@ -32,6 +35,9 @@ func (p *Pool) Get(opts Options) *Conn {
 // Put hands c back for reuse once nothing will use it or what it returned any more
 // (Handshake, Close, Pings, Findings).
 func (p *Pool) Put(c *Conn) {
+	if c.pool == p {
+		c.releaseInflaters()
+	}
 	if len(p.free) < maxPooled && c.pool == p {
 		p.free = append(p.free, c)
 	}

@@ -302,6 +302,31 @@ func TestParseSize(t *testing.T) {
 	}
 }
 
+func TestParseConnLimit(t *testing.T) {
+	tests := []struct {
+		in     string
+		count  int
+		budget int64
+		ok     bool
+	}{
+		{"250000", 250000, 0, true},
+		{" 1 ", 1, 0, true},
+		{"4GiB", 0, 4 << 30, true},
+		{"512MB", 0, 512 << 20, true},
+		{"0", 0, 0, false},
+		{"-3", 0, 0, false},
+		{"4XB", 0, 0, false},
+		{"", 0, 0, false},
+		{"1.5GiB", 0, 0, false},
+	}
+	for _, tt := range tests {
+		count, budget, err := parseConnLimit(tt.in)
+		if (err == nil) != tt.ok || count != tt.count || budget != tt.budget {
+			t.Errorf("parseConnLimit(%q) = %d, %d, %v; want %d, %d, ok=%v", tt.in, count, budget, err, tt.count, tt.budget, tt.ok)
+		}
+	}
+}
+
 func TestMaxConnsReleasesEarly(t *testing.T) {
 	var convs []*wstest.Conv
 	for i := range 12 {
@@ -349,7 +374,7 @@ func TestSortWindow(t *testing.T) {
 			Close(c2s, 1000, "").Close(s2c, 1000, "").FIN(s2c).FIN(c2s))
 	}
 	path := writeCapture(t, convs...)
-	r := runCLI(t, nil, "--sort-window", "4", "--format", "jsonl", path)
+	r := runCLI(t, nil, "--sort-window", "4", "--format", "jsonl", "--order", "start", path)
 	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
 	if r.code != 0 || len(lines) != 31 || !strings.Contains(r.stderr, "record(s) were written out of start-time order") {
 		t.Fatalf("exit %d, %d lines, stderr %q", r.code, len(lines), r.stderr)
@@ -357,9 +382,21 @@ func TestSortWindow(t *testing.T) {
 	if strings.Contains(lines[0], `"client":"10.0.0.1:40000"`) {
 		t.Errorf("with a small window the long connection should come out late, got it first")
 	}
-	sorted := runCLI(t, nil, "--format", "jsonl", path)
+	sorted := runCLI(t, nil, "--format", "jsonl", "--order", "start", path)
 	if !strings.HasPrefix(sorted.stdout, `{"file":"`+path+`","client":"10.0.0.1:40000"`) || sorted.stderr != "" {
 		t.Errorf("default window: first line %.80q, stderr %q", sorted.stdout, sorted.stderr)
+	}
+	// jsonl defaults to end order: the connection open to the end comes after those let
+	// go 10 s after they closed (before the end of the capture), and nothing is late,
+	// however small the window.
+	byEnd := runCLI(t, nil, "--format", "jsonl", "--sort-window", "4", path)
+	endLines := strings.Split(strings.TrimSpace(byEnd.stdout), "\n")
+	if len(endLines) != 31 || !strings.Contains(endLines[0], `"client":"10.0.1.1:41000"`) ||
+		!strings.Contains(endLines[19], `"client":"10.0.0.1:40000"`) || byEnd.stderr != "" {
+		t.Errorf("end order: %d lines, first %.80q, stderr %q", len(endLines), endLines[0], byEnd.stderr)
+	}
+	if r := runCLI(t, nil, "--order", "end", path); r.code != 2 || !strings.Contains(r.stderr, "--order end does not apply to --format table") {
+		t.Errorf("--order end with the table: exit %d, stderr %q", r.code, r.stderr)
 	}
 	table := runCLI(t, nil, "--sort-window", "4", path)
 	if i, j := strings.Index(table.stdout, "10.0.0.1:40000"), strings.Index(table.stdout, "10.0.1.1:41000"); i < 0 || j < i {

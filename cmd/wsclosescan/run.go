@@ -37,14 +37,17 @@ type config struct {
 	summary  bool
 	limit    int
 	redact   bool // hide secrets (query strings, tokens, cookies) in the output
+	payloads bool // the last data message of each side
 	filter   filter
 	failOn   map[report.Verdict]bool
 	merge    bool
+	pair     bool // --pair CLIENT SERVER
 	idleHint time.Duration
 	idleOut  time.Duration
 	maxBuf   int
-	maxConns int   // --max-conns as a count (0: a memory budget)
-	maxMem   int64 // --max-conns as a memory budget (0: a count)
+	maxConns int    // --max-conns as a count (0: a memory budget)
+	maxMem   int64  // --max-conns as a memory budget (0: a count)
+	order    string // "start" or "end"
 	sortWin  int
 	sortWait time.Duration
 	maxConn  int
@@ -102,6 +105,9 @@ func runWith(args []string, stdin io.Reader, stdout, stderr io.Writer, stop <-ch
 		fmt.Fprintln(stdout, "wsclosescan", version())
 		return exitOK
 	}
+	if cfg.pair {
+		return c.pair(cfg)
+	}
 	return c.scan(cfg)
 }
 
@@ -120,6 +126,7 @@ func parseArgs(args []string) (*config, error) {
 	fs.StringVar(&cfg.progress, "progress", "auto", "")
 	fs.BoolVar(&cfg.summary, "summary", false, "")
 	fs.IntVar(&cfg.limit, "limit", 0, "")
+	fs.BoolVar(&cfg.payloads, "payloads", false, "")
 	redact := fs.Bool("redact", false, "")
 	noRedact := fs.Bool("no-redact", false, "")
 	verdicts := fs.StringArray("verdict", nil, "")
@@ -129,11 +136,13 @@ func parseArgs(args []string) (*config, error) {
 	fs.BoolVarP(&cfg.filter.all, "all", "a", false, "")
 	failOn := fs.StringArray("fail-on", nil, "")
 	fs.BoolVar(&cfg.merge, "merge", false, "")
+	fs.BoolVar(&cfg.pair, "pair", false, "")
 	fs.DurationVar(&cfg.idleHint, "idle-hint", time.Second, "")
 	fs.DurationVar(&cfg.idleOut, "idle-timeout", 0, "")
 	maxConns := fs.String("max-conns", defaultMaxConns, "")
 	fs.IntVar(&cfg.sortWin, "sort-window", scan.DefaultMaxWaiting, "")
 	fs.DurationVar(&cfg.sortWait, "sort-wait", 0, "")
+	fs.StringVar(&cfg.order, "order", "", "")
 	maxBuf := fs.String("max-buffer", "64MiB", "")
 	maxConn := fs.String("max-conn-buffer", "4MiB", "")
 	fs.StringVar(&cfg.cpuProf, "cpuprofile", "", "")
@@ -162,6 +171,9 @@ func parseArgs(args []string) (*config, error) {
 		return nil, err
 	}
 	if cfg.progress, err = choice("--progress", cfg.progress, "auto", "always", "never"); err != nil {
+		return nil, err
+	}
+	if cfg.order, err = pickOrder(cfg.order, cfg.format); err != nil {
 		return nil, err
 	}
 	if *redact && *noRedact {
@@ -207,6 +219,16 @@ func parseArgs(args []string) (*config, error) {
 		return nil, fmt.Errorf("--limit must not be negative, got %d", cfg.limit)
 	case cfg.timeline && cfg.format == "csv":
 		return nil, errors.New("--timeline does not fit in CSV; use --format table, markdown, json or jsonl")
+	case cfg.pair && len(cfg.files) != 2:
+		return nil, fmt.Errorf("--pair takes two capture files, the client's and the server's, got %d", len(cfg.files))
+	case cfg.pair && (cfg.merge || cfg.summary || cfg.timeline || cfg.format == "csv"):
+		return nil, errors.New("--pair prints its own report: use it without --merge, --summary, --timeline and --format csv")
+	case cfg.pair && (cfg.filter.verdicts != nil || cfg.filter.codes != nil || cfg.filter.hosts != nil ||
+		cfg.filter.ports != nil || cfg.filter.all || cfg.failOn != nil || cfg.limit > 0):
+		return nil, errors.New("--pair compares every WebSocket connection of the two captures: " +
+			"--verdict, --code, --host, --port, --all, --fail-on and --limit do not apply")
+	case cfg.pair && (cfg.files[0] == "-" || cfg.files[1] == "-"):
+		return nil, errors.New("--pair reads two files, not standard input")
 	case cfg.summary && (cfg.format == "jsonl" || cfg.format == "csv"):
 		return nil, fmt.Errorf("--summary needs --format table, markdown or json, not %s", cfg.format)
 	}
@@ -231,6 +253,23 @@ func parseSize(flag, s string) (int, error) {
 		return 0, fmt.Errorf("invalid %s %q (want a size such as 512KiB or 64MiB)", flag, s)
 	}
 	return int(n * mult), nil
+}
+
+// pickOrder checks --order against the format: jsonl defaults to end order (records as
+// connections end, nothing held back), the others to start order; the table and markdown
+// are always sorted by start.
+func pickOrder(order, format string) (string, error) {
+	if strings.TrimSpace(order) == "" {
+		if format == "jsonl" {
+			return "end", nil
+		}
+		return "start", nil
+	}
+	o, err := choice("--order", order, "start", "end")
+	if err == nil && o == "end" && (format == "table" || format == "markdown") {
+		return "", fmt.Errorf("--order end does not apply to --format %s, which is always sorted by start; use jsonl, json or csv", format)
+	}
+	return o, err
 }
 
 // parseConnLimit parses --max-conns: a count of connections (250000) or, with a unit, a

@@ -70,7 +70,8 @@ func (c *cli) scan(cfg *config) int {
 	}
 	opts := scan.DefaultOptions()
 	opts.Layers = layers.Options{Timeline: cfg.timeline, Keys: keys, Sessions: tlsdec.NewSessions(0)}
-	opts.Analyze = analyze.Options{IdleHint: cfg.idleHint, IdleTimeout: cfg.idleOut}
+	opts.Layers.WS.Payloads = cfg.payloads
+	opts.Analyze = analyze.Options{IdleHint: cfg.idleHint, IdleTimeout: cfg.idleOut, Payloads: cfg.payloads}
 	// A pcapng's Decryption Secrets Blocks add to the key log as they are read, before the
 	// packets that follow them reach the workers (the key log is safe for concurrent use).
 	opts.Secrets = func(file string, data []byte) {
@@ -83,6 +84,9 @@ func (c *cli) scan(cfg *config) int {
 	opts.Reassembly.IdleTimeout = cfg.idleOut
 	opts.Reassembly.MaxConns, opts.Reassembly.MaxMemory = cfg.maxConns, cfg.maxMem
 	opts.MaxWaiting = cfg.sortWin
+	if cfg.order == "end" {
+		opts.Order = scan.OrderEnd
+	}
 	opts.SortWait = cfg.sortWait
 	// Live input (a pipe from tcpdump -U): whatever the records written so far, they
 	// reach the reader while the capture waits for the next packet.
@@ -102,7 +106,16 @@ func (c *cli) scan(cfg *config) int {
 	// The legs of a proxied WebSocket are paired before the filters, so that a record names
 	// its other leg even when the filters leave that one out.
 	legs = match.NewLegs(match.Options{IdleHint: cfg.idleHint}, func(r *report.Record) { res.add(cfg, r) })
-	sc := scan.New(opts, legs.Add)
+	add := legs.Add
+	var cont *continuations
+	if len(cfg.files) > 1 && !cfg.merge {
+		cont = newContinuations()
+		add = func(r *report.Record) {
+			cont.see(r)
+			legs.Add(r)
+		}
+	}
+	sc := scan.New(opts, add)
 	files := cfg.files
 	if cfg.merge {
 		files = naturalSort(files)
@@ -116,12 +129,18 @@ func (c *cli) scan(cfg *config) int {
 		}
 		stdinUsed = stdinUsed || name == "-"
 		res.files = append(res.files, c.readFile(sc, name, res))
+		if cfg.merge {
+			c.warnOverlap(res.files)
+		}
 		if interrupted = stopped(c.stop); interrupted {
 			break
 		}
 		if !cfg.merge {
 			sc.Flush()
 			legs.Flush()
+		}
+		if cont != nil {
+			cont.nextFile()
 		}
 	}
 	sc.Flush()
@@ -136,6 +155,10 @@ func (c *cli) scan(cfg *config) int {
 	if res.read == 0 {
 		// Nothing could be read: the errors are the whole answer, without an empty report.
 		return exitUsage
+	}
+	if cont != nil && cont.n > 0 {
+		c.hintf("%d connection(s) seem to continue a connection open at the end of the file before (%s); "+
+			"read the files together with --merge", cont.n, cont.example)
 	}
 	if n := sc.Late(); n > 0 && cfg.format != "table" {
 		c.warnf("%d record(s) were written out of start-time order: %s", n, lateReason(cfg))
@@ -273,6 +296,25 @@ func (res *results) add(cfg *config, r *report.Record) {
 	}
 }
 
+// warnOverlap warns when the file just read (the last of files) starts before the file
+// read before it ends: --merge takes the files as one capture in name order, so packets
+// that go back in time are analysed out of order (a connection's later packets before
+// its earlier ones).
+func (c *cli) warnOverlap(files []report.FileInfo) {
+	if len(files) < 2 {
+		return
+	}
+	a, b := &files[len(files)-2], &files[len(files)-1]
+	if a.Last.IsZero() || b.First.IsZero() || !b.First.Before(a.Last) {
+		return
+	}
+	w := fmt.Sprintf("%s: starts at %s, before the end of %s (%s): --merge reads the files in name order as one "+
+		"capture, so overlapping packets are analysed out of time order; merge them by time first (mergecap -w all.pcap ...)",
+		b.Name, report.Time{Time: b.First}, a.Name, report.Time{Time: a.Last})
+	b.Warnings = append(b.Warnings, w)
+	c.warnf("%s", w)
+}
+
 // readFile analyses one capture file, printing its error or warnings.
 func (c *cli) readFile(sc *scan.Scanner, name string, res *results) report.FileInfo {
 	var src io.Reader = c.stdin
@@ -304,6 +346,7 @@ func (c *cli) readFile(sc *scan.Scanner, name string, res *results) report.FileI
 	// input was cut where it was, which is no damage.
 	if info.Error != nil && !stopped(c.stop) {
 		info.Warnings = append([]string{*info.Error}, info.Warnings...)
+		sc.Damaged()
 	}
 	info.Error = nil
 	for _, w := range info.Warnings {

@@ -1,6 +1,7 @@
 package main
 
 const usage = `Usage: wsclosescan [flags] FILE...
+       wsclosescan --pair [-f json|jsonl] CLIENT.pcap SERVER.pcap
        wsclosescan explain [-f json] CODE...
 
 Reads pcap and pcapng captures (also gzip-compressed; "-" is standard input) and prints,
@@ -18,6 +19,11 @@ Verdicts:
 
 Output (flag values are case-insensitive):
   -f, --format FORMAT   table (default), json, jsonl, csv or markdown
+      --order ORDER     start: by start time, then addresses; end: as connections end in
+                        capture time (when wsclosescan lets them go: 10 s after a close, at
+                        an idle timeout, or at the end of the capture), as Zeek's conn.log,
+                        so that nothing is held back (default: end for jsonl, start for json
+                        and csv; table and markdown are always by start)
   -t, --timeline        also draw each connection: a ladder with time and delta columns
                         (table), a Mermaid sequence diagram GitHub renders (markdown), a
                         "timeline" array per record (json, jsonl)
@@ -27,6 +33,10 @@ Output (flag values are case-insensitive):
                         markdown, json)
       --limit N         list at most N connections (with --summary, N causes); the
                         summary still counts all of them
+      --payloads        also show what each side said last: the type, size and time of its
+                        last data message before the end, and its first 64 bytes (text) or
+                        16 bytes in hex (binary), inflated when permessage-deflate is on.
+                        Off by default: payloads are the application's data
       --no-redact       show query strings and token-like subprotocol values in table and
                         markdown output (hidden by default, to be safe to paste)
       --redact          hide them in json, jsonl and csv too (shown there by default)
@@ -49,6 +59,13 @@ Input:
       --merge           analyse all FILEs as one capture (rotated sets written by tcpdump -C
                         or -G), in natural name order, so that a connection spanning files
                         is one connection
+      --pair            compare two captures of the same traffic, CLIENT.pcap made at the
+                        client and SERVER.pcap at the server (or behind a proxy): matches
+                        connections by 4-tuple, else Sec-WebSocket-Key, else timing,
+                        estimates the clock offset from the handshakes, and says per
+                        connection what left one side and what arrived at the other (a
+                        close frame lost or changed, a RST seen on one side only); lists
+                        connections seen in one capture only
       --idle-hint DUR   silence before a TCP end from which an idle timeout is suggested
                         (default 1s)
       --keylog FILE     decrypt wss:// (TLS 1.2 and 1.3) with an NSS key log, as written by
@@ -59,14 +76,14 @@ Input:
                         by the tool, strip them with editcap --discard-all-secrets
 
 Limits (see the README's table; each says so in the output when it is hit):
-      --sort-window N   finished records held back so that output is in start-time order
-                        while an earlier connection is still open; past it they are
-                        written as they come, with a warning (default 4000, about 6 MB;
-                        the table is always sorted)
+      --sort-window N   by start (--order start), finished records held back while an
+                        earlier connection is still open; past it they are written as
+                        they come, with a warning (default 4000, about 6 MB; the table is
+                        always sorted; --order end holds nothing back)
       --sort-wait DUR   the same bound in capture time: a connection open for longer than
                         DUR stops holding back the records of later ones, so that live
-                        input (tcpdump -U -w - | wsclosescan -f jsonl -) is written as
-                        connections end (default: no bound)
+                        input in start order is written as connections end (default: no
+                        bound)
       --max-conns LIMIT connections tracked at once: a memory budget such as 4GiB (counting
                         about 4 KiB per connection and 200 B per half-open one that only
                         exchanged SYNs) or a count such as 100000 (default 4GiB: about a
@@ -98,12 +115,13 @@ Other:
 Examples:
   wsclosescan capture.pcap
   tcpdump -i any -s 0 -w - 'tcp port 8080' | wsclosescan -
-  tcpdump -i any -U -w - 'tcp port 443' | wsclosescan -f jsonl --sort-wait 30s -
+  tcpdump -i any -U -w - 'tcp port 443' | wsclosescan -f jsonl -
   wsclosescan --summary --format markdown big.pcap     # paste into an issue
   wsclosescan --timeline --verdict abnormal,half_closed capture.pcapng
   SSLKEYLOGFILE=keys.txt chromium &   # then: wsclosescan --keylog keys.txt wss.pcap
   wsclosescan --format json capture.pcap.gz > connections.json
   wsclosescan --merge --fail-on abnormal,handshake_failed /var/tmp/ws.pcap*
+  wsclosescan --pair laptop.pcap server.pcap     # the same connections, seen at both ends
   wsclosescan explain 1006
   wsclosescan explain -f json 1000 1006 4001
 `
