@@ -95,7 +95,8 @@ const halfPage = 1024
 // Flush order).
 type halfTable struct {
 	pages      []*[halfPage]halfOpen
-	free       []uint32 // free slab indices (1-based)
+	free       []uint32 // slab indices (1-based) freed, to be used again
+	used       uint32   // slab indices 1..used have been handed out
 	slots      []uint64 // high 32 bits: hash bits; low 32: 1-based slab index; 0: empty
 	n          int
 	head, tail uint32
@@ -168,16 +169,18 @@ func (t *halfTable) match(i uint32, src, dst netip.AddrPort) (fromClient, ok boo
 
 // add stores a new half-open connection for seg (flow is its FlowHash).
 func (t *halfTable) add(seg *Segment, flow uint64) {
-	if len(t.free) == 0 {
-		p := newHalfPage()
-		base := uint32(len(t.pages)) * halfPage
-		t.pages = append(t.pages, p)
-		for k := halfPage; k > 0; k-- {
-			t.free = append(t.free, base+uint32(k))
+	var i uint32
+	switch {
+	case len(t.free) > 0:
+		i = t.free[len(t.free)-1]
+		t.free = t.free[:len(t.free)-1]
+	default:
+		if t.used == uint32(len(t.pages))*halfPage {
+			t.pages = append(t.pages, newHalfPage())
 		}
+		t.used++
+		i = t.used
 	}
-	i := t.free[len(t.free)-1]
-	t.free = t.free[:len(t.free)-1]
 	h := t.at(i)
 	srcIsClient, by := pickClient(seg)
 	*h = halfOpen{client: t.pack(seg.Src), server: t.pack(seg.Dst), by: by, hash: flow, prev: t.tail}

@@ -14,7 +14,7 @@ import (
 // fails.
 func newHalfPage() *[halfPage]halfOpen {
 	size := int(unsafe.Sizeof([halfPage]halfOpen{}))
-	b, err := syscall.Mmap(-1, 0, size, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
+	b, err := syscall.Mmap(-1, 0, size, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE|mapPopulate)
 	if err != nil {
 		return new([halfPage]halfOpen)
 	}

@@ -272,7 +272,7 @@ func pickOrder(order, format string) (string, error) {
 	return o, err
 }
 
-// parseConnLimit parses --max-conns: a count of connections (250000) or, with a unit, a
+// parseConnLimit parses --max-conns: a count of connections (100000) or, with a unit, a
 // memory budget (4GiB).
 func parseConnLimit(s string) (count int, budget int64, err error) {
 	if n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64); err == nil {

@@ -1,0 +1,5 @@
+//go:build unix && !linux
+
+package reassembly
+
+const mapPopulate = 0
