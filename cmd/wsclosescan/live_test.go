@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -137,18 +138,39 @@ func TestInterruptTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "-")
+	// The signal goes only once the progress line says every byte was read: a fixed sleep
+	// was too short on a loaded machine.
+	cmd := exec.Command(bin, "--progress", "always", "-")
 	cmd.Stdin = r
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	var stdout bytes.Buffer
+	cmd.Stdout = &stdout
+	errPipe, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	r.Close()
 	defer w.Close()
 	w.Write(data)
-	time.Sleep(300 * time.Millisecond) // let it read
+	want := sizeText(int64(len(data))) + " read"
+	var stderr strings.Builder
+	buf := make([]byte, 4096)
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(stderr.String(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no progress line with %q after 30 s; stderr %q", want, stderr.String())
+		}
+		n, err := errPipe.Read(buf)
+		stderr.Write(buf[:n])
+		if err != nil {
+			t.Fatalf("stderr ended before %q: %v; stderr %q", want, err, stderr.String())
+		}
+	}
 	cmd.Process.Signal(syscall.SIGTERM)
+	rest, _ := io.ReadAll(errPipe)
+	stderr.Write(rest)
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("exit: %v, want 0; stderr %q", err, stderr.String())
 	}
