@@ -17,7 +17,9 @@ type Assembler struct {
 	closed    connList  // closed conns by last activity
 	buffering connList  // conns holding out-of-order bytes, oldest first
 	pool      bytePool
-	now       time.Time // latest capture time seen
+	// spare out-of-order states (see getAhead)
+	spareAhead []*ahead
+	now        time.Time // latest capture time seen
 	// expireAt is a time no later than the first moment a tracked connection can expire
 	// (ClosedLinger or IdleTimeout after its last segment), when haveExpiry: Advance looks
 	// at the lists only once the clock passes it.
@@ -420,7 +422,7 @@ func (a *Assembler) release(c *conn, reason EndReason) {
 	c.finalize(ClientToServer, last)
 	c.finalize(ServerToClient, last)
 	for d := range c.h {
-		if n := len(c.h[d].chunks); n > 0 {
+		if n := len(c.h[d].chunks()); n > 0 {
 			c.freeChunks(Dir(d), n)
 		}
 	}
