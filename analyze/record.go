@@ -66,7 +66,7 @@ func factsOf(c *layers.Conn, f *facts) {
 		if f.websocket { // frames of an unproven connection are no WebSocket's close frames
 			f.close[s] = ws.Close(s)
 		}
-		f.ends[s] = c.Ends[d]
+		f.ends[s] = c.End(d)
 		f.missing[s] = c.Missing[d]
 		f.lost[s] = c.Lost[d]
 		f.lastGap[s] = c.LastGap(d)
