@@ -3,7 +3,6 @@ package analyze
 import (
 	"fmt"
 	"net/netip"
-	"strconv"
 	"time"
 
 	"github.com/wsclosescan/wsclosescan/layers"
@@ -552,16 +551,4 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
-}
-
-// describeDuration prints a duration the way the hints use it: "0.2 ms", "35.0 ms", "1.5 s".
-func describeDuration(d time.Duration) string {
-	ms := float64(d) / float64(time.Millisecond)
-	switch {
-	case ms < 1:
-		return strconv.FormatFloat(ms, 'g', 2, 64) + " ms"
-	case ms < 1000:
-		return fmt.Sprintf("%.1f ms", ms)
-	}
-	return fmt.Sprintf("%.1f s", seconds(d))
 }
