@@ -13,7 +13,6 @@ type frameState struct {
 	hdr       [maxHeaderLen]byte // the bytes of a header split across chunks, collected so far
 	inPayload bool               // the header is complete: its payload follows
 	ctrlLost  bool               // part of the control payload is missing
-	hn        int
 
 	header // the current frame's header
 	done   int64
@@ -24,6 +23,7 @@ type frameState struct {
 
 	msg       message
 	closeSent bool
+	hn        uint8 // bytes of hdr collected so far (at most maxHeaderLen)
 }
 
 // message is the state of the direction's data message.
@@ -76,7 +76,7 @@ func (c *Conn) frameBytes(d *direction, data []byte, t time.Time) int {
 				lim = headerLen(fs.hdr[0], fs.hdr[1])
 			}
 			k := copy(fs.hdr[fs.hn:lim], data[n:])
-			fs.hn += k
+			fs.hn += uint8(k)
 			n += k
 			if _, ok := parseHeader(fs.hdr[:fs.hn], &fs.header); !ok {
 				continue

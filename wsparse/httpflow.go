@@ -21,7 +21,7 @@ const maxQueuedRequests = 32
 // headerBytes accumulates a header block until its blank line.
 func (c *Conn) headerBytes(d *direction, data []byte, t time.Time) int {
 	skip := 0
-	if len(d.hdr) == 0 {
+	if len(d.hdrBytes()) == 0 {
 		// Empty lines before a request or response line are ignored (RFC 9112 2.2).
 		for skip < len(data) && (data[skip] == '\r' || data[skip] == '\n') {
 			skip++
@@ -45,17 +45,16 @@ func (c *Conn) headerLine(d *direction, data []byte, t time.Time) int {
 		end := pos + i + 1
 		if eoh != 0 {
 			d.eoh = 0
-			if len(d.hdr)+end > c.opts.MaxHeaderBytes {
+			if len(d.hdrBytes())+end > c.opts.MaxHeaderBytes {
 				c.headerTooLarge(d, t)
 				return end
 			}
-			if len(d.hdr) == 0 {
+			if len(d.hdrBytes()) == 0 {
 				c.parseBlock(d, data[:end], t, false) // the usual case: no copy
-				if !d.speaksHTTP() {
-					d.hdr = nil // a buffer from an earlier block, or from the Pool
-				}
+				c.dropHTTP()                          // a buffer from an earlier block, or from the Pool
 			} else {
-				d.hdr = append(d.hdr, data[:end]...)
+				h := d.http
+				h.hdr = append(h.hdr, data[:end]...)
 				c.headerEnd(d, t, false)
 			}
 			return end
@@ -63,11 +62,12 @@ func (c *Conn) headerLine(d *direction, data []byte, t time.Time) int {
 		eoh, pos = 1, end
 	}
 	d.eoh = afterRun(eoh, data[pos:])
-	if len(d.hdr)+len(data) > c.opts.MaxHeaderBytes {
+	if len(d.hdrBytes())+len(data) > c.opts.MaxHeaderBytes {
 		c.headerTooLarge(d, t)
 		return len(data)
 	}
-	d.hdr = append(d.hdr, data...)
+	h := c.httpOf(d)
+	h.hdr = append(h.hdr, data...)
 	return len(data)
 }
 
@@ -87,8 +87,11 @@ func (c *Conn) headerTooLarge(d *direction, t time.Time) {
 	s := c.trueSide(d.fed)
 	c.addFinding(FindHeaderTooLarge, s, -1, t, s.String()+" HTTP header block is larger than "+
 		strconv.Itoa(c.opts.MaxHeaderBytes)+" bytes; HTTP parsing stopped")
-	d.hdr = nil
+	if d.http != nil {
+		d.http.hdr = nil
+	}
 	d.mode = modeDead
+	c.dropHTTP()
 }
 
 // maxKeptHeader is the largest header buffer a direction keeps for the next block.
@@ -96,14 +99,17 @@ const maxKeptHeader = 4 << 10
 
 // headerEnd parses the accumulated block. truncated says the block was cut (gap or end).
 func (c *Conn) headerEnd(d *direction, t time.Time, truncated bool) {
-	block := d.hdr
-	d.hdr = nil // parseBlock may start the next block
+	var block []byte
+	if d.http != nil {
+		block, d.http.hdr = d.http.hdr, nil // parseBlock may start the next block
+	}
 	c.parseBlock(d, block, t, truncated)
 	// The buffer is kept for the next block only while the side still speaks HTTP: an
 	// upgraded connection stays open for hours and would carry it to the end.
-	if cap(block) <= maxKeptHeader && d.hdr == nil && d.speaksHTTP() {
-		d.hdr = block[:0]
+	if cap(block) <= maxKeptHeader && d.hdrBytes() == nil && d.speaksHTTP() {
+		c.httpOf(d).hdr = block[:0]
 	}
+	c.dropHTTP()
 }
 
 // speaksHTTP reports whether the side's next bytes are HTTP (a header block or a body).
@@ -195,9 +201,9 @@ func (c *Conn) onRequest(d *direction, r *http1.Request, t time.Time, truncated 
 	}
 	switch {
 	case r.Chunked:
-		d.body = http1.ChunkedBody()
+		c.httpOf(d).body = http1.ChunkedBody()
 	case r.ContentLength > 0:
-		d.body = http1.LengthBody(r.ContentLength)
+		c.httpOf(d).body = http1.LengthBody(r.ContentLength)
 	default:
 		d.mode = next
 		return
@@ -264,9 +270,9 @@ func (c *Conn) onResponse(d *direction, r *http1.Response, t time.Time, truncate
 	case interim || info.head || r.Status == http.StatusNoContent || r.Status == http.StatusNotModified:
 		d.mode = modeHeader
 	case r.Chunked:
-		d.body, d.mode, d.afterBody = http1.ChunkedBody(), modeBody, modeHeader
+		c.httpOf(d).body, d.mode, d.afterBody = http1.ChunkedBody(), modeBody, modeHeader
 	case r.ContentLength > 0:
-		d.body, d.mode, d.afterBody = http1.LengthBody(r.ContentLength), modeBody, modeHeader
+		c.httpOf(d).body, d.mode, d.afterBody = http1.LengthBody(r.ContentLength), modeBody, modeHeader
 	case r.ContentLength == 0:
 		d.mode = modeHeader
 	default:
@@ -293,12 +299,14 @@ func (c *Conn) recordResponse(r *http1.Response, t time.Time, truncated bool) {
 
 // bodyBytes skips body bytes and returns how many were consumed.
 func (c *Conn) bodyBytes(d *direction, data []byte) int {
-	n, st := d.body.Skip(data)
+	n, st := d.http.body.Skip(data)
 	switch st {
 	case http1.BodyDone:
 		d.mode = d.afterBody
+		c.dropHTTP()
 	case http1.BodyMalformed:
 		d.mode = modeDead
+		c.dropHTTP()
 	}
 	return n
 }

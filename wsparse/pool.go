@@ -9,8 +9,9 @@ const maxPooled = 64
 // costs no allocations beyond what net/http makes. A Pool and the Conns it hands out must
 // be used from one goroutine.
 type Pool struct {
-	free []*Conn
-	http http1.Parser
+	free  []*Conn
+	https []*httpDir // the HTTP state of directions, for reuse
+	http  http1.Parser
 	// The inflaters of Options.Payloads: how many are in use, and idle ones for reuse.
 	inflating int
 	inflaters []*inflater
@@ -21,9 +22,7 @@ func (p *Pool) Get(opts Options) *Conn {
 	var c *Conn
 	if n := len(p.free); n > 0 {
 		c, p.free = p.free[n-1], p.free[:n-1]
-		hdr := [2][]byte{c.dirs[0].hdr[:0], c.dirs[1].hdr[:0]}
 		*c = Conn{}
-		c.dirs[0].hdr, c.dirs[1].hdr = hdr[0], hdr[1]
 	} else {
 		c = new(Conn)
 	}
@@ -37,10 +36,40 @@ func (p *Pool) Get(opts Options) *Conn {
 func (p *Pool) Put(c *Conn) {
 	if c.pool == p {
 		c.releaseInflaters()
+		for i := range c.dirs {
+			if h := c.dirs[i].http; h != nil {
+				c.dirs[i].http = nil
+				p.putHTTP(h)
+			}
+		}
 	}
 	if len(p.free) < maxPooled && c.pool == p {
 		p.free = append(p.free, c)
 	}
+}
+
+// getHTTP returns the HTTP state for a direction that starts speaking HTTP.
+func (p *Pool) getHTTP() *httpDir {
+	if n := len(p.https); n > 0 {
+		h := p.https[n-1]
+		p.https[n-1] = nil
+		p.https = p.https[:n-1]
+		return h
+	}
+	return new(httpDir)
+}
+
+// putHTTP keeps h, and its header buffer if small, for another direction.
+func (p *Pool) putHTTP(h *httpDir) {
+	if len(p.https) >= 2*maxPooled {
+		return
+	}
+	hdr := h.hdr[:0]
+	if cap(hdr) > maxKeptHeader {
+		hdr = nil
+	}
+	*h = httpDir{hdr: hdr}
+	p.https = append(p.https, h)
 }
 
 // parseRequest parses a request header block with the Pool's parser when the Conn has one.

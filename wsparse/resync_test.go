@@ -262,8 +262,8 @@ func TestBoundedMemory(t *testing.T) {
 			if d.sc != nil {
 				buf = d.sc.buf
 			}
-			if cap(buf.b) > 2*scanWindow+chunk || len(buf.marks) > 2*scanWindow || cap(d.hdr) > DefaultMaxHeaderBytes+chunk {
-				t.Errorf("chunk %d: %v buffers grew: buf %d marks %d hdr %d", chunk, d.fed, cap(buf.b), len(buf.marks), cap(d.hdr))
+			if cap(buf.b) > 2*scanWindow+chunk || len(buf.marks) > 2*scanWindow || cap(d.hdrBytes()) > DefaultMaxHeaderBytes+chunk {
+				t.Errorf("chunk %d: %v buffers grew: buf %d marks %d hdr %d", chunk, d.fed, cap(buf.b), len(buf.marks), cap(d.hdrBytes()))
 			}
 		}
 	}

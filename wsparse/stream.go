@@ -51,12 +51,52 @@ type direction struct {
 	sniffN   uint8
 	chainLen int32 // headers of the chain that first synchronised the side, 0 if none
 
-	hdr  []byte
-	body http1.Body
+	http *httpDir // while the side speaks HTTP (a header block or a body), else nil
 
 	sc *scanState // while bytes are held back (modePending, modeScan), else nil
 
 	fs frameState
+}
+
+// httpDir is what a direction needs while it speaks HTTP: the header block so far, when
+// it came in several pieces, and the body being skipped. An upgraded connection gives it
+// back (to its Pool, with the buffer) once both sides have left HTTP.
+type httpDir struct {
+	hdr  []byte
+	body http1.Body
+}
+
+// hdrBytes returns the header bytes the direction collected so far.
+func (d *direction) hdrBytes() []byte {
+	if d.http == nil {
+		return nil
+	}
+	return d.http.hdr
+}
+
+// httpOf returns d's HTTP state, taking it on first use.
+func (c *Conn) httpOf(d *direction) *httpDir {
+	if d.http == nil {
+		if c.pool != nil {
+			d.http = c.pool.getHTTP()
+		} else {
+			d.http = new(httpDir)
+		}
+	}
+	return d.http
+}
+
+// dropHTTP gives up the HTTP state of the directions that no longer speak HTTP.
+func (c *Conn) dropHTTP() {
+	for i := range c.dirs {
+		if d := &c.dirs[i]; d.http != nil && !d.speaksHTTP() {
+			h := d.http
+			d.http = nil
+			if c.pool != nil {
+				c.pool.putHTTP(h)
+			}
+		}
+	}
 }
 
 // scanState is what a direction needs while it holds bytes back: the client's bytes sent
@@ -247,11 +287,12 @@ func (c *Conn) gapMode(d *direction, length int64, t time.Time) {
 	case modeHeader:
 		c.headerEnd(d, t, true)
 	case modeBody:
-		if !d.body.SkipGap(length) {
+		if !d.http.body.SkipGap(length) {
 			d.mode = modeDead
-		} else if d.body.Done() {
+		} else if d.http.body.Done() {
 			d.mode = d.afterBody
 		}
+		c.dropHTTP()
 	case modePending:
 		c.resolvePending(d, modeFrames)
 		c.gapDir(d, length, t)
@@ -278,7 +319,7 @@ func (c *Conn) finishDir(d *direction, t time.Time) {
 			c.finishDir(d, t)
 		}
 	case modeHeader:
-		if len(d.hdr) > 0 {
+		if len(d.hdrBytes()) > 0 {
 			c.headerEnd(d, t, true)
 			if d.mode != modeDead && d.mode != modeHeader {
 				c.finishDir(d, t)
