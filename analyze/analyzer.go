@@ -22,6 +22,14 @@ type Options struct {
 	IdleTimeout time.Duration
 	// Payloads fills each record's LastMessages (layers must run wsparse with Payloads).
 	Payloads bool
+	// Brief cuts the record of a connection that is neither WebSocket nor possibly one (not
+	// TLS, not HTTP/2, no GET cut before its Upgrade header, nothing unknown about it being
+	// WebSocket) to what places and counts it: File, Client, Server, ClientAddr,
+	// ServerAddr, Start, End, WebSocket (false), Handshake and Verdict, every other field
+	// zero. For a caller that does not list such connections (wsclosescan without --all),
+	// which a SYN flood has by the million: building their full records was most of the
+	// cost of the capture.
+	Brief bool
 }
 
 func (o Options) withDefaults() Options {
@@ -46,6 +54,12 @@ func New(opts Options, emit func(*report.Record)) *Analyzer {
 // Judge writes the record of a TCP connection and then, for HTTP/2, the record of each of
 // its WebSocket streams, in the order they opened.
 func (a *Analyzer) Judge(c *layers.Conn) {
+	if a.opts.Brief {
+		if r := brief(c); r != nil {
+			a.emit(r)
+			return
+		}
+	}
 	r := a.record(c)
 	in, isH2 := c.H2()
 	var problems []string

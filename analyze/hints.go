@@ -18,14 +18,21 @@ const MaybeUpgradeHint = "the capture cut this GET before its Upgrade header: it
 // resetSoonAfterClose is how soon after its own close frame a RST counts as "right after".
 const resetSoonAfterClose = time.Second
 
+// maybeUpgrade reports whether a connection not proven WebSocket may have been one: the
+// capture cut its GET before the Upgrade header (the hint MaybeUpgradeHint).
+func maybeUpgrade(f *facts) bool {
+	// A 2xx or 3xx answer is what plain HTTP gets: no reason to suspect an upgrade.
+	hs := f.hs
+	return !f.websocket && hs != nil && hs.RequestSeen && hs.HeadersTruncated && !(hs.Status >= 200 && hs.Status < 400)
+}
+
 // hints explains in plain language why the connection ended the way it did. Each rule looks
 // at the facts only; the README lists them.
 func hints(f *facts, opts Options) []string {
 	idle := opts.IdleHint
 	h := []string{}
 	if !f.websocket {
-		// A 2xx or 3xx answer is what plain HTTP gets: no reason to suspect an upgrade.
-		if hs := f.hs; hs != nil && hs.RequestSeen && hs.HeadersTruncated && !(hs.Status >= 200 && hs.Status < 400) {
+		if hs := f.hs; maybeUpgrade(f) {
 			answer := "no answer was captured"
 			if hs.ResponseSeen {
 				answer = "the server answered " + strconv.Itoa(hs.Status)

@@ -116,6 +116,7 @@ func (a *Assembler) FlushSome(n int) bool {
 			a.half.reset()
 			return false
 		case i != 0 && (c == nil || a.half.at(i).segs[0].time < c.info.Start.UnixNano()):
+			a.half.dropIndex() // all go now (once rebuilt, if a segment comes between two steps)
 			a.releaseHalf(i, EndFlushed)
 		default:
 			a.release(c, EndFlushed)

@@ -101,6 +101,27 @@ type halfTable struct {
 	n          int
 	head, tail uint32
 	zones      []string // IPv6 zones seen, for packedAddr
+	// unindexed: the index was dropped (dropIndex) and slots is nil; find and add rebuild it.
+	unindexed bool
+}
+
+// dropIndex drops the index when every entry is about to be removed (Flush): remove then
+// only unlinks the entry, instead of a probe and a shift that read the slab entries of
+// the run, cache misses all, a million times for a SYN flood. find and add rebuild it.
+func (t *halfTable) dropIndex() {
+	t.slots, t.unindexed = nil, true
+}
+
+// reindex rebuilds the index dropped by dropIndex.
+func (t *halfTable) reindex() {
+	size := minTableSlots
+	for size < 2*(t.n+1) {
+		size *= 2
+	}
+	t.slots, t.unindexed = make([]uint64, size), false
+	for i := t.head; i != 0; i = t.at(i).next {
+		t.put(t.at(i).hash, i)
+	}
 }
 
 func (t *halfTable) at(i uint32) *halfOpen {
@@ -124,6 +145,9 @@ func slotOf(h uint64, i uint32) uint64 { return h&^0xffffffff | uint64(i) }
 func (t *halfTable) find(flow uint64, src, dst netip.AddrPort) uint32 {
 	if t.n == 0 {
 		return 0
+	}
+	if t.unindexed {
+		t.reindex()
 	}
 	mask := uint64(len(t.slots) - 1)
 	for k := flow & mask; ; k = (k + 1) & mask {
@@ -194,6 +218,9 @@ func (t *halfTable) add(seg *Segment, flow uint64) {
 		t.head = i
 	}
 	t.tail = i
+	if t.unindexed {
+		t.reindex()
+	}
 	if 2*(t.n+1) > len(t.slots) {
 		t.grow()
 	}
@@ -228,6 +255,17 @@ func (t *halfTable) home(i uint32) uint64 { return t.at(i).hash }
 
 // remove deletes slab index i from the index, the list and the slab.
 func (t *halfTable) remove(i uint32) {
+	if !t.unindexed {
+		t.unindex(i)
+	}
+	t.n--
+	t.unlink(i)
+	*t.at(i) = halfOpen{}
+	t.free = append(t.free, i)
+}
+
+// unindex deletes slab index i from the index.
+func (t *halfTable) unindex(i uint32) {
 	flow := t.home(i)
 	mask := uint64(len(t.slots) - 1)
 	k := flow & mask
@@ -244,10 +282,6 @@ func (t *halfTable) remove(i uint32) {
 		}
 	}
 	t.slots[k] = 0
-	t.n--
-	t.unlink(i)
-	*t.at(i) = halfOpen{}
-	t.free = append(t.free, i)
 }
 
 func (t *halfTable) unlink(i uint32) {

@@ -101,6 +101,45 @@ func TestHalfOpenFlood(t *testing.T) {
 	}
 }
 
+// TestHalfOpenSegmentsBetweenFlushSteps: FlushSome drops the half-open index while it
+// releases the half-open connections; a segment that comes between two steps still finds
+// its half-open connection (the index is rebuilt), and a new SYN is kept half-open.
+func TestHalfOpenSegmentsBetweenFlushSteps(t *testing.T) {
+	const n = 300
+	segs := synFlood(n)
+	r := &recorder{t: t}
+	a := NewAssembler(r, Options{})
+	for i := range segs {
+		a.Add(&segs[i])
+	}
+	if !a.FlushSome(100) || len(r.streams) != 100 {
+		t.Fatalf("after FlushSome(100): %d streams, want 100 and more to flush", len(r.streams))
+	}
+	// The SYN-ACK of connection 200 (still half-open), then a SYN of a new connection.
+	sa := s(n+1, "SA", 7000, uint32(200)+1, "")
+	sa.Src, sa.Dst = segs[200].Dst, segs[200].Src
+	a.Add(&sa)
+	syn := synFlood(n + 1)[n]
+	syn.Time = at(n + 2)
+	a.Add(&syn)
+	if len(r.streams) != 100 || a.Stats().Tracked != n-100+1 {
+		t.Fatalf("after the segments: %d streams, %d tracked, want 100, %d (the SYN-ACK absorbed, the SYN half-open)",
+			len(r.streams), a.Stats().Tracked, n-100+1)
+	}
+	a.Flush()
+	if len(r.streams) != n+1 {
+		t.Fatalf("after Flush got %d streams, want %d", len(r.streams), n+1)
+	}
+	for i, st := range r.streams {
+		if st.ends != 1 {
+			t.Errorf("stream %d: ended %d times", i, st.ends)
+		}
+	}
+	if got := r.streams[200].stats.Dirs[1].Packets; got != 1 {
+		t.Errorf("connection 200: %d server packets, want its SYN-ACK", got)
+	}
+}
+
 // BenchmarkHalfOpen measures the memory a half-open connection costs (B/halfopen: live
 // heap after n SYNs plus the table's pages mapped outside the heap, divided by n) and the
 // time to take a SYN.

@@ -72,7 +72,10 @@ func (c *cli) scan(cfg *config) int {
 	opts := scan.DefaultOptions()
 	opts.Layers = layers.Options{Timeline: cfg.timeline, Keys: keys, Sessions: tlsdec.NewSessions(0)}
 	opts.Layers.WS.Payloads = cfg.payloads
-	opts.Analyze = analyze.Options{IdleHint: cfg.idleHint, IdleTimeout: cfg.idleOut, Payloads: cfg.payloads}
+	// Without --all, connections that are not WebSocket and cannot be are only counted: their
+	// records need no more than what places them in output order (a SYN flood has millions).
+	opts.Analyze = analyze.Options{IdleHint: cfg.idleHint, IdleTimeout: cfg.idleOut, Payloads: cfg.payloads,
+		Brief: !cfg.filter.all}
 	// A pcapng's Decryption Secrets Blocks add to the key log as they are read, before the
 	// packets that follow them reach the workers (the key log is safe for concurrent use).
 	opts.Secrets = func(file string, data []byte) {
