@@ -90,7 +90,7 @@ func openAtEndHint(f *facts, opts Options) string {
 	case reassembly.EndIdle:
 		after := "the --idle-timeout"
 		if opts.IdleTimeout > 0 {
-			after = describeDuration(opts.IdleTimeout) + " (--idle-timeout)"
+			after = report.HintDuration(opts.IdleTimeout) + " (--idle-timeout)"
 		}
 		return fmt.Sprintf("released by wsclosescan after %s of silence, before it ended: its later packets "+
 			"were not analysed; raise or drop --idle-timeout to see how it ends", after)
@@ -201,7 +201,7 @@ func resetAfterClose(f *facts, s wsparse.Side) string {
 		}
 		return fmt.Sprintf("%s sent %s, the %s answered, and the %s reset the connection %s after its close "+
 			"without a FIN: a socket closed with unread data answers with RST, so the %s most likely never read "+
-			"the answer and its API reports 1006", s, describeClose(cl), s.Other(), s, describeDuration(rst.Sub(cl.Time)), s)
+			"the answer and its API reports 1006", s, describeClose(cl), s.Other(), s, report.HintDuration(rst.Sub(cl.Time)), s)
 	}
 	sent, would := "close without a code", "1005"
 	if cl.HasCode {
@@ -212,7 +212,7 @@ func resetAfterClose(f *facts, s wsparse.Side) string {
 		what = "HTTP/2 stream (RST_STREAM)"
 	}
 	return fmt.Sprintf("%s sent %s then reset the %s %s later: the %s reports 1006, not %s, "+
-		"if the reset arrives before it reads the close frame", s, sent, what, describeDuration(rst.Sub(cl.Time)), s.Other(), would)
+		"if the reset arrives before it reads the close frame", s, sent, what, report.HintDuration(rst.Sub(cl.Time)), s.Other(), would)
 }
 
 // closedBeforePeerClose: s ended TCP before the peer's close frame was on the wire.

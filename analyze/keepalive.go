@@ -130,7 +130,7 @@ func unansweredPingHint(f *facts) string {
 		}
 		return fmt.Sprintf("the %s sent %s that the %s never answered with a pong (the last %s before the end): "+
 			"the %s was stalled or gone, or something between them stopped forwarding; a keepalive that gets no pong "+
-			"usually closes the connection", s, pings, s.Other(), describeDuration(end.Sub(last)), s.Other())
+			"usually closes the connection", s, pings, s.Other(), report.HintDuration(end.Sub(last)), s.Other())
 	}
 	return ""
 }
@@ -143,7 +143,7 @@ func idleLimitAdvice(f *facts, silence time.Duration) string {
 		return ""
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "; %s matches %s", describeDuration(silence), limit)
+	fmt.Fprintf(&b, "; %s matches %s", report.HintDuration(silence), limit)
 	pinger, interval := wsparse.Client, f.keep.interval[wsparse.Client]
 	if iv := f.keep.interval[wsparse.Server]; iv > 0 && (interval == 0 || iv < interval) {
 		pinger, interval = wsparse.Server, iv
@@ -152,7 +152,7 @@ func idleLimitAdvice(f *facts, silence time.Duration) string {
 	case f.keep.pings[0]+f.keep.pings[1] == 0:
 		b.WriteString(": no pings kept it busy; send pings (or data) more often than the limit, or raise it")
 	case interval > silence:
-		fmt.Fprintf(&b, ": the %s pinged every %s, less often than the limit; ping more often than it", pinger, describeDuration(interval))
+		fmt.Fprintf(&b, ": the %s pinged every %s, less often than the limit; ping more often than it", pinger, report.HintDuration(interval))
 	default:
 		b.WriteString(": the pings stopped before it; send them more often than the limit, or raise it")
 	}

@@ -3,7 +3,6 @@ package analyze
 import (
 	"fmt"
 	"net/netip"
-	"strconv"
 	"time"
 
 	"github.com/wsclosescan/wsclosescan/layers"
@@ -66,7 +65,7 @@ func factsOf(c *layers.Conn, f *facts) {
 		if f.websocket { // frames of an unproven connection are no WebSocket's close frames
 			f.close[s] = ws.Close(s)
 		}
-		f.ends[s] = c.Ends[d]
+		f.ends[s] = c.End(d)
 		f.missing[s] = c.Missing[d]
 		f.lost[s] = c.Lost[d]
 		f.lastGap[s] = c.LastGap(d)
@@ -552,16 +551,4 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
-}
-
-// describeDuration prints a duration the way the hints use it: "0.2 ms", "35.0 ms", "1.5 s".
-func describeDuration(d time.Duration) string {
-	ms := float64(d) / float64(time.Millisecond)
-	switch {
-	case ms < 1:
-		return strconv.FormatFloat(ms, 'g', 2, 64) + " ms"
-	case ms < 1000:
-		return fmt.Sprintf("%.1f ms", ms)
-	}
-	return fmt.Sprintf("%.1f s", seconds(d))
 }

@@ -168,7 +168,7 @@ func sizeHints(c *layers.Conn, in *tlsdec.Info) []string {
 	var h []string
 	for d := range 2 {
 		dir := reassembly.Dir(d)
-		if t, _, _ := c.Ends[dir].First(); t.IsZero() {
+		if end := c.End(dir); end.FIN.IsZero() && end.RST.IsZero() {
 			continue // the last record before the end of TCP is what tells
 		}
 		side := c.SideOf(dir)

@@ -272,8 +272,8 @@ func TestDescribeDuration(t *testing.T) {
 		{1500 * time.Millisecond, "1.5 s"},
 	}
 	for _, tt := range tests {
-		if got := describeDuration(tt.d); got != tt.want {
-			t.Errorf("describeDuration(%v) = %q, want %q", tt.d, got, tt.want)
+		if got := report.HintDuration(tt.d); got != tt.want {
+			t.Errorf("report.HintDuration(%v) = %q, want %q", tt.d, got, tt.want)
 		}
 	}
 }

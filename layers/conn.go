@@ -64,7 +64,6 @@ type Conn struct {
 	// of the latest segment at Last (0 for a stream).
 	Last      time.Time
 	LastFrame uint64
-	Ends      [2]TCPEnd
 	// Missing counts the bytes reported missing; Lost is set when an unknown amount was
 	// lost (a layer lost its framing). LastGap and Gaps tell the gaps themselves.
 	Missing [2]int64
@@ -86,10 +85,28 @@ type Conn struct {
 
 	stamps *[2]stampRing // by reassembly.Dir; the Factory's again after judge
 
-	// Most connections have no gap, and a timeline only with Options.Timeline: their
-	// state is allocated on first use.
+	// Most connections have no gap, and a timeline only with Options.Timeline; an open
+	// one has sent no FIN or RST yet: their state is allocated on first use.
+	ends *[2]TCPEnd // by reassembly.Dir; the Factory's again after judge
 	gaps *gapNotes
 	tl   *timeline
+}
+
+// End returns what the bytes sent in direction d showed of TCP's end: the zero TCPEnd
+// while they showed nothing.
+func (c *Conn) End(d reassembly.Dir) TCPEnd {
+	if c.ends == nil {
+		return TCPEnd{}
+	}
+	return c.ends[d&1]
+}
+
+// end returns the TCP end of direction d, allocating the ends on first use.
+func (c *Conn) end(d reassembly.Dir) *TCPEnd {
+	if c.ends == nil {
+		c.ends = c.f.getEnds()
+	}
+	return &c.ends[d&1]
 }
 
 // gapNotes are the gaps of a connection.
@@ -278,7 +295,16 @@ func (ts *tcpStream) Event(e reassembly.Event) {
 		return
 	}
 	c.touchAt(reassembly.Stamp{Time: e.Time, Frame: e.Frame})
-	end := &c.Ends[e.Dir]
+	switch e.Kind {
+	case reassembly.EventFIN, reassembly.EventRST, reassembly.EventDataAfterFIN, reassembly.EventRetransmitMismatch:
+	case reassembly.EventSYN, reassembly.EventSYNACK:
+		c.add(Entry{Time: e.Time, Frame: e.Frame, Kind: EntryTCP, Dir: e.Dir, TCP: e.Kind, WithACK: e.WithACK,
+			OutOfWindow: e.OutOfWindow})
+		return
+	default:
+		return
+	}
+	end := c.end(e.Dir)
 	switch e.Kind {
 	case reassembly.EventFIN:
 		if end.FIN.IsZero() {
@@ -293,7 +319,6 @@ func (ts *tcpStream) Event(e reassembly.Event) {
 			end.RST, end.RSTFrame = e.Time, e.Frame
 			end.RSTWithACK = e.WithACK
 		}
-	case reassembly.EventSYN, reassembly.EventSYNACK:
 	case reassembly.EventDataAfterFIN:
 		end.DataAfterFIN = true
 		return
@@ -302,8 +327,6 @@ func (ts *tcpStream) Event(e reassembly.Event) {
 			end.RetransMismatchT = e.Time
 		}
 		end.RetransMismatch++
-		return
-	default:
 		return
 	}
 	c.add(Entry{Time: e.Time, Frame: e.Frame, Kind: EntryTCP, Dir: e.Dir, TCP: e.Kind, WithACK: e.WithACK,
@@ -335,4 +358,6 @@ func (ts *tcpStream) End(stats reassembly.ConnStats) {
 	c.ws = nil
 	c.f.putRings(c.stamps)
 	c.stamps = nil
+	c.f.putEnds(c.ends)
+	c.ends = nil
 }

@@ -53,7 +53,7 @@ func TestFacts(t *testing.T) {
 		if c.Released != reassembly.EndClosed || !c.Last.Equal(t0.Add(ms(5))) || c.LastFrame != 5 {
 			t.Errorf("released %v, last %v frame %d", c.Released, c.Last, c.LastFrame)
 		}
-		e := c.Ends[reassembly.ClientToServer]
+		e := c.End(reassembly.ClientToServer)
 		if e.RSTFrame != 5 || !e.RSTWithACK || !e.FIN.IsZero() {
 			t.Errorf("client end %+v", e)
 		}

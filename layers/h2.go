@@ -159,13 +159,13 @@ func (s *streamSink) End(e h2demux.StreamEnd) {
 			continue
 		}
 		dir := reassembly.Dir(d)
-		end := &c.Ends[dir]
+		end := c.end(dir)
 		end.FIN, end.FINFrame = *at, st.frameAt(dir, *at)
 		c.addTCP(EntryEndStream, reassembly.Stamp{Time: *at, Frame: end.FINFrame}, dir, 0)
 	}
 	if e.RSTCode != nil && e.RSTBy != nil {
 		dir := reassembly.Dir(*e.RSTBy & 1)
-		end := &c.Ends[dir]
+		end := c.end(dir)
 		end.RST, end.RSTFrame = e.Time, st.frameAt(dir, e.Time)
 		c.add(Entry{Time: e.Time, Frame: end.RSTFrame, Kind: EntryResetStream, Dir: dir, H2Code: *e.RSTCode})
 	}
@@ -178,16 +178,17 @@ func (s *streamSink) End(e h2demux.StreamEnd) {
 // finish completes the stream's facts once its TCP connection p has ended.
 func (s *Stream) finish(p *Conn) {
 	c := &s.Conn
-	for d := range c.Ends {
+	for d := range reassembly.Dir(2) {
 		// A side the stream did not end itself ended with the TCP connection.
-		if e := &c.Ends[d]; e.FIN.IsZero() && e.RST.IsZero() {
-			pe := &p.Ends[d]
+		if e, pe := c.End(d), p.End(d); e.FIN.IsZero() && e.RST.IsZero() && !(pe.FIN.IsZero() && pe.RST.IsZero()) {
+			e := c.end(d)
 			e.FIN, e.RST, e.FINFrame, e.RSTFrame = pe.FIN, pe.RST, pe.FINFrame, pe.RSTFrame
 		}
 	}
 	if how := s.StreamEnd.How; how == h2demux.EndTCP || how == h2demux.EndGoAway || how == "" {
 		c.touch(p.Last) // it lasted as long as the TCP connection
-		for d, e := range p.Ends {
+		for d := range reassembly.Dir(2) {
+			e := p.End(d)
 			if !e.FIN.IsZero() {
 				c.addTCP(EntryConnEnd, reassembly.Stamp{Time: e.FIN, Frame: e.FINFrame}, reassembly.Dir(d), reassembly.EventFIN)
 			}

@@ -56,6 +56,7 @@ type Factory struct {
 	// rings are the frame-number rings of ended connections, for reuse: a connection's
 	// facts outlive it only until judge returns.
 	rings []*[2]stampRing
+	ends  []*[2]TCPEnd // the TCP ends of ended connections, for reuse, likewise
 	// damages are the damage that ended files read since ClearDamage, in reading order.
 	damages []damage
 }
@@ -111,8 +112,25 @@ func (f *Factory) putRings(r *[2]stampRing) {
 	}
 }
 
-// maxFreeRings bounds the rings kept for reuse.
+// maxFreeRings bounds the rings, and the TCP ends, kept for reuse.
 const maxFreeRings = 1024
+
+func (f *Factory) getEnds() *[2]TCPEnd {
+	if n := len(f.ends); n > 0 {
+		e := f.ends[n-1]
+		f.ends[n-1] = nil
+		f.ends = f.ends[:n-1]
+		return e
+	}
+	return new([2]TCPEnd)
+}
+
+func (f *Factory) putEnds(e *[2]TCPEnd) {
+	if e != nil && len(f.ends) < maxFreeRings {
+		*e = [2]TCPEnd{}
+		f.ends = append(f.ends, e)
+	}
+}
 
 // wsDecoder returns a WebSocket decoder for c from the pool; h, if not nil, takes the bytes
 // after an upgrade to h2c.

@@ -41,6 +41,10 @@ type Options struct {
 	// IdleHint is how much silence before both legs close counts as the proxy's idle
 	// timeout in the story (default 1 s, as --idle-hint).
 	IdleHint time.Duration
+	// ByEnd says the records come in end order (--order end: by Record.Released), not in
+	// start order. A record is then held for Window after its release, and a backend leg
+	// released before its client leg is paired when it is the oldest held record.
+	ByEnd bool
 }
 
 // DefaultOptions returns the default Options.
@@ -92,7 +96,7 @@ func NewLegs(opts Options, emit func(*report.Record)) *Legs {
 		byClient: map[netip.Addr][]*leg{}, byServer: map[netip.Addr][]*leg{}}
 }
 
-// Add takes the next record in start order.
+// Add takes the next record in start order (in end order with Options.ByEnd).
 func (m *Legs) Add(r *report.Record) {
 	l := &leg{r: r}
 	if r.WebSocket && r.Request != nil && r.RequestTime != nil {
@@ -106,11 +110,21 @@ func (m *Legs) Add(r *report.Record) {
 	m.q = append(m.q, l)
 	for len(m.q) > 0 {
 		h := m.q[0]
-		if len(m.q) <= m.opts.MaxHeld && !h.req.IsZero() && !h.paired && !r.Start.After(h.req.Add(m.opts.Window)) {
+		if len(m.q) <= m.opts.MaxHeld && !h.req.IsZero() && !h.paired && !m.after(r, h) {
 			break
 		}
 		m.release()
 	}
+}
+
+// after reports whether the record r comes too late for the held record h to wait for it:
+// in start order, r starts more than Window after h's request; in end order, r was
+// released more than Window after h.
+func (m *Legs) after(r *report.Record, h *leg) bool {
+	if m.opts.ByEnd {
+		return r.Released.After(h.r.Released.Add(m.opts.Window))
+	}
+	return r.Start.After(h.req.Add(m.opts.Window))
 }
 
 // Flush passes every held record on: the input has ended.
@@ -149,20 +163,28 @@ func (m *Legs) release() {
 	m.emit(h.r)
 }
 
-// pairHead looks for the backend leg of the oldest record, among the later ones: every
-// candidate has arrived, as the head is released only once a record starting after its
-// window has come. Candidates are found through the indexes, not by a scan of the queue.
+// pairHead pairs the oldest record with its other leg among the later ones: every
+// candidate has arrived, as the head is released only once a record past its window has
+// come. In start order the client leg comes first, so the head is tried as a client leg;
+// in end order the backend leg may be released first, so it is then tried as one too.
 func (m *Legs) pairHead() {
-	a := m.q[0]
+	if h := m.q[0]; !m.pairAsClient(h) && m.opts.ByEnd {
+		m.pairAsBackend(h)
+	}
+}
+
+// pairAsClient looks for the backend leg of the client leg a. Candidates are found
+// through the indexes, not by a scan of the queue.
+func (m *Legs) pairAsClient(a *leg) bool {
 	// The same key first: when it pairs, weaker evidence cannot compete.
 	cands := m.backendCandidates(a, byKey)
-	best, n, b := m.bestOf(a, cands)
+	best, n, b := m.bestOf(a, cands, false)
 	if best < byKey {
 		cands = m.backendCandidates(a, byTiming)
-		best, n, b = m.bestOf(a, cands)
+		best, n, b = m.bestOf(a, cands, false)
 	}
 	if best == byNothing || m.early && best < byKey {
-		return
+		return false
 	}
 	if n > 1 {
 		for _, c := range cands {
@@ -170,29 +192,73 @@ func (m *Legs) pairHead() {
 				c.contested = max(c.contested, best)
 			}
 		}
-		return
+		return false
 	}
 	if b.contested >= best {
-		return
+		return false
 	}
 	// From the backend leg's side: no other held record is as good a client leg for it.
 	for _, c := range m.clientCandidates(b, best) {
 		if c != a && m.level(c, b) >= best {
 			b.contested = best
+			return false
+		}
+	}
+	m.link(a, b, best)
+	return true
+}
+
+// pairAsBackend looks for the client leg of the backend leg b: pairAsClient with the
+// roles swapped.
+func (m *Legs) pairAsBackend(b *leg) {
+	cands := m.clientCandidates(b, byKey)
+	best, n, a := m.bestOf(b, cands, true)
+	if best < byKey {
+		cands = m.clientCandidates(b, byTiming)
+		best, n, a = m.bestOf(b, cands, true)
+	}
+	if best == byNothing || m.early && best < byKey {
+		return
+	}
+	if n > 1 {
+		for _, c := range cands {
+			if m.level(c, b) == best {
+				c.contested = max(c.contested, best)
+			}
+		}
+		return
+	}
+	if a.contested >= best {
+		return
+	}
+	for _, c := range m.backendCandidates(a, best) {
+		if c != b && m.level(a, c) >= best {
+			a.contested = best
 			return
 		}
 	}
+	m.link(a, b, best)
+}
+
+// link pairs the client leg a with the backend leg b on evidence best.
+func (m *Legs) link(a, b *leg, best int) {
 	a.paired, b.paired = true, true
 	story := Story(a.r, b.r, m.opts.IdleHint)
 	a.r.Proxy = &report.Proxy{Leg: "client", MatchedBy: evidenceNames[best], Other: legOf(b.r), Story: story}
 	b.r.Proxy = &report.Proxy{Leg: "backend", MatchedBy: evidenceNames[best], Other: legOf(a.r), Story: story}
 }
 
-// bestOf returns the strongest evidence that one of cands is a's backend leg, how many
-// candidates have it, and one of them.
-func (m *Legs) bestOf(a *leg, cands []*leg) (best, n int, b *leg) {
+// bestOf returns the strongest evidence that one of cands is x's backend leg (its client
+// leg, with asBackend), how many candidates have it, and one of them.
+func (m *Legs) bestOf(x *leg, cands []*leg, asBackend bool) (best, n int, b *leg) {
 	for _, c := range cands {
-		switch lvl := m.level(a, c); {
+		lvl := 0
+		if asBackend {
+			lvl = m.level(c, x)
+		} else {
+			lvl = m.level(x, c)
+		}
+		switch {
 		case lvl > best:
 			best, n, b = lvl, 1, c
 		case lvl == best && lvl > byNothing:

@@ -262,3 +262,38 @@ func BenchmarkLegs(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(recs)), "ns/record")
 }
+
+// TestLegsByEnd: in end order a backend leg released before its client leg is paired
+// when it is the oldest held record, and a record released more than Window later is not
+// waited for.
+func TestLegsByEnd(t *testing.T) {
+	client := rec("10.1.0.1:30000", "10.0.0.2:80", 0, 5*time.Millisecond, "k1", "")
+	backend := rec("10.0.0.2:40000", "10.0.0.3:9000", time.Millisecond, 4*time.Millisecond, "k1", "")
+	backend.Released, client.Released = t0.Add(10*time.Second), t0.Add(10*time.Second+500*time.Millisecond)
+	out := run(Options{ByEnd: true}, backend, client)
+	if otherOf(out[0]) != "backend key 10.1.0.1:30000" || otherOf(out[1]) != "client key 10.0.0.2:40000" {
+		t.Errorf("end order: got %q and %q, want the backend and client legs paired by key", otherOf(out[0]), otherOf(out[1]))
+	}
+	// Without ByEnd the same input (out of start order) is not paired: the option is what
+	// makes the difference.
+	for _, r := range []*report.Record{client, backend} {
+		r.Proxy = nil
+	}
+	if out := run(Options{}, backend, client); otherOf(out[0]) != "" || otherOf(out[1]) != "" {
+		t.Errorf("start order, backend first: got %q and %q, want no pair", otherOf(out[0]), otherOf(out[1]))
+	}
+	// Released 2 s apart, past the 1 s window: the backend leg is written before its
+	// client leg comes, unpaired.
+	for _, r := range []*report.Record{client, backend} {
+		r.Proxy = nil
+	}
+	client.Released = t0.Add(12 * time.Second)
+	third := rec("10.1.0.9:30009", "10.0.0.2:80", 3*time.Second, 3*time.Second+5*time.Millisecond, "k9", "")
+	third.Released = t0.Add(11*time.Second + 100*time.Millisecond)
+	out = run(Options{ByEnd: true}, backend, third, client)
+	for _, r := range out {
+		if r.Proxy != nil {
+			t.Errorf("released 2 s apart: %s paired with %s", r.Client, r.Proxy.Other.Client)
+		}
+	}
+}

@@ -271,9 +271,9 @@ func closeFinding(who string, sent, got *report.Close, offset time.Duration, cli
 // signed prints a duration that may be negative.
 func signed(d time.Duration) string {
 	if d < 0 {
-		return "-" + duration(-d)
+		return "-" + report.HintDuration(-d)
 	}
-	return duration(d)
+	return report.HintDuration(d)
 }
 
 // tcpFinding compares how TCP ended in the two captures.

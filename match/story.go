@@ -29,9 +29,9 @@ func Story(c, b *report.Record, idleHint time.Duration) string {
 		return proxyClosed(c, b)
 	case cEnd.First != nil && *cEnd.First == report.SideServer && bEnd.First != nil && *bEnd.First == report.SideClient:
 		ct, bt := cEnd.Time.Time, bEnd.Time.Time
-		s := fmt.Sprintf("the proxy closed both legs %s apart", duration(absDur(ct.Sub(bt))))
+		s := fmt.Sprintf("the proxy closed both legs %s apart", report.HintDuration(absDur(ct.Sub(bt))))
 		if idle := quietBefore(c, b, earlier(ct, bt)); idle >= idleHint {
-			s += fmt.Sprintf(" after %s without frames: its idle timeout", duration(idle))
+			s += fmt.Sprintf(" after %s without frames: its idle timeout", report.HintDuration(idle))
 			if near(idle, 60*time.Second) {
 				s += " (nginx proxy_read_timeout defaults to 60 s)"
 			} else {
@@ -45,7 +45,7 @@ func Story(c, b *report.Record, idleHint time.Duration) string {
 		s := "the backend " + ended(bEnd) + " without a close frame"
 		if cEnd.First != nil && *cEnd.First == report.SideServer && !cEnd.Time.Before(bEnd.Time.Time) {
 			s += fmt.Sprintf("; the proxy then closed the client leg without a close frame (%s) %s later: the client saw %s",
-				strings.ToUpper(*cEnd.How), duration(cEnd.Time.Sub(bEnd.Time.Time)), observed(c.ClientObserved))
+				strings.ToUpper(*cEnd.How), report.HintDuration(cEnd.Time.Sub(bEnd.Time.Time)), observed(c.ClientObserved))
 		} else {
 			s += "; " + clientLegEnd(c)
 		}
@@ -54,7 +54,7 @@ func Story(c, b *report.Record, idleHint time.Duration) string {
 		s := "the client " + ended(cEnd) + " without a close frame"
 		if bEnd.First != nil && *bEnd.First == report.SideClient && !bEnd.Time.Before(cEnd.Time.Time) {
 			s += fmt.Sprintf("; the proxy then closed the backend leg without a close frame (%s) %s later: the backend saw %s",
-				strings.ToUpper(*bEnd.How), duration(bEnd.Time.Sub(cEnd.Time.Time)), observed(b.ServerObserved))
+				strings.ToUpper(*bEnd.How), report.HintDuration(bEnd.Time.Sub(cEnd.Time.Time)), observed(b.ServerObserved))
 		} else if bEnd.First == nil {
 			s += "; the backend leg was still open at the end of the capture"
 		}
@@ -70,7 +70,7 @@ func Story(c, b *report.Record, idleHint time.Duration) string {
 // leg's record, proxy the proxy's side on it, peer the name of the other end.
 func relayed(sent, out *report.Close, leg *report.Record, proxy report.Side, peer string) string {
 	if out != nil {
-		later := duration(out.Time.Sub(sent.Time.Time))
+		later := report.HintDuration(out.Time.Sub(sent.Time.Time))
 		if sameCode(sent, out) {
 			return fmt.Sprintf("the proxy passed it on to the %s %s later", peer, later)
 		}
@@ -83,7 +83,7 @@ func relayed(sent, out *report.Close, leg *report.Record, proxy report.Side, pee
 	end := leg.TCPEnd
 	if end.First != nil && *end.First == proxy {
 		return fmt.Sprintf("the proxy then closed the %s leg without a close frame (%s) %s later: the %s saw %s",
-			peer, strings.ToUpper(*end.How), duration(end.Time.Sub(sent.Time.Time)), peer, saw)
+			peer, strings.ToUpper(*end.How), report.HintDuration(end.Time.Sub(sent.Time.Time)), peer, saw)
 	}
 	if end.First != nil {
 		return fmt.Sprintf("no close frame reached the %s before it %s", peer, ended(end))
@@ -181,16 +181,4 @@ func observed(code *int) string {
 		return "nothing yet"
 	}
 	return strconv.Itoa(*code)
-}
-
-// duration prints a duration as the hints do: "0.14 ms", "2.0 ms", "60.0 s".
-func duration(d time.Duration) string {
-	ms := float64(d) / float64(time.Millisecond)
-	switch {
-	case ms < 1:
-		return strconv.FormatFloat(ms, 'g', 2, 64) + " ms"
-	case ms < 1000:
-		return fmt.Sprintf("%.1f ms", ms)
-	}
-	return fmt.Sprintf("%.1f s", d.Seconds())
 }

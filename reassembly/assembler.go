@@ -20,7 +20,9 @@ type Assembler struct {
 	// spare is the conn of the half-open connection released last, for the next to reuse:
 	// a flood's million SYNs released at Flush would otherwise allocate one each.
 	spare *conn
-	now   time.Time // latest capture time seen
+	// spare out-of-order states (see getAhead)
+	spareAhead []*ahead
+	now        time.Time // latest capture time seen
 	// expireAt is a time no later than the first moment a tracked connection can expire
 	// (ClosedLinger or IdleTimeout after its last segment), when haveExpiry: Advance looks
 	// at the lists only once the clock passes it.
@@ -432,7 +434,7 @@ func (a *Assembler) release(c *conn, reason EndReason) {
 	c.finalize(ClientToServer, last)
 	c.finalize(ServerToClient, last)
 	for d := range c.h {
-		if n := len(c.h[d].chunks); n > 0 {
+		if n := len(c.h[d].chunks()); n > 0 {
 			c.freeChunks(Dir(d), n)
 		}
 	}

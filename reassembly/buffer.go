@@ -97,11 +97,14 @@ func firstDiff(aSeq uint32, a []byte, bSeq uint32, b []byte) (uint32, bool) {
 func (c *conn) checkBuffered(d Dir, seq uint32, data []byte, missing int,
 	at Stamp) (covered bool) {
 	h := &c.h[d]
+	if h.ahead == nil {
+		return false
+	}
 	end := seq + uint32(len(data)+missing)
 	reported := false
 	for i := h.firstAtOrAfter(end) - 1; i >= 0; i-- {
-		ch := &h.chunks[i]
-		if seqLE(ch.seq+uint32(h.maxSpan), seq) {
+		ch := &h.ahead.chunks[i]
+		if seqLE(ch.seq+uint32(h.ahead.maxSpan), seq) {
 			break // chunks are sorted by seq and none is longer than maxSpan
 		}
 		if !reported {
@@ -119,10 +122,11 @@ func (c *conn) checkBuffered(d Dir, seq uint32, data []byte, missing int,
 
 // firstAtOrAfter returns the index of the first chunk starting at or after seq.
 func (h *half) firstAtOrAfter(seq uint32) int {
-	lo, hi := 0, len(h.chunks)
+	chunks := h.chunks()
+	lo, hi := 0, len(chunks)
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
-		if seqLT(h.chunks[m].seq, seq) {
+		if seqLT(chunks[m].seq, seq) {
 			lo = m + 1
 		} else {
 			hi = m
@@ -145,14 +149,15 @@ func (c *conn) bufferSegment(d Dir, seq uint32, data []byte, missing int, at Sta
 		copy(ch.data, data)
 	}
 	i := h.firstAtOrAfter(seq + 1) // after chunks with the same seq
-	h.chunks = append(h.chunks, chunk{})
-	copy(h.chunks[i+1:], h.chunks[i:])
-	h.chunks[i] = ch
-	if span := len(data) + missing; span > h.maxSpan {
-		h.maxSpan = span
+	o := c.held(d)
+	o.chunks = append(o.chunks, chunk{})
+	copy(o.chunks[i+1:], o.chunks[i:])
+	o.chunks[i] = ch
+	if span := len(data) + missing; span > o.maxSpan {
+		o.maxSpan = span
 	}
-	if len(h.chunks) == 1 {
-		h.bufSince = at.Time
+	if len(o.chunks) == 1 {
+		o.bufSince = at.Time
 	}
 	c.addBuffered(len(data))
 }
@@ -160,16 +165,18 @@ func (c *conn) bufferSegment(d Dir, seq uint32, data []byte, missing int, at Sta
 // freeChunks releases the first n chunks of d.
 func (c *conn) freeChunks(d Dir, n int) {
 	h := &c.h[d]
+	o := h.ahead
 	freed := 0
 	for i := range n {
-		freed += len(h.chunks[i].data)
-		c.a.pool.put(h.chunks[i].data)
+		freed += len(o.chunks[i].data)
+		c.a.pool.put(o.chunks[i].data)
 	}
-	copy(h.chunks, h.chunks[n:])
-	clear(h.chunks[len(h.chunks)-n:])
-	h.chunks = h.chunks[:len(h.chunks)-n]
-	if len(h.chunks) == 0 {
-		h.maxSpan = 0
+	copy(o.chunks, o.chunks[n:])
+	clear(o.chunks[len(o.chunks)-n:])
+	o.chunks = o.chunks[:len(o.chunks)-n]
+	if len(o.chunks) == 0 {
+		o.maxSpan = 0
+		c.tidy(d)
 	}
 	c.addBuffered(-freed)
 }
@@ -178,9 +185,13 @@ func (c *conn) freeChunks(d Dir, n int) {
 // before the FIN. It reports whether anything was cut.
 func (c *conn) trimAtFIN(d Dir) bool {
 	h := &c.h[d]
+	o := h.ahead
+	if o == nil {
+		return false
+	}
 	cut, kept, freed := false, 0, 0
-	for i := range h.chunks {
-		ch := h.chunks[i]
+	for i := range o.chunks {
+		ch := o.chunks[i]
 		if seqGE(ch.seq, h.finSeq) {
 			cut = true
 			freed += len(ch.data)
@@ -197,11 +208,11 @@ func (c *conn) trimAtFIN(d Dir) bool {
 				ch.missing = keep - len(ch.data)
 			}
 		}
-		h.chunks[kept] = ch
+		o.chunks[kept] = ch
 		kept++
 	}
-	clear(h.chunks[kept:])
-	h.chunks = h.chunks[:kept]
+	clear(o.chunks[kept:])
+	o.chunks = o.chunks[:kept]
 	c.addBuffered(-freed)
 	return cut
 }

@@ -180,11 +180,11 @@ func (c *conn) onPayload(d Dir, seq uint32, data []byte, missing int, at Stamp) 
 		c.bufferSegment(d, seq, data, missing, at)
 		return
 	}
-	if len(h.chunks) > 0 {
+	if len(h.chunks()) > 0 {
 		c.checkBuffered(d, seq, data, missing, at)
 	}
 	c.emit(d, data, missing, at)
-	if len(h.chunks) > 0 || h.finSeen {
+	if len(h.chunks()) > 0 || h.finSeen {
 		c.drain(d)
 	}
 }
@@ -224,17 +224,22 @@ func (c *conn) onFIN(d Dir, finSeq uint32, bare bool, at Stamp) {
 		}
 		return
 	}
-	h.finSeen, h.finSeq, h.finAt = true, finSeq, at
+	h.finSeen, h.finSeq = true, finSeq
 	if c.trimAtFIN(d) {
 		c.event(Event{Kind: EventDataAfterFIN, Dir: d, Time: at.Time, Frame: at.Frame, Offset: h.finOffset()})
 	}
 	if seqLT(finSeq, h.next) {
 		// Bytes after the FIN were already delivered: report the FIN where it was.
 		h.finDone = true
+		c.tidy(d)
 		c.event(Event{Kind: EventFIN, Dir: d, Time: at.Time, Frame: at.Frame, Offset: h.streamOffset(finSeq)})
 		return
 	}
-	c.maybeFIN(d)
+	if h.next == finSeq {
+		c.deliverFIN(d, at)
+		return
+	}
+	c.held(d).finAt = at // until the bytes before it arrive
 }
 
 // onRST reports an RST sent in d. One within the window ends d's stream first: its holes
@@ -332,13 +337,13 @@ func (c *conn) reusable() bool {
 func (c *conn) skipOldestHole(at Stamp) {
 	d := ClientToServer
 	c0, c1 := &c.h[0], &c.h[1]
-	if len(c0.chunks) == 0 || (len(c1.chunks) > 0 && c1.bufSince.Before(c0.bufSince)) {
+	if len(c0.chunks()) == 0 || (len(c1.chunks()) > 0 && c1.ahead.bufSince.Before(c0.ahead.bufSince)) {
 		d = ServerToClient
 	}
 	h := &c.h[d]
-	if len(h.chunks) == 0 {
+	if len(h.chunks()) == 0 {
 		return
 	}
-	c.gapTo(d, h.chunks[0].seq, GapBufferLimit, at)
+	c.gapTo(d, h.chunks()[0].seq, GapBufferLimit, at)
 	c.drain(d)
 }

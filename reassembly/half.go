@@ -6,31 +6,95 @@ import "time"
 // sequence space and stream position, plus what the sender said as a receiver of the other
 // direction (its last ACK and window).
 type half struct {
-	started bool   // next and offset are valid
-	synSeen bool   // the sender's SYN was captured; isn is valid
-	isn     uint32 // initial sequence number from the SYN
-	next    uint32 // sequence number of the next byte to deliver
-	watch   uint32 // with watching: the acknowledgment number AckWatch.Watch waits for
-	offset  int64  // stream offset of next: bytes delivered plus gap lengths
-
-	finSeen  bool // a FIN was captured; finSeq and finAt are valid
-	finDone  bool // the FIN event was delivered; next is finSeq+1
+	started  bool   // next and offset are valid
+	synSeen  bool   // the sender's SYN was captured; isn is valid
+	finSeen  bool   // a FIN was captured; finSeq is valid
+	finDone  bool   // the FIN event was delivered; next is finSeq+1
+	isn      uint32 // initial sequence number from the SYN
+	next     uint32 // sequence number of the next byte to deliver
+	watch    uint32 // with watching: the acknowledgment number AckWatch.Watch waits for
 	finSeq   uint32
-	finAt    Stamp
-	payloads bool // any payload or missing byte was seen (port reuse test)
+	ack      uint32 // as the receiver of the other direction: last acknowledgment number sent
+	offset   int64  // stream offset of next: bytes delivered plus gap lengths
+	payloads bool   // any payload or missing byte was seen (port reuse test)
+	watching bool   // an AckWatch.Watch of this direction is pending
 
 	// As the receiver of the other direction.
 	ackSeen    bool
-	ack        uint32 // last acknowledgment number sent
-	win        uint16 // last window advertised
-	winFromSYN bool   // win came from a SYN, which is never scaled
-	wscale     uint8  // window scale option of the sender's SYN
+	winFromSYN bool // win came from a SYN, which is never scaled
 	hasWScale  bool
-	watching   bool // an AckWatch.Watch of this direction is pending
+	wscale     uint8  // window scale option of the sender's SYN
+	win        uint16 // last window advertised
 
+	// What the sender sent ahead of a hole, nil while none is held: an in-order
+	// connection never allocates it.
+	ahead *ahead
+}
+
+// ahead is the out-of-order state of one direction: the segments and the FIN that arrived
+// ahead of a hole. It exists only while one of them is held.
+type ahead struct {
 	chunks   []chunk   // out-of-order segments sorted by seq; chunks[0].seq > next
 	maxSpan  int       // longest chunk span, bounds overlap searches
 	bufSince time.Time // capture time the buffer last became non-empty
+	finAt    Stamp     // the FIN's, while it waits for the bytes before it
+}
+
+// chunks returns the segments held ahead of a hole, sorted by seq.
+func (h *half) chunks() []chunk {
+	if h.ahead == nil {
+		return nil
+	}
+	return h.ahead.chunks
+}
+
+// held returns the out-of-order state of d, taking it from the assembler's spares on
+// first use.
+func (c *conn) held(d Dir) *ahead {
+	h := &c.h[d]
+	if h.ahead == nil {
+		h.ahead = c.a.getAhead()
+	}
+	return h.ahead
+}
+
+// tidy gives the out-of-order state of d back to the assembler once it holds neither a
+// segment nor a waiting FIN.
+func (c *conn) tidy(d Dir) {
+	h := &c.h[d]
+	if o := h.ahead; o != nil && len(o.chunks) == 0 && (!h.finSeen || h.finDone) {
+		h.ahead = nil
+		c.a.putAhead(o)
+	}
+}
+
+// Spare out-of-order states an assembler keeps, and the chunk capacity a spare keeps, so
+// that a connection reordering now and then allocates nothing in the steady state.
+const (
+	maxSpareAhead  = 64
+	maxSpareChunks = 16
+)
+
+func (a *Assembler) getAhead() *ahead {
+	if n := len(a.spareAhead); n > 0 {
+		o := a.spareAhead[n-1]
+		a.spareAhead[n-1] = nil
+		a.spareAhead = a.spareAhead[:n-1]
+		return o
+	}
+	return &ahead{}
+}
+
+func (a *Assembler) putAhead(o *ahead) {
+	if len(a.spareAhead) >= maxSpareAhead {
+		return
+	}
+	chunks := o.chunks[:0]
+	if cap(chunks) > maxSpareChunks {
+		chunks = nil
+	}
+	*o = ahead{chunks: chunks}
+	a.spareAhead = append(a.spareAhead, o)
 }
 
 // streamOffset converts a sequence number of this direction to a stream offset.
@@ -89,8 +153,9 @@ func (c *conn) emit(d Dir, data []byte, missing int, at Stamp) {
 func (c *conn) drain(d Dir) {
 	h := &c.h[d]
 	n := 0
-	for n < len(h.chunks) && seqLE(h.chunks[n].seq, h.next) {
-		ch := &h.chunks[n]
+	chunks := h.chunks()
+	for n < len(chunks) && seqLE(chunks[n].seq, h.next) {
+		ch := &chunks[n]
 		n++
 		if !seqGT(ch.end(), h.next) {
 			continue // covered by bytes delivered since it was buffered
@@ -118,8 +183,15 @@ func (c *conn) maybeFIN(d Dir) {
 	if !h.finSeen || h.finDone || h.next != h.finSeq {
 		return
 	}
+	c.deliverFIN(d, h.ahead.finAt)
+}
+
+// deliverFIN reports d's FIN, captured at at, which the stream has reached.
+func (c *conn) deliverFIN(d Dir, at Stamp) {
+	h := &c.h[d]
 	h.finDone = true
-	c.event(Event{Kind: EventFIN, Dir: d, Time: h.finAt.Time, Frame: h.finAt.Frame, Offset: h.offset})
+	c.tidy(d)
+	c.event(Event{Kind: EventFIN, Dir: d, Time: at.Time, Frame: at.Frame, Offset: h.offset})
 	h.next++
 }
 
@@ -130,8 +202,8 @@ func (c *conn) finalize(d Dir, at Stamp) {
 	if !h.started {
 		return
 	}
-	for len(h.chunks) > 0 {
-		c.gapTo(d, h.chunks[0].seq, GapLost, at)
+	for len(h.chunks()) > 0 {
+		c.gapTo(d, h.chunks()[0].seq, GapLost, at)
 		c.drain(d)
 	}
 	if h.finSeen && !h.finDone {
@@ -147,13 +219,13 @@ func (c *conn) finalize(d Dir, at Stamp) {
 // acknowledges a FIN the capture lacks rather than one lost byte: it declares nothing.
 func (c *conn) ackPast(d Dir, ack uint32, at Stamp) {
 	h := &c.h[d]
-	if ack == h.next+1 && len(h.chunks) == 0 && !h.finSeen {
+	if ack == h.next+1 && len(h.chunks()) == 0 && !h.finSeen {
 		return
 	}
 	for !h.finDone && seqGT(ack, h.next) {
 		target := ack
-		if len(h.chunks) > 0 {
-			target = seqMin(target, h.chunks[0].seq)
+		if len(h.chunks()) > 0 {
+			target = seqMin(target, h.chunks()[0].seq)
 		}
 		if h.finSeen {
 			target = seqMin(target, h.finSeq)

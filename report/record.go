@@ -101,6 +101,9 @@ type Record struct {
 	// without parsing the strings back; they are not part of the JSON contract.
 	ClientAddr netip.AddrPort `json:"-"`
 	ServerAddr netip.AddrPort `json:"-"`
+	// Released is when wsclosescan let the connection go, in capture time: the key of
+	// --order end. Zero when not known; not part of the JSON contract.
+	Released time.Time `json:"-"`
 	// CommunityID is the Community ID flow hash (v1, seed 0) of the connection, as Zeek,
 	// Suricata and Arkime log it: "1:" and base64.
 	CommunityID string `json:"community_id"`

@@ -101,7 +101,7 @@ func TestBriefRecords(t *testing.T) {
 					t.Errorf("%s: record %d (%s) cut, but a caller not listing plain connections lists it", name, i, f.Client)
 				}
 				want := report.Record{File: f.File, Client: f.Client, Server: f.Server, ClientAddr: f.ClientAddr,
-					ServerAddr: f.ServerAddr, Start: f.Start, End: f.End, Handshake: f.Handshake, Verdict: f.Verdict}
+					ServerAddr: f.ServerAddr, Released: f.Released, Start: f.Start, End: f.End, Handshake: f.Handshake, Verdict: f.Verdict}
 				if !reflect.DeepEqual(*b, want) {
 					t.Errorf("%s: record %d: brief\n%+v\nwant\n%+v", name, i, *b, want)
 				}

@@ -90,6 +90,7 @@ func (t *tracked) End(stats reassembly.ConnStats) {
 // after each batch; past the limit they are released at once.
 func (o *orderer) add(r *report.Record) {
 	o.seq++
+	r.Released = o.releasedAt
 	key := r.Start.Time
 	if o.byEnd {
 		key = o.releasedAt

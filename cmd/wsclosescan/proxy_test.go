@@ -61,26 +61,41 @@ func TestProxyLegs(t *testing.T) {
 		ca, ba := c.Conn.Client.String()+" "+c.Conn.Server.String(), b.Conn.Client.String()+" "+b.Conn.Server.String()
 		want[ca], want[ba] = ba, ca
 	}
+	// A connection 20 s later lets each pair be released when its linger ends, not all at
+	// the end of the capture: in end order (the default of jsonl) each backend leg, closed
+	// first, then comes before its client leg, and the pairing must not depend on that.
+	late := wstest.NewConv("10.9.9.9:50000", "10.0.0.2:80")
+	late.Conn.Time = convs[0].Conn.Time.Add(20 * time.Second)
+	convs = append(convs, late.Upgraded().Close(c2s, 1000, "").Close(s2c, 1000, "").FIN(s2c).FIN(c2s))
 	path := writeCapture(t, convs...)
-	doc, code, stderr := scanJSON(t, path)
-	if code != 0 || len(doc.Connections) != 600 {
-		t.Fatalf("exit %d, %d records, want 0 and 600; stderr %s", code, len(doc.Connections), stderr)
-	}
-	by := map[string]int{}
-	for _, r := range doc.Connections {
-		p := r.Proxy
-		if p == nil {
-			t.Errorf("%s -> %s: no proxy object", r.Client, r.Server)
-			continue
+	for _, order := range []string{"end", "start"} {
+		doc, code, stderr := scanJSON(t, "--order", order, path)
+		if code != 0 || len(doc.Connections) != 601 {
+			t.Fatalf("--order %s: exit %d, %d records, want 0 and 601; stderr %s", order, code, len(doc.Connections), stderr)
 		}
-		if got := p.Other.Client + " " + p.Other.Server; got != want[r.Client+" "+r.Server] {
-			t.Errorf("%s -> %s paired with %s, want %s", r.Client, r.Server, got, want[r.Client+" "+r.Server])
+		by := map[string]int{}
+		for _, r := range doc.Connections {
+			p := r.Proxy
+			if r.Client == "10.9.9.9:50000" {
+				if p != nil {
+					t.Errorf("--order %s: the late connection was paired: %+v", order, p)
+				}
+				continue
+			}
+			if p == nil {
+				t.Errorf("--order %s: %s -> %s: no proxy object", order, r.Client, r.Server)
+				continue
+			}
+			if got := p.Other.Client + " " + p.Other.Server; got != want[r.Client+" "+r.Server] {
+				t.Errorf("--order %s: %s -> %s paired with %s, want %s", order, r.Client, r.Server, got, want[r.Client+" "+r.Server])
+			}
+			by[p.MatchedBy]++
 		}
-		by[p.MatchedBy]++
+		if by["key"] != 200 || by["forwarded"] != 400 {
+			t.Errorf("--order %s: legs paired by %v, want 200 by key and 400 by forwarded", order, by)
+		}
 	}
-	if by["key"] != 200 || by["forwarded"] != 400 {
-		t.Errorf("legs paired by %v, want 200 by key and 400 by forwarded", by)
-	}
+	doc, _, _ := scanJSON(t, path)
 	first := doc.Connections[0]
 	const story = "the backend sent close 1000; the proxy sent close 1001 to the client 2.1 ms later"
 	if first.Proxy == nil || first.Proxy.Story != story || first.Proxy.Leg != "client" {

@@ -109,7 +109,7 @@ func (c *cli) scan(cfg *config) int {
 	}
 	// The legs of a proxied WebSocket are paired before the filters, so that a record names
 	// its other leg even when the filters leave that one out.
-	legs = match.NewLegs(match.Options{IdleHint: cfg.idleHint}, func(r *report.Record) { res.add(cfg, r) })
+	legs = match.NewLegs(match.Options{IdleHint: cfg.idleHint, ByEnd: cfg.order == "end"}, func(r *report.Record) { res.add(cfg, r) })
 	add := legs.Add
 	var cont *continuations
 	if len(cfg.files) > 1 && !cfg.merge {
