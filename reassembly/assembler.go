@@ -17,6 +17,9 @@ type Assembler struct {
 	closed    connList  // closed conns by last activity
 	buffering connList  // conns holding out-of-order bytes, oldest first
 	pool      bytePool
+	// spare is the conn of the half-open connection released last, for the next to reuse:
+	// a flood's million SYNs released at Flush would otherwise allocate one each.
+	spare *conn
 	// spare out-of-order states (see getAhead)
 	spareAhead []*ahead
 	now        time.Time // latest capture time seen
@@ -252,7 +255,9 @@ func (a *Assembler) promote(i uint32, room bool) *conn {
 // releaseHalf ends half-open connection i: it is tracked in full for a moment so that its
 // Stream sees its segments, then released.
 func (a *Assembler) releaseHalf(i uint32, reason EndReason) {
-	a.release(a.promote(i, false), reason)
+	c := a.promote(i, false)
+	a.release(c, reason)
+	a.spare = c // released, it is in no table, list or heap, and its Stream has ended
 }
 
 // newConn starts tracking the connection of seg and creates its Stream.
@@ -269,7 +274,13 @@ func (a *Assembler) newConn(seg *Segment) *conn {
 
 // track creates the conn and Stream of a connection already counted in tracked.
 func (a *Assembler) track(info ConnInfo) *conn {
-	c := &conn{a: a, info: info}
+	c := a.spare
+	if c != nil {
+		a.spare = nil
+		*c = conn{a: a, info: info}
+	} else {
+		c = &conn{a: a, info: info}
+	}
 	if a.factory != nil {
 		info := c.info
 		info.Acks = (*AckWatch)(c)
