@@ -55,8 +55,8 @@ type Factory struct {
 	pool  wsparse.Pool // the decoders of ended connections, for reuse
 	// rings are the frame-number rings of ended connections, for reuse: a connection's
 	// facts outlive it only until judge returns.
-	rings []*[2]stampRing
-	ends  []*[2]TCPEnd // the TCP ends of ended connections, for reuse, likewise
+	rings spares[[2]stampRing]
+	ends  spares[[2]TCPEnd] // the TCP ends of ended connections, for reuse, likewise
 	// damages are the damage that ended files read since ClearDamage, in reading order.
 	damages []damage
 }
@@ -95,40 +95,34 @@ func (f *Factory) NewStream(info reassembly.ConnInfo) reassembly.Stream {
 	return (*tcpStream)(&Conn{f: f, File: f.file, Info: info, Last: info.Start})
 }
 
-func (f *Factory) getRings() *[2]stampRing {
-	if n := len(f.rings); n > 0 {
-		r := f.rings[n-1]
-		f.rings[n-1] = nil
-		f.rings = f.rings[:n-1]
-		return r
-	}
-	return new([2]stampRing)
-}
-
-func (f *Factory) putRings(r *[2]stampRing) {
-	if r != nil && len(f.rings) < maxFreeRings {
-		*r = [2]stampRing{}
-		f.rings = append(f.rings, r)
-	}
-}
+func (f *Factory) getRings() *[2]stampRing  { return f.rings.get() }
+func (f *Factory) putRings(r *[2]stampRing) { f.rings.put(r) }
+func (f *Factory) getEnds() *[2]TCPEnd      { return f.ends.get() }
+func (f *Factory) putEnds(e *[2]TCPEnd)     { f.ends.put(e) }
 
 // maxFreeRings bounds the rings, and the TCP ends, kept for reuse.
 const maxFreeRings = 1024
 
-func (f *Factory) getEnds() *[2]TCPEnd {
-	if n := len(f.ends); n > 0 {
-		e := f.ends[n-1]
-		f.ends[n-1] = nil
-		f.ends = f.ends[:n-1]
-		return e
+// spares are zeroed values of ended connections kept for reuse, at most maxFreeRings.
+type spares[T any] struct{ free []*T }
+
+// get returns a spare, or a new zero value when there is none.
+func (s *spares[T]) get() *T {
+	if n := len(s.free); n > 0 {
+		v := s.free[n-1]
+		s.free[n-1] = nil
+		s.free = s.free[:n-1]
+		return v
 	}
-	return new([2]TCPEnd)
+	return new(T)
 }
 
-func (f *Factory) putEnds(e *[2]TCPEnd) {
-	if e != nil && len(f.ends) < maxFreeRings {
-		*e = [2]TCPEnd{}
-		f.ends = append(f.ends, e)
+// put zeroes v and keeps it, unless v is nil or enough are kept.
+func (s *spares[T]) put(v *T) {
+	if v != nil && len(s.free) < maxFreeRings {
+		var zero T
+		*v = zero
+		s.free = append(s.free, v)
 	}
 }
 

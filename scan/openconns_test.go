@@ -4,13 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"flag"
-	"github.com/wsclosescan/wsclosescan/internal/wstest"
 	"os"
+	"runtime/pprof"
 	"testing"
 	"time"
 
 	"github.com/wsclosescan/wsclosescan/internal/pcapgen"
 	"github.com/wsclosescan/wsclosescan/internal/wsframe"
+	"github.com/wsclosescan/wsclosescan/internal/wstest"
 	"github.com/wsclosescan/wsclosescan/report"
 )
 
@@ -40,6 +41,15 @@ func writeOpenConns(write func([]pcapgen.Packet) error, n int) error {
 // TestOpenWebSocketConnections holds -open-conns upgraded connections open until the end
 // of the capture and measures the live heap per connection before Flush.
 func TestOpenWebSocketConnections(t *testing.T) {
+	measureOpenHeap(t, "open WebSocket connections", writeOpenConns, "")
+}
+
+// measureOpenHeap scans the -open-conns connections write writes (-short: at most 5,000),
+// checks that each is an open_at_end record with a completed handshake, and logs the live
+// heap per connection before Flush, failing above 8 KiB; with profile set, it writes a heap
+// profile there at that moment.
+func measureOpenHeap(t *testing.T, what string, write func(func([]pcapgen.Packet) error, int) error, profile string) {
+	t.Helper()
 	n := *openConns
 	if testing.Short() {
 		n = min(n, 5000)
@@ -48,17 +58,30 @@ func TestOpenWebSocketConnections(t *testing.T) {
 	var live int64
 	open := 0
 	streamScan(t, pcapgen.Options{}, DefaultOptions(), probe, 0, func(s *packetSink) error {
-		return writeOpenConns(s.write, n)
+		return write(s.write, n)
 	}, func(r *report.Record) {
 		if r.Verdict == report.VerdictOpenAtEnd && r.Handshake == report.HandshakeCompleted {
 			open++
 		}
-	}, func() { live = probe.live() })
+	}, func() {
+		live = probe.live()
+		if profile == "" {
+			return
+		}
+		f, err := os.Create(profile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if err := pprof.WriteHeapProfile(f); err != nil {
+			t.Fatal(err)
+		}
+	})
 	if open != n {
 		t.Errorf("got %d open_at_end records with a completed handshake, want %d", open, n)
 	}
 	perConn := live / int64(n)
-	t.Logf("%d open WebSocket connections: %d MiB live, %d bytes per connection", n, live>>20, perConn)
+	t.Logf("%d %s: %d MiB live, %d bytes per connection", n, what, live>>20, perConn)
 	if perConn > 8192 {
 		t.Errorf("%d bytes per open connection, want at most 8192", perConn)
 	}

@@ -2,15 +2,12 @@ package scan
 
 import (
 	"flag"
-	"os"
-	"runtime/pprof"
 	"testing"
 	"time"
 
 	"github.com/wsclosescan/wsclosescan/internal/pcapgen"
 	"github.com/wsclosescan/wsclosescan/internal/wsframe"
 	"github.com/wsclosescan/wsclosescan/internal/wstest"
-	"github.com/wsclosescan/wsclosescan/report"
 )
 
 var openHeapProfile = flag.String("open-heapprofile", "", "TestOpenBrowserConnections writes a heap profile to this file while every connection is open")
@@ -55,38 +52,5 @@ func writeBrowserConns(write func([]pcapgen.Packet) error, n int) error {
 // writeBrowserConns) open until the end of the capture and measures the live heap per
 // connection before Flush; with -open-heapprofile it writes a heap profile then.
 func TestOpenBrowserConnections(t *testing.T) {
-	n := *openConns
-	if testing.Short() {
-		n = min(n, 5000)
-	}
-	probe := newHeapProbe()
-	var live int64
-	open := 0
-	streamScan(t, pcapgen.Options{}, DefaultOptions(), probe, 0, func(s *packetSink) error {
-		return writeBrowserConns(s.write, n)
-	}, func(r *report.Record) {
-		if r.Verdict == report.VerdictOpenAtEnd && r.Handshake == report.HandshakeCompleted {
-			open++
-		}
-	}, func() {
-		live = probe.live()
-		if *openHeapProfile != "" {
-			f, err := os.Create(*openHeapProfile)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			if err := pprof.WriteHeapProfile(f); err != nil {
-				t.Fatal(err)
-			}
-		}
-	})
-	if open != n {
-		t.Errorf("got %d open_at_end records with a completed handshake, want %d", open, n)
-	}
-	perConn := live / int64(n)
-	t.Logf("%d open browser-like WebSocket connections: %d MiB live, %d bytes per connection", n, live>>20, perConn)
-	if perConn > 8192 {
-		t.Errorf("%d bytes per open connection, want at most 8192", perConn)
-	}
+	measureOpenHeap(t, "open browser-like WebSocket connections", writeBrowserConns, *openHeapProfile)
 }
