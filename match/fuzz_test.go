@@ -47,8 +47,23 @@ func FuzzLegs(f *testing.F) {
 	f.Add([]byte("the quick brown fox jumps over the lazy dog, twice over"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		recs := recordsFrom(data)
+		byEnd := len(data) > 0 && data[0]&2 != 0
+		if byEnd {
+			// In end order a later-starting record (a backend leg) may come first: swap
+			// neighbours as the data says, then release them in the order they come.
+			for i := 0; i+1 < len(recs); i += 2 {
+				if data[(4*i)%len(data)]&0x40 != 0 {
+					recs[i], recs[i+1] = recs[i+1], recs[i]
+				}
+			}
+			rel := t0
+			for i, r := range recs {
+				rel = rel.Add(time.Duration(data[i%len(data)]&0x3f) * 50 * time.Millisecond)
+				r.Released = rel
+			}
+		}
 		var out []*report.Record
-		m := NewLegs(Options{MaxHeld: 8}, func(r *report.Record) { out = append(out, r) })
+		m := NewLegs(Options{MaxHeld: 8, ByEnd: byEnd}, func(r *report.Record) { out = append(out, r) })
 		for i, r := range recs {
 			m.Add(r)
 			if len(data) > 0 && data[0]&1 == 1 && i == len(recs)/2 {
