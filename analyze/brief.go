@@ -25,10 +25,7 @@ func brief(c *layers.Conn) *report.Record {
 		return nil
 	}
 	// "websocket" is unknown only for TLS connections (addTLS), ruled out above.
-	client, server := c.Info.Client, c.Info.Server
-	if ws.SidesSwapped() {
-		client, server = server, client
-	}
+	client, server := c.Endpoints()
 	cs, ss := addrStrings(client, server)
 	return &report.Record{
 		File:       c.File,

@@ -338,10 +338,7 @@ func (a *Analyzer) record(c *layers.Conn) *report.Record {
 	ws := c.WS()
 	var pings []report.Ping
 	f.keep, pings = keepaliveOf(ws.Pings(), f.stats)
-	client, server := c.Info.Client, c.Info.Server
-	if ws.SidesSwapped() {
-		client, server = server, client
-	}
+	client, server := c.Endpoints()
 	st := new(recordStore)
 	r := &st.rec
 	cs, ss := addrStrings(client, server)

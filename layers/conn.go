@@ -1,6 +1,7 @@
 package layers
 
 import (
+	"net/netip"
 	"time"
 
 	"github.com/wsclosescan/wsclosescan/h2demux"
@@ -208,6 +209,15 @@ func (c *Conn) DirOf(s wsparse.Side) reassembly.Dir {
 		d = d.Reverse()
 	}
 	return d
+}
+
+// Endpoints returns the WebSocket client's and server's addresses: the assembler's, swapped
+// when the handshake showed that it took the server for the client.
+func (c *Conn) Endpoints() (client, server netip.AddrPort) {
+	if c.ws.SidesSwapped() {
+		return c.Info.Server, c.Info.Client
+	}
+	return c.Info.Client, c.Info.Server
 }
 
 // SideOf maps the assembler's direction to the WebSocket side that sends it.
