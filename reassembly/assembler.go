@@ -104,31 +104,25 @@ func (a *Assembler) Advance(t time.Time) {
 func (a *Assembler) Flush() {
 	for a.FlushSome(1 << 30) {
 	}
-	a.tombs = tombTable{}
 }
 
 // FlushSome is Flush in steps: it releases up to n connections, in Flush's order, and
 // reports whether any are left. A caller that must not hold the records of every
 // connection at once flushes in steps and hands them on in between.
 func (a *Assembler) FlushSome(n int) bool {
-	for ; n > 0; n-- {
+	for ; n > 0 && (a.all.head != nil || a.half.head != 0); n-- {
 		c, i := a.all.head, a.half.head
-		switch {
-		case c == nil && i == 0:
-			a.tombs = tombTable{} // the next capture is another one
-			a.half.reset()
-			return false
-		case i != 0 && (c == nil || a.half.at(i).segs[0].time < c.info.Start.UnixNano()):
+		if i != 0 && (c == nil || a.half.at(i).segs[0].time < c.info.Start.UnixNano()) {
 			a.half.dropIndex() // all go now (once rebuilt, if a segment comes between two steps)
 			a.releaseHalf(i, EndFlushed)
-		default:
+		} else {
 			a.release(c, EndFlushed)
 		}
 	}
 	if a.all.head != nil || a.half.head != 0 {
 		return true
 	}
-	a.tombs = tombTable{}
+	a.tombs = tombTable{} // the next capture is another one
 	a.half.reset()
 	return false
 }
