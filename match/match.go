@@ -168,97 +168,67 @@ func (m *Legs) release() {
 // come. In start order the client leg comes first, so the head is tried as a client leg;
 // in end order the backend leg may be released first, so it is then tried as one too.
 func (m *Legs) pairHead() {
-	if h := m.q[0]; !m.pairAsClient(h) && m.opts.ByEnd {
-		m.pairAsBackend(h)
+	if h := m.q[0]; !m.pairAs(h, false) && m.opts.ByEnd {
+		m.pairAs(h, true)
 	}
 }
 
-// pairAsClient looks for the backend leg of the client leg a. Candidates are found
-// through the indexes, not by a scan of the queue.
-func (m *Legs) pairAsClient(a *leg) bool {
+// pairAs looks for the other leg of h, taking h for the backend leg with asBackend, else
+// for the client leg. Candidates are found through the indexes, not by a scan of the
+// queue. It reports whether h was paired.
+func (m *Legs) pairAs(h *leg, asBackend bool) bool {
+	// others returns the candidates for x's other leg; ev the evidence that x, in h's role,
+	// and y, in the other, are one WebSocket's legs.
+	others, same := m.backendCandidates, m.clientCandidates
+	ev := m.level
+	if asBackend {
+		others, same = m.clientCandidates, m.backendCandidates
+		ev = func(x, y *leg) int { return m.level(y, x) }
+	}
 	// The same key first: when it pairs, weaker evidence cannot compete.
-	cands := m.backendCandidates(a, byKey)
-	best, n, b := m.bestOf(a, cands, false)
+	cands := others(h, byKey)
+	best, n, o := bestOf(h, cands, ev)
 	if best < byKey {
-		cands = m.backendCandidates(a, byTiming)
-		best, n, b = m.bestOf(a, cands, false)
+		cands = others(h, byTiming)
+		best, n, o = bestOf(h, cands, ev)
 	}
 	if best == byNothing || m.early && best < byKey {
 		return false
 	}
 	if n > 1 {
 		for _, c := range cands {
-			if m.level(a, c) == best {
+			if ev(h, c) == best {
 				c.contested = max(c.contested, best)
 			}
 		}
 		return false
 	}
-	if b.contested >= best {
+	if o.contested >= best {
 		return false
 	}
-	// From the backend leg's side: no other held record is as good a client leg for it.
-	for _, c := range m.clientCandidates(b, best) {
-		if c != a && m.level(c, b) >= best {
-			b.contested = best
+	// From the other leg's side: no other held record is as good a match for it.
+	for _, c := range same(o, best) {
+		if c != h && ev(c, o) >= best {
+			o.contested = best
 			return false
 		}
 	}
-	m.link(a, b, best)
-	return true
-}
-
-// pairAsBackend looks for the client leg of the backend leg b: pairAsClient with the
-// roles swapped.
-func (m *Legs) pairAsBackend(b *leg) {
-	cands := m.clientCandidates(b, byKey)
-	best, n, a := m.bestOf(b, cands, true)
-	if best < byKey {
-		cands = m.clientCandidates(b, byTiming)
-		best, n, a = m.bestOf(b, cands, true)
+	a, b := h, o
+	if asBackend {
+		a, b = o, h
 	}
-	if best == byNothing || m.early && best < byKey {
-		return
-	}
-	if n > 1 {
-		for _, c := range cands {
-			if m.level(c, b) == best {
-				c.contested = max(c.contested, best)
-			}
-		}
-		return
-	}
-	if a.contested >= best {
-		return
-	}
-	for _, c := range m.backendCandidates(a, best) {
-		if c != b && m.level(a, c) >= best {
-			a.contested = best
-			return
-		}
-	}
-	m.link(a, b, best)
-}
-
-// link pairs the client leg a with the backend leg b on evidence best.
-func (m *Legs) link(a, b *leg, best int) {
 	a.paired, b.paired = true, true
 	story := Story(a.r, b.r, m.opts.IdleHint)
 	a.r.Proxy = &report.Proxy{Leg: "client", MatchedBy: evidenceNames[best], Other: legOf(b.r), Story: story}
 	b.r.Proxy = &report.Proxy{Leg: "backend", MatchedBy: evidenceNames[best], Other: legOf(a.r), Story: story}
+	return true
 }
 
-// bestOf returns the strongest evidence that one of cands is x's backend leg (its client
-// leg, with asBackend), how many candidates have it, and one of them.
-func (m *Legs) bestOf(x *leg, cands []*leg, asBackend bool) (best, n int, b *leg) {
+// bestOf returns the strongest evidence ev(x, c) among cands, how many candidates have it,
+// and one of them.
+func bestOf(x *leg, cands []*leg, ev func(x, y *leg) int) (best, n int, b *leg) {
 	for _, c := range cands {
-		lvl := 0
-		if asBackend {
-			lvl = m.level(c, x)
-		} else {
-			lvl = m.level(x, c)
-		}
-		switch {
+		switch lvl := ev(x, c); {
 		case lvl > best:
 			best, n, b = lvl, 1, c
 		case lvl == best && lvl > byNothing:
