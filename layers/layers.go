@@ -17,6 +17,7 @@ package layers
 import (
 	"time"
 
+	"github.com/wsclosescan/wsclosescan/internal/freelist"
 	"github.com/wsclosescan/wsclosescan/reassembly"
 	"github.com/wsclosescan/wsclosescan/tlsdec"
 	"github.com/wsclosescan/wsclosescan/wsparse"
@@ -55,8 +56,8 @@ type Factory struct {
 	pool  wsparse.Pool // the decoders of ended connections, for reuse
 	// rings are the frame-number rings of ended connections, for reuse: a connection's
 	// facts outlive it only until judge returns.
-	rings spares[[2]stampRing]
-	ends  spares[[2]TCPEnd] // the TCP ends of ended connections, for reuse, likewise
+	rings freelist.List[[2]stampRing]
+	ends  freelist.List[[2]TCPEnd] // the TCP ends of ended connections, for reuse, likewise
 	// damages are the damage that ended files read since ClearDamage, in reading order.
 	damages []damage
 }
@@ -95,36 +96,25 @@ func (f *Factory) NewStream(info reassembly.ConnInfo) reassembly.Stream {
 	return (*tcpStream)(&Conn{f: f, File: f.file, Info: info, Last: info.Start})
 }
 
-func (f *Factory) getRings() *[2]stampRing  { return f.rings.get() }
-func (f *Factory) putRings(r *[2]stampRing) { f.rings.put(r) }
-func (f *Factory) getEnds() *[2]TCPEnd      { return f.ends.get() }
-func (f *Factory) putEnds(e *[2]TCPEnd)     { f.ends.put(e) }
+func (f *Factory) getRings() *[2]stampRing { return f.rings.Get() }
+func (f *Factory) getEnds() *[2]TCPEnd     { return f.ends.Get() }
+
+func (f *Factory) putRings(r *[2]stampRing) {
+	if r != nil {
+		*r = [2]stampRing{}
+		f.rings.Put(r, maxFreeRings)
+	}
+}
+
+func (f *Factory) putEnds(e *[2]TCPEnd) {
+	if e != nil {
+		*e = [2]TCPEnd{}
+		f.ends.Put(e, maxFreeRings)
+	}
+}
 
 // maxFreeRings bounds the rings, and the TCP ends, kept for reuse.
 const maxFreeRings = 1024
-
-// spares are zeroed values of ended connections kept for reuse, at most maxFreeRings.
-type spares[T any] struct{ free []*T }
-
-// get returns a spare, or a new zero value when there is none.
-func (s *spares[T]) get() *T {
-	if n := len(s.free); n > 0 {
-		v := s.free[n-1]
-		s.free[n-1] = nil
-		s.free = s.free[:n-1]
-		return v
-	}
-	return new(T)
-}
-
-// put zeroes v and keeps it, unless v is nil or enough are kept.
-func (s *spares[T]) put(v *T) {
-	if v != nil && len(s.free) < maxFreeRings {
-		var zero T
-		*v = zero
-		s.free = append(s.free, v)
-	}
-}
 
 // wsDecoder returns a WebSocket decoder for c from the pool; h, if not nil, takes the bytes
 // after an upgrade to h2c.

@@ -51,7 +51,7 @@ func TestEndsOnlyOnceSent(t *testing.T) {
 					t.Errorf("got end %+v, want one: %v", e, tt.wantEnds)
 				}
 			})
-			if got, want := len(f.ends.free), map[bool]int{true: 1}[tt.wantEnds]; got != want {
+			if got, want := f.ends.Len(), map[bool]int{true: 1}[tt.wantEnds]; got != want {
 				t.Errorf("got %d spare ends in the Factory, want %d", got, want)
 			}
 		})

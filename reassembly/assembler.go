@@ -2,6 +2,8 @@ package reassembly
 
 import (
 	"time"
+
+	"github.com/wsclosescan/wsclosescan/internal/freelist"
 )
 
 // Assembler reassembles the TCP connections of one capture. It is not safe for concurrent
@@ -21,7 +23,7 @@ type Assembler struct {
 	// a flood's million SYNs released at Flush would otherwise allocate one each.
 	spare *conn
 	// spare out-of-order states (see getAhead)
-	spareAhead []*ahead
+	spareAhead freelist.List[ahead]
 	now        time.Time // latest capture time seen
 	// expireAt is a time no later than the first moment a tracked connection can expire
 	// (ClosedLinger or IdleTimeout after its last segment), when haveExpiry: Advance looks

@@ -75,18 +75,10 @@ const (
 	maxSpareChunks = 16
 )
 
-func (a *Assembler) getAhead() *ahead {
-	if n := len(a.spareAhead); n > 0 {
-		o := a.spareAhead[n-1]
-		a.spareAhead[n-1] = nil
-		a.spareAhead = a.spareAhead[:n-1]
-		return o
-	}
-	return &ahead{}
-}
+func (a *Assembler) getAhead() *ahead { return a.spareAhead.Get() }
 
 func (a *Assembler) putAhead(o *ahead) {
-	if len(a.spareAhead) >= maxSpareAhead {
+	if a.spareAhead.Len() >= maxSpareAhead {
 		return
 	}
 	chunks := o.chunks[:0]
@@ -94,7 +86,7 @@ func (a *Assembler) putAhead(o *ahead) {
 		chunks = nil
 	}
 	*o = ahead{chunks: chunks}
-	a.spareAhead = append(a.spareAhead, o)
+	a.spareAhead.Put(o, maxSpareAhead)
 }
 
 // streamOffset converts a sequence number of this direction to a stream offset.

@@ -51,7 +51,7 @@ func TestAheadOnlyWhileHeld(t *testing.T) {
 			if cn.h[ServerToClient].ahead != nil {
 				t.Errorf("got out-of-order state on the server side, want none")
 			}
-			if got := len(a.spareAhead); got != tt.wantSpare {
+			if got := a.spareAhead.Len(); got != tt.wantSpare {
 				t.Errorf("got %d spare states, want %d", got, tt.wantSpare)
 			}
 		})

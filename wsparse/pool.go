@@ -1,6 +1,9 @@
 package wsparse
 
-import "github.com/wsclosescan/wsclosescan/http1"
+import (
+	"github.com/wsclosescan/wsclosescan/http1"
+	"github.com/wsclosescan/wsclosescan/internal/freelist"
+)
 
 // maxPooled bounds the Conns a Pool keeps for reuse.
 const maxPooled = 64
@@ -10,7 +13,7 @@ const maxPooled = 64
 // be used from one goroutine.
 type Pool struct {
 	free  []*Conn
-	https []*httpDir // the HTTP state of directions, for reuse
+	https freelist.List[httpDir] // the HTTP state of directions, for reuse
 	http  http1.Parser
 	// The inflaters of Options.Payloads: how many are in use, and idle ones for reuse.
 	inflating int
@@ -49,19 +52,11 @@ func (p *Pool) Put(c *Conn) {
 }
 
 // getHTTP returns the HTTP state for a direction that starts speaking HTTP.
-func (p *Pool) getHTTP() *httpDir {
-	if n := len(p.https); n > 0 {
-		h := p.https[n-1]
-		p.https[n-1] = nil
-		p.https = p.https[:n-1]
-		return h
-	}
-	return new(httpDir)
-}
+func (p *Pool) getHTTP() *httpDir { return p.https.Get() }
 
 // putHTTP keeps h, and its header buffer if small, for another direction.
 func (p *Pool) putHTTP(h *httpDir) {
-	if len(p.https) >= 2*maxPooled {
+	if p.https.Len() >= 2*maxPooled {
 		return
 	}
 	hdr := h.hdr[:0]
@@ -69,7 +64,7 @@ func (p *Pool) putHTTP(h *httpDir) {
 		hdr = nil
 	}
 	*h = httpDir{hdr: hdr}
-	p.https = append(p.https, h)
+	p.https.Put(h, 2*maxPooled)
 }
 
 // parseRequest parses a request header block with the Pool's parser when the Conn has one.

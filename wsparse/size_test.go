@@ -53,9 +53,9 @@ func TestHTTPStateOnlyWhileHTTP(t *testing.T) {
 					held++
 				}
 			}
-			spare := len(p.https)
+			spare := p.https.Len()
 			p.Put(c)
-			if got := len(p.https); got != spare+held {
+			if got := p.https.Len(); got != spare+held {
 				t.Errorf("got %d spare HTTP states after Put, want %d", got, spare+held)
 			}
 		})
