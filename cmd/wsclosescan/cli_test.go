@@ -395,6 +395,19 @@ func TestSortWindow(t *testing.T) {
 		!strings.Contains(endLines[19], `"client":"10.0.0.1:40000"`) || byEnd.stderr != "" {
 		t.Errorf("end order: %d lines, first %.80q, stderr %q", len(endLines), endLines[0], byEnd.stderr)
 	}
+	// json and csv stream too, and default to end order for the same reason: a busy
+	// capture's long-lived connections would otherwise overflow the window.
+	doc, _, stderr := scanJSON(t, "--sort-window", "4", path)
+	if len(doc.Connections) != 31 || doc.Connections[0].Client != "10.0.1.1:41000" ||
+		doc.Connections[19].Client != "10.0.0.1:40000" || stderr != "" {
+		t.Errorf("json end order: %d records, stderr %q", len(doc.Connections), stderr)
+	}
+	csv := runCLI(t, nil, "--format", "csv", "--sort-window", "4", path)
+	csvLines := strings.Split(strings.TrimSpace(csv.stdout), "\n")
+	if len(csvLines) != 32 || !strings.Contains(csvLines[1], "10.0.1.1:41000") ||
+		!strings.Contains(csvLines[20], "10.0.0.1:40000") || csv.stderr != "" {
+		t.Errorf("csv end order: %d lines, stderr %q", len(csvLines), csv.stderr)
+	}
 	if r := runCLI(t, nil, "--order", "end", path); r.code != 2 || !strings.Contains(r.stderr, "--order end does not apply to --format table") {
 		t.Errorf("--order end with the table: exit %d, stderr %q", r.code, r.stderr)
 	}

@@ -95,7 +95,7 @@ func TestProxyLegs(t *testing.T) {
 			t.Errorf("--order %s: legs paired by %v, want 200 by key and 400 by forwarded", order, by)
 		}
 	}
-	doc, _, _ := scanJSON(t, path)
+	doc, _, _ := scanJSON(t, "--order", "start", path)
 	first := doc.Connections[0]
 	const story = "the backend sent close 1000; the proxy sent close 1001 to the client 2.1 ms later"
 	if first.Proxy == nil || first.Proxy.Story != story || first.Proxy.Leg != "client" {

@@ -255,15 +255,16 @@ func parseSize(flag, s string) (int, error) {
 	return int(n * mult), nil
 }
 
-// pickOrder checks --order against the format: jsonl defaults to end order (records as
-// connections end, nothing held back), the others to start order; the table and markdown
-// are always sorted by start.
+// pickOrder checks --order against the format. The streaming formats (jsonl, json, csv)
+// default to end order: records as connections end, nothing held back, so that no busy
+// capture overflows a sort window. The table and markdown hold their rows anyway and are
+// always sorted by start.
 func pickOrder(order, format string) (string, error) {
 	if strings.TrimSpace(order) == "" {
-		if format == "jsonl" {
-			return "end", nil
+		if format == "table" || format == "markdown" {
+			return "start", nil
 		}
-		return "start", nil
+		return "end", nil
 	}
 	o, err := choice("--order", order, "start", "end")
 	if err == nil && o == "end" && (format == "table" || format == "markdown") {

@@ -22,8 +22,8 @@ Output (flag values are case-insensitive):
       --order ORDER     start: by start time, then addresses; end: as connections end in
                         capture time (when wsclosescan lets them go: 10 s after a close, at
                         an idle timeout, or at the end of the capture), as Zeek's conn.log,
-                        so that nothing is held back (default: end for jsonl, start for json
-                        and csv; table and markdown are always by start)
+                        so that nothing is held back (default: end for jsonl, json and csv;
+                        table and markdown are always by start)
   -t, --timeline        also draw each connection: a ladder with time and delta columns
                         (table), a Mermaid sequence diagram GitHub renders (markdown), a
                         "timeline" array per record (json, jsonl)
