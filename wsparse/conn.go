@@ -149,7 +149,7 @@ type Conn struct {
 
 	closes     [2]*CloseFrame // by true side
 	closeCount [2]int32
-	stats      [2]DirStats // by true side
+	stats      [2]dirStats // by true side
 	notes      *notes      // nil until the first finding or ping
 
 	pool *Pool // nil for a Conn from NewConn
@@ -161,6 +161,9 @@ type notes struct {
 	findings []Finding
 	pings    []Ping
 	pl       *payloads // with Options.Payloads, from the first data message
+	// farLast is, by true side, the LastFrameTime that a nanoTime cannot hold (nil until
+	// one such time).
+	farLast *[2]time.Time
 }
 
 // payloads returns what Options.Payloads keeps of the connection, or nil.
@@ -177,6 +180,15 @@ func (c *Conn) getNotes() *notes {
 		c.notes = new(notes)
 	}
 	return c.notes
+}
+
+// setFarLast keeps the LastFrameTime of side s that a nanoTime cannot hold.
+func (c *Conn) setFarLast(s Side, t time.Time) {
+	n := c.getNotes()
+	if n.farLast == nil {
+		n.farLast = new([2]time.Time)
+	}
+	n.farLast[s] = t
 }
 
 // NewConn returns a Conn ready to be fed.
@@ -318,7 +330,14 @@ func (c *Conn) Stats(side Side) DirStats {
 	if side > Server {
 		return DirStats{}
 	}
-	return c.stats[side]
+	st := &c.stats[side]
+	last := st.lastFrame.time()
+	if st.lastFrame == farTime {
+		last = c.notes.farLast[side]
+	}
+	return DirStats{Frames: st.Frames, Messages: st.Messages, PayloadBytes: st.PayloadBytes, Pings: st.Pings,
+		Pongs: st.Pongs, LastFrameTime: last, MissingBytes: st.MissingBytes, Resyncs: st.Resyncs,
+		Undecodable: st.Undecodable, Unscanned: st.Unscanned}
 }
 
 // Pings returns the ping and pong records, in stream order per side (at most MaxPings).
@@ -361,6 +380,9 @@ func (c *Conn) setRole(fed, s Side) {
 		c.swapped = true
 		// Anything recorded before the decision was filed under the fed side.
 		c.stats[0], c.stats[1] = c.stats[1], c.stats[0]
+		if n := c.notes; n != nil && n.farLast != nil {
+			n.farLast[0], n.farLast[1] = n.farLast[1], n.farLast[0]
+		}
 		c.closes[0], c.closes[1] = c.closes[1], c.closes[0]
 		c.closeCount[0], c.closeCount[1] = c.closeCount[1], c.closeCount[0]
 		for _, cf := range c.closes {

@@ -16,7 +16,9 @@ func (c *Conn) endFrame(d *direction, t time.Time, incomplete bool) {
 	fs.inPayload = false
 	if !incomplete {
 		st.Frames++
-		st.LastFrameTime = t
+		if st.lastFrame = toNanoTime(t); st.lastFrame == farTime {
+			c.setFarLast(s, t)
+		}
 	}
 	switch fs.op {
 	case OpContinuation, OpText, OpBinary:
@@ -100,7 +102,7 @@ func (c *Conn) onClose(fs *frameState, s Side, t time.Time, incomplete bool) {
 }
 
 // onPing records a ping or pong.
-func (c *Conn) onPing(fs *frameState, s Side, t time.Time, st *DirStats) {
+func (c *Conn) onPing(fs *frameState, s Side, t time.Time, st *dirStats) {
 	pong := fs.op == OpPong
 	kind := EventPing
 	if pong {

@@ -1,6 +1,7 @@
 package wsparse
 
 import (
+	"github.com/wsclosescan/wsclosescan/internal/wsframe"
 	"reflect"
 	"strings"
 	"testing"
@@ -99,5 +100,32 @@ func TestHandshakePackedAfterResponse(t *testing.T) {
 	}
 	if !c.deflate {
 		t.Error("deflate not set after a 101 with permessage-deflate")
+	}
+}
+
+// TestLastFrameTimeExact checks that a side's LastFrameTime comes back as it was fed, also
+// for times a nanoTime cannot hold (kept in the notes), after the sides were swapped too.
+func TestLastFrameTimeExact(t *testing.T) {
+	for _, last := range []time.Time{
+		t0.Add(123456789), time.Unix(0, 0).UTC(), time.Date(3000, 1, 1, 0, 0, 0, 1, time.UTC),
+		time.Date(1600, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 1, 2, 3, 4, 5, 6, time.FixedZone("x", 3600)),
+	} {
+		for _, swapped := range []bool{false, true} {
+			c := NewConn(Options{})
+			cl, sv := Client, Server
+			if swapped {
+				cl, sv = Server, Client
+			}
+			c.Feed(cl, wsframe.Request("/chat", testKey), t0)
+			c.Feed(sv, wsframe.Response101(testKey), t0)
+			c.Feed(sv, sf(true, 1, []byte("a")), t0)
+			c.Feed(cl, cf(true, 1, []byte("b")), last)
+			if got := c.Stats(Client).LastFrameTime; got != last {
+				t.Errorf("swapped %v: got client LastFrameTime %v, want %v", swapped, got, last)
+			}
+			if got := c.Stats(Server).LastFrameTime; got != t0 {
+				t.Errorf("swapped %v: got server LastFrameTime %v, want %v", swapped, got, t0)
+			}
+		}
 	}
 }
