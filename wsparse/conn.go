@@ -159,11 +159,10 @@ type Conn struct {
 // connection, which many connections never have.
 type notes struct {
 	findings []Finding
-	pings    []Ping
+	pings    []byte    // the ping and pong records, packed (pings.go)
+	nPings   int32     // how many
 	pl       *payloads // with Options.Payloads, from the first data message
-	// farLast is, by true side, the LastFrameTime that a nanoTime cannot hold (nil until
-	// one such time).
-	farLast *[2]time.Time
+	far      *farTimes // nil until a time that a nanoTime cannot hold
 }
 
 // payloads returns what Options.Payloads keeps of the connection, or nil.
@@ -184,11 +183,7 @@ func (c *Conn) getNotes() *notes {
 
 // setFarLast keeps the LastFrameTime of side s that a nanoTime cannot hold.
 func (c *Conn) setFarLast(s Side, t time.Time) {
-	n := c.getNotes()
-	if n.farLast == nil {
-		n.farLast = new([2]time.Time)
-	}
-	n.farLast[s] = t
+	c.getNotes().getFar().last[s] = t
 }
 
 // NewConn returns a Conn ready to be fed.
@@ -333,19 +328,11 @@ func (c *Conn) Stats(side Side) DirStats {
 	st := &c.stats[side]
 	last := st.lastFrame.time()
 	if st.lastFrame == farTime {
-		last = c.notes.farLast[side]
+		last = c.notes.far.last[side]
 	}
 	return DirStats{Frames: st.Frames, Messages: st.Messages, PayloadBytes: st.PayloadBytes, Pings: st.Pings,
 		Pongs: st.Pongs, LastFrameTime: last, MissingBytes: st.MissingBytes, Resyncs: st.Resyncs,
 		Undecodable: st.Undecodable, Unscanned: st.Unscanned}
-}
-
-// Pings returns the ping and pong records, in stream order per side (at most MaxPings).
-func (c *Conn) Pings() []Ping {
-	if c.notes == nil {
-		return nil
-	}
-	return c.notes.pings
 }
 
 // StreamStart says that both streams are fed from their first byte (the capture holds the
@@ -380,9 +367,6 @@ func (c *Conn) setRole(fed, s Side) {
 		c.swapped = true
 		// Anything recorded before the decision was filed under the fed side.
 		c.stats[0], c.stats[1] = c.stats[1], c.stats[0]
-		if n := c.notes; n != nil && n.farLast != nil {
-			n.farLast[0], n.farLast[1] = n.farLast[1], n.farLast[0]
-		}
 		c.closes[0], c.closes[1] = c.closes[1], c.closes[0]
 		c.closeCount[0], c.closeCount[1] = c.closeCount[1], c.closeCount[0]
 		for _, cf := range c.closes {
@@ -394,9 +378,7 @@ func (c *Conn) setRole(fed, s Side) {
 			for i := range n.findings {
 				n.findings[i].Side = n.findings[i].Side.Other()
 			}
-			for i := range n.pings {
-				n.pings[i].Side = n.pings[i].Side.Other()
-			}
+			n.swapPings()
 		}
 	}
 }

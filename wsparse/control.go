@@ -111,12 +111,8 @@ func (c *Conn) onPing(fs *frameState, s Side, t time.Time, st *dirStats) {
 	} else {
 		st.Pings++
 	}
-	if n := c.getNotes(); len(n.pings) < c.opts.MaxPings {
-		var payload []byte
-		if len(fs.ctrl) > 0 {
-			payload = append([]byte(nil), fs.ctrl...)
-		}
-		n.pings = append(n.pings, Ping{Side: s, Time: t, Pong: pong, Payload: payload})
+	if n := c.getNotes(); int(n.nPings) < c.opts.MaxPings {
+		n.addPing(s, t, pong, fs.ctrl)
 	}
 	c.emit(Event{Kind: kind, Side: s, Time: t, Frame: fs.idx, Detail: strconv.Itoa(int(fs.length)) + "-byte payload"})
 }
