@@ -104,14 +104,16 @@ func (c *cli) scan(cfg *config) int {
 			res.writeErr = err
 		}
 	}
-	if cfg.progress == "always" || cfg.progress == "auto" && isTerminal(c.stderr) {
-		res.prog = startProgress(c.stderr, fileSizes(cfg.files), progressInterval)
-	}
 	// The legs of a proxied WebSocket are paired before the filters, so that a record names
 	// its other leg even when the filters leave that one out.
 	legs = match.NewLegs(match.Options{IdleHint: cfg.idleHint, ByEnd: cfg.order == "end"}, func(r *report.Record) { res.add(cfg, r) })
 	add := legs.Add
 	var cont *continuations
+	// Without --all, connections that never got past their SYNs are only counted: they are
+	// not WebSocket, and their records, a SYN flood's million, would only be dropped. Files
+	// read one by one need them still, as a later file's record of a connection open at the
+	// end of the one before (continuations) may be one.
+	opts.SkipHalfOpen = !cfg.filter.all && (len(cfg.files) <= 1 || cfg.merge)
 	if len(cfg.files) > 1 && !cfg.merge {
 		cont = newContinuations()
 		add = func(r *report.Record) {
@@ -120,6 +122,9 @@ func (c *cli) scan(cfg *config) int {
 		}
 	}
 	sc := scan.New(opts, add)
+	if cfg.progress == "always" || cfg.progress == "auto" && isTerminal(c.stderr) {
+		res.prog = startProgress(c.stderr, fileSizes(cfg.files), progressInterval, sc.SkippedHalfOpen)
+	}
 	files := cfg.files
 	if cfg.merge {
 		files = naturalSort(files)
@@ -178,6 +183,7 @@ func (c *cli) scan(cfg *config) int {
 		c.warnf("%d packet(s) of connections released early (--idle-timeout, --max-conns) came after their "+
 			"release and were not analysed; their records say so", n)
 	}
+	res.plainTCP += int(sc.SkippedHalfOpen())
 	if res.groups != nil {
 		res.summary.Causes, res.summary.Observed = res.groups.Causes(), res.groups.Observed()
 	}
