@@ -90,13 +90,12 @@ type Milestones struct {
 // noteFrames numbers what the decoder found since the last call.
 func (c *Conn) noteFrames() {
 	m := &c.Frames
-	if hs := c.ws.Handshake(); hs != nil {
-		if hs.RequestSeen && hs.RequestTime.UnixNano() != m.RequestT {
-			m.RequestT, m.Request = hs.RequestTime.UnixNano(), c.FrameAt(wsparse.Client, hs.RequestTime)
-		}
-		if hs.ResponseSeen && hs.ResponseTime.UnixNano() != m.ResponseT {
-			m.ResponseT, m.Response = hs.ResponseTime.UnixNano(), c.FrameAt(wsparse.Server, hs.ResponseTime)
-		}
+	reqSeen, req, respSeen, resp := c.ws.HandshakeTimes()
+	if reqSeen && req.UnixNano() != m.RequestT {
+		m.RequestT, m.Request = req.UnixNano(), c.FrameAt(wsparse.Client, req)
+	}
+	if respSeen && resp.UnixNano() != m.ResponseT {
+		m.ResponseT, m.Response = resp.UnixNano(), c.FrameAt(wsparse.Server, resp)
 	}
 	if m.closesKnown {
 		return
