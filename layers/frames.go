@@ -108,17 +108,24 @@ type Milestones struct {
 	CloseT              [2]int64  // by wsparse.Side
 	Closes              [2]uint64 // by wsparse.Side
 	closesKnown         bool      // both close frames are numbered: nothing more to look for
+	// hsSettled says the handshake times were read from the settled handshake of version
+	// hsVersion (wsparse.Conn.HandshakeVersion): until it changes, they need no reading.
+	hsSettled bool
+	hsVersion uint32
 }
 
 // noteFrames numbers what the decoder found since the last call.
 func (c *Conn) noteFrames() {
 	m := &c.Frames
-	reqSeen, req, respSeen, resp := c.ws.HandshakeTimes()
-	if reqSeen && req.UnixNano() != m.RequestT {
-		m.RequestT, m.Request = req.UnixNano(), c.FrameAt(wsparse.Client, req)
-	}
-	if respSeen && resp.UnixNano() != m.ResponseT {
-		m.ResponseT, m.Response = resp.UnixNano(), c.FrameAt(wsparse.Server, resp)
+	if v, settled := c.ws.HandshakeVersion(); !settled || !m.hsSettled || v != m.hsVersion {
+		reqSeen, req, respSeen, resp := c.ws.HandshakeTimes()
+		if reqSeen && req.UnixNano() != m.RequestT {
+			m.RequestT, m.Request = req.UnixNano(), c.FrameAt(wsparse.Client, req)
+		}
+		if respSeen && resp.UnixNano() != m.ResponseT {
+			m.ResponseT, m.Response = resp.UnixNano(), c.FrameAt(wsparse.Server, resp)
+		}
+		m.hsSettled, m.hsVersion = settled, v
 	}
 	if m.closesKnown {
 		return

@@ -10,6 +10,7 @@ import (
 // use; Streams must not call back into it.
 type Assembler struct {
 	factory   StreamFactory
+	taker     HalfOpenTaker // factory, when it implements it
 	opts      Options
 	conns     connTable
 	half      halfTable // connections that only exchanged SYNs (see halfopen.go)
@@ -40,6 +41,7 @@ type Assembler struct {
 // Zero fields of opts take their defaults (see Options).
 func NewAssembler(f StreamFactory, opts Options) *Assembler {
 	a := &Assembler{factory: f, opts: opts.withDefaults()}
+	a.taker, _ = f.(HalfOpenTaker)
 	a.all.slot = slotAll
 	a.closed.slot = slotActivity
 	a.buffering.slot = slotBuffered
@@ -248,9 +250,24 @@ func (a *Assembler) promote(i uint32, room bool) *conn {
 	return c
 }
 
-// releaseHalf ends half-open connection i: it is tracked in full for a moment so that its
-// Stream sees its segments, then released.
+// releaseHalf ends half-open connection i: the factory takes it (HalfOpenTaker), or it is
+// tracked in full for a moment so that its Stream sees its segments, then released.
 func (a *Assembler) releaseHalf(i uint32, reason EndReason) {
+	if a.taker != nil {
+		h := a.half.at(i)
+		client, server := a.half.ends(i)
+		info := ConnInfo{Client: client, Server: server, By: h.by, Start: time.Unix(0, h.segs[0].time).UTC()}
+		if hash := h.hash; a.taker.TakeHalfOpen(info, reason) {
+			a.half.remove(i)
+			a.memory -= int64(a.opts.HalfOpenCost)
+			a.tracked--
+			a.stats.Ended[reason]++
+			if reason == EndIdle || reason == EndEvicted {
+				a.tombs.add(hash)
+			}
+			return
+		}
+	}
 	c := a.promote(i, false)
 	a.release(c, reason)
 	a.spare = c // released, it is in no table, list or heap, and its Stream has ended

@@ -31,8 +31,9 @@
 // creates the Stream, which is then handed the stored segments, in order, with their own
 // times and frame numbers, before that segment: what a Stream sees is the same either way,
 // only NewStream comes later. One never promoted gets its Stream when it is released
-// (Flush, IdleTimeout, MaxConns), and its SYNs at once. HalfOpenStart tells a caller that
-// orders records by start time how far back such a connection goes.
+// (Flush, IdleTimeout, MaxConns), and its SYNs at once, unless the StreamFactory takes it
+// without a Stream (HalfOpenTaker). HalfOpenStart tells a caller that orders records by
+// start time how far back such a connection goes.
 //
 // # Streams
 //

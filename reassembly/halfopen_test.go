@@ -181,3 +181,93 @@ func TestPackedAddr(t *testing.T) {
 		}
 	}
 }
+
+// taker is a recorder that takes the half-open connections it is offered (HalfOpenTaker),
+// remembering their ConnInfo and reasons.
+type taker struct {
+	recorder
+	took    []ConnInfo
+	reasons []EndReason
+}
+
+func (k *taker) TakeHalfOpen(info ConnInfo, reason EndReason) bool {
+	k.took = append(k.took, info)
+	k.reasons = append(k.reasons, reason)
+	return true
+}
+
+// TestHalfOpenTaker: a factory that takes half-open connections gets no Stream for them,
+// only TakeHalfOpen with the ConnInfo their Stream would have had and the reason End would
+// have said; the counters (released by reason, tracked, memory, segments dropped after an
+// early release) are those of an assembler whose Streams see everything; and a connection
+// promoted before its release gets its Stream as usual.
+func TestHalfOpenTaker(t *testing.T) {
+	const n = 400
+	flood := synFlood(n)
+	// Connection 5 is answered and carries data (promoted); 7 and 9 send an ACK at the
+	// end (promoted, or dropped and counted once released early); a late SYN-ACK answers
+	// 300.
+	var all []Segment
+	for i, g := range flood {
+		all = append(all, g)
+		if i == 6 {
+			sa, data := s(6, "SA", 900, 6, ""), c(6, "A", 6, 901, "hi")
+			sa.Src, sa.Dst = flood[5].Dst, flood[5].Src
+			data.Src, data.Dst = flood[5].Src, flood[5].Dst
+			all = append(all, sa, data)
+		}
+	}
+	for _, i := range []int{7, 9} {
+		g := flood[i]
+		g.Time, g.Flags = at(n+10+i), FlagACK
+		all = append(all, g)
+	}
+	sa := s(n+30, "SA", 700, 301, "")
+	sa.Src, sa.Dst = flood[300].Dst, flood[300].Src
+	all = append(all, sa)
+	for _, opts := range []Options{{}, {IdleTimeout: 200 * time.Millisecond}, {MaxConns: 150}, {MaxMemory: 100 * 200}} {
+		r := &recorder{t: t}
+		a := NewAssembler(r, opts)
+		k := &taker{recorder: recorder{t: t}}
+		b := NewAssembler(k, opts)
+		for i := range all {
+			x, y := all[i], all[i]
+			a.Add(&x)
+			b.Add(&y)
+			if a.Stats() != b.Stats() {
+				t.Fatalf("%+v: after segment %d: stats\n%+v\nwith a taker\n%+v", opts, i, a.Stats(), b.Stats())
+			}
+		}
+		a.Flush()
+		b.Flush()
+		if a.Stats() != b.Stats() {
+			t.Fatalf("%+v: after Flush: stats\n%+v\nwith a taker\n%+v", opts, a.Stats(), b.Stats())
+		}
+		if len(k.streams)+len(k.took) != len(r.streams) || len(k.streams) == 0 || len(k.took) < n/2 {
+			t.Fatalf("%+v: %d streams and %d taken, want %d in all, some of each", opts, len(k.streams),
+				len(k.took), len(r.streams))
+		}
+		took := map[netip.AddrPort]int{}
+		for i, info := range k.took {
+			took[info.Client] = i
+		}
+		j := 0
+		for _, st := range r.streams {
+			want := st.info
+			want.Acks = nil
+			if i, ok := took[want.Client]; ok {
+				if k.took[i] != want || k.reasons[i] != st.stats.Reason || st.stats.Dirs[0].Packets+st.stats.Dirs[1].Packets > 2 {
+					t.Errorf("%+v: took %+v (%v), its Stream had %+v (%v, %+v)", opts, k.took[i], k.reasons[i], want,
+						st.stats.Reason, st.stats.Dirs)
+				}
+				continue
+			}
+			got := k.streams[j].info
+			got.Acks = nil
+			if got != want {
+				t.Errorf("%+v: stream %d of the taker is %+v, want %+v", opts, j, got, want)
+			}
+			j++
+		}
+	}
+}

@@ -252,6 +252,17 @@ type StreamFactory interface {
 	NewStream(info ConnInfo) Stream
 }
 
+// HalfOpenTaker is implemented by a StreamFactory that may need no Stream for a
+// connection released while half-open (it only exchanged SYNs; see doc.go), such as one
+// that counts those connections without reporting them. TakeHalfOpen is then called
+// instead of NewStream, the replay of its SYNs and End, with its ConnInfo (Acks nil) and
+// the reason it is released. When it reports true the connection is done with, counted in
+// AssemblerStats.Ended and remembered by a tombstone as if its Stream had ended; when
+// false it gets its Stream as usual.
+type HalfOpenTaker interface {
+	TakeHalfOpen(info ConnInfo, reason EndReason) bool
+}
+
 // DirStats counts what one direction carried.
 type DirStats struct {
 	Packets        int64

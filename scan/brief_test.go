@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -110,5 +111,69 @@ func TestBriefRecords(t *testing.T) {
 	}
 	if cut < 40 {
 		t.Errorf("only %d records were cut; the lone SYNs alone should be", cut)
+	}
+}
+
+// TestSkipHalfOpen: with Options.SkipHalfOpen the records are those without it, in the
+// same order, less some of the connections a caller not listing plain connections would
+// not list (SYNs only: not WebSocket, nothing carried), which SkippedHalfOpen counts; the
+// reassemblers release as many connections, for the same reasons.
+func TestSkipHalfOpen(t *testing.T) {
+	caps := map[string][]byte{"plain": plainConns(t), "cut-get": cutGET(t)}
+	for name, data := range fuzzSeeds(t) {
+		caps["seed-"+name] = data
+	}
+	paths, _ := filepath.Glob(filepath.Join("..", "testdata", "pcaps", "*.pcap*"))
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		caps[filepath.Base(p)] = data
+	}
+	skipped := 0
+	for name, data := range caps {
+		for _, order := range []Order{OrderStart, OrderEnd} {
+			for _, idle := range []time.Duration{0, 50 * time.Millisecond} {
+				opts := DefaultOptions()
+				opts.Order, opts.Analyze.Brief, opts.Reassembly.IdleTimeout = order, true, idle
+				var rel [2]Released
+				all := scanBytes(name, data, opts)
+				opts.SkipHalfOpen = true
+				var n int64
+				var some result
+				s := New(opts, func(r *report.Record) { some.recs = append(some.recs, *r) })
+				some.info, some.err = s.Read(name, bytes.NewReader(data))
+				s.Flush()
+				n, rel[1] = s.SkippedHalfOpen(), s.Released()
+				s = New(func() Options { o := opts; o.SkipHalfOpen = false; return o }(), func(*report.Record) {})
+				_, _ = s.Read(name, bytes.NewReader(data))
+				s.Flush()
+				rel[0] = s.Released()
+				if rel[0] != rel[1] {
+					t.Errorf("%s %v idle %v: released %+v, with SkipHalfOpen %+v", name, order, idle, rel[0], rel[1])
+				}
+				j := 0
+				for i := range all.recs {
+					f := &all.recs[i]
+					if j < len(some.recs) && reflect.DeepEqual(f, &some.recs[j]) {
+						j++
+						continue
+					}
+					if f.WebSocket || f.Verdict != report.VerdictNotWebSocket || f.Handshake != report.HandshakeNotSeen ||
+						f.Bytes.Client != 0 || f.Bytes.Server != 0 {
+						t.Errorf("%s %v idle %v: record %d (%s, %s) skipped", name, order, idle, i, f.Client, f.Verdict)
+					}
+				}
+				if j != len(some.recs) || int64(len(all.recs)-len(some.recs)) != n {
+					t.Fatalf("%s %v idle %v: %d records, %d with SkipHalfOpen (%d in order), %d skipped", name, order,
+						idle, len(all.recs), len(some.recs), j, n)
+				}
+				skipped += int(n)
+			}
+		}
+	}
+	if skipped < 4*20 {
+		t.Errorf("only %d connections were skipped; the lone SYNs alone should be", skipped)
 	}
 }

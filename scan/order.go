@@ -5,6 +5,7 @@ import (
 	"container/heap"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/wsclosescan/wsclosescan/layers"
@@ -62,6 +63,19 @@ func (f *factory) NewStream(info reassembly.ConnInfo) reassembly.Stream {
 	t := &tracked{Stream: f.layers.NewStream(info), o: f.o, start: info.Start}
 	heap.Push(&f.o.open, t)
 	return t
+}
+
+// skipFactory is factory for Options.SkipHalfOpen: a connection released half-open gets no
+// Stream and no record, only a count.
+type skipFactory struct {
+	factory
+	skipped *atomic.Int64
+}
+
+// TakeHalfOpen implements reassembly.HalfOpenTaker.
+func (f *skipFactory) TakeHalfOpen(reassembly.ConnInfo, reassembly.EndReason) bool {
+	f.skipped.Add(1)
+	return true
 }
 
 // tracked is an open connection's stream, remembered in the orderer's open heap.

@@ -94,6 +94,11 @@ type Options struct {
 	SortWait time.Duration
 	// Order is the output order: OrderStart (the default) or OrderEnd.
 	Order Order
+	// SkipHalfOpen gives no record to a connection released half-open (it only exchanged
+	// SYNs, so it never carried a byte and is not WebSocket: its record would say
+	// not_websocket): such connections are only counted, by SkippedHalfOpen. For a caller
+	// that does not list connections that are not WebSocket; a SYN flood has millions.
+	SkipHalfOpen bool
 	// Idle, when set, is called on the goroutine that calls Read whenever the source has
 	// no more data for the moment (a pipe from a live capture) and the records that the
 	// segments read so far allowed have been emitted: the time to flush buffered output.
@@ -269,6 +274,16 @@ func (s *Scanner) Released() Released {
 		n.Idle += e[reassembly.EndIdle]
 		n.Evicted += e[reassembly.EndEvicted]
 		n.AfterRelease += sh.asm.Stats().AfterRelease
+	}
+	return n
+}
+
+// SkippedHalfOpen returns how many connections got no record because they were released
+// half-open (Options.SkipHalfOpen). It may be called during Read, from any goroutine.
+func (s *Scanner) SkippedHalfOpen() int64 {
+	var n int64
+	for _, sh := range s.shards {
+		n += sh.skipped.Load()
 	}
 	return n
 }

@@ -2,6 +2,7 @@ package scan
 
 import (
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/wsclosescan/wsclosescan/analyze"
@@ -21,6 +22,9 @@ type shard struct {
 	in     chan *batch
 	free   chan *batch
 	quiet  int // batches since the last report
+	// skipped counts the connections released half-open without a record
+	// (Options.SkipHalfOpen)
+	skipped atomic.Int64
 }
 
 // quietBatches is the most batches a shard processes without reporting.
@@ -47,7 +51,11 @@ func newShard(idx int, opts Options) *shard {
 		sh.ord.linger = reassembly.DefaultClosedLinger
 	}
 	sh.layers = layers.New(opts.Layers, analyze.New(opts.Analyze, sh.ord.add).Judge)
-	sh.asm = reassembly.NewAssembler(&factory{layers: sh.layers, o: &sh.ord}, opts.Reassembly)
+	var f reassembly.StreamFactory = &factory{layers: sh.layers, o: &sh.ord}
+	if opts.SkipHalfOpen {
+		f = &skipFactory{factory{layers: sh.layers, o: &sh.ord}, &sh.skipped}
+	}
+	sh.asm = reassembly.NewAssembler(f, opts.Reassembly)
 	sh.ord.halfOpen = sh.asm.HalfOpenStart
 	for range numBatches {
 		sh.free <- newBatch()

@@ -137,11 +137,12 @@ type Conn struct {
 	startKnown  bool // both streams are fed from their first byte (the SYNs were captured)
 	foreign     bool // a stream started with another protocol (not HTTP, or TLS)
 	httpSeen    bool
-	wsWanted    bool // an upgrade request or a 101 was seen: frames are expected
-	server101   bool // the server answered 101
-	extKnown    bool // the complete 101 was seen: negotiated extensions are known
-	hsSeen      bool // hs or hsp holds an upgrade request or response
-	deflate     bool // the judged 101 selected permessage-deflate (Handshake.Deflate)
+	wsWanted    bool   // an upgrade request or a 101 was seen: frames are expected
+	server101   bool   // the server answered 101
+	extKnown    bool   // the complete 101 was seen: negotiated extensions are known
+	hsSeen      bool   // hs or hsp holds an upgrade request or response
+	deflate     bool   // the judged 101 selected permessage-deflate (Handshake.Deflate)
+	hsPacks     uint32 // how many times a handshake was packed into hsp (HandshakeVersion)
 
 	hs       *Handshake // the handshake being made, from the request until its response is judged
 	hsp      string     // else the judged handshake, packed (hspack.go)
@@ -284,6 +285,13 @@ func (c *Conn) HandshakeTimes() (reqSeen bool, req time.Time, respSeen bool, res
 	return flags&hspRequestSeen != 0, req, flags&hspResponseSeen != 0, resp
 }
 
+// HandshakeVersion says whether what HandshakeTimes returns can have changed: while
+// settled (the judged handshake is packed) it stays the same until the version changes;
+// while not settled it can change at any time.
+func (c *Conn) HandshakeVersion() (version uint32, settled bool) {
+	return c.hsPacks, c.hs == nil
+}
+
 // handshake returns the handshake to modify, unpacking a packed one (or a new one when
 // none was seen).
 func (c *Conn) handshake() *Handshake {
@@ -302,6 +310,7 @@ func (c *Conn) handshake() *Handshake {
 func (c *Conn) packHandshake() {
 	c.deflate = c.hs.Deflate
 	c.hsp, c.hs = pack(c.hs), nil
+	c.hsPacks++
 }
 
 // Close returns the first close frame sent by side, nil if none was seen.

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wsclosescan/wsclosescan/reassembly"
 	"github.com/wsclosescan/wsclosescan/report"
 )
 
@@ -192,6 +193,26 @@ func TestAllListsPlainTCP(t *testing.T) {
 	onlyPlain := writeCapture(t, wstest.NewConv("10.0.0.9:40000", "10.0.0.2:25").SYN().Send(s2c, []byte("220 hi\r\n")).FIN(s2c))
 	if r := runCLI(t, nil, onlyPlain); !strings.Contains(r.stderr, "no WebSocket connection matched; 1 other TCP connection(s) were seen (--all lists them)") {
 		t.Errorf("missing hint about --all, stderr %q", r.stderr)
+	}
+	// Lone SYNs get no record without --all (scan.Options.SkipHalfOpen), but are counted
+	// all the same, read alone, one file after the other or merged (where the plain
+	// connection of the second file continues the one of the first).
+	var syns []*wstest.Conv
+	for i := range 3 {
+		c := wstest.NewConv(fmt.Sprintf("10.0.1.%d:40000", i+1), "10.0.0.2:80")
+		c.Add(c.Conn.Segment(c2s, reassembly.FlagSYN, 1000, 0, nil))
+		syns = append(syns, c)
+	}
+	withSYNs := writeCapture(t, append(syns, wstest.NewConv("10.0.0.9:40000", "10.0.0.2:25").SYN().
+		Send(s2c, []byte("220 hi\r\n")).FIN(s2c))...)
+	for _, args := range [][]string{{withSYNs}, {withSYNs, onlyPlain}, {"--merge", withSYNs, onlyPlain}} {
+		want := "no WebSocket connection matched; 5 other TCP connection(s) were seen"
+		if len(args) != 2 {
+			want = "no WebSocket connection matched; 4 other TCP connection(s) were seen"
+		}
+		if r := runCLI(t, nil, args...); !strings.Contains(r.stderr, want) {
+			t.Errorf("%v: want %q, stderr %q", args, want, r.stderr)
+		}
 	}
 }
 
@@ -508,5 +529,24 @@ func TestCPUProfile(t *testing.T) {
 	bad := filepath.Join(t.TempDir(), "missing", "cpu.prof")
 	if r := runCLI(t, nil, "--cpuprofile", bad, mixed); r.code != exitUsage || !strings.Contains(r.stderr, "wsclosescan: error: --cpuprofile: open "+bad) {
 		t.Errorf("bad path: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// TestMemProfile: --memprofile writes a (gzip-compressed) pprof heap profile, and a path
+// that cannot be created is a usage error before anything is read.
+func TestMemProfile(t *testing.T) {
+	mixed, _ := twoCaptures(t)
+	path := filepath.Join(t.TempDir(), "heap.prof")
+	if r := runCLI(t, nil, "--memprofile", path, mixed); r.code != 0 || r.stderr != "" {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+		t.Fatalf("profile: %v, %d bytes, want a gzip-compressed profile", err, len(b))
+	}
+	bad := filepath.Join(t.TempDir(), "missing", "heap.prof")
+	if r := runCLI(t, nil, "--memprofile", bad, mixed); r.code != exitUsage || r.stdout != "" ||
+		!strings.Contains(r.stderr, "wsclosescan: error: --memprofile: open "+bad) {
+		t.Errorf("bad path: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
 }

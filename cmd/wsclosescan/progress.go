@@ -22,12 +22,14 @@ type progress struct {
 	total int64 // bytes in the input files, 0 when unknown (standard input)
 	read  atomic.Int64
 	conns atomic.Int64
-	quit  chan struct{}
-	wg    sync.WaitGroup
+	// skipped returns the connections finished without a record (nil: none)
+	skipped func() int64
+	quit    chan struct{}
+	wg      sync.WaitGroup
 }
 
-func startProgress(w io.Writer, total int64, every time.Duration) *progress {
-	p := &progress{w: w, start: time.Now(), total: total, quit: make(chan struct{})}
+func startProgress(w io.Writer, total int64, every time.Duration, skipped func() int64) *progress {
+	p := &progress{w: w, start: time.Now(), total: total, quit: make(chan struct{}), skipped: skipped}
 	p.wg.Go(func() {
 		t := time.NewTicker(every)
 		defer t.Stop()
@@ -57,7 +59,11 @@ func (p *progress) line(elapsed time.Duration) string {
 	if p.total > 0 {
 		s += fmt.Sprintf(" of %s (%d%%)", sizeText(p.total), min(n*100/p.total, 100))
 	}
-	s += ", " + thousands(p.conns.Load()) + " connections"
+	conns := p.conns.Load()
+	if p.skipped != nil {
+		conns += p.skipped()
+	}
+	s += ", " + thousands(conns) + " connections"
 	if secs := elapsed.Seconds(); secs > 0 {
 		s += ", " + sizeText(int64(float64(n)/secs)) + "/s"
 	}

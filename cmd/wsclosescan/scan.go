@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 
@@ -48,6 +49,15 @@ func (c *cli) scan(cfg *config) int {
 	if err != nil {
 		c.errorf("%v", err)
 		return exitUsage
+	}
+	var memProf *os.File
+	if cfg.memProf != "" {
+		if memProf, err = os.Create(cfg.memProf); err != nil {
+			c.errorf("--memprofile: %v", err)
+			return exitUsage
+		}
+		defer memProf.Close()
+		runtime.MemProfileRate = 4096 // a sample every 4 KiB: the small per-connection objects show
 	}
 	if cfg.cpuProf != "" {
 		stop, err := startCPUProfile(cfg.cpuProf)
@@ -104,14 +114,16 @@ func (c *cli) scan(cfg *config) int {
 			res.writeErr = err
 		}
 	}
-	if cfg.progress == "always" || cfg.progress == "auto" && isTerminal(c.stderr) {
-		res.prog = startProgress(c.stderr, fileSizes(cfg.files), progressInterval)
-	}
 	// The legs of a proxied WebSocket are paired before the filters, so that a record names
 	// its other leg even when the filters leave that one out.
 	legs = match.NewLegs(match.Options{IdleHint: cfg.idleHint, ByEnd: cfg.order == "end"}, func(r *report.Record) { res.add(cfg, r) })
 	add := legs.Add
 	var cont *continuations
+	// Without --all, connections that never got past their SYNs are only counted: they are
+	// not WebSocket, and their records, a SYN flood's million, would only be dropped. Files
+	// read one by one need them still, as a later file's record of a connection open at the
+	// end of the one before (continuations) may be one.
+	opts.SkipHalfOpen = !cfg.filter.all && (len(cfg.files) <= 1 || cfg.merge)
 	if len(cfg.files) > 1 && !cfg.merge {
 		cont = newContinuations()
 		add = func(r *report.Record) {
@@ -120,6 +132,9 @@ func (c *cli) scan(cfg *config) int {
 		}
 	}
 	sc := scan.New(opts, add)
+	if cfg.progress == "always" || cfg.progress == "auto" && isTerminal(c.stderr) {
+		res.prog = startProgress(c.stderr, fileSizes(cfg.files), progressInterval, sc.SkippedHalfOpen)
+	}
 	files := cfg.files
 	if cfg.merge {
 		files = naturalSort(files)
@@ -151,6 +166,11 @@ func (c *cli) scan(cfg *config) int {
 			cont.nextFile()
 		}
 	}
+	if memProf != nil {
+		if err := writeHeapProfile(memProf); err != nil {
+			c.errorf("--memprofile: %v", err)
+		}
+	}
 	sc.Flush()
 	legs.Flush()
 	if res.prog != nil {
@@ -178,6 +198,7 @@ func (c *cli) scan(cfg *config) int {
 		c.warnf("%d packet(s) of connections released early (--idle-timeout, --max-conns) came after their "+
 			"release and were not analysed; their records say so", n)
 	}
+	res.plainTCP += int(sc.SkippedHalfOpen())
 	if res.groups != nil {
 		res.summary.Causes, res.summary.Observed = res.groups.Causes(), res.groups.Observed()
 	}
@@ -410,6 +431,17 @@ func startCPUProfile(path string) (stop func() error, err error) {
 		pprof.StopCPUProfile()
 		return f.Close()
 	}, nil
+}
+
+// writeHeapProfile writes a profile of the live heap to f and closes it: taken when the
+// capture has been read and before the connections still open are let go, it shows what
+// they hold.
+func writeHeapProfile(f *os.File) error {
+	runtime.GC() // the profile is of the heap as of the last collection
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 // loadKeyLogs reads the --keylog files into one key log. A file that cannot be read is an

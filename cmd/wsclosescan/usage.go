@@ -110,6 +110,9 @@ Exit status:
 Other:
       --version         print the version and exit
       --cpuprofile FILE write a CPU profile of the run to FILE, for go tool pprof
+      --memprofile FILE write a heap profile to FILE once the capture is read, before the
+                        connections still open are let go (what they hold), for go tool
+                        pprof -sample_index=inuse_space
   -h, --help            print this help
 
 Examples:
