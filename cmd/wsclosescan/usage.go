@@ -31,8 +31,8 @@ Output (flag values are case-insensitive):
                         ("300 abnormal: no close frame, RST from the server after 60 s
                         idle") and count the codes each side's API reported (table,
                         markdown, json)
-      --limit N         list at most N connections (with --summary, N causes); the
-                        summary still counts all of them
+      --limit N         list at most N connections, the first in output order (--order;
+                        with --summary, N causes); the summary still counts all of them
       --payloads        also show what each side said last: the type, size and time of its
                         last data message before the end, and its first 64 bytes (text) or
                         16 bytes in hex (binary), inflated when permessage-deflate is on.
