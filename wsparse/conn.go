@@ -127,7 +127,7 @@ type Event struct {
 // control payloads by MaxControlPayload, the resync lookahead by 64 KiB per side, records by
 // MaxPings and the number of distinct finding codes.
 type Conn struct {
-	opts Options
+	opts connOpts
 	dirs [2]direction // indexed by fed side
 
 	roleKnown   bool
@@ -146,7 +146,7 @@ type Conn struct {
 
 	hs       *Handshake // the handshake being made, from the request until its response is judged
 	hsp      string     // else the judged handshake, packed (hspack.go)
-	reqQueue []reqInfo  // requests awaiting a response, oldest first (bounded)
+	reqQueue reqQueue   // requests awaiting a response, oldest first (bounded)
 
 	closes     [2]*CloseFrame // by true side
 	closeCount [2]int32
@@ -187,6 +187,25 @@ func (c *Conn) setFarLast(s Side, t time.Time) {
 	c.getNotes().getFar().last[s] = t
 }
 
+// connOpts are a Conn's Options: the hooks of its own, and the limits, which the Conns of a
+// Pool share (a Conn holds 24 bytes of Options, not 56).
+type connOpts struct {
+	Handoff Handoff
+	OnEvent func(Event)
+	*limits
+}
+
+// limits are the Options that Conns share, with the defaults applied.
+type limits struct {
+	MaxHeaderBytes, MaxControlPayload, MaxPings int
+	Payloads                                    bool
+	MaxInflaters                                int32
+}
+
+// maxPoolLimits bounds the distinct limits a Pool keeps for its Conns to share; a Conn with
+// others gets its own.
+const maxPoolLimits = 8
+
 // NewConn returns a Conn ready to be fed.
 func NewConn(opts Options) *Conn {
 	c := new(Conn)
@@ -205,7 +224,9 @@ func (c *Conn) init(opts Options) {
 	if opts.MaxPings <= 0 {
 		opts.MaxPings = DefaultMaxPings
 	}
-	c.opts = opts
+	l := limits{MaxHeaderBytes: opts.MaxHeaderBytes, MaxControlPayload: opts.MaxControlPayload,
+		MaxPings: opts.MaxPings, Payloads: opts.Payloads, MaxInflaters: opts.MaxInflaters}
+	c.opts = connOpts{Handoff: opts.Handoff, OnEvent: opts.OnEvent, limits: c.pool.limitsFor(l)}
 	for i := range c.dirs {
 		c.dirs[i].fed = Side(i)
 	}
