@@ -107,7 +107,6 @@ type Milestones struct {
 	Request, Response   uint64
 	CloseT              [2]int64  // by wsparse.Side
 	Closes              [2]uint64 // by wsparse.Side
-	closesKnown         bool      // both close frames are numbered: nothing more to look for
 	// hsSettled says the handshake times were read from the settled handshake of version
 	// hsVersion (wsparse.Conn.HandshakeVersion): until it changes, they need no reading.
 	hsSettled bool
@@ -127,13 +126,12 @@ func (c *Conn) noteFrames() {
 		}
 		m.hsSettled, m.hsVersion = settled, v
 	}
-	if m.closesKnown {
-		return
+	if m.Closes[0] != 0 && m.Closes[1] != 0 {
+		return // both close frames are numbered: nothing more to look for
 	}
 	for _, s := range []wsparse.Side{wsparse.Client, wsparse.Server} {
 		if cl := c.ws.Close(s); cl != nil && cl.Time.UnixNano() != m.CloseT[s] {
 			m.CloseT[s], m.Closes[s] = cl.Time.UnixNano(), c.FrameAt(s, cl.Time)
 		}
 	}
-	m.closesKnown = m.Closes[0] != 0 && m.Closes[1] != 0
 }
