@@ -284,7 +284,7 @@ func (c *Conn) Handshake() *Handshake {
 	case c.hs != nil:
 		return c.hs
 	}
-	return unpack(c.hsp)
+	return unpack(c.hsp, c.dict())
 }
 
 // HandshakeTimes returns what Handshake's RequestSeen, RequestTime, ResponseSeen and
@@ -318,7 +318,7 @@ func (c *Conn) HandshakeVersion() (version uint32, settled bool) {
 func (c *Conn) handshake() *Handshake {
 	if c.hs == nil {
 		if c.hsp != "" {
-			c.hs = unpack(c.hsp)
+			c.hs = unpack(c.hsp, c.dict())
 		} else {
 			c.hs = new(Handshake)
 		}
@@ -330,7 +330,7 @@ func (c *Conn) handshake() *Handshake {
 // packHandshake keeps the judged handshake packed.
 func (c *Conn) packHandshake() {
 	c.deflate = c.hs.Deflate
-	c.hsp, c.hs = pack(c.hs), nil
+	c.hsp, c.hs = pack(c.hs, c.dict()), nil
 	c.hsPacks++
 }
 

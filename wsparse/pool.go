@@ -19,6 +19,7 @@ type Pool struct {
 	inflating int
 	inflaters []*inflater
 	lims      []*limits // the distinct limits of its Conns, shared (at most maxPoolLimits)
+	dict      hsDict    // strings the packed handshakes of its Conns share
 }
 
 // limitsFor returns limits equal to l, shared with the Pool's other Conns when p is not nil.
