@@ -2,6 +2,7 @@ package http1
 
 import (
 	"bytes"
+	"encoding/binary"
 	"strings"
 )
 
@@ -158,6 +159,22 @@ func isNameByte(c byte) bool {
 
 // plainText reports whether b holds only printable ASCII and tabs.
 func plainText(b []byte) bool {
+	// Eight bytes at a time: a lane above 0x7e has its top bit set, or gets it adding 1; a
+	// lane below 0x20 borrows subtracting 0x20. A word with either (or a tab) is looked at
+	// byte by byte.
+	const low, high = 0x0101010101010101, 0x8080808080808080
+	for len(b) >= 8 {
+		x := binary.LittleEndian.Uint64(b)
+		if ((x+low)|x|(x-0x20*low)&^x)&high != 0 && !plainBytes(b[:8]) {
+			return false
+		}
+		b = b[8:]
+	}
+	return plainBytes(b)
+}
+
+// plainBytes is plainText a byte at a time.
+func plainBytes(b []byte) bool {
 	for _, c := range b {
 		if (c < 0x20 && c != '\t') || c > 0x7e {
 			return false

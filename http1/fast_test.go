@@ -271,3 +271,19 @@ func BenchmarkHeaderBlock(b *testing.B) {
 		}
 	})
 }
+
+// TestPlainTextWords: plainText, which looks at eight bytes at a time, agrees with
+// plainBytes for every byte value at every position of lines of several lengths.
+func TestPlainTextWords(t *testing.T) {
+	for _, n := range []int{1, 7, 8, 9, 16, 23, 40} {
+		for pos := range n {
+			for v := range 256 {
+				b := []byte(strings.Repeat("a~ Z", n)[:n])
+				b[pos] = byte(v)
+				if got, want := plainText(b), plainBytes(b); got != want {
+					t.Fatalf("%q: plainText %v, plainBytes %v", b, got, want)
+				}
+			}
+		}
+	}
+}

@@ -491,6 +491,29 @@ func htmlSafe(b byte) bool {
 
 const hexDigits = "0123456789abcdef"
 
+// Byte lanes of a 64-bit word.
+const (
+	lanesLow  = 0x0101010101010101
+	lanesHigh = 0x8080808080808080
+)
+
+// le64 returns the first 8 bytes of s as a little-endian word.
+func le64(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// safeWord reports whether every byte of x is ASCII that htmlSafe passes. It may report
+// false for a word whose bytes all pass (a borrow between lanes), never true for one with
+// a byte that does not.
+func safeWord(x uint64) bool {
+	zero := func(y uint64) uint64 { return (y - lanesLow) &^ y } // a lane of y is 0
+	bad := x | (x-' '*lanesLow)&^x | zero(x^'"'*lanesLow) | zero(x^'\\'*lanesLow) | zero(x^'<'*lanesLow) |
+		zero(x^'>'*lanesLow) | zero(x^'&'*lanesLow)
+	return bad&lanesHigh == 0
+}
+
 // appendString writes s as a JSON string exactly as encoding/json does with HTML escaping
 // on: <, > and & as \u003c, \u003e and \u0026, U+2028 and U+2029 escaped, and every byte
 // that is not valid UTF-8 as \ufffd.
@@ -498,6 +521,14 @@ func appendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// Eight bytes at a time while none needs a look (most strings: addresses, times,
+		// user agents).
+		for i+8 <= len(s) && safeWord(le64(s[i:])) {
+			i += 8
+		}
+		if i == len(s) {
+			break
+		}
 		if b := s[i]; b < utf8.RuneSelf {
 			if htmlSafe(b) {
 				i++
