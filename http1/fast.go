@@ -61,13 +61,25 @@ const (
 // kindOf classifies a header name, ASCII case-insensitively (names are letters, digits
 // and '-', which textproto canonicalizes by case only).
 func kindOf(name []byte) hdrKind {
-	for _, k := range fastKinds {
-		if equalFoldASCII(name, k.name) {
+	if len(name) >= len(kindsByLen) {
+		return hdrOther
+	}
+	for _, i := range kindsByLen[len(name)] {
+		if k := &fastKinds[i]; equalFoldASCII(name, k.name) {
 			return k.kind
 		}
 	}
 	return hdrOther
 }
+
+// kindsByLen lists the indexes in fastKinds of the names of each length, so that kindOf
+// compares a name with at most two others.
+var kindsByLen = func() (t [32][]uint8) {
+	for i, k := range fastKinds {
+		t[len(k.name)] = append(t[len(k.name)], uint8(i))
+	}
+	return t
+}()
 
 // equalFoldASCII reports whether b and s are equal but for the case of ASCII letters.
 func equalFoldASCII(b []byte, s string) bool {
@@ -153,9 +165,14 @@ func (fb *fastBlock) split(block []byte) bool {
 }
 
 // isNameByte reports whether c may be in a plain header name: a letter, digit or '-'.
-func isNameByte(c byte) bool {
-	return c|0x20 >= 'a' && c|0x20 <= 'z' || c >= '0' && c <= '9' || c == '-'
-}
+func isNameByte(c byte) bool { return nameBytes[c] }
+
+var nameBytes = func() (t [256]bool) {
+	for c := range t {
+		t[c] = c|0x20 >= 'a' && c|0x20 <= 'z' || c >= '0' && c <= '9' || c == '-'
+	}
+	return t
+}()
 
 // plainText reports whether b holds only printable ASCII and tabs.
 func plainText(b []byte) bool {

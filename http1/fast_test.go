@@ -287,3 +287,23 @@ func TestPlainTextWords(t *testing.T) {
 		}
 	}
 }
+
+// TestKindOf: every fast kind's name, in any case, is found, and names of the same
+// lengths that differ are not.
+func TestKindOf(t *testing.T) {
+	for _, k := range fastKinds {
+		for _, name := range []string{k.name, strings.ToLower(k.name), strings.ToUpper(k.name)} {
+			if got := kindOf([]byte(name)); got != k.kind {
+				t.Errorf("kindOf(%q) = %v, want %v", name, got, k.kind)
+			}
+			other := []byte(name)
+			other[len(other)-1] ^= 0x01
+			if got := kindOf(other); got != hdrOther {
+				t.Errorf("kindOf(%q) = %v, want hdrOther", other, got)
+			}
+		}
+	}
+	if got := kindOf([]byte(strings.Repeat("x", 40))); got != hdrOther {
+		t.Errorf("a long name: %v", got)
+	}
+}
