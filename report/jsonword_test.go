@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"testing"
+	"time"
 )
 
 // TestSafeWord: safeWord never passes a word with a byte that htmlSafe does not, for every
@@ -61,4 +62,29 @@ func TestAppendStringLong(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestAppendTimeCivil: appendTime's own calendar writes what AppendFormat writes, over
+// years 0 to 9999 (leap days, century years, the ends of months and of the range) and
+// outside them.
+func TestAppendTimeCivil(t *testing.T) {
+	check := func(u time.Time) {
+		want := `"` + u.UTC().Format(Layout) + `"`
+		if got := string(appendTime(nil, Time{Time: u})); got != want {
+			t.Fatalf("%v: got %s, want %s", u, got, want)
+		}
+	}
+	for _, y := range []int{-1, 0, 1, 4, 99, 100, 400, 1582, 1900, 1970, 2000, 2024, 2100, 9999, 10000} {
+		for _, md := range [][2]int{{1, 1}, {2, 28}, {2, 29}, {3, 1}, {12, 31}} {
+			for _, s := range []int{0, 1, 86399} {
+				check(time.Date(y, time.Month(md[0]), md[1], 0, 0, s, 999_999_999, time.UTC))
+			}
+		}
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	lo, hi := time.Date(-5, 1, 1, 0, 0, 0, 0, time.UTC).Unix(), time.Date(10005, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
+	for range 200_000 {
+		check(time.Unix(lo+r.Int64N(hi-lo), r.Int64N(1e9)))
+	}
+	check(time.Unix(1e6, 5).In(time.FixedZone("x", 3600)))
 }
