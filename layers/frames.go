@@ -85,18 +85,24 @@ type Milestones struct {
 	CloseT              [2]int64  // by wsparse.Side
 	Closes              [2]uint64 // by wsparse.Side
 	closesKnown         bool      // both close frames are numbered: nothing more to look for
+	// hsSettled says the handshake times were read from the settled handshake of version
+	// hsVersion (wsparse.Conn.HandshakeVersion): until it changes, they need no reading.
+	hsSettled bool
+	hsVersion uint32
 }
 
 // noteFrames numbers what the decoder found since the last call.
 func (c *Conn) noteFrames() {
 	m := &c.Frames
-	if hs := c.ws.Handshake(); hs != nil {
-		if hs.RequestSeen && hs.RequestTime.UnixNano() != m.RequestT {
-			m.RequestT, m.Request = hs.RequestTime.UnixNano(), c.FrameAt(wsparse.Client, hs.RequestTime)
+	if v, settled := c.ws.HandshakeVersion(); !settled || !m.hsSettled || v != m.hsVersion {
+		reqSeen, req, respSeen, resp := c.ws.HandshakeTimes()
+		if reqSeen && req.UnixNano() != m.RequestT {
+			m.RequestT, m.Request = req.UnixNano(), c.FrameAt(wsparse.Client, req)
 		}
-		if hs.ResponseSeen && hs.ResponseTime.UnixNano() != m.ResponseT {
-			m.ResponseT, m.Response = hs.ResponseTime.UnixNano(), c.FrameAt(wsparse.Server, hs.ResponseTime)
+		if respSeen && resp.UnixNano() != m.ResponseT {
+			m.ResponseT, m.Response = resp.UnixNano(), c.FrameAt(wsparse.Server, resp)
 		}
+		m.hsSettled, m.hsVersion = settled, v
 	}
 	if m.closesKnown {
 		return

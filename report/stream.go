@@ -62,9 +62,7 @@ func (t *tableWriter) Write(r *Record) error {
 // Finish renders the table, sorted even if some records came late, with sum as the
 // summary line, then the ladders.
 func (t *tableWriter) Finish(files []FileInfo, sum Summary) error {
-	sort.SliceStable(t.rows, func(i, j int) bool {
-		return lineLess(t.rows[i].start, t.rows[j].start, t.rows[i].client, t.rows[j].client, t.rows[i].server, t.rows[j].server)
-	})
+	sort.SliceStable(t.rows, func(i, j int) bool { return lineBefore(&t.rows[i], &t.rows[j]) })
 	if err := renderTable(t.w, t.rows, t.opts, sum); err != nil {
 		return err
 	}

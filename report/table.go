@@ -3,15 +3,14 @@ package report
 import (
 	"fmt"
 	"io"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/renderer"
-	"github.com/olekukonko/tablewriter/tw"
+	"github.com/olekukonko/tablewriter/pkg/twwidth"
 )
 
 // TableOptions controls the human-readable table.
@@ -75,20 +74,31 @@ const (
 )
 
 // tableLine is a record as the table shows it: its cells, escaped, and what the rows are
-// sorted and grouped by. Tables of many connections hold these, not the records.
+// sorted and grouped by. Tables of many connections hold these, not the records, so a
+// line is compact: its cells in one string (ends[c] is where cell c ends; the number
+// column is filled when the rows are rendered), its start as seconds and nanoseconds, what
+// few rows have behind one pointer. About 90 bytes and one allocation of the cells' text
+// per connection, plus its first hint (BenchmarkTableRows).
 type tableLine struct {
-	start          Time
-	client, server string
-	file           string
-	cells          [numCols]string
-	hint           string   // the first hint, escaped; "" for none
+	sec  int64
+	nsec int32
+	ends [numCols]uint16
+	text string
+	file string
+	hint string // the first hint, escaped; "" for none
+	more *lineMore
+}
+
+// lineMore is what few table lines have.
+type lineMore struct {
+	client, server string   // the record's addresses, where they differ from their cells
 	proxy          *Proxy   // the other leg of a proxied WebSocket, nil for none
 	said           []string // the last messages (--payloads), escaped
 }
 
 func newTableLine(r *Record, opts TableOptions) tableLine {
-	l := tableLine{start: r.Start, client: r.Client, server: r.Server, file: Printable(r.File)}
-	l.cells = [numCols]string{
+	l := tableLine{sec: r.Start.Unix(), nsec: int32(r.Start.Nanosecond()), file: Printable(r.File)}
+	cells := [numCols]string{
 		colDuration: durationCell(r.DurationS),
 		colClient:   Printable(r.Client),
 		colServer:   Printable(r.Server),
@@ -100,12 +110,91 @@ func newTableLine(r *Record, opts TableOptions) tableLine {
 			observedCellOf(r, "server_observed", r.ServerObserved),
 		colVerdict: Printable(string(r.Verdict)),
 	}
+	l.setCells(&cells)
 	if len(r.Hints) > 0 {
 		l.hint = Printable(r.Hints[0])
 	}
-	l.proxy = r.Proxy
-	l.said = messageLines(r)
+	said := messageLines(r)
+	if cells[colClient] != r.Client || cells[colServer] != r.Server || r.Proxy != nil || len(said) > 0 {
+		l.more = &lineMore{client: r.Client, server: r.Server, proxy: r.Proxy, said: said}
+	}
 	return l
+}
+
+// setCells packs the cells into the line's text.
+func (l *tableLine) setCells(cells *[numCols]string) {
+	n := 0
+	for c := range cells {
+		// A cell longer than the ends can index is cut (a reason is at most 123 bytes,
+		// escaped at most four times over; nothing else comes near).
+		if n+len(cells[c]) > math.MaxUint16 {
+			cells[c] = Shorten(cells[c], max(0, (math.MaxUint16-n)/utf8.UTFMax-1))
+		}
+		n += len(cells[c])
+		l.ends[c] = uint16(n)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, c := range cells {
+		b.WriteString(c)
+	}
+	l.text = b.String()
+}
+
+// cellOrNum returns the cell of column c of the line at index i of the rows: the number
+// column is the line's number in the order given.
+func (l *tableLine) cellOrNum(c, i int) string {
+	if c == colNum {
+		return strconv.Itoa(i + 1)
+	}
+	return l.cell(c)
+}
+
+// cell returns the line's cell of column c.
+func (l *tableLine) cell(c int) string {
+	from := 0
+	if c > 0 {
+		from = int(l.ends[c-1])
+	}
+	return l.text[from:l.ends[c]]
+}
+
+// addrs returns the record's client and server addresses.
+func (l *tableLine) addrs() (client, server string) {
+	if l.more != nil {
+		return l.more.client, l.more.server
+	}
+	return l.cell(colClient), l.cell(colServer)
+}
+
+func (l *tableLine) proxy() *Proxy {
+	if l.more == nil {
+		return nil
+	}
+	return l.more.proxy
+}
+
+func (l *tableLine) said() []string {
+	if l.more == nil {
+		return nil
+	}
+	return l.more.said
+}
+
+// lineBefore orders table lines by start, then client, then server.
+func lineBefore(a, b *tableLine) bool {
+	if a.sec != b.sec {
+		return a.sec < b.sec
+	}
+	if a.nsec != b.nsec {
+		return a.nsec < b.nsec
+	}
+	ac, as := a.addrs()
+	bc, bs := b.addrs()
+	if ac != bc {
+		return ac < bc
+	}
+	return as < bs
 }
 
 // renderTable writes the rows, numbered in the order given (start-time order, as the
@@ -115,9 +204,6 @@ func renderTable(w io.Writer, rows []tableLine, opts TableOptions, sum Summary) 
 	width := opts.Width
 	if width <= 0 {
 		width = DefaultWidth
-	}
-	for i := range rows {
-		rows[i].cells[colNum] = strconv.Itoa(i + 1)
 	}
 	order := make([]int, len(rows))
 	for i := range order {
@@ -152,13 +238,13 @@ func renderTable(w io.Writer, rows []tableLine, opts TableOptions, sum Summary) 
 		}
 	}
 	for _, i := range order {
-		n := rows[i].cells[colNum]
+		n := strconv.Itoa(i + 1)
 		if rows[i].hint != "" {
 			if _, err := fmt.Fprintf(w, "#%s %s\n", n, shortHint(rows[i].hint, width-len(n)-2)); err != nil {
 				return err
 			}
 		}
-		for _, s := range rows[i].said {
+		for _, s := range rows[i].said() {
 			if _, err := fmt.Fprintf(w, "#%s %s\n", n, s); err != nil {
 				return err
 			}
@@ -207,10 +293,11 @@ func wrapWords(s string, width int, indent string) string {
 func renderProxies(w io.Writer, rows []tableLine, order []int, width int) error {
 	num := map[[2]string]string{}
 	for _, i := range order {
-		num[[2]string{rows[i].client, rows[i].server}] = rows[i].cells[colNum]
+		client, server := rows[i].addrs()
+		num[[2]string{client, server}] = strconv.Itoa(i + 1)
 	}
 	for _, i := range order {
-		p := rows[i].proxy
+		p := rows[i].proxy()
 		if p == nil {
 			continue
 		}
@@ -223,7 +310,7 @@ func renderProxies(w io.Writer, rows []tableLine, order []int, width int) error 
 		} else {
 			other = "#" + other
 		}
-		client, backend := "#"+rows[i].cells[colNum], other
+		client, backend := "#"+strconv.Itoa(i+1), other
 		if p.Leg == "backend" {
 			client, backend = other, client
 		}
@@ -250,7 +337,7 @@ func fitColumns(rows []tableLine, width int) []column {
 	for c := range numCols {
 		natural[c] = utf8.RuneCountInString(termHeader[c])
 		for i := range rows {
-			natural[c] = max(natural[c], utf8.RuneCountInString(rows[i].cells[c]))
+			natural[c] = max(natural[c], utf8.RuneCountInString(rows[i].cellOrNum(c, i)))
 		}
 	}
 	widths, shown := natural, [numCols]bool{}
@@ -291,43 +378,91 @@ func fitColumns(rows []tableLine, width int) []column {
 	return cols
 }
 
-// renderGroup writes one table of the rows at the indexes idx.
+// renderGroup writes one table of the rows at the indexes idx: an ASCII grid, each column
+// as wide as its widest cell (fitted to the columns' maxima), cells left-aligned. It
+// writes row by row from the held cells, so a table of many thousands of connections
+// costs no copy of its rows (tablewriter, which drew it before, held every cell again
+// with its own bookkeeping: twice the peak memory and most of the time on large tables).
 func renderGroup(w io.Writer, rows []tableLine, idx []int, cols []column, opts TableOptions) error {
-	header := make([]string, len(cols))
-	for j, c := range cols {
-		header[j] = termHeader[c.col]
-	}
-	tb := tablewriter.NewTable(w,
-		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{Symbols: tw.NewSymbols(tw.StyleASCII)})),
-		tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithHeaderAlignment(tw.AlignLeft),
-		tablewriter.WithRowAlignment(tw.AlignLeft),
-		tablewriter.WithRowAutoWrap(tw.WrapNone),
-		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
-		tablewriter.WithTrimSpace(tw.Off),
-	)
-	tb.Header(header)
-	for _, i := range idx {
-		cells := make([]string, len(cols))
-		for j, c := range cols {
-			v := rows[i].cells[c.col]
-			if utf8.RuneCountInString(v) > c.max {
-				if c.col == colClient || c.col == colServer {
-					v = shortenMiddle(v, c.max)
-				} else {
-					v = Shorten(v, c.max)
-				}
+	cell := func(i int, c column) string {
+		v := rows[i].cellOrNum(c.col, i)
+		if utf8.RuneCountInString(v) > c.max {
+			if c.col == colClient || c.col == colServer {
+				v = shortenMiddle(v, c.max)
+			} else {
+				v = Shorten(v, c.max)
 			}
-			if c.col == colVerdict && opts.Color {
+		}
+		return v
+	}
+	widths := make([]int, len(cols))
+	for j, c := range cols {
+		widths[j] = cellWidth(termHeader[c.col])
+		for _, i := range idx {
+			widths[j] = max(widths[j], cellWidth(cell(i, c)))
+		}
+	}
+	var b []byte
+	rule := func() {
+		b = append(b, '+')
+		for _, n := range widths {
+			for range n + 2 {
+				b = append(b, '-')
+			}
+			b = append(b, '+')
+		}
+		b = append(b, '\n')
+	}
+	line := func(cells func(j int) string) {
+		b = append(b, '|')
+		for j, n := range widths {
+			v := cells(j)
+			b = append(b, ' ')
+			b = append(b, v...)
+			for range n - cellWidth(v) + 1 {
+				b = append(b, ' ')
+			}
+			b = append(b, '|')
+		}
+		b = append(b, '\n')
+	}
+	flush := func() error {
+		_, err := w.Write(b)
+		b = b[:0]
+		return err
+	}
+	rule()
+	line(func(j int) string { return termHeader[cols[j].col] })
+	rule()
+	for _, i := range idx {
+		line(func(j int) string {
+			v := cell(i, cols[j])
+			if cols[j].col == colVerdict && opts.Color {
 				v = colorVerdict(v)
 			}
-			cells[j] = v
-		}
-		if err := tb.Append(cells); err != nil {
-			return err
+			return v
+		})
+		if len(b) >= 32<<10 {
+			if err := flush(); err != nil {
+				return err
+			}
 		}
 	}
-	return tb.Render()
+	if len(idx) > 0 {
+		rule()
+	}
+	return flush()
+}
+
+// cellWidth is the width of a cell on a terminal: its length for printable ASCII, else
+// as tablewriter measures it (East Asian wide runes count two, ANSI colour codes none).
+func cellWidth(s string) int {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f {
+			return twwidth.Width(s)
+		}
+	}
+	return len(s)
 }
 
 // shortenMiddle shortens s to max runes by replacing its middle with "…", keeping the end

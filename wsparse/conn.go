@@ -137,13 +137,16 @@ type Conn struct {
 	startKnown  bool // both streams are fed from their first byte (the SYNs were captured)
 	foreign     bool // a stream started with another protocol (not HTTP, or TLS)
 	httpSeen    bool
-	wsWanted    bool // an upgrade request or a 101 was seen: frames are expected
-	server101   bool // the server answered 101
-	extKnown    bool // the complete 101 was seen: negotiated extensions are known
-	hsSeen      bool // hs holds an upgrade request or response
+	wsWanted    bool   // an upgrade request or a 101 was seen: frames are expected
+	server101   bool   // the server answered 101
+	extKnown    bool   // the complete 101 was seen: negotiated extensions are known
+	hsSeen      bool   // hs or hsp holds an upgrade request or response
+	deflate     bool   // the judged 101 selected permessage-deflate (Handshake.Deflate)
+	hsPacks     uint32 // how many times a handshake was packed into hsp (HandshakeVersion)
 
-	hs       Handshake
-	reqQueue []reqInfo // requests awaiting a response, oldest first (bounded)
+	hs       *Handshake // the handshake being made, from the request until its response is judged
+	hsp      string     // else the judged handshake, packed (hspack.go)
+	reqQueue []reqInfo  // requests awaiting a response, oldest first (bounded)
 
 	closes     [2]*CloseFrame // by true side
 	closeCount [2]int32
@@ -243,12 +246,64 @@ func (c *Conn) Finish(t time.Time) {
 }
 
 // Handshake returns the opening handshake, or nil if no upgrade request or response was
-// seen. The returned value belongs to the Conn.
+// seen. Once the response is judged, the Conn keeps its handshake packed, and each call
+// builds a Handshake from it: callers call it once, when they make the record, and do not
+// modify it.
 func (c *Conn) Handshake() *Handshake {
-	if !c.hsSeen {
+	switch {
+	case !c.hsSeen:
 		return nil
+	case c.hs != nil:
+		return c.hs
 	}
-	return &c.hs
+	return unpack(c.hsp)
+}
+
+// HandshakeTimes returns what Handshake's RequestSeen, RequestTime, ResponseSeen and
+// ResponseTime would, without building a Handshake.
+func (c *Conn) HandshakeTimes() (reqSeen bool, req time.Time, respSeen bool, resp time.Time) {
+	switch {
+	case !c.hsSeen:
+		return false, time.Time{}, false, time.Time{}
+	case c.hs != nil:
+		return c.hs.RequestSeen, c.hs.RequestTime, c.hs.ResponseSeen, c.hs.ResponseTime
+	}
+	flags := hspFlagsOf(c.hsp)
+	if flags&hspReqTimeSet != 0 {
+		req = hspTime(c.hsp, hspReqTime)
+	}
+	if flags&hspRespTimeSet != 0 {
+		resp = hspTime(c.hsp, hspRespTime)
+	}
+	return flags&hspRequestSeen != 0, req, flags&hspResponseSeen != 0, resp
+}
+
+// HandshakeVersion says whether what HandshakeTimes returns can have changed: while
+// settled (the judged handshake is packed) it stays the same until the version changes;
+// while not settled it can change at any time.
+func (c *Conn) HandshakeVersion() (version uint32, settled bool) {
+	return c.hsPacks, c.hs == nil
+}
+
+// handshake returns the handshake to modify, unpacking a packed one (or a new one when
+// none was seen).
+func (c *Conn) handshake() *Handshake {
+	if c.hs == nil {
+		if c.hsp != "" {
+			c.hs = unpack(c.hsp)
+		} else {
+			c.hs = new(Handshake)
+		}
+		c.hsp = ""
+	}
+	return c.hs
+}
+
+// packHandshake keeps the judged handshake packed.
+func (c *Conn) packHandshake() {
+	c.deflate = c.hs.Deflate
+	c.hsp, c.hs = pack(c.hs), nil
+	c.hsPacks++
 }
 
 // Close returns the first close frame sent by side, nil if none was seen.

@@ -104,7 +104,7 @@ func (c *Conn) frameBytes(d *direction, data []byte, t time.Time) int {
 
 // rules returns the state the header rules of side s depend on.
 func (c *Conn) rules(d *direction, s Side) headerRules {
-	return headerRules{wantMask: s == Client, maskKnown: true, rsv1OK: !c.extKnown || c.hs.Deflate,
+	return headerRules{wantMask: s == Client, maskKnown: true, rsv1OK: !c.extKnown || c.deflate,
 		frag: d.fs.msg.frag, closeSent: d.fs.closeSent}
 }
 

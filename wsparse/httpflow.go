@@ -173,7 +173,11 @@ func (c *Conn) onRequest(d *direction, r *http1.Request, t time.Time, truncated 
 		c.ws = r.UpgradeWebSocket || c.ws
 		c.wsWanted = true
 		c.hsSeen = true
-		h := &c.hs
+		if c.hs == nil {
+			c.hs = new(Handshake)
+		}
+		c.hsp, c.deflate = "", false
+		h := c.hs
 		*h = Handshake{RequestSeen: true, RequestTime: t, Method: r.Method, Path: r.Target, Host: r.Host,
 			Origin: r.Origin, UserAgent: r.UserAgent, Version: r.WSVersion, Key: r.WSKey,
 			XForwardedFor: r.XForwardedFor, Forwarded: r.Forwarded,
@@ -283,7 +287,7 @@ func (c *Conn) onResponse(d *direction, r *http1.Response, t time.Time, truncate
 // recordResponse stores the response of the upgrade in the Handshake and judges it.
 func (c *Conn) recordResponse(r *http1.Response, t time.Time, truncated bool) {
 	c.hsSeen = true
-	h := &c.hs
+	h := c.handshake()
 	h.ResponseSeen, h.ResponseTime = true, t
 	h.Status, h.StatusText = r.Status, r.Reason
 	h.Accept, h.Subprotocol, h.ChosenExtensions = r.Accept, r.Subprotocol, r.Extensions
@@ -295,6 +299,7 @@ func (c *Conn) recordResponse(r *http1.Response, t time.Time, truncated bool) {
 	if h.Failure != "" {
 		c.addFinding(FindHandshakeFailed, Server, -1, t, h.Failure)
 	}
+	c.packHandshake()
 }
 
 // bodyBytes skips body bytes and returns how many were consumed.

@@ -30,7 +30,7 @@ func acceptKey(key string) string {
 // transport, and is what RFC 8441's extended CONNECT over HTTP/2 (a 200, without those
 // three headers) will share.
 func (c *Conn) judge(r *http1.Response) {
-	h := &c.hs
+	h := c.hs
 	h.Upgraded, h.Failure, h.Unchecked, h.Deflate = false, "", nil, false
 	if !h.ResponseSeen {
 		return

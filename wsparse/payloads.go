@@ -211,7 +211,7 @@ func (c *Conn) noContextTakeover(s Side) bool {
 	if s == Client {
 		want = "client_no_context_takeover"
 	}
-	for _, e := range c.hs.ChosenExtensions {
+	for e := range c.chosenExtensions() {
 		name, params, _ := strings.Cut(e, ";")
 		if strings.TrimSpace(name) != "permessage-deflate" {
 			continue

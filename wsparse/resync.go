@@ -196,7 +196,7 @@ func (c *Conn) sameMaskOnOtherSide(d *direction, masked bool) bool {
 func (c *Conn) findBoundary(d *direction, b []byte, final bool) (int, chainResult, bool, int) {
 	sc := d.sc
 	sc.scanNeed = 0
-	cfg := chainCfg{need: chainUnknown, minEnd: 3, rsv1OK: !c.extKnown || c.hs.Deflate, final: final}
+	cfg := chainCfg{need: chainUnknown, minEnd: 3, rsv1OK: !c.extKnown || c.deflate, final: final}
 	// Mid-stream, the side that did not teach the roles is searched without assuming its mask
 	// bit (a client that does not mask is a finding, not a reason to miss its frames).
 	if c.roleKnown && !(c.roleByChain && d.fs.next == 0) {

@@ -28,7 +28,8 @@ type TunnelRequest struct {
 func (c *Conn) StartTunnel(req TunnelRequest) {
 	c.ws, c.wsWanted, c.hsSeen, c.httpSeen = true, true, true, true
 	c.roleKnown = true
-	c.hs = Handshake{RequestSeen: true, RequestTime: req.Time, Method: http.MethodConnect, Path: req.Path,
+	c.hsp, c.deflate = "", false
+	c.hs = &Handshake{RequestSeen: true, RequestTime: req.Time, Method: http.MethodConnect, Path: req.Path,
 		Host: req.Authority, Origin: req.Origin, UserAgent: req.UserAgent, Version: req.Version,
 		Protocols: http1.CommaList([]string{req.Protocols}), Extensions: splitOffers(req.Extensions), Tunnel: true}
 	for i := range c.dirs {
@@ -55,7 +56,7 @@ func splitOffers(v string) []string {
 // accepts the WebSocket (RFC 8441 section 5), anything else refuses it; the subprotocol and
 // extension checks are those of an HTTP/1.1 upgrade.
 func (c *Conn) TunnelResponse(status int, protocol, extensions string, t time.Time) {
-	h := &c.hs
+	h := c.handshake()
 	h.ResponseSeen, h.ResponseTime = true, t
 	h.Status, h.StatusText = status, http.StatusText(status)
 	h.Subprotocol, h.ChosenExtensions = strings.TrimSpace(protocol), splitOffers(extensions)
@@ -67,6 +68,7 @@ func (c *Conn) TunnelResponse(status int, protocol, extensions string, t time.Ti
 		for i := range c.dirs {
 			c.dirs[i].mode = modeDead // a refused stream carries no WebSocket frames
 		}
+		c.packHandshake()
 		return
 	}
 	fail := subprotocolProblem(h, true, true)
@@ -83,4 +85,5 @@ func (c *Conn) TunnelResponse(status int, protocol, extensions string, t time.Ti
 	if fail != "" {
 		c.addFinding(FindHandshakeFailed, Server, -1, t, fail)
 	}
+	c.packHandshake()
 }

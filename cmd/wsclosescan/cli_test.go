@@ -531,3 +531,22 @@ func TestCPUProfile(t *testing.T) {
 		t.Errorf("bad path: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
+
+// TestMemProfile: --memprofile writes a (gzip-compressed) pprof heap profile, and a path
+// that cannot be created is a usage error before anything is read.
+func TestMemProfile(t *testing.T) {
+	mixed, _ := twoCaptures(t)
+	path := filepath.Join(t.TempDir(), "heap.prof")
+	if r := runCLI(t, nil, "--memprofile", path, mixed); r.code != 0 || r.stderr != "" {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+		t.Fatalf("profile: %v, %d bytes, want a gzip-compressed profile", err, len(b))
+	}
+	bad := filepath.Join(t.TempDir(), "missing", "heap.prof")
+	if r := runCLI(t, nil, "--memprofile", bad, mixed); r.code != exitUsage || r.stdout != "" ||
+		!strings.Contains(r.stderr, "wsclosescan: error: --memprofile: open "+bad) {
+		t.Errorf("bad path: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+}

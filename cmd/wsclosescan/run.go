@@ -52,6 +52,7 @@ type config struct {
 	sortWait time.Duration
 	maxConn  int
 	cpuProf  string
+	memProf  string
 	keylogs  []string
 	version  bool
 	help     bool
@@ -146,6 +147,7 @@ func parseArgs(args []string) (*config, error) {
 	maxBuf := fs.String("max-buffer", "64MiB", "")
 	maxConn := fs.String("max-conn-buffer", "4MiB", "")
 	fs.StringVar(&cfg.cpuProf, "cpuprofile", "", "")
+	fs.StringVar(&cfg.memProf, "memprofile", "", "")
 	fs.StringArrayVar(&cfg.keylogs, "keylog", nil, "")
 	fs.BoolVar(&cfg.version, "version", false, "")
 	fs.BoolVarP(&cfg.help, "help", "h", false, "")

@@ -31,8 +31,8 @@ Output (flag values are case-insensitive):
                         ("300 abnormal: no close frame, RST from the server after 60 s
                         idle") and count the codes each side's API reported (table,
                         markdown, json)
-      --limit N         list at most N connections (with --summary, N causes); the
-                        summary still counts all of them
+      --limit N         list at most N connections, the first in output order (--order;
+                        with --summary, N causes); the summary still counts all of them
       --payloads        also show what each side said last: the type, size and time of its
                         last data message before the end, and its first 64 bytes (text) or
                         16 bytes in hex (binary), inflated when permessage-deflate is on.
@@ -110,6 +110,9 @@ Exit status:
 Other:
       --version         print the version and exit
       --cpuprofile FILE write a CPU profile of the run to FILE, for go tool pprof
+      --memprofile FILE write a heap profile to FILE once the capture is read, before the
+                        connections still open are let go (what they hold), for go tool
+                        pprof -sample_index=inuse_space
   -h, --help            print this help
 
 Examples:

@@ -1,0 +1,263 @@
+package wsparse
+
+import (
+	"encoding/binary"
+	"iter"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// The packed handshake.
+//
+// Every WebSocket connection keeps its opening handshake until its record is made, and a
+// Handshake is 392 bytes of fields (string headers, slices, two time.Time) that point
+// into the allocations the HTTP parser made for the request's and the response's strings.
+// Once the response is judged, Conn keeps instead one string that holds all of it: a
+// fixed head (the two times, the status, the flags), then each string field as a uvarint
+// length and its bytes, and each list as a uvarint count (plus one; zero for nil) and its
+// items. A Sec-WebSocket-Accept that is the one the key asks for and a reason phrase that
+// is the standard one for the status are not stored but made again by unpack. Handshake
+// rebuilds the struct from it, its strings pointing into the packed one.
+
+// Offsets of the packed head.
+const (
+	hspReqTime  = 0  // int64 Unix seconds, then uint32 nanoseconds
+	hspRespTime = 12 // the same
+	hspStatus   = 24 // int64
+	hspFlags    = 32 // uint16
+	hspHead     = 34 // the first field
+
+	hspStrings = 14 // string fields, before the four lists
+)
+
+// Flags of the packed head.
+const (
+	hspRequestSeen uint16 = 1 << iota
+	hspResponseSeen
+	hspDeflate
+	hspTunnel
+	hspHeadersTruncated
+	hspUpgraded
+	hspReqTruncated
+	hspRespTruncated
+	hspAcceptDerived     // Accept is acceptKey(Key)
+	hspStatusTextDerived // StatusText is http.StatusText(Status)
+	hspReqTimeSet        // RequestTime is not the zero time
+	hspRespTimeSet       // ResponseTime is not the zero time
+)
+
+// pack returns the packed form of h.
+func pack(h *Handshake) string {
+	var flags uint16
+	for _, f := range [...]struct {
+		on   bool
+		flag uint16
+	}{{h.RequestSeen, hspRequestSeen}, {h.ResponseSeen, hspResponseSeen}, {h.Deflate, hspDeflate},
+		{h.Tunnel, hspTunnel}, {h.HeadersTruncated, hspHeadersTruncated}, {h.Upgraded, hspUpgraded},
+		{h.reqTruncated, hspReqTruncated}, {h.respTruncated, hspRespTruncated},
+		{!h.RequestTime.IsZero(), hspReqTimeSet}, {!h.ResponseTime.IsZero(), hspRespTimeSet}} {
+		if f.on {
+			flags |= f.flag
+		}
+	}
+	accept, statusText := h.Accept, h.StatusText
+	if accept != "" && h.Key != "" && accept == acceptKey(h.Key) {
+		accept, flags = "", flags|hspAcceptDerived
+	}
+	if statusText != "" && statusText == http.StatusText(h.Status) {
+		statusText, flags = "", flags|hspStatusTextDerived
+	}
+	strs := [...]string{h.Method, h.Path, h.Host, h.Origin, h.UserAgent, h.Version, h.Key,
+		h.XForwardedFor, h.Forwarded, statusText, accept, h.Subprotocol, h.ServerVersions, h.Failure}
+	lists := [...][]string{h.Protocols, h.Extensions, h.ChosenExtensions, h.Unchecked}
+	size := hspHead
+	for _, s := range strs {
+		size += uvarintLen(uint64(len(s))) + len(s)
+	}
+	for _, l := range lists {
+		size += uvarintLen(uint64(len(l) + 1))
+		for _, s := range l {
+			size += uvarintLen(uint64(len(s))) + len(s)
+		}
+	}
+	var head [hspHead]byte
+	putTime(head[hspReqTime:], h.RequestTime)
+	putTime(head[hspRespTime:], h.ResponseTime)
+	binary.LittleEndian.PutUint64(head[hspStatus:], uint64(int64(h.Status)))
+	binary.LittleEndian.PutUint16(head[hspFlags:], flags)
+	var sb strings.Builder // one allocation, of the packed size
+	sb.Grow(size)
+	sb.Write(head[:])
+	for _, s := range strs {
+		writeUvarint(&sb, len(s))
+		sb.WriteString(s)
+	}
+	for _, l := range lists {
+		if l == nil {
+			writeUvarint(&sb, 0)
+			continue
+		}
+		writeUvarint(&sb, len(l)+1)
+		for _, s := range l {
+			writeUvarint(&sb, len(s))
+			sb.WriteString(s)
+		}
+	}
+	return sb.String()
+}
+
+// unpack rebuilds the Handshake that pack packed into p. Its strings point into p; its
+// four lists share one backing array (each capped at its length).
+func unpack(p string) *Handshake {
+	h := new(Handshake)
+	flags := hspFlagsOf(p)
+	h.RequestSeen, h.ResponseSeen = flags&hspRequestSeen != 0, flags&hspResponseSeen != 0
+	h.Deflate, h.Tunnel = flags&hspDeflate != 0, flags&hspTunnel != 0
+	h.HeadersTruncated, h.Upgraded = flags&hspHeadersTruncated != 0, flags&hspUpgraded != 0
+	h.reqTruncated, h.respTruncated = flags&hspReqTruncated != 0, flags&hspRespTruncated != 0
+	if flags&hspReqTimeSet != 0 {
+		h.RequestTime = hspTime(p, hspReqTime)
+	}
+	if flags&hspRespTimeSet != 0 {
+		h.ResponseTime = hspTime(p, hspRespTime)
+	}
+	h.Status = int(int64(le64(p[hspStatus:])))
+	r := hspReader{p: p, at: hspHead}
+	for _, s := range [...]*string{&h.Method, &h.Path, &h.Host, &h.Origin, &h.UserAgent, &h.Version, &h.Key,
+		&h.XForwardedFor, &h.Forwarded, &h.StatusText, &h.Accept, &h.Subprotocol, &h.ServerVersions, &h.Failure} {
+		*s = r.str()
+	}
+	// The items of every list, counted on a copy of the reader, for one backing array.
+	total := 0
+	peek := r
+	for range 4 {
+		n := int(peek.uvarint()) - 1
+		for j := 0; j < n; j++ {
+			peek.str()
+		}
+		total += max(n, 0)
+	}
+	all := make([]string, 0, total) // not nil when empty: an empty list stays empty, not nil
+	for _, l := range [...]*[]string{&h.Protocols, &h.Extensions, &h.ChosenExtensions, &h.Unchecked} {
+		n := int(r.uvarint()) - 1
+		if n < 0 {
+			continue
+		}
+		start := len(all)
+		for j := 0; j < n; j++ {
+			all = append(all, r.str())
+		}
+		*l = all[start:len(all):len(all)]
+	}
+	if flags&hspAcceptDerived != 0 {
+		h.Accept = acceptKey(h.Key)
+	}
+	if flags&hspStatusTextDerived != 0 {
+		h.StatusText = http.StatusText(h.Status)
+	}
+	return h
+}
+
+// hspFlagsOf returns the flags of the packed handshake p.
+func hspFlagsOf(p string) uint16 {
+	return uint16(p[hspFlags]) | uint16(p[hspFlags+1])<<8
+}
+
+// hspTime returns the time stored at off of the packed handshake p.
+func hspTime(p string, off int) time.Time {
+	n := p[off+8:]
+	nsec := uint32(n[0]) | uint32(n[1])<<8 | uint32(n[2])<<16 | uint32(n[3])<<24
+	return time.Unix(int64(le64(p[off:])), int64(nsec)).UTC()
+}
+
+// putTime stores t at the start of b: Unix seconds (8 bytes), then nanoseconds (4).
+func putTime(b []byte, t time.Time) {
+	if t.IsZero() {
+		return
+	}
+	binary.LittleEndian.PutUint64(b, uint64(t.Unix()))
+	binary.LittleEndian.PutUint32(b[8:], uint32(t.Nanosecond()))
+}
+
+// le64 reads a little-endian uint64 from the start of s.
+func le64(s string) uint64 {
+	v := uint64(0)
+	for i := 7; i >= 0; i-- {
+		v = v<<8 | uint64(s[i])
+	}
+	return v
+}
+
+// hspReader reads the fields of a packed handshake in order.
+type hspReader struct {
+	p  string
+	at int
+}
+
+func (r *hspReader) uvarint() uint64 {
+	var v uint64
+	for shift := 0; ; shift += 7 {
+		c := r.p[r.at]
+		r.at++
+		v |= uint64(c&0x7f) << shift
+		if c < 0x80 {
+			return v
+		}
+	}
+}
+
+func (r *hspReader) str() string {
+	n := int(r.uvarint())
+	s := r.p[r.at : r.at+n]
+	r.at += n
+	return s
+}
+
+// writeUvarint writes v as a uvarint.
+func writeUvarint(sb *strings.Builder, v int) {
+	var n [binary.MaxVarintLen64]byte
+	sb.Write(binary.AppendUvarint(n[:0], uint64(v)))
+}
+
+// uvarintLen returns the size of v as a uvarint.
+func uvarintLen(v uint64) int {
+	n := 1
+	for v >= 0x80 {
+		v >>= 7
+		n++
+	}
+	return n
+}
+
+// chosenExtensions returns the extensions the judged response chose (Handshake's
+// ChosenExtensions), without building a Handshake.
+func (c *Conn) chosenExtensions() iter.Seq[string] {
+	return func(yield func(string) bool) {
+		if c.hs != nil {
+			for _, e := range c.hs.ChosenExtensions {
+				if !yield(e) {
+					return
+				}
+			}
+			return
+		}
+		if c.hsp == "" {
+			return
+		}
+		r := hspReader{p: c.hsp, at: hspHead}
+		for range hspStrings {
+			r.str()
+		}
+		for range 2 { // Protocols, Extensions
+			for n := int(r.uvarint()) - 1; n > 0; n-- {
+				r.str()
+			}
+		}
+		for n := int(r.uvarint()) - 1; n > 0; n-- {
+			if !yield(r.str()) {
+				return
+			}
+		}
+	}
+}

@@ -1,0 +1,103 @@
+package wsparse
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestPackRoundTrip checks that a packed handshake unpacks to the one packed, whatever its
+// fields hold: nil and empty lists, zero times and the Unix epoch, an accept key and a
+// reason phrase that are (or are not) the derived ones, long strings.
+func TestPackRoundTrip(t *testing.T) {
+	key := testKey
+	full := Handshake{RequestSeen: true, ResponseSeen: true,
+		RequestTime: time.Date(2024, 1, 2, 3, 4, 5, 6, time.UTC), ResponseTime: time.Date(2024, 1, 2, 3, 4, 5, 999999999, time.UTC),
+		Method: "GET", Path: "/chat?x=1", Host: "example.com", Origin: "https://example.com",
+		UserAgent: strings.Repeat("Mozilla/5.0 ", 30), Version: "13", Key: key,
+		XForwardedFor: "10.0.0.1, 10.0.0.2", Forwarded: "for=1.2.3.4",
+		Protocols: []string{"chat", "superchat"}, Extensions: []string{"permessage-deflate; client_max_window_bits"},
+		Status: 101, StatusText: "Switching Protocols", Accept: acceptKey(key), Subprotocol: "chat",
+		ChosenExtensions: []string{"permessage-deflate"}, Failure: "", Unchecked: []string{"Upgrade", "Connection"},
+		Deflate: true, HeadersTruncated: true, Upgraded: true, reqTruncated: true}
+	tests := []struct {
+		name string
+		h    Handshake
+	}{
+		{"empty", Handshake{}},
+		{"full", full},
+		{"request only", Handshake{RequestSeen: true, RequestTime: full.RequestTime, Method: "GET", Path: "/", Key: key}},
+		{"response only", Handshake{ResponseSeen: true, ResponseTime: full.ResponseTime, Status: 403, StatusText: "Go away",
+			Accept: "bogus", Failure: "server answered 403 Go away", respTruncated: true}},
+		{"empty lists, not nil", Handshake{Protocols: []string{}, Extensions: []string{}, ChosenExtensions: []string{}, Unchecked: []string{}}},
+		{"empty items", Handshake{Protocols: []string{""}, Extensions: []string{"", "a"}}},
+		{"the Unix epoch", Handshake{RequestSeen: true, RequestTime: time.Unix(0, 0).UTC(), ResponseTime: time.Unix(-5, 7).UTC()}},
+		{"after 2262", Handshake{RequestTime: time.Date(3000, 1, 1, 0, 0, 0, 1, time.UTC)}},
+		{"the standard reason of another status", Handshake{Status: 101, StatusText: "OK"}},
+		{"accept without a key", Handshake{Accept: acceptKey("")}},
+		{"426", Handshake{Status: 426, StatusText: "Upgrade Required", ServerVersions: "8, 13", Tunnel: true}},
+		{"long list", Handshake{Extensions: strings.Split(strings.Repeat("x-ext; p=1,", 300), ",")}},
+		{"negative status", Handshake{Status: -1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := pack(&tt.h)
+			got := unpack(p)
+			if !reflect.DeepEqual(*got, tt.h) {
+				t.Errorf("unpack(pack(h)):\n got %#v\nwant %#v", *got, tt.h)
+			}
+			c := &Conn{hsSeen: true, hsp: p}
+			reqSeen, req, respSeen, resp := c.HandshakeTimes()
+			if reqSeen != tt.h.RequestSeen || !req.Equal(tt.h.RequestTime) || respSeen != tt.h.ResponseSeen ||
+				!resp.Equal(tt.h.ResponseTime) || req.IsZero() != tt.h.RequestTime.IsZero() {
+				t.Errorf("HandshakeTimes: got %v %v %v %v", reqSeen, req, respSeen, resp)
+			}
+			var chosen []string
+			for e := range c.chosenExtensions() {
+				chosen = append(chosen, e)
+			}
+			if len(chosen) != len(tt.h.ChosenExtensions) || (len(chosen) > 0 && !reflect.DeepEqual(chosen, tt.h.ChosenExtensions)) {
+				t.Errorf("chosenExtensions: got %q, want %q", chosen, tt.h.ChosenExtensions)
+			}
+		})
+	}
+	// The lists share a backing array: appending to one must not change the next.
+	h := unpack(pack(&full))
+	h.Protocols = append(h.Protocols, "x")
+	if h.Extensions[0] != full.Extensions[0] {
+		t.Errorf("appending to Protocols changed Extensions to %q", h.Extensions)
+	}
+}
+
+// TestHandshakePackedAfterResponse checks that a Conn keeps its handshake packed once the
+// 101 is judged, and that Handshake then returns what it held before packing.
+func TestHandshakePackedAfterResponse(t *testing.T) {
+	req := "GET /chat HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Key: " + testKey + "\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: chat, x\r\n" +
+		"Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n"
+	resp := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Accept: " + acceptKey(testKey) + "\r\nSec-WebSocket-Protocol: chat\r\n" +
+		"Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n"
+	c := NewConn(Options{})
+	c.Feed(Client, []byte(req), t0)
+	if c.hs == nil || c.hsp != "" {
+		t.Fatalf("after the request: hs %v, packed %q; want the Handshake unpacked", c.hs, c.hsp)
+	}
+	c.Feed(Server, []byte(resp), t0.Add(time.Millisecond))
+	if c.hs != nil || c.hsp == "" {
+		t.Fatalf("after the 101: hs %v, packed %q; want it packed", c.hs, c.hsp)
+	}
+	h := c.Handshake()
+	want := Handshake{RequestSeen: true, ResponseSeen: true, RequestTime: t0, ResponseTime: t0.Add(time.Millisecond),
+		Method: "GET", Path: "/chat", Host: "example.com", Version: "13", Key: testKey,
+		Protocols: []string{"chat", "x"}, Extensions: []string{"permessage-deflate; client_max_window_bits"},
+		Status: 101, StatusText: "Switching Protocols", Accept: acceptKey(testKey), Subprotocol: "chat",
+		ChosenExtensions: []string{"permessage-deflate"}, Deflate: true, Upgraded: true}
+	if !reflect.DeepEqual(*h, want) {
+		t.Errorf("Handshake:\n got %#v\nwant %#v", *h, want)
+	}
+	if !c.deflate {
+		t.Error("deflate not set after a 101 with permessage-deflate")
+	}
+}
