@@ -54,9 +54,30 @@ func matchIdleLimit(silence time.Duration) string {
 // same payload.
 func keepaliveOf(all []wsparse.Ping, st [2]wsparse.DirStats) (k keepalive, out []report.Ping) {
 	k.pings = [2]int64{st[0].Pings, st[1].Pings}
-	out = []report.Ping{}
-	answered := make([]bool, len(all))
+	// Everything sized up front: a busy capture's records have a few pings each, and
+	// growing the slices (and a pointer per round trip) was most of this function's cost.
+	var perSide [2]int
+	for _, p := range all {
+		if !p.Pong {
+			perSide[p.Side&1]++
+		}
+	}
+	n := perSide[0] + perSide[1]
+	out = make([]report.Ping, 0, n)
+	var answeredBuf [64]bool
+	answered := answeredBuf[:0]
+	if len(all) <= len(answeredBuf) {
+		answered = answeredBuf[:len(all)]
+	} else {
+		answered = make([]bool, len(all))
+	}
 	var times [2][]time.Time
+	if n > 0 {
+		both := make([]time.Time, n)
+		times[0], times[1] = both[:0:perSide[0]], both[perSide[0]:perSide[0]]
+		k.rtts = make([]float64, 0, n)
+	}
+	var rttBuf []float64 // the records' RTTMs point into it
 	for i, p := range all {
 		if p.Pong {
 			continue
@@ -68,7 +89,11 @@ func keepaliveOf(all []wsparse.Ping, st [2]wsparse.DirStats) (k keepalive, out [
 			if q.Pong && !answered[j] && q.Side != p.Side && bytes.Equal(q.Payload, p.Payload) {
 				answered[j] = true
 				ms := float64(q.Time.Sub(p.Time)) / 1e6
-				rec.RTTMs = &ms
+				if rttBuf == nil {
+					rttBuf = make([]float64, 0, n)
+				}
+				rttBuf = append(rttBuf, ms)
+				rec.RTTMs = &rttBuf[len(rttBuf)-1]
 				k.rtts = append(k.rtts, ms)
 				break
 			}

@@ -2,6 +2,7 @@ package http1
 
 import (
 	"bytes"
+	"encoding/binary"
 	"strings"
 )
 
@@ -60,13 +61,25 @@ const (
 // kindOf classifies a header name, ASCII case-insensitively (names are letters, digits
 // and '-', which textproto canonicalizes by case only).
 func kindOf(name []byte) hdrKind {
-	for _, k := range fastKinds {
-		if equalFoldASCII(name, k.name) {
+	if len(name) >= len(kindsByLen) {
+		return hdrOther
+	}
+	for _, i := range kindsByLen[len(name)] {
+		if k := &fastKinds[i]; equalFoldASCII(name, k.name) {
 			return k.kind
 		}
 	}
 	return hdrOther
 }
+
+// kindsByLen lists the indexes in fastKinds of the names of each length, so that kindOf
+// compares a name with at most two others.
+var kindsByLen = func() (t [32][]uint8) {
+	for i, k := range fastKinds {
+		t[len(k.name)] = append(t[len(k.name)], uint8(i))
+	}
+	return t
+}()
 
 // equalFoldASCII reports whether b and s are equal but for the case of ASCII letters.
 func equalFoldASCII(b []byte, s string) bool {
@@ -152,12 +165,33 @@ func (fb *fastBlock) split(block []byte) bool {
 }
 
 // isNameByte reports whether c may be in a plain header name: a letter, digit or '-'.
-func isNameByte(c byte) bool {
-	return c|0x20 >= 'a' && c|0x20 <= 'z' || c >= '0' && c <= '9' || c == '-'
-}
+func isNameByte(c byte) bool { return nameBytes[c] }
+
+var nameBytes = func() (t [256]bool) {
+	for c := range t {
+		t[c] = c|0x20 >= 'a' && c|0x20 <= 'z' || c >= '0' && c <= '9' || c == '-'
+	}
+	return t
+}()
 
 // plainText reports whether b holds only printable ASCII and tabs.
 func plainText(b []byte) bool {
+	// Eight bytes at a time: a lane above 0x7e has its top bit set, or gets it adding 1; a
+	// lane below 0x20 borrows subtracting 0x20. A word with either (or a tab) is looked at
+	// byte by byte.
+	const low, high = 0x0101010101010101, 0x8080808080808080
+	for len(b) >= 8 {
+		x := binary.LittleEndian.Uint64(b)
+		if ((x+low)|x|(x-0x20*low)&^x)&high != 0 && !plainBytes(b[:8]) {
+			return false
+		}
+		b = b[8:]
+	}
+	return plainBytes(b)
+}
+
+// plainBytes is plainText a byte at a time.
+func plainBytes(b []byte) bool {
 	for _, c := range b {
 		if (c < 0x20 && c != '\t') || c > 0x7e {
 			return false

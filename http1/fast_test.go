@@ -271,3 +271,39 @@ func BenchmarkHeaderBlock(b *testing.B) {
 		}
 	})
 }
+
+// TestPlainTextWords: plainText, which looks at eight bytes at a time, agrees with
+// plainBytes for every byte value at every position of lines of several lengths.
+func TestPlainTextWords(t *testing.T) {
+	for _, n := range []int{1, 7, 8, 9, 16, 23, 40} {
+		for pos := range n {
+			for v := range 256 {
+				b := []byte(strings.Repeat("a~ Z", n)[:n])
+				b[pos] = byte(v)
+				if got, want := plainText(b), plainBytes(b); got != want {
+					t.Fatalf("%q: plainText %v, plainBytes %v", b, got, want)
+				}
+			}
+		}
+	}
+}
+
+// TestKindOf: every fast kind's name, in any case, is found, and names of the same
+// lengths that differ are not.
+func TestKindOf(t *testing.T) {
+	for _, k := range fastKinds {
+		for _, name := range []string{k.name, strings.ToLower(k.name), strings.ToUpper(k.name)} {
+			if got := kindOf([]byte(name)); got != k.kind {
+				t.Errorf("kindOf(%q) = %v, want %v", name, got, k.kind)
+			}
+			other := []byte(name)
+			other[len(other)-1] ^= 0x01
+			if got := kindOf(other); got != hdrOther {
+				t.Errorf("kindOf(%q) = %v, want hdrOther", other, got)
+			}
+		}
+	}
+	if got := kindOf([]byte(strings.Repeat("x", 40))); got != hdrOther {
+		t.Errorf("a long name: %v", got)
+	}
+}

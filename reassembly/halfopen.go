@@ -140,6 +140,12 @@ func (t *halfTable) reset() {
 // slotOf is the index entry of slab index i with hash h.
 func slotOf(h uint64, i uint32) uint64 { return h&^0xffffffff | uint64(i) }
 
+// halfHome is the home slot of hash h in an index of mask+1 slots. It comes from the high
+// half of the hash, the part an index entry keeps, so that growing the index and shifting
+// entries back after a removal need not read the slab (a cache miss for every entry, a
+// million times for a SYN flood).
+func halfHome(h, mask uint64) uint64 { return h >> 32 & mask }
+
 // find returns the slab index of the half-open connection between src and dst (flow is
 // their FlowHash), or 0.
 func (t *halfTable) find(flow uint64, src, dst netip.AddrPort) uint32 {
@@ -150,7 +156,7 @@ func (t *halfTable) find(flow uint64, src, dst netip.AddrPort) uint32 {
 		t.reindex()
 	}
 	mask := uint64(len(t.slots) - 1)
-	for k := flow & mask; ; k = (k + 1) & mask {
+	for k := halfHome(flow, mask); ; k = (k + 1) & mask {
 		s := t.slots[k]
 		if s == 0 {
 			return 0
@@ -231,27 +237,30 @@ func (t *halfTable) add(seg *Segment, flow uint64) {
 // put indexes slab index i under hash flow.
 func (t *halfTable) put(flow uint64, i uint32) {
 	mask := uint64(len(t.slots) - 1)
-	k := flow & mask
+	k := halfHome(flow, mask)
 	for t.slots[k] != 0 {
 		k = (k + 1) & mask
 	}
 	t.slots[k] = slotOf(flow, i)
 }
 
-// grow doubles the index. An entry's home slot comes from the low bits of its hash, which
-// the index does not keep: the slab does.
+// grow doubles the index. An entry's home slot comes from the part of its hash the entry
+// keeps (halfHome). The old entries are put in slot order from the start of a run, so
+// that the writes sweep the new index instead of landing at random (an entry's new home
+// is its old one or that plus the old size): a cache miss each for a million SYNs.
 func (t *halfTable) grow() {
 	old := t.slots
 	t.slots = make([]uint64, max(2*len(old), minTableSlots))
-	for _, s := range old {
-		if s != 0 {
-			t.put(t.at(uint32(s)).hash, uint32(s))
+	start := 0
+	for start < len(old) && old[start] != 0 {
+		start++
+	}
+	for k := range old {
+		if s := old[(start+k)%len(old)]; s != 0 {
+			t.put(s, uint32(s))
 		}
 	}
 }
-
-// home returns the full hash of the half-open connection at slab index i.
-func (t *halfTable) home(i uint32) uint64 { return t.at(i).hash }
 
 // remove deletes slab index i from the index, the list and the slab.
 func (t *halfTable) remove(i uint32) {
@@ -266,16 +275,16 @@ func (t *halfTable) remove(i uint32) {
 
 // unindex deletes slab index i from the index.
 func (t *halfTable) unindex(i uint32) {
-	flow := t.home(i)
+	flow := t.at(i).hash
 	mask := uint64(len(t.slots) - 1)
-	k := flow & mask
+	k := halfHome(flow, mask)
 	for uint32(t.slots[k]) != i {
 		k = (k + 1) & mask
 	}
 	// Shift back the entries of the run that may move into the hole (see connTable.remove);
-	// their home slots need their full hashes.
+	// their home slots come from their entries.
 	for j := (k + 1) & mask; t.slots[j] != 0; j = (j + 1) & mask {
-		home := t.home(uint32(t.slots[j])) & mask
+		home := halfHome(t.slots[j], mask)
 		if (j-home)&mask >= (j-k)&mask {
 			t.slots[k] = t.slots[j]
 			k = j

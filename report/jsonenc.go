@@ -396,27 +396,54 @@ func appendTimePtr(dst []byte, t *Time) []byte {
 // fractional digits, in UTC. It formats years 0 to 9999 itself, being several times faster
 // than AppendFormat.
 func appendTime(dst []byte, t Time) []byte {
-	u := t.UTC()
-	year, month, day := u.Date()
-	if year < 0 || year > 9999 {
+	// Seconds from 0000-03-01 (the start of a 400-year era, with leap days at the end of
+	// years) of the civil calendar; years 0 to 9999 only, the rest as AppendFormat writes.
+	const toMarch0 = 719468 * 86400
+	abs := t.Unix() + toMarch0
+	if abs < 0 || abs >= 3652425*86400 {
 		dst = append(dst, '"')
-		return append(u.AppendFormat(dst, Layout), '"')
+		return append(t.UTC().AppendFormat(dst, Layout), '"')
 	}
-	hour, minute, sec := u.Clock()
-	ns := u.Nanosecond()
-	dst = append(dst, '"',
-		byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), '-',
-		byte('0'+month/10), byte('0'+month%10), '-', byte('0'+day/10), byte('0'+day%10), 'T',
-		byte('0'+hour/10), byte('0'+hour%10), ':', byte('0'+minute/10), byte('0'+minute%10), ':',
-		byte('0'+sec/10), byte('0'+sec%10), '.')
-	n := len(dst)
-	dst = append(dst, "000000000Z\""...)
-	for i := n + 8; ns > 0; i-- {
-		dst[i] = byte('0' + ns%10)
-		ns /= 10
+	days, daySec := int(abs/86400), int(abs%86400)
+	era, doe := days/146097, days%146097
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+	doy := doe - (365*yoe + yoe/4 - yoe/100)
+	mp := (5*doy + 2) / 153
+	year, day, month := era*400+yoe, doy-(153*mp+2)/5+1, mp+3
+	if mp >= 10 {
+		year, month = year+1, mp-9
 	}
-	return dst
+	if year > 9999 {
+		dst = append(dst, '"')
+		return append(t.UTC().AppendFormat(dst, Layout), '"')
+	}
+	ns := t.Nanosecond()
+	b := [...]byte{'"', 0, 0, 0, 0, '-', 0, 0, '-', 0, 0, 'T', 0, 0, ':', 0, 0, ':', 0, 0, '.',
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 'Z', '"'}
+	put2(b[1:], year/100)
+	put2(b[3:], year%100)
+	put2(b[6:], month)
+	put2(b[9:], day)
+	put2(b[12:], daySec/3600)
+	put2(b[15:], daySec/60%60)
+	put2(b[18:], daySec%60)
+	b[21] = byte('0' + ns/1e8)
+	put2(b[22:], ns/1e6%100)
+	put2(b[24:], ns/1e4%100)
+	put2(b[26:], ns/100%100)
+	put2(b[28:], ns%100)
+	return append(dst, b[:]...)
 }
+
+// put2 writes v, 0 to 99, as two digits.
+func put2(b []byte, v int) {
+	_ = b[1]
+	b[0], b[1] = twoDigits[2*v], twoDigits[2*v+1]
+}
+
+const twoDigits = "00010203040506070809101112131415161718192021222324252627282930313233343536373839" +
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879" +
+	"8081828384858687888990919293949596979899"
 
 // appendFloat writes f like encoding/json does for a float64: the shortest representation,
 // in exponent form (with at least one exponent digit) only below 1e-6 or from 1e21 on.
@@ -491,6 +518,29 @@ func htmlSafe(b byte) bool {
 
 const hexDigits = "0123456789abcdef"
 
+// Byte lanes of a 64-bit word.
+const (
+	lanesLow  = 0x0101010101010101
+	lanesHigh = 0x8080808080808080
+)
+
+// le64 returns the first 8 bytes of s as a little-endian word.
+func le64(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// safeWord reports whether every byte of x is ASCII that htmlSafe passes. It may report
+// false for a word whose bytes all pass (a borrow between lanes), never true for one with
+// a byte that does not.
+func safeWord(x uint64) bool {
+	zero := func(y uint64) uint64 { return (y - lanesLow) &^ y } // a lane of y is 0
+	bad := x | (x-' '*lanesLow)&^x | zero(x^'"'*lanesLow) | zero(x^'\\'*lanesLow) | zero(x^'<'*lanesLow) |
+		zero(x^'>'*lanesLow) | zero(x^'&'*lanesLow)
+	return bad&lanesHigh == 0
+}
+
 // appendString writes s as a JSON string exactly as encoding/json does with HTML escaping
 // on: <, > and & as \u003c, \u003e and \u0026, U+2028 and U+2029 escaped, and every byte
 // that is not valid UTF-8 as \ufffd.
@@ -498,6 +548,14 @@ func appendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// Eight bytes at a time while none needs a look (most strings: addresses, times,
+		// user agents).
+		for i+8 <= len(s) && safeWord(le64(s[i:])) {
+			i += 8
+		}
+		if i == len(s) {
+			break
+		}
 		if b := s[i]; b < utf8.RuneSelf {
 			if htmlSafe(b) {
 				i++

@@ -13,14 +13,14 @@ import (
 // benchCapture generates (once per process) a pcap of about size bytes with gencap.
 var benchCaptures sync.Map
 
-func benchCapture(b *testing.B, size int64, format gencap.Format) []byte {
+func benchCapture(b *testing.B, size int64, format gencap.Format, shape gencap.Shape) []byte {
 	b.Helper()
-	key := [2]int64{size, int64(format)}
+	key := [3]int64{size, int64(format), int64(shape)}
 	if v, ok := benchCaptures.Load(key); ok {
 		return v.([]byte)
 	}
 	var buf bytes.Buffer
-	if _, err := gencap.Generate(&buf, io.Discard, gencap.Options{Seed: 1, TargetSize: size, Format: format}); err != nil {
+	if _, err := gencap.Generate(&buf, io.Discard, gencap.Options{Seed: 1, TargetSize: size, Format: format, Shape: shape}); err != nil {
 		b.Fatalf("gencap: %v", err)
 	}
 	benchCaptures.Store(key, buf.Bytes())
@@ -28,14 +28,17 @@ func benchCapture(b *testing.B, size int64, format gencap.Format) []byte {
 }
 
 // BenchmarkPipeline runs the whole pipeline (capture, reassembly, wsparse, analyze) over
-// a generated 64 MB capture, emitting records in output order.
+// a generated 64 MB capture (gencap's mixed shape, and its busy one), emitting records in
+// output order.
 func BenchmarkPipeline(b *testing.B) {
 	for _, bc := range []struct {
 		name   string
 		format gencap.Format
-	}{{"pcap", gencap.FormatPcap}, {"pcapng", gencap.FormatPcapNG}} {
+		shape  gencap.Shape
+	}{{"pcap", gencap.FormatPcap, gencap.ShapeMixed}, {"pcapng", gencap.FormatPcapNG, gencap.ShapeMixed},
+		{"busy", gencap.FormatPcap, gencap.ShapeBusy}} {
 		b.Run(bc.name, func(b *testing.B) {
-			data := benchCapture(b, 64<<20, bc.format)
+			data := benchCapture(b, 64<<20, bc.format, bc.shape)
 			b.SetBytes(int64(len(data)))
 			b.ReportAllocs()
 			var n int

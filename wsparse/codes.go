@@ -85,8 +85,20 @@ func (c CloseCode) Name() string {
 
 // String returns the code with its name, e.g. "1000 (Normal Closure)".
 func (c CloseCode) String() string {
+	if c >= CloseNormal && c < firstUndefinedStandard {
+		return standardStrings[c-CloseNormal] // most close frames: no allocation per frame
+	}
 	return strconv.Itoa(int(c)) + " (" + c.Name() + ")"
 }
+
+// standardStrings are the Strings of the standard codes.
+var standardStrings = func() (t [firstUndefinedStandard - CloseNormal]string) {
+	for i := range t {
+		c := CloseNormal + CloseCode(i)
+		t[i] = strconv.Itoa(int(c)) + " (" + c.Name() + ")"
+	}
+	return t
+}()
 
 // Range returns the range the code belongs to.
 func (c CloseCode) Range() CodeRange {
@@ -123,10 +135,11 @@ func (c CloseCode) MaySend() bool {
 
 // wireProblem returns why the code may not appear in a close frame, or "" if it may.
 func (c CloseCode) wireProblem() string {
+	if c.MaySend() {
+		return ""
+	}
 	s := strconv.Itoa(int(c))
 	switch {
-	case c.MaySend():
-		return ""
 	case c == CloseNoStatus || c == CloseAbnormal || c == CloseTLSHandshake:
 		return "code " + s + " must never be sent on the wire"
 	case c == CloseReserved1004:

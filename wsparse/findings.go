@@ -82,6 +82,9 @@ func (c *Conn) Findings() []Finding {
 	}
 	out := make([]Finding, len(all))
 	copy(out, all)
+	if len(out) < 2 {
+		return out // nothing to sort, and sort.SliceStable would allocate to box the slice
+	}
 	sort.SliceStable(out, func(i, j int) bool {
 		a, b := out[i], out[j]
 		if !a.Time.Equal(b.Time) {
