@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unsafe"
 )
 
 // The packed handshake.
@@ -22,11 +23,12 @@ import (
 
 // Offsets of the packed head.
 const (
-	hspReqTime  = 0  // int64 Unix seconds, then uint32 nanoseconds
-	hspRespTime = 12 // the same
-	hspStatus   = 24 // int64
-	hspFlags    = 32 // uint16
-	hspHead     = 34 // the first field
+	hspLen      = 0  // uint32, the packed length (a Conn keeps only a pointer to its first byte)
+	hspReqTime  = 4  // int64 Unix seconds, then uint32 nanoseconds
+	hspRespTime = 16 // the same
+	hspStatus   = 28 // int64
+	hspFlags    = 36 // uint16
+	hspHead     = 38 // the first field
 
 	hspStrings = 14 // string fields, before the four lists
 )
@@ -152,6 +154,7 @@ func pack(h *Handshake, d *hsDict) string {
 		}
 	}
 	var head [hspHead]byte
+	binary.LittleEndian.PutUint32(head[hspLen:], uint32(size))
 	putTime(head[hspReqTime:], h.RequestTime)
 	putTime(head[hspRespTime:], h.ResponseTime)
 	binary.LittleEndian.PutUint64(head[hspStatus:], uint64(int64(h.Status)))
@@ -232,6 +235,15 @@ func unpack(p string, d *hsDict) *Handshake {
 		h.StatusText = http.StatusText(h.Status)
 	}
 	return h
+}
+
+// packed returns c's packed handshake ("" for none).
+func (c *Conn) packed() string {
+	if c.hsp == nil {
+		return ""
+	}
+	n := unsafe.String(c.hsp, 4)
+	return unsafe.String(c.hsp, int(uint32(n[0])|uint32(n[1])<<8|uint32(n[2])<<16|uint32(n[3])<<24))
 }
 
 // hspFlagsOf returns the flags of the packed handshake p.
@@ -322,10 +334,10 @@ func (c *Conn) chosenExtensions() iter.Seq[string] {
 			}
 			return
 		}
-		if c.hsp == "" {
+		if c.hsp == nil {
 			return
 		}
-		r := hspReader{p: c.hsp, at: hspHead, d: c.dict()}
+		r := hspReader{p: c.packed(), at: hspHead, d: c.dict()}
 		for range hspStrings {
 			r.str()
 		}

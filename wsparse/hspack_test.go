@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // TestPackRoundTrip checks that a packed handshake unpacks to the one packed, whatever its
@@ -45,11 +46,14 @@ func TestPackRoundTrip(t *testing.T) {
 	for _, tt := range tests {
 		for i, d := range []*hsDict{nil, &pool.dict, &pool.dict} {
 			p := pack(&tt.h, d)
+			if got := (&Conn{hsp: unsafe.StringData(p)}).packed(); got != p {
+				t.Errorf("%s: packed() returned %d bytes, want the %d packed", tt.name, len(got), len(p))
+			}
 			got := unpack(p, d)
 			if !reflect.DeepEqual(*got, tt.h) {
 				t.Errorf("%s, dictionary %d: unpack(pack(h)):\n got %#v\nwant %#v", tt.name, i, *got, tt.h)
 			}
-			c := &Conn{hsSeen: true, hsp: p}
+			c := &Conn{hsSeen: true, hsp: unsafe.StringData(p)}
 			if d != nil {
 				c.pool = &pool
 			}
@@ -94,12 +98,12 @@ func TestHandshakePackedAfterResponse(t *testing.T) {
 		"Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n"
 	c := NewConn(Options{})
 	c.Feed(Client, []byte(req), t0)
-	if c.hs == nil || c.hsp != "" {
-		t.Fatalf("after the request: hs %v, packed %q; want the Handshake unpacked", c.hs, c.hsp)
+	if c.hs == nil || c.hsp != nil {
+		t.Fatalf("after the request: hs %v, packed %q; want the Handshake unpacked", c.hs, c.packed())
 	}
 	c.Feed(Server, []byte(resp), t0.Add(time.Millisecond))
-	if c.hs != nil || c.hsp == "" {
-		t.Fatalf("after the 101: hs %v, packed %q; want it packed", c.hs, c.hsp)
+	if c.hs != nil || c.hsp == nil {
+		t.Fatalf("after the 101: hs %v, packed %q; want it packed", c.hs, c.packed())
 	}
 	h := c.Handshake()
 	want := Handshake{RequestSeen: true, ResponseSeen: true, RequestTime: t0, ResponseTime: t0.Add(time.Millisecond),
