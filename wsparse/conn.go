@@ -161,7 +161,6 @@ type Conn struct {
 type notes struct {
 	findings []Finding
 	pings    []byte    // the ping and pong records, packed (pings.go)
-	nPings   int32     // how many
 	pl       *payloads // with Options.Payloads, from the first data message
 	far      *farTimes // nil until a time that a nanoTime cannot hold
 }

@@ -113,7 +113,7 @@ func (c *Conn) onPing(fs *frameState, s Side, t time.Time, st *dirStats) {
 	} else {
 		st.Pings++
 	}
-	if n := c.getNotes(); int(n.nPings) < c.opts.MaxPings {
+	if n := c.getNotes(); n.pingCount() < c.opts.MaxPings {
 		n.addPing(s, t, pong, fs.ctrl.bytes())
 	}
 	c.emit(Event{Kind: kind, Side: s, Time: t, Frame: fs.idx(), Detail: strconv.Itoa(int(fs.length)) + "-byte payload"})
