@@ -297,12 +297,7 @@ func (c *Conn) HandshakeTimes() (reqSeen bool, req time.Time, respSeen bool, res
 	}
 	p := c.packed()
 	flags := hspFlagsOf(p)
-	if flags&hspReqTimeSet != 0 {
-		req = hspTime(p, hspReqTime)
-	}
-	if flags&hspRespTimeSet != 0 {
-		resp = hspTime(p, hspRespTime)
-	}
+	req, resp, _, _ = hspHeadOf(p)
 	return flags&hspRequestSeen != 0, req, flags&hspResponseSeen != 0, resp
 }
 

@@ -41,6 +41,13 @@ func TestPackRoundTrip(t *testing.T) {
 		{"426", Handshake{Status: 426, StatusText: "Upgrade Required", ServerVersions: "8, 13", Tunnel: true}},
 		{"long list", Handshake{Extensions: strings.Split(strings.Repeat("x-ext; p=1,", 300), ",")}},
 		{"negative status", Handshake{Status: -1}},
+		{"status beyond 16 bits", Handshake{Status: 70000, StatusText: "x"}},
+		{"response long after the request", Handshake{RequestTime: full.RequestTime, ResponseTime: full.RequestTime.Add(time.Hour)}},
+		{"response before the request", Handshake{RequestTime: full.RequestTime, ResponseTime: full.RequestTime.Add(-1)}},
+		{"response only, time set", Handshake{ResponseTime: full.ResponseTime, Status: 101}},
+		{"a key that is not base64", Handshake{Key: "not a key"}},
+		{"a key whose base64 is not canonical", Handshake{Key: "dGhlIHNhbXBsZSBub25jZR==", Accept: acceptKey("dGhlIHNhbXBsZSBub25jZR==")}},
+		{"a key of other than 16 bytes", Handshake{Key: "AAAA"}},
 	}
 	var pool Pool // its dictionary is shared by the cases, and each is packed twice
 	for _, tt := range tests {
