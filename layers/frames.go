@@ -20,8 +20,9 @@ const ringSize = 8
 // segment being fed, or, for bytes it held back (a lookahead after a gap, bytes before the
 // 101), one of the few before it.
 //
-// The ring grows with the segments (1, 2, 4, then ringSize stamps): a connection that has
-// sent a few segments, as most open ones have, holds only those. It keeps its array by a
+// The ring grows with the segments (1, 2, 3, 4, 6, then ringSize stamps; the allocator has
+// a size class for each): a connection that has sent a few segments, as most open ones
+// have, holds only those. It keeps its array by a
 // pointer to the first stamp and a one-byte length and capacity, so that both directions'
 // rings take 32 bytes, not 64.
 type stampRing struct {
@@ -29,6 +30,9 @@ type stampRing struct {
 	n, c    uint8  // stamps held, and the array's size
 	nextOld uint8  // with ringSize held: the oldest, written next
 }
+
+// ringGrowth is the size a ring's array of c stamps grows to.
+var ringGrowth = [ringSize]uint8{0: 1, 1: 2, 2: 3, 3: 4, 4: 6, 5: 6, 6: 8, 7: 8}
 
 // stamp is the frame number of a segment and its capture time (UnixNano).
 type stamp struct {
@@ -64,7 +68,7 @@ func (r *stampRing) add(at reassembly.Stamp) {
 	}
 	if r.n < ringSize {
 		if r.n == r.c {
-			grown := make([]stamp, max(1, 2*int(r.c)))
+			grown := make([]stamp, ringGrowth[r.c])
 			copy(grown, s)
 			r.p, r.c = &grown[0], uint8(len(grown))
 		}
