@@ -315,17 +315,31 @@ func (c *Conn) handshake() *Handshake {
 		if c.hsp != nil {
 			c.hs = unpack(c.packed(), c.dict())
 		} else {
-			c.hs = new(Handshake)
+			c.hs = c.newHandshake()
 		}
 		c.hsp = nil
 	}
 	return c.hs
 }
 
-// packHandshake keeps the judged handshake packed.
+// newHandshake returns a zero Handshake to fill, the Pool's when it has one.
+func (c *Conn) newHandshake() *Handshake {
+	if c.pool != nil {
+		return c.pool.hss.Get()
+	}
+	return new(Handshake)
+}
+
+// packHandshake keeps the judged handshake packed, and gives the Handshake back to the
+// Pool: nothing holds it (Handshake is called at the end, when no more is packed).
 func (c *Conn) packHandshake() {
 	c.deflate = c.hs.Deflate
-	c.hsp, c.hs = unsafe.StringData(pack(c.hs, c.dict())), nil
+	c.hsp = unsafe.StringData(pack(c.hs, c.dict()))
+	if c.pool != nil {
+		*c.hs = Handshake{}
+		c.pool.hss.Put(c.hs, maxPooled)
+	}
+	c.hs = nil
 	c.hsPacks++
 }
 

@@ -217,7 +217,7 @@ func (c *Conn) onRequest(d *direction, r *http1.Request, t time.Time, truncated 
 		c.wsWanted = true
 		c.hsSeen = true
 		if c.hs == nil {
-			c.hs = new(Handshake)
+			c.hs = c.newHandshake()
 		}
 		c.hsp, c.deflate = nil, false
 		h := c.hs
