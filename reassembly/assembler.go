@@ -294,7 +294,7 @@ func (a *Assembler) track(info ConnInfo) *conn {
 	} else {
 		c = &conn{a: a}
 	}
-	c.info = connInfo{Client: info.Client, Server: info.Server, By: info.By, start: info.Start.UnixNano()}
+	c.info, c.by = connInfo{Client: info.Client, Server: info.Server, start: info.Start.UnixNano()}, info.By
 	if a.factory != nil {
 		info.Acks = (*AckWatch)(c)
 		c.stream = a.factory.NewStream(info)

@@ -19,17 +19,18 @@ type conn struct {
 	lastFrame uint64 // frame number of the connection's last segment
 	lastSeq   int64  // assembler segment count at the last segment
 	idleKey   int64  // lastSeq when last placed in the idle heap
-	idleIdx   int    // index in the idle heap, -1 when not in it
 	buffered  int    // out-of-order payload bytes held in chunks
+	idleIdx   int32  // index in the idle heap, -1 when not in it
 	closed    bool   // FIN seen both ways, or an in-window RST
 	rst       bool   // an in-window RST was seen
+	by        ClientBy
 }
 
 // connInfo is what a conn keeps of the ConnInfo its Stream was given: the start as UnixNano
-// (as the half-open table keeps segment times), and no Acks (nil in its own copy).
+// (as the half-open table keeps segment times), no Acks (nil in its own copy), and By in
+// conn.by (with the other bytes).
 type connInfo struct {
 	Client, Server netip.AddrPort
-	By             ClientBy
 	start          int64
 }
 

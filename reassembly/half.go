@@ -107,7 +107,7 @@ func (h *half) finOffset() int64 {
 func (c *conn) start(d Dir, seq uint32, at Stamp) {
 	h := &c.h[d]
 	h.started, h.next, h.offset = true, seq, 0
-	if c.info.By == ClientByPort && !c.h[0].synSeen && !c.h[1].synSeen {
+	if c.by == ClientByPort && !c.h[0].synSeen && !c.h[1].synSeen {
 		c.stream.Gap(d, 0, 0, GapMidstream, at)
 	}
 }

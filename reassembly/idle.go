@@ -15,13 +15,13 @@ func (h idleHeap) Len() int           { return len(h) }
 func (h idleHeap) Less(i, j int) bool { return h[i].idleKey < h[j].idleKey }
 func (h idleHeap) Swap(i, j int) {
 	h[i], h[j] = h[j], h[i]
-	h[i].idleIdx, h[j].idleIdx = i, j
+	h[i].idleIdx, h[j].idleIdx = int32(i), int32(j)
 }
 
 // Push and Pop implement heap.Interface; use push and remove.
 func (h *idleHeap) Push(x any) {
 	c := x.(*conn)
-	c.idleIdx = len(*h)
+	c.idleIdx = int32(len(*h))
 	*h = append(*h, c)
 }
 
@@ -43,7 +43,7 @@ func (h *idleHeap) push(c *conn) {
 // remove takes c out of the heap if it is in it.
 func (h *idleHeap) remove(c *conn) {
 	if c.idleIdx >= 0 {
-		heap.Remove(h, c.idleIdx)
+		heap.Remove(h, int(c.idleIdx))
 	}
 }
 
