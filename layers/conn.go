@@ -71,18 +71,19 @@ type Conn struct {
 	Lost    [2]bool
 	// Released says why the assembler let the connection go.
 	Released reassembly.EndReason
+
+	route            // where the bytes go (plain or TLS); next to the bytes above, in one word
+	app              // what the application bytes are (HTTP/1.1 or HTTP/2)
+	ackWatched uint8 // bit wsparse.Side: the ACK of the side's first close is watched
+
 	// Frames are the frame numbers of the milestones, as the decoder found them.
 	Frames Milestones
 
-	f          *Factory
-	ws         *wsparse.Conn
-	tls        *tlsdec.Conn  // the TLS layer, when the connection is TLS
-	route                    // where the bytes go (plain or TLS)
-	app                      // what the application bytes are (HTTP/1.1 or HTTP/2)
-	ackWatched uint8         // bit wsparse.Side: the ACK of the side's first close is watched
-	h2         *h2demux.Conn // the HTTP/2 layer, for app == appH2
-	streams    []*Stream     // its WebSocket streams, in the order they opened
-	stream     *Stream       // for the Conn of a stream: the stream
+	f      *Factory
+	ws     *wsparse.Conn
+	tls    *tlsdec.Conn // the TLS layer, when the connection is TLS
+	h2     *h2Layer     // the HTTP/2 layer, for app == appH2
+	stream *Stream      // for the Conn of a stream: the stream
 
 	stamps *[2]stampRing // by reassembly.Dir; the Factory's again after judge
 
@@ -197,7 +198,12 @@ func (c *Conn) H2() (h2demux.Info, bool) {
 }
 
 // Streams returns the connection's RFC 8441 WebSocket streams, in the order they opened.
-func (c *Conn) Streams() []*Stream { return c.streams }
+func (c *Conn) Streams() []*Stream {
+	if c.h2 == nil {
+		return nil
+	}
+	return c.h2.streams
+}
 
 // Stream returns the stream whose facts c is, or nil for a TCP connection.
 func (c *Conn) Stream() *Stream { return c.stream }
@@ -257,7 +263,7 @@ type tcpStream Conn
 // when the assembler must release one early.
 func (ts *tcpStream) Keep() bool {
 	c := (*Conn)(ts)
-	return c.tls != nil || c.h2 != nil || len(c.streams) > 0 || (c.ws != nil && c.ws.IsWebSocket())
+	return c.tls != nil || c.h2 != nil || (c.ws != nil && c.ws.IsWebSocket()) // streams come with h2
 }
 
 // Data implements reassembly.Stream.
@@ -357,11 +363,11 @@ func (ts *tcpStream) End(stats reassembly.ConnStats) {
 	}
 	c.ws.Finish(c.Last)
 	c.noteFrames()
-	for _, s := range c.streams {
+	for _, s := range c.Streams() {
 		s.finish(c)
 	}
 	c.f.judge(c)
-	for _, s := range c.streams {
+	for _, s := range c.Streams() {
 		s.release()
 	}
 	c.f.pool.Put(c.ws) // the facts keep nothing of it

@@ -18,35 +18,58 @@ const ringSize = 8
 // a frame it completed with the capture time of the segment that completed it: the
 // segment being fed, or, for bytes it held back (a lookahead after a gap, bytes before the
 // 101), one of the few before it.
+//
+// The ring grows with the segments (1, 2, 4, then ringSize stamps, as append grows it): a
+// connection that has sent a few segments, as most open ones have, holds only those.
 type stampRing struct {
-	unix  [ringSize]int64 // capture time, UnixNano
-	frame [ringSize]uint64
-	next  uint8
+	s    []stamp // oldest first until ringSize are held; then a ring whose oldest is at next
+	next uint8
+}
+
+// stamp is the frame number of a segment and its capture time (UnixNano).
+type stamp struct {
+	unix  int64
+	frame uint64
+}
+
+// latest returns the index in r.s of the i-th latest stamp (0: the latest).
+func (r *stampRing) latest(i int) int {
+	if n := len(r.s); n < ringSize {
+		return n - 1 - i
+	}
+	return (int(r.next) + ringSize - 1 - i) % ringSize
 }
 
 // add remembers the frame of a segment delivered at t.
 func (r *stampRing) add(at reassembly.Stamp) {
 	t := at.Time.UnixNano()
-	last := (r.next + ringSize - 1) % ringSize
-	if r.frame[last] != 0 && r.unix[last] == t {
-		r.frame[last] = at.Frame // several segments at one time: the decoder sees the last
+	if len(r.s) > 0 {
+		if last := &r.s[r.latest(0)]; last.frame != 0 && last.unix == t {
+			last.frame = at.Frame // several segments at one time: the decoder sees the last
+			return
+		}
+	}
+	if len(r.s) < ringSize {
+		r.s = append(r.s, stamp{t, at.Frame})
 		return
 	}
-	r.unix[r.next], r.frame[r.next] = t, at.Frame
+	r.s[r.next] = stamp{t, at.Frame}
 	r.next = (r.next + 1) % ringSize
 }
 
 // find returns the frame of the latest segment delivered at t, or 0.
 func (r *stampRing) find(t time.Time) uint64 {
 	u := t.UnixNano()
-	for i := range uint8(ringSize) {
-		k := (r.next + ringSize - 1 - i) % ringSize
-		if r.frame[k] != 0 && r.unix[k] == u {
-			return r.frame[k]
+	for i := range len(r.s) {
+		if s := &r.s[r.latest(i)]; s.frame != 0 && s.unix == u {
+			return s.frame
 		}
 	}
 	return 0
 }
+
+// reset empties r, keeping its stamps' array for another connection.
+func (r *stampRing) reset() { r.s, r.next = r.s[:0], 0 }
 
 // FrameAt returns the frame number of what side s's decoder reported at t: the segment
 // that delivered it, or 0 when it is no longer known. A stream's bytes are its TCP
@@ -84,7 +107,6 @@ type Milestones struct {
 	Request, Response   uint64
 	CloseT              [2]int64  // by wsparse.Side
 	Closes              [2]uint64 // by wsparse.Side
-	closesKnown         bool      // both close frames are numbered: nothing more to look for
 	// hsSettled says the handshake times were read from the settled handshake of version
 	// hsVersion (wsparse.Conn.HandshakeVersion): until it changes, they need no reading.
 	hsSettled bool
@@ -104,13 +126,12 @@ func (c *Conn) noteFrames() {
 		}
 		m.hsSettled, m.hsVersion = settled, v
 	}
-	if m.closesKnown {
-		return
+	if m.Closes[0] != 0 && m.Closes[1] != 0 {
+		return // both close frames are numbered: nothing more to look for
 	}
 	for _, s := range []wsparse.Side{wsparse.Client, wsparse.Server} {
 		if cl := c.ws.Close(s); cl != nil && cl.Time.UnixNano() != m.CloseT[s] {
 			m.CloseT[s], m.Closes[s] = cl.Time.UnixNano(), c.FrameAt(s, cl.Time)
 		}
 	}
-	m.closesKnown = m.Closes[0] != 0 && m.Closes[1] != 0
 }

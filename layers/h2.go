@@ -57,8 +57,17 @@ func (c *Conn) decideApp(dir reassembly.Dir, data []byte) {
 	}
 }
 
+// h2Layer is the HTTP/2 layer of a connection and the WebSocket streams it carries, which
+// only HTTP/2 connections have.
+type h2Layer struct {
+	*h2demux.Conn
+	streams []*Stream // in the order they opened
+}
+
 // startH2 starts the connection's HTTP/2 layer.
-func (c *Conn) startH2() { c.h2 = h2demux.NewConn(h2demux.Options{Stream: c.newStream}) }
+func (c *Conn) startH2() {
+	c.h2 = &h2Layer{Conn: h2demux.NewConn(h2demux.Options{Stream: c.newStream})}
+}
 
 // handoff is a Conn as the WebSocket decoder sees it after an HTTP/1.1 upgrade to h2c.
 type handoff Conn
@@ -108,7 +117,7 @@ func (c *Conn) newStream(si *h2demux.StreamInfo) h2demux.Sink {
 	child.ws.StartTunnel(wsparse.TunnelRequest{Time: si.Time, Path: si.Path, Authority: si.Authority, Origin: si.Origin,
 		Version: si.Version, Protocols: si.Protocols, Extensions: si.Extensions, UserAgent: si.UserAgent})
 	child.noteFrames() // the extended CONNECT is the request
-	c.streams = append(c.streams, s)
+	c.h2.streams = append(c.h2.streams, s)
 	return (*streamSink)(s)
 }
 

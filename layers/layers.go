@@ -101,7 +101,8 @@ func (f *Factory) getEnds() *[2]TCPEnd     { return f.ends.Get() }
 
 func (f *Factory) putRings(r *[2]stampRing) {
 	if r != nil {
-		*r = [2]stampRing{}
+		r[0].reset()
+		r[1].reset()
 		f.rings.Put(r, maxFreeRings)
 	}
 }

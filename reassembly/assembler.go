@@ -126,7 +126,7 @@ func (a *Assembler) FlushSome(n int) bool {
 	}
 	for ; n > 0 && (a.all.head != nil || a.half.head != 0); n-- {
 		c, i := a.all.head, a.half.head
-		if i != 0 && (c == nil || a.half.at(i).segs[0].time < c.info.Start.UnixNano()) {
+		if i != 0 && (c == nil || a.half.at(i).segs[0].time < c.info.start) {
 			a.half.dropIndex() // all go now (once rebuilt, if a segment comes between two steps)
 			a.releaseHalf(i, EndFlushed)
 		} else {
@@ -251,12 +251,12 @@ func (a *Assembler) promote(i uint32, room bool) *conn {
 	for k := range int(h.n) {
 		seg := h.segment(k, client, server)
 		d := c.dirOf(&seg)
-		c.lastSeen = seg.Time
+		c.lastSeen = seg.Time.UnixNano()
 		for range int(h.segs[k].retrans) + 1 {
 			c.onSegment(&seg, d)
 		}
 	}
-	c.lastSeen, c.lastFrame, c.lastSeq = time.Unix(0, h.last).UTC(), h.lastFrame, a.stats.Segments
+	c.lastSeen, c.lastFrame, c.lastSeq = h.last, h.lastFrame, a.stats.Segments
 	return c
 }
 
@@ -300,12 +300,12 @@ func (a *Assembler) track(info ConnInfo) *conn {
 	c := a.spare
 	if c != nil {
 		a.spare = nil
-		*c = conn{a: a, info: info}
+		*c = conn{a: a}
 	} else {
-		c = &conn{a: a, info: info}
+		c = &conn{a: a}
 	}
+	c.info = connInfo{Client: info.Client, Server: info.Server, By: info.By, start: info.Start.UnixNano()}
 	if a.factory != nil {
-		info := c.info
 		info.Acks = (*AckWatch)(c)
 		c.stream = a.factory.NewStream(info)
 	}
@@ -349,7 +349,7 @@ func pickClient(seg *Segment) (srcIsClient bool, by ClientBy) {
 // its place in the idle heap (see idleHeap); a closed one moves to the back of the closed
 // list.
 func (a *Assembler) touch(c *conn) {
-	c.lastSeen, c.lastSeq = a.now, a.stats.Segments
+	c.lastSeen, c.lastSeq = a.now.UnixNano(), a.stats.Segments
 	if c.closed {
 		a.closed.moveToBack(c)
 	}
@@ -366,11 +366,11 @@ func (a *Assembler) noteExpiry(t time.Time) {
 // open ones, in the order of their last activity, then sets expireAt to the first moment
 // the next one can expire.
 func (a *Assembler) expire() {
-	for c := a.closed.head; c != nil && a.now.Sub(c.lastSeen) > a.opts.ClosedLinger; c = a.closed.head {
+	for c := a.closed.head; c != nil && a.now.Sub(c.seen()) > a.opts.ClosedLinger; c = a.closed.head {
 		a.release(c, EndClosed)
 	}
 	if a.opts.IdleTimeout > 0 {
-		for c := a.open.top(); c != nil && a.now.Sub(c.lastSeen) > a.opts.IdleTimeout; c = a.open.top() {
+		for c := a.open.top(); c != nil && a.now.Sub(c.seen()) > a.opts.IdleTimeout; c = a.open.top() {
 			a.release(c, EndIdle)
 		}
 		// Half-open connections expire in the order they started: one that is still
@@ -382,11 +382,11 @@ func (a *Assembler) expire() {
 	}
 	a.haveExpiry = false
 	if c := a.closed.head; c != nil {
-		a.noteExpiry(c.lastSeen.Add(a.opts.ClosedLinger))
+		a.noteExpiry(c.seen().Add(a.opts.ClosedLinger))
 	}
 	if a.opts.IdleTimeout > 0 {
 		if c := a.open.top(); c != nil {
-			a.noteExpiry(c.lastSeen.Add(a.opts.IdleTimeout))
+			a.noteExpiry(c.seen().Add(a.opts.IdleTimeout))
 		}
 		if i := a.half.head; i != 0 {
 			a.noteExpiry(time.Unix(0, a.half.at(i).last).Add(a.opts.IdleTimeout))
@@ -453,7 +453,7 @@ func (a *Assembler) oldest(match func(*conn) bool) *conn {
 
 // release finishes both directions of c, ends its Stream and forgets it.
 func (a *Assembler) release(c *conn, reason EndReason) {
-	last := Stamp{Time: c.lastSeen, Frame: c.lastFrame}
+	last := Stamp{Time: c.seen(), Frame: c.lastFrame}
 	c.finalize(ClientToServer, last)
 	c.finalize(ServerToClient, last)
 	for d := range c.h {
@@ -461,15 +461,14 @@ func (a *Assembler) release(c *conn, reason EndReason) {
 			c.freeChunks(Dir(d), n)
 		}
 	}
-	c.stats.Reason = reason
-	c.stats.At = a.now
-	if t := c.lastSeen.Add(a.opts.ClosedLinger); reason == EndClosed && t.Before(a.now) {
-		c.stats.At = t
+	stats := ConnStats{Dirs: c.stats.Dirs, Reason: reason, At: a.now}
+	if t := c.seen().Add(a.opts.ClosedLinger); reason == EndClosed && t.Before(a.now) {
+		stats.At = t
 	}
-	if t := c.lastSeen.Add(a.opts.IdleTimeout); reason == EndIdle && t.Before(a.now) {
-		c.stats.At = t
+	if t := c.seen().Add(a.opts.IdleTimeout); reason == EndIdle && t.Before(a.now) {
+		stats.At = t
 	}
-	c.stream.End(c.stats)
+	c.stream.End(stats)
 	if reason == EndIdle || reason == EndEvicted {
 		a.tombs.add(c.hash)
 	}

@@ -8,22 +8,39 @@ import (
 // conn is one tracked TCP connection.
 type conn struct {
 	a         *Assembler
-	info      ConnInfo
+	info      connInfo
 	ends      [2]endpoint // client, server: the table key
 	hash      uint64      // flowHash of ends
 	stream    Stream
 	h         [2]half // indexed by Dir (the sender)
-	stats     ConnStats
+	stats     connStats
 	links     [numSlots]link
-	lastSeen  time.Time // assembler capture time of the last segment
-	lastFrame uint64    // frame number of the connection's last segment
-	lastSeq   int64     // assembler segment count at the last segment
-	idleKey   int64     // lastSeq when last placed in the idle heap
-	idleIdx   int       // index in the idle heap, -1 when not in it
-	buffered  int       // out-of-order payload bytes held in chunks
-	closed    bool      // FIN seen both ways, or an in-window RST
-	rst       bool      // an in-window RST was seen
+	lastSeen  int64  // assembler capture time of the last segment, UnixNano (seen)
+	lastFrame uint64 // frame number of the connection's last segment
+	lastSeq   int64  // assembler segment count at the last segment
+	idleKey   int64  // lastSeq when last placed in the idle heap
+	idleIdx   int    // index in the idle heap, -1 when not in it
+	buffered  int    // out-of-order payload bytes held in chunks
+	closed    bool   // FIN seen both ways, or an in-window RST
+	rst       bool   // an in-window RST was seen
 }
+
+// connInfo is what a conn keeps of the ConnInfo its Stream was given: the start as UnixNano
+// (as the half-open table keeps segment times), and no Acks (nil in its own copy).
+type connInfo struct {
+	Client, Server netip.AddrPort
+	By             ClientBy
+	start          int64
+}
+
+// connStats is what a conn keeps of its ConnStats while it is tracked: the Reason and At
+// are known when it is released.
+type connStats struct {
+	Dirs [2]DirStats
+}
+
+// seen returns the capture time of the connection's last segment.
+func (c *conn) seen() time.Time { return time.Unix(0, c.lastSeen).UTC() }
 
 // dirOf returns the direction of a segment of the connection.
 func (c *conn) dirOf(seg *Segment) Dir {
@@ -297,7 +314,7 @@ func (c *conn) checkClosed() {
 	c.closed = true
 	c.a.open.remove(c)
 	c.a.closed.moveToBack(c)
-	c.a.noteExpiry(c.lastSeen.Add(c.a.opts.ClosedLinger))
+	c.a.noteExpiry(c.seen().Add(c.a.opts.ClosedLinger))
 }
 
 // synAction is what the assembler does with a SYN on a tracked connection.
@@ -329,7 +346,7 @@ func (c *conn) classifySYN(seg *Segment, d Dir) synAction {
 // least ClosedLinger (its end was probably not captured).
 func (c *conn) reusable() bool {
 	return c.rst || c.h[0].finSeen || c.h[1].finSeen || (!c.h[0].payloads && !c.h[1].payloads) ||
-		c.a.now.Sub(c.lastSeen) >= c.a.opts.ClosedLinger
+		c.a.now.Sub(c.seen()) >= c.a.opts.ClosedLinger
 }
 
 // skipOldestHole declares the first hole of the direction that started buffering first a

@@ -47,7 +47,7 @@ func TestConnTableMatchesMap(t *testing.T) {
 				if _, dup := model[key]; dup || model[rev] != nil || key[0] == key[1] {
 					continue
 				}
-				c := &conn{info: ConnInfo{Client: key[0], Server: key[1]},
+				c := &conn{info: connInfo{Client: key[0], Server: key[1]},
 					ends: [2]endpoint{endpointOf(key[0]), endpointOf(key[1])}}
 				if r.IntN(2) == 0 {
 					// Segments in the IPv4-mapped form: found by key, not by address.

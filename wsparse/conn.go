@@ -127,7 +127,7 @@ type Event struct {
 // control payloads by MaxControlPayload, the resync lookahead by 64 KiB per side, records by
 // MaxPings and the number of distinct finding codes.
 type Conn struct {
-	opts Options
+	opts connOpts
 	dirs [2]direction // indexed by fed side
 
 	roleKnown   bool
@@ -146,11 +146,11 @@ type Conn struct {
 
 	hs       *Handshake // the handshake being made, from the request until its response is judged
 	hsp      string     // else the judged handshake, packed (hspack.go)
-	reqQueue []reqInfo  // requests awaiting a response, oldest first (bounded)
+	reqQueue reqQueue   // requests awaiting a response, oldest first (bounded)
 
 	closes     [2]*CloseFrame // by true side
 	closeCount [2]int32
-	stats      [2]DirStats // by true side
+	stats      [2]dirStats // by true side
 	notes      *notes      // nil until the first finding or ping
 
 	pool *Pool // nil for a Conn from NewConn
@@ -160,8 +160,10 @@ type Conn struct {
 // connection, which many connections never have.
 type notes struct {
 	findings []Finding
-	pings    []Ping
+	pings    []byte    // the ping and pong records, packed (pings.go)
+	nPings   int32     // how many
 	pl       *payloads // with Options.Payloads, from the first data message
+	far      *farTimes // nil until a time that a nanoTime cannot hold
 }
 
 // payloads returns what Options.Payloads keeps of the connection, or nil.
@@ -179,6 +181,30 @@ func (c *Conn) getNotes() *notes {
 	}
 	return c.notes
 }
+
+// setFarLast keeps the LastFrameTime of side s that a nanoTime cannot hold.
+func (c *Conn) setFarLast(s Side, t time.Time) {
+	c.getNotes().getFar().last[s] = t
+}
+
+// connOpts are a Conn's Options: the hooks of its own, and the limits, which the Conns of a
+// Pool share (a Conn holds 24 bytes of Options, not 56).
+type connOpts struct {
+	Handoff Handoff
+	OnEvent func(Event)
+	*limits
+}
+
+// limits are the Options that Conns share, with the defaults applied.
+type limits struct {
+	MaxHeaderBytes, MaxControlPayload, MaxPings int
+	Payloads                                    bool
+	MaxInflaters                                int32
+}
+
+// maxPoolLimits bounds the distinct limits a Pool keeps for its Conns to share; a Conn with
+// others gets its own.
+const maxPoolLimits = 8
 
 // NewConn returns a Conn ready to be fed.
 func NewConn(opts Options) *Conn {
@@ -198,7 +224,9 @@ func (c *Conn) init(opts Options) {
 	if opts.MaxPings <= 0 {
 		opts.MaxPings = DefaultMaxPings
 	}
-	c.opts = opts
+	l := limits{MaxHeaderBytes: opts.MaxHeaderBytes, MaxControlPayload: opts.MaxControlPayload,
+		MaxPings: opts.MaxPings, Payloads: opts.Payloads, MaxInflaters: opts.MaxInflaters}
+	c.opts = connOpts{Handoff: opts.Handoff, OnEvent: opts.OnEvent, limits: c.pool.limitsFor(l)}
 	for i := range c.dirs {
 		c.dirs[i].fed = Side(i)
 	}
@@ -256,7 +284,7 @@ func (c *Conn) Handshake() *Handshake {
 	case c.hs != nil:
 		return c.hs
 	}
-	return unpack(c.hsp)
+	return unpack(c.hsp, c.dict())
 }
 
 // HandshakeTimes returns what Handshake's RequestSeen, RequestTime, ResponseSeen and
@@ -290,7 +318,7 @@ func (c *Conn) HandshakeVersion() (version uint32, settled bool) {
 func (c *Conn) handshake() *Handshake {
 	if c.hs == nil {
 		if c.hsp != "" {
-			c.hs = unpack(c.hsp)
+			c.hs = unpack(c.hsp, c.dict())
 		} else {
 			c.hs = new(Handshake)
 		}
@@ -302,7 +330,7 @@ func (c *Conn) handshake() *Handshake {
 // packHandshake keeps the judged handshake packed.
 func (c *Conn) packHandshake() {
 	c.deflate = c.hs.Deflate
-	c.hsp, c.hs = pack(c.hs), nil
+	c.hsp, c.hs = pack(c.hs, c.dict()), nil
 	c.hsPacks++
 }
 
@@ -327,15 +355,14 @@ func (c *Conn) Stats(side Side) DirStats {
 	if side > Server {
 		return DirStats{}
 	}
-	return c.stats[side]
-}
-
-// Pings returns the ping and pong records, in stream order per side (at most MaxPings).
-func (c *Conn) Pings() []Ping {
-	if c.notes == nil {
-		return nil
+	st := &c.stats[side]
+	last := st.lastFrame.time()
+	if st.lastFrame == farTime {
+		last = c.notes.far.last[side]
 	}
-	return c.notes.pings
+	return DirStats{Frames: st.Frames, Messages: st.Messages, PayloadBytes: st.PayloadBytes, Pings: st.Pings,
+		Pongs: st.Pongs, LastFrameTime: last, MissingBytes: st.MissingBytes, Resyncs: st.Resyncs,
+		Undecodable: st.Undecodable, Unscanned: st.Unscanned}
 }
 
 // StreamStart says that both streams are fed from their first byte (the capture holds the
@@ -381,9 +408,7 @@ func (c *Conn) setRole(fed, s Side) {
 			for i := range n.findings {
 				n.findings[i].Side = n.findings[i].Side.Other()
 			}
-			for i := range n.pings {
-				n.pings[i].Side = n.pings[i].Side.Other()
-			}
+			n.swapPings()
 		}
 	}
 }

@@ -16,7 +16,9 @@ func (c *Conn) endFrame(d *direction, t time.Time, incomplete bool) {
 	fs.inPayload = false
 	if !incomplete {
 		st.Frames++
-		st.LastFrameTime = t
+		if st.lastFrame = toNanoTime(t); st.lastFrame == farTime {
+			c.setFarLast(s, t)
+		}
 	}
 	switch fs.op {
 	case OpContinuation, OpText, OpBinary:
@@ -38,7 +40,7 @@ func (c *Conn) endFrame(d *direction, t time.Time, incomplete bool) {
 		}
 		if c.opts.OnEvent != nil {
 			m := &fs.msg
-			c.emit(Event{Kind: EventMessage, Side: s, Time: t, Frame: fs.idx, Length: m.length,
+			c.emit(Event{Kind: EventMessage, Side: s, Time: t, Frame: fs.idx(), Length: m.length,
 				Detail: opName(m.op) + " message, " + itoa64(m.length) + " bytes"})
 		}
 	case OpClose:
@@ -53,7 +55,7 @@ func (c *Conn) endFrame(d *direction, t time.Time, incomplete bool) {
 // onClose records a close frame and judges its payload (RFC 6455 sections 5.5.1, 7.4).
 func (c *Conn) onClose(fs *frameState, s Side, t time.Time, incomplete bool) {
 	p := fs.ctrl
-	cf := &CloseFrame{Side: s, Time: t, Frame: fs.idx, PayloadLen: fs.length,
+	cf := &CloseFrame{Side: s, Time: t, Frame: fs.idx(), PayloadLen: fs.length,
 		Incomplete: incomplete || fs.ctrlLost || int64(len(p)) < fs.length && len(p) < c.opts.MaxControlPayload}
 	if fs.length > 125 {
 		cf.Problems = append(cf.Problems, "payload is "+itoa64(fs.length)+" bytes (control frames are limited to 125)")
@@ -96,11 +98,11 @@ func (c *Conn) onClose(fs *frameState, s Side, t time.Time, incomplete bool) {
 	} else if fs.length > 0 {
 		detail = "status code not captured"
 	}
-	c.emit(Event{Kind: EventClose, Side: s, Time: t, Frame: fs.idx, Close: cf, Detail: detail})
+	c.emit(Event{Kind: EventClose, Side: s, Time: t, Frame: fs.idx(), Close: cf, Detail: detail})
 }
 
 // onPing records a ping or pong.
-func (c *Conn) onPing(fs *frameState, s Side, t time.Time, st *DirStats) {
+func (c *Conn) onPing(fs *frameState, s Side, t time.Time, st *dirStats) {
 	pong := fs.op == OpPong
 	kind := EventPing
 	if pong {
@@ -109,14 +111,10 @@ func (c *Conn) onPing(fs *frameState, s Side, t time.Time, st *DirStats) {
 	} else {
 		st.Pings++
 	}
-	if n := c.getNotes(); len(n.pings) < c.opts.MaxPings {
-		var payload []byte
-		if len(fs.ctrl) > 0 {
-			payload = append([]byte(nil), fs.ctrl...)
-		}
-		n.pings = append(n.pings, Ping{Side: s, Time: t, Pong: pong, Payload: payload})
+	if n := c.getNotes(); int(n.nPings) < c.opts.MaxPings {
+		n.addPing(s, t, pong, fs.ctrl)
 	}
-	c.emit(Event{Kind: kind, Side: s, Time: t, Frame: fs.idx, Detail: strconv.Itoa(int(fs.length)) + "-byte payload"})
+	c.emit(Event{Kind: kind, Side: s, Time: t, Frame: fs.idx(), Detail: strconv.Itoa(int(fs.length)) + "-byte payload"})
 }
 
 // frameGap handles missing bytes while in sync. A gap of known length that lies inside the
@@ -150,7 +148,7 @@ func (c *Conn) frameFinish(d *direction, t time.Time) {
 	switch {
 	case fs.inPayload:
 		if !c.bump(FindIncompleteFrame, s) {
-			c.addFinding(FindIncompleteFrame, s, fs.idx, t, s.String()+" "+opName(fs.op)+" frame (its WebSocket frame #"+strconv.Itoa(fs.idx+1)+")"+
+			c.addFinding(FindIncompleteFrame, s, fs.idx(), t, s.String()+" "+opName(fs.op)+" frame (its WebSocket frame #"+strconv.Itoa(fs.idx()+1)+")"+
 				" is incomplete: the capture ends after "+itoa64(fs.done)+" of "+itoa64(fs.length)+" payload bytes")
 		}
 		if fs.op == OpClose || fs.op == OpPing || fs.op == OpPong {

@@ -16,8 +16,7 @@ type frameState struct {
 
 	header // the current frame's header
 	done   int64
-	idx    int // index of the current frame
-	next   int // index of the next frame
+	next   int // index of the next frame; the current one is next-1 (idx)
 
 	ctrl []byte // control payload kept, unmasked
 
@@ -25,6 +24,9 @@ type frameState struct {
 	closeSent bool
 	hn        uint8 // bytes of hdr collected so far (at most maxHeaderLen)
 }
+
+// idx returns the index of the current frame (the one whose header was parsed last).
+func (fs *frameState) idx() int { return fs.next - 1 }
 
 // message is the state of the direction's data message.
 type message struct {
@@ -112,7 +114,6 @@ func (c *Conn) rules(d *direction, s Side) headerRules {
 func (c *Conn) startFrame(d *direction, t time.Time) {
 	fs := &d.fs
 	h := &fs.header
-	fs.idx = fs.next
 	fs.next++
 	fs.done, fs.ctrlLost = 0, false
 	fs.ctrl = fs.ctrl[:0]
@@ -256,7 +257,7 @@ func (c *Conn) frameFinding(code FindingCode, s Side, fs *frameState, t time.Tim
 	if c.bump(code, s) {
 		return
 	}
-	c.addFinding(code, s, fs.idx, t, s.String()+" "+opName(fs.op)+" frame (its WebSocket frame #"+strconv.Itoa(fs.idx+1)+") "+what)
+	c.addFinding(code, s, fs.idx(), t, s.String()+" "+opName(fs.op)+" frame (its WebSocket frame #"+strconv.Itoa(fs.idx()+1)+") "+what)
 }
 
 // opName names an opcode for messages.

@@ -31,6 +31,59 @@ const (
 	hspStrings = 14 // string fields, before the four lists
 )
 
+// hspShared says which of the string fields, in their packed order, may be shared through
+// the dictionary: those that many connections repeat (a server's host and origins, the
+// browsers' User-Agents, a refusal's wording), not those that are each connection's own
+// (path, key, forwarding headers) and would fill it. List items are shared too.
+var hspShared = [hspStrings]bool{true, false, true, true, true, true, false, false, false, true, true, true, true, true}
+
+// An hsDict holds strings that the packed handshakes of a Pool's Conns share, each once:
+// a packed field names it by its index. It only grows (an index stays valid while a Conn
+// may hold it), to at most maxDictStrings strings of at most maxDictString bytes and
+// maxDictBytes in all; a string that does not fit is packed in place.
+type hsDict struct {
+	strs  []string
+	index map[string]uint32
+	bytes int
+}
+
+const (
+	maxDictStrings = 4096
+	maxDictString  = 256
+	maxDictBytes   = 256 << 10
+)
+
+// ref returns the index of s, adding it when there is room; false for a string that is
+// not shared (or empty: it costs one byte in place), or when d is nil or full.
+func (d *hsDict) ref(s string, shared bool) (uint32, bool) {
+	if d == nil || !shared || s == "" || len(s) > maxDictString {
+		return 0, false
+	}
+	if i, ok := d.index[s]; ok {
+		return i, true
+	}
+	if len(d.strs) >= maxDictStrings || d.bytes+len(s) > maxDictBytes {
+		return 0, false
+	}
+	if d.index == nil {
+		d.index = make(map[string]uint32)
+	}
+	s = strings.Clone(s) // s may point into a whole header block
+	i := uint32(len(d.strs))
+	d.strs = append(d.strs, s)
+	d.index[s] = i
+	d.bytes += len(s)
+	return i, true
+}
+
+// dict returns the dictionary of c's packed handshake: its Pool's, or none.
+func (c *Conn) dict() *hsDict {
+	if c.pool == nil {
+		return nil
+	}
+	return &c.pool.dict
+}
+
 // Flags of the packed head.
 const (
 	hspRequestSeen uint16 = 1 << iota
@@ -47,8 +100,9 @@ const (
 	hspRespTimeSet       // ResponseTime is not the zero time
 )
 
-// pack returns the packed form of h.
-func pack(h *Handshake) string {
+// pack returns the packed form of h; strings found in (or added to) d are kept as its
+// indexes.
+func pack(h *Handshake, d *hsDict) string {
 	var flags uint16
 	for _, f := range [...]struct {
 		on   bool
@@ -71,14 +125,30 @@ func pack(h *Handshake) string {
 	strs := [...]string{h.Method, h.Path, h.Host, h.Origin, h.UserAgent, h.Version, h.Key,
 		h.XForwardedFor, h.Forwarded, statusText, accept, h.Subprotocol, h.ServerVersions, h.Failure}
 	lists := [...][]string{h.Protocols, h.Extensions, h.ChosenExtensions, h.Unchecked}
+	// A field is a uvarint v and, when v is even, v/2 bytes; an odd v is the index v/2 of
+	// d's strings. The first pass adds to d what it takes, so that the second finds it.
+	field := func(s string, shared bool) (uint64, bool) {
+		if i, ok := d.ref(s, shared); ok {
+			return uint64(i)<<1 | 1, true
+		}
+		return uint64(len(s)) << 1, false
+	}
 	size := hspHead
-	for _, s := range strs {
-		size += uvarintLen(uint64(len(s))) + len(s)
+	for i, s := range strs {
+		v, ref := field(s, hspShared[i])
+		size += uvarintLen(v)
+		if !ref {
+			size += len(s)
+		}
 	}
 	for _, l := range lists {
 		size += uvarintLen(uint64(len(l) + 1))
 		for _, s := range l {
-			size += uvarintLen(uint64(len(s))) + len(s)
+			v, ref := field(s, true)
+			size += uvarintLen(v)
+			if !ref {
+				size += len(s)
+			}
 		}
 	}
 	var head [hspHead]byte
@@ -89,27 +159,32 @@ func pack(h *Handshake) string {
 	var sb strings.Builder // one allocation, of the packed size
 	sb.Grow(size)
 	sb.Write(head[:])
-	for _, s := range strs {
-		writeUvarint(&sb, len(s))
-		sb.WriteString(s)
+	put := func(s string, shared bool) {
+		v, ref := field(s, shared)
+		writeUvarint(&sb, v)
+		if !ref {
+			sb.WriteString(s)
+		}
+	}
+	for i, s := range strs {
+		put(s, hspShared[i])
 	}
 	for _, l := range lists {
 		if l == nil {
 			writeUvarint(&sb, 0)
 			continue
 		}
-		writeUvarint(&sb, len(l)+1)
+		writeUvarint(&sb, uint64(len(l)+1))
 		for _, s := range l {
-			writeUvarint(&sb, len(s))
-			sb.WriteString(s)
+			put(s, true)
 		}
 	}
 	return sb.String()
 }
 
-// unpack rebuilds the Handshake that pack packed into p. Its strings point into p; its
-// four lists share one backing array (each capped at its length).
-func unpack(p string) *Handshake {
+// unpack rebuilds the Handshake that pack packed into p with d. Its strings point into p or
+// d; its four lists share one backing array (each capped at its length).
+func unpack(p string, d *hsDict) *Handshake {
 	h := new(Handshake)
 	flags := hspFlagsOf(p)
 	h.RequestSeen, h.ResponseSeen = flags&hspRequestSeen != 0, flags&hspResponseSeen != 0
@@ -123,7 +198,7 @@ func unpack(p string) *Handshake {
 		h.ResponseTime = hspTime(p, hspRespTime)
 	}
 	h.Status = int(int64(le64(p[hspStatus:])))
-	r := hspReader{p: p, at: hspHead}
+	r := hspReader{p: p, at: hspHead, d: d}
 	for _, s := range [...]*string{&h.Method, &h.Path, &h.Host, &h.Origin, &h.UserAgent, &h.Version, &h.Key,
 		&h.XForwardedFor, &h.Forwarded, &h.StatusText, &h.Accept, &h.Subprotocol, &h.ServerVersions, &h.Failure} {
 		*s = r.str()
@@ -193,6 +268,7 @@ func le64(s string) uint64 {
 type hspReader struct {
 	p  string
 	at int
+	d  *hsDict
 }
 
 func (r *hspReader) uvarint() uint64 {
@@ -208,16 +284,20 @@ func (r *hspReader) uvarint() uint64 {
 }
 
 func (r *hspReader) str() string {
-	n := int(r.uvarint())
+	v := r.uvarint()
+	if v&1 != 0 {
+		return r.d.strs[v>>1]
+	}
+	n := int(v >> 1)
 	s := r.p[r.at : r.at+n]
 	r.at += n
 	return s
 }
 
 // writeUvarint writes v as a uvarint.
-func writeUvarint(sb *strings.Builder, v int) {
+func writeUvarint(sb *strings.Builder, v uint64) {
 	var n [binary.MaxVarintLen64]byte
-	sb.Write(binary.AppendUvarint(n[:0], uint64(v)))
+	sb.Write(binary.AppendUvarint(n[:0], v))
 }
 
 // uvarintLen returns the size of v as a uvarint.
@@ -245,7 +325,7 @@ func (c *Conn) chosenExtensions() iter.Seq[string] {
 		if c.hsp == "" {
 			return
 		}
-		r := hspReader{p: c.hsp, at: hspHead}
+		r := hspReader{p: c.hsp, at: hspHead, d: c.dict()}
 		for range hspStrings {
 			r.str()
 		}

@@ -1,6 +1,7 @@
 package wsparse
 
 import (
+	"github.com/wsclosescan/wsclosescan/internal/wsframe"
 	"reflect"
 	"strings"
 	"testing"
@@ -40,14 +41,18 @@ func TestPackRoundTrip(t *testing.T) {
 		{"long list", Handshake{Extensions: strings.Split(strings.Repeat("x-ext; p=1,", 300), ",")}},
 		{"negative status", Handshake{Status: -1}},
 	}
+	var pool Pool // its dictionary is shared by the cases, and each is packed twice
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			p := pack(&tt.h)
-			got := unpack(p)
+		for i, d := range []*hsDict{nil, &pool.dict, &pool.dict} {
+			p := pack(&tt.h, d)
+			got := unpack(p, d)
 			if !reflect.DeepEqual(*got, tt.h) {
-				t.Errorf("unpack(pack(h)):\n got %#v\nwant %#v", *got, tt.h)
+				t.Errorf("%s, dictionary %d: unpack(pack(h)):\n got %#v\nwant %#v", tt.name, i, *got, tt.h)
 			}
 			c := &Conn{hsSeen: true, hsp: p}
+			if d != nil {
+				c.pool = &pool
+			}
 			reqSeen, req, respSeen, resp := c.HandshakeTimes()
 			if reqSeen != tt.h.RequestSeen || !req.Equal(tt.h.RequestTime) || respSeen != tt.h.ResponseSeen ||
 				!resp.Equal(tt.h.ResponseTime) || req.IsZero() != tt.h.RequestTime.IsZero() {
@@ -60,10 +65,18 @@ func TestPackRoundTrip(t *testing.T) {
 			if len(chosen) != len(tt.h.ChosenExtensions) || (len(chosen) > 0 && !reflect.DeepEqual(chosen, tt.h.ChosenExtensions)) {
 				t.Errorf("chosenExtensions: got %q, want %q", chosen, tt.h.ChosenExtensions)
 			}
-		})
+		}
+	}
+	if len(pool.dict.strs) == 0 {
+		t.Error("nothing was shared through the dictionary")
+	}
+	// A shared string is packed as an index: the Host and the Origin cost a byte or two
+	// each, not their length (the User-Agent here is too long to be shared).
+	if with, without := len(pack(&full, &pool.dict)), len(pack(&full, nil)); with > without-len(full.Host)-len(full.Origin)+4 {
+		t.Errorf("packed with the dictionary in %d bytes, without in %d", with, without)
 	}
 	// The lists share a backing array: appending to one must not change the next.
-	h := unpack(pack(&full))
+	h := unpack(pack(&full, nil), nil)
 	h.Protocols = append(h.Protocols, "x")
 	if h.Extensions[0] != full.Extensions[0] {
 		t.Errorf("appending to Protocols changed Extensions to %q", h.Extensions)
@@ -99,5 +112,32 @@ func TestHandshakePackedAfterResponse(t *testing.T) {
 	}
 	if !c.deflate {
 		t.Error("deflate not set after a 101 with permessage-deflate")
+	}
+}
+
+// TestLastFrameTimeExact checks that a side's LastFrameTime comes back as it was fed, also
+// for times a nanoTime cannot hold (kept in the notes), after the sides were swapped too.
+func TestLastFrameTimeExact(t *testing.T) {
+	for _, last := range []time.Time{
+		t0.Add(123456789), time.Unix(0, 0).UTC(), time.Date(3000, 1, 1, 0, 0, 0, 1, time.UTC),
+		time.Date(1600, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 1, 2, 3, 4, 5, 6, time.FixedZone("x", 3600)),
+	} {
+		for _, swapped := range []bool{false, true} {
+			c := NewConn(Options{})
+			cl, sv := Client, Server
+			if swapped {
+				cl, sv = Server, Client
+			}
+			c.Feed(cl, wsframe.Request("/chat", testKey), t0)
+			c.Feed(sv, wsframe.Response101(testKey), t0)
+			c.Feed(sv, sf(true, 1, []byte("a")), t0)
+			c.Feed(cl, cf(true, 1, []byte("b")), last)
+			if got := c.Stats(Client).LastFrameTime; got != last {
+				t.Errorf("swapped %v: got client LastFrameTime %v, want %v", swapped, got, last)
+			}
+			if got := c.Stats(Server).LastFrameTime; got != t0 {
+				t.Errorf("swapped %v: got server LastFrameTime %v, want %v", swapped, got, t0)
+			}
+		}
 	}
 }

@@ -18,6 +18,49 @@ type reqInfo struct {
 
 const maxQueuedRequests = 32
 
+// reqQueue holds the requests awaiting a response, oldest first, in 16 bytes: a 4-bit code
+// each (1 + the flags head, cut, upgradeWS, upgradeOther as bits 0 to 3; head and cut are
+// never both set, a HEAD not being a GET, so the code fits), 0 past the last.
+type reqQueue [2]uint64
+
+// code returns the code of r.
+func (r reqInfo) code() uint64 {
+	var f uint64
+	for i, b := range [...]bool{r.head, r.cut, r.upgradeWS, r.upgradeOther} {
+		if b {
+			f |= 1 << i
+		}
+	}
+	return 1 + f
+}
+
+// len returns how many requests q holds.
+func (q *reqQueue) len() int {
+	n := 0
+	for n < maxQueuedRequests && q.at(n) != 0 {
+		n++
+	}
+	return n
+}
+
+// at returns the code of the i-th request.
+func (q *reqQueue) at(i int) uint64 { return q[i/16] >> (4 * (i % 16)) & 0xf }
+
+// push appends r; the caller checks that q has room.
+func (q *reqQueue) push(r reqInfo) {
+	i := q.len()
+	q[i/16] |= r.code() << (4 * (i % 16))
+}
+
+// first returns the oldest request.
+func (q *reqQueue) first() reqInfo {
+	f := q.at(0) - 1
+	return reqInfo{head: f&1 != 0, cut: f&2 != 0, upgradeWS: f&4 != 0, upgradeOther: f&8 != 0}
+}
+
+// pop drops the oldest request.
+func (q *reqQueue) pop() { q[0], q[1] = q[0]>>4|q[1]<<60, q[1]>>4 }
+
 // headerBytes accumulates a header block until its blank line.
 func (c *Conn) headerBytes(d *direction, data []byte, t time.Time) int {
 	skip := 0
@@ -143,7 +186,7 @@ func (c *Conn) parseBlock(d *direction, block []byte, t time.Time, truncated boo
 		c.onRequest(d, &r, t, truncated)
 		return
 	}
-	head := len(c.reqQueue) > 0 && c.reqQueue[0].head
+	head := c.reqQueue.len() > 0 && c.reqQueue.first().head
 	r, err := c.parseResponse(block, truncated, head)
 	if err != nil {
 		c.httpMalformed(d, s, t, err)
@@ -163,8 +206,8 @@ func (c *Conn) httpMalformed(d *direction, s Side, t time.Time, err error) {
 // onRequest records a parsed request and picks what the client sends next.
 func (c *Conn) onRequest(d *direction, r *http1.Request, t time.Time, truncated bool) {
 	c.httpSeen = true
-	if len(c.reqQueue) < maxQueuedRequests {
-		c.reqQueue = append(c.reqQueue, reqInfo{head: r.Method == http.MethodHead, upgradeWS: r.UpgradeWebSocket,
+	if c.reqQueue.len() < maxQueuedRequests {
+		c.reqQueue.push(reqInfo{head: r.Method == http.MethodHead, upgradeWS: r.UpgradeWebSocket,
 			upgradeOther: r.UpgradeOther, cut: truncated && r.Method == http.MethodGet})
 	}
 	// A cut GET may have been the upgrade: keep it and look for frames after it.
@@ -222,12 +265,12 @@ func (c *Conn) onResponse(d *direction, r *http1.Response, t time.Time, truncate
 	known := false
 	if r.Status != http.StatusSwitchingProtocols && r.Status >= 100 && r.Status < 200 {
 		// Interim response: the request still waits for its final response.
-		if len(c.reqQueue) > 0 {
-			info, known = c.reqQueue[0], true
+		if c.reqQueue.len() > 0 {
+			info, known = c.reqQueue.first(), true
 		}
-	} else if len(c.reqQueue) > 0 {
-		info, known = c.reqQueue[0], true
-		c.reqQueue = c.reqQueue[1:]
+	} else if c.reqQueue.len() > 0 {
+		info, known = c.reqQueue.first(), true
+		c.reqQueue.pop()
 	}
 	client := &c.dirs[d.fed.Other()]
 	s := c.trueSide(d.fed)

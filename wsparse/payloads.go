@@ -184,7 +184,7 @@ func (c *Conn) msgEnd(d *direction, t time.Time) {
 			cur.inflated = pd.inf.outT
 		}
 	}
-	cur.length, cur.time, cur.frame = fs.msg.length, t, fs.idx
+	cur.length, cur.time, cur.frame = fs.msg.length, t, fs.idx()
 	pd.last = *cur
 	cur.valid = false
 }

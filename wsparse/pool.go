@@ -18,6 +18,25 @@ type Pool struct {
 	// The inflaters of Options.Payloads: how many are in use, and idle ones for reuse.
 	inflating int
 	inflaters []*inflater
+	lims      []*limits // the distinct limits of its Conns, shared (at most maxPoolLimits)
+	dict      hsDict    // strings the packed handshakes of its Conns share
+}
+
+// limitsFor returns limits equal to l, shared with the Pool's other Conns when p is not nil.
+func (p *Pool) limitsFor(l limits) *limits {
+	if p == nil {
+		return &l
+	}
+	for _, have := range p.lims {
+		if *have == l {
+			return have
+		}
+	}
+	if len(p.lims) >= maxPoolLimits {
+		return &l
+	}
+	p.lims = append(p.lims, &l)
+	return &l
 }
 
 // Get returns a Conn ready to be fed, like NewConn.
@@ -29,8 +48,8 @@ func (p *Pool) Get(opts Options) *Conn {
 	} else {
 		c = new(Conn)
 	}
-	c.init(opts)
 	c.pool = p
+	c.init(opts)
 	return c
 }
 

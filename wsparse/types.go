@@ -1,6 +1,7 @@
 package wsparse
 
 import (
+	"math"
 	"strings"
 	"time"
 )
@@ -157,4 +158,41 @@ type DirStats struct {
 	// Unscanned is set with Undecodable when the direction's bytes were dropped without being
 	// scanned for a frame boundary (a mid-stream start that showed none in time).
 	Unscanned bool
+}
+
+// dirStats is what a Conn keeps of a DirStats: the last frame's time in 8 bytes.
+type dirStats struct {
+	Frames, Messages, PayloadBytes, Pings, Pongs int64
+	lastFrame                                    nanoTime
+	MissingBytes                                 int64
+	Resyncs                                      int32
+	Undecodable, Unscanned                       bool
+}
+
+// nanoTime is a capture time in 8 bytes: 0 for the zero time, else its UnixNano; or
+// farTime for a time that does not come back as it was from its UnixNano (after 2262,
+// before 1678, not in UTC, with a monotonic reading) or is the Unix epoch itself, which the
+// Conn keeps in full elsewhere.
+type nanoTime int64
+
+const farTime = nanoTime(math.MinInt64)
+
+// toNanoTime returns t as a nanoTime.
+func toNanoTime(t time.Time) nanoTime {
+	if t.IsZero() {
+		return 0
+	}
+	ns := t.UnixNano()
+	if ns == 0 || ns == int64(farTime) || time.Unix(0, ns).UTC() != t {
+		return farTime
+	}
+	return nanoTime(ns)
+}
+
+// time returns the time (the zero time for 0 and farTime).
+func (n nanoTime) time() time.Time {
+	if n == 0 || n == farTime {
+		return time.Time{}
+	}
+	return time.Unix(0, int64(n)).UTC()
 }
