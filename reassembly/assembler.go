@@ -10,7 +10,8 @@ import (
 // use; Streams must not call back into it.
 type Assembler struct {
 	factory   StreamFactory
-	taker     HalfOpenTaker // factory, when it implements it
+	taker     HalfOpenTaker   // factory, when it implements it
+	counter   HalfOpenCounter // factory, when it implements it
 	opts      Options
 	conns     connTable
 	half      halfTable // connections that only exchanged SYNs (see halfopen.go)
@@ -42,6 +43,7 @@ type Assembler struct {
 func NewAssembler(f StreamFactory, opts Options) *Assembler {
 	a := &Assembler{factory: f, opts: opts.withDefaults()}
 	a.taker, _ = f.(HalfOpenTaker)
+	a.counter, _ = f.(HalfOpenCounter)
 	a.all.slot = slotAll
 	a.closed.slot = slotActivity
 	a.buffering.slot = slotBuffered
@@ -114,6 +116,14 @@ func (a *Assembler) Flush() {
 // reports whether any are left. A caller that must not hold the records of every
 // connection at once flushes in steps and hands them on in between.
 func (a *Assembler) FlushSome(n int) bool {
+	if k := a.half.n; k > 0 && a.counter != nil {
+		// All at once: they are only counted (HalfOpenCounter).
+		a.counter.TakeHalfOpens(k, EndFlushed)
+		a.tracked -= k
+		a.memory -= int64(k) * int64(a.opts.HalfOpenCost)
+		a.stats.Ended[EndFlushed] += int64(k)
+		a.half.reset()
+	}
 	for ; n > 0 && (a.all.head != nil || a.half.head != 0); n-- {
 		c, i := a.all.head, a.half.head
 		if i != 0 && (c == nil || a.half.at(i).segs[0].time < c.info.start) {

@@ -129,7 +129,7 @@ func (t *halfTable) at(i uint32) *halfOpen {
 	return &t.pages[i/halfPage][i%halfPage]
 }
 
-// reset frees the table's memory; it must be empty.
+// reset frees the table's memory, forgetting every entry.
 func (t *halfTable) reset() {
 	for _, p := range t.pages {
 		freeHalfPage(p)

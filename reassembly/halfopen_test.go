@@ -190,6 +190,19 @@ type taker struct {
 	reasons []EndReason
 }
 
+// counter is a taker that is a HalfOpenCounter.
+type counter struct {
+	taker
+	flushed int
+}
+
+func (k *counter) TakeHalfOpens(n int, reason EndReason) {
+	if reason != EndFlushed {
+		k.t.Errorf("TakeHalfOpens(%d, %v), want EndFlushed", n, reason)
+	}
+	k.flushed += n
+}
+
 func (k *taker) TakeHalfOpen(info ConnInfo, reason EndReason) bool {
 	k.took = append(k.took, info)
 	k.reasons = append(k.reasons, reason)
@@ -242,6 +255,18 @@ func TestHalfOpenTaker(t *testing.T) {
 		b.Flush()
 		if a.Stats() != b.Stats() {
 			t.Fatalf("%+v: after Flush: stats\n%+v\nwith a taker\n%+v", opts, a.Stats(), b.Stats())
+		}
+		// A counter takes them too, and at Flush all at once.
+		cnt := &counter{taker: taker{recorder: recorder{t: t}}}
+		c := NewAssembler(cnt, opts)
+		for i := range all {
+			x := all[i]
+			c.Add(&x)
+		}
+		c.Flush()
+		if c.Stats() != a.Stats() || len(cnt.took)+cnt.flushed != len(k.took) || len(cnt.streams) != len(k.streams) {
+			t.Errorf("%+v: with a counter: stats\n%+v\n%d taken, %d counted at Flush, %d streams; want\n%+v\n%d in all, %d streams",
+				opts, c.Stats(), len(cnt.took), cnt.flushed, len(cnt.streams), a.Stats(), len(k.took), len(k.streams))
 		}
 		if len(k.streams)+len(k.took) != len(r.streams) || len(k.streams) == 0 || len(k.took) < n/2 {
 			t.Fatalf("%+v: %d streams and %d taken, want %d in all, some of each", opts, len(k.streams),

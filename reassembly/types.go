@@ -263,6 +263,14 @@ type HalfOpenTaker interface {
 	TakeHalfOpen(info ConnInfo, reason EndReason) bool
 }
 
+// HalfOpenCounter is a HalfOpenTaker that takes every half-open connection, whatever its
+// ConnInfo and reason. Flush then lets them all go at once (TakeHalfOpens with their
+// number and EndFlushed) instead of one TakeHalfOpen each.
+type HalfOpenCounter interface {
+	HalfOpenTaker
+	TakeHalfOpens(n int, reason EndReason)
+}
+
 // DirStats counts what one direction carried.
 type DirStats struct {
 	Packets        int64

@@ -78,6 +78,9 @@ func (f *skipFactory) TakeHalfOpen(reassembly.ConnInfo, reassembly.EndReason) bo
 	return true
 }
 
+// TakeHalfOpens implements reassembly.HalfOpenCounter.
+func (f *skipFactory) TakeHalfOpens(n int, _ reassembly.EndReason) { f.skipped.Add(int64(n)) }
+
 // tracked is an open connection's stream, remembered in the orderer's open heap.
 type tracked struct {
 	reassembly.Stream
