@@ -127,16 +127,16 @@ func pack(h *Handshake, d *hsDict) string {
 		}
 	}
 	accept, statusText := h.Accept, h.StatusText
-	if accept != "" && h.Key != "" && accept == acceptKey(h.Key) {
+	if accept != "" && h.Key != "" && acceptMatches(h.Key, accept) {
 		accept, flags = "", flags|hspAcceptDerived
 	}
 	if statusText != "" && statusText == http.StatusText(h.Status) {
 		statusText, flags = "", flags|hspStatusTextDerived
 	}
 	key := h.Key
-	if raw, err := base64.StdEncoding.DecodeString(key); err == nil && len(raw) == 16 &&
-		base64.StdEncoding.EncodeToString(raw) == key {
-		key, flags = string(raw), flags|hspKeyRaw
+	var raw [18]byte
+	if rawKey(&raw, key) {
+		key, flags = unsafe.String(&raw[0], 16), flags|hspKeyRaw
 	}
 	var head [hspTimes + 12 + 12 + 8]byte
 	hn := hspTimes
@@ -257,11 +257,23 @@ func unpack(p string, d *hsDict) *Handshake {
 		}
 		*l = all[start:len(all):len(all)]
 	}
-	if flags&hspKeyRaw != 0 {
-		h.Key = base64.StdEncoding.EncodeToString([]byte(h.Key))
-	}
-	if flags&hspAcceptDerived != 0 {
-		h.Accept = acceptKey(h.Key)
+	if flags&(hspKeyRaw|hspAcceptDerived) != 0 {
+		// The key and the accept key made again, in one allocation.
+		b := make([]byte, 0, keyLen+acceptLen)
+		if flags&hspKeyRaw != 0 {
+			b = base64.StdEncoding.AppendEncode(b, []byte(h.Key))
+		} else {
+			b = append(b, h.Key...)
+		}
+		kn := len(b)
+		if flags&hspAcceptDerived != 0 {
+			b = appendAcceptKey(b, string(b[:kn]))
+		}
+		s := unsafe.String(unsafe.SliceData(b), len(b))
+		h.Key = s[:kn]
+		if flags&hspAcceptDerived != 0 {
+			h.Accept = s[kn:]
+		}
 	}
 	if flags&hspStatusTextDerived != 0 {
 		h.StatusText = http.StatusText(h.Status)
@@ -281,6 +293,26 @@ func (c *Conn) packed() string {
 // hspFlagsOf returns the flags of the packed handshake p.
 func hspFlagsOf(p string) uint16 {
 	return uint16(p[hspFlags]) | uint16(p[hspFlags+1])<<8
+}
+
+// keyLen is the length of a Sec-WebSocket-Key: the base64 of 16 bytes.
+const keyLen = 24
+
+// rawKey decodes a Sec-WebSocket-Key that is the canonical base64 of 16 bytes into raw,
+// without allocating, and reports whether it was.
+func rawKey(raw *[18]byte, key string) bool {
+	if len(key) != keyLen {
+		return false
+	}
+	var src [keyLen]byte
+	copy(src[:], key)
+	n, err := base64.StdEncoding.Decode(raw[:], src[:])
+	if err != nil || n != 16 {
+		return false
+	}
+	var enc [keyLen]byte
+	base64.StdEncoding.Encode(enc[:], raw[:16])
+	return string(enc[:]) == key
 }
 
 // hspHeadOf returns the times and the status in the head of the packed handshake p, and

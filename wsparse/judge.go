@@ -13,10 +13,31 @@ import (
 // websocketGUID is appended to the key to compute Sec-WebSocket-Accept (RFC 6455 4.2.2).
 const websocketGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
+// acceptLen is the length of a Sec-WebSocket-Accept: the base64 of a SHA-1.
+const acceptLen = 28
+
 // acceptKey returns base64(SHA-1(key + GUID)).
-func acceptKey(key string) string {
-	h := sha1.Sum([]byte(key + websocketGUID))
-	return base64.StdEncoding.EncodeToString(h[:])
+func acceptKey(key string) string { return string(appendAcceptKey(nil, key)) }
+
+// appendAcceptKey appends acceptKey(key) to dst (without allocating for a key of up to 64
+// bytes).
+func appendAcceptKey(dst []byte, key string) []byte {
+	var buf [64 + len(websocketGUID)]byte
+	in := append(buf[:0], key...)
+	h := sha1.Sum(append(in, websocketGUID...))
+	n := len(dst)
+	dst = append(dst, make([]byte, acceptLen)...)
+	base64.StdEncoding.Encode(dst[n:], h[:])
+	return dst
+}
+
+// acceptMatches reports whether accept is acceptKey(key), without allocating.
+func acceptMatches(key, accept string) bool {
+	if len(accept) != acceptLen {
+		return false
+	}
+	var buf [acceptLen]byte
+	return string(appendAcceptKey(buf[:0], key)) == accept
 }
 
 // judge applies RFC 6455 section 4.1 (the client's checks of the server's response) to the
@@ -80,7 +101,7 @@ func upgradeProblem(h *Handshake, r *http1.Response, full bool) string {
 	}
 	switch {
 	case r.HasAccept && h.RequestSeen && h.Key != "":
-		if fail == "" && r.Accept != acceptKey(h.Key) {
+		if fail == "" && !acceptMatches(h.Key, r.Accept) {
 			fail = "accept key does not match the request key"
 		}
 	case r.HasAccept:

@@ -26,19 +26,19 @@ type Pool struct {
 
 // limitsFor returns limits equal to l, shared with the Pool's other Conns when p is not nil.
 func (p *Pool) limitsFor(l limits) *limits {
-	if p == nil {
-		return &l
-	}
-	for _, have := range p.lims {
-		if *have == l {
-			return have
+	if p != nil {
+		for _, have := range p.lims {
+			if *have == l {
+				return have
+			}
 		}
 	}
-	if len(p.lims) >= maxPoolLimits {
-		return &l
+	own := new(limits) // only here: l itself stays on the stack
+	*own = l
+	if p != nil && len(p.lims) < maxPoolLimits {
+		p.lims = append(p.lims, own)
 	}
-	p.lims = append(p.lims, &l)
-	return &l
+	return own
 }
 
 // Get returns a Conn ready to be fed, like NewConn.
