@@ -2,7 +2,6 @@ package layers
 
 import (
 	"time"
-	"unsafe"
 
 	"github.com/wsclosescan/wsclosescan/reassembly"
 	"github.com/wsclosescan/wsclosescan/wsparse"
@@ -20,19 +19,19 @@ const ringSize = 8
 // segment being fed, or, for bytes it held back (a lookahead after a gap, bytes before the
 // 101), one of the few before it.
 //
-// The ring grows with the segments (1, 2, 3, 4, 6, then ringSize stamps; the allocator has
-// a size class for each): a connection that has sent a few segments, as most open ones
-// have, holds only those. It keeps its array by a
-// pointer to the first stamp and a one-byte length and capacity, so that both directions'
-// rings take 32 bytes, not 64.
+// The first ringInline stamps are kept in the ring itself, the rest in an array of
+// ringSize taken when a direction sends more segments: a connection that has sent a few
+// segments each way, as most open ones have, holds both directions' rings in one 128-byte
+// allocation, not 288 bytes.
 type stampRing struct {
-	p       *stamp // the first of c stamps: oldest first until ringSize are held, then a ring
-	n, c    uint8  // stamps held, and the array's size
-	nextOld uint8  // with ringSize held: the oldest, written next
+	inline  [ringInline]stamp
+	more    *[ringSize]stamp // with more than ringInline segments: all of them
+	n       uint8            // stamps held
+	nextOld uint8            // with ringSize held: the oldest, written next
 }
 
-// ringGrowth is the size a ring's array of c stamps grows to.
-var ringGrowth = [ringSize]uint8{0: 1, 1: 2, 2: 3, 3: 4, 4: 6, 5: 6, 6: 8, 7: 8}
+// ringInline is how many stamps a ring holds without an array of its own.
+const ringInline = 3
 
 // stamp is the frame number of a segment and its capture time (UnixNano).
 type stamp struct {
@@ -42,10 +41,10 @@ type stamp struct {
 
 // stamps returns the stamps held.
 func (r *stampRing) stamps() []stamp {
-	if r.p == nil {
-		return nil
+	if r.more != nil {
+		return r.more[:r.n]
 	}
-	return unsafe.Slice(r.p, r.c)[:r.n]
+	return r.inline[:r.n]
 }
 
 // latest returns the index in stamps of the i-th latest stamp (0: the latest).
@@ -66,18 +65,21 @@ func (r *stampRing) add(at reassembly.Stamp) {
 			return
 		}
 	}
-	if r.n < ringSize {
-		if r.n == r.c {
-			grown := make([]stamp, ringGrowth[r.c])
-			copy(grown, s)
-			r.p, r.c = &grown[0], uint8(len(grown))
-		}
-		unsafe.Slice(r.p, r.c)[r.n] = stamp{t, at.Frame}
+	switch {
+	case r.n < ringInline && r.more == nil:
+		r.inline[r.n] = stamp{t, at.Frame}
 		r.n++
-		return
+	case r.n < ringSize:
+		if r.more == nil {
+			r.more = new([ringSize]stamp)
+			copy(r.more[:], r.inline[:])
+		}
+		r.more[r.n] = stamp{t, at.Frame}
+		r.n++
+	default:
+		r.more[r.nextOld] = stamp{t, at.Frame}
+		r.nextOld = (r.nextOld + 1) % ringSize
 	}
-	s[r.nextOld] = stamp{t, at.Frame}
-	r.nextOld = (r.nextOld + 1) % ringSize
 }
 
 // find returns the frame of the latest segment delivered at t, or 0.
@@ -92,7 +94,7 @@ func (r *stampRing) find(t time.Time) uint64 {
 	return 0
 }
 
-// reset empties r, keeping its stamps' array for another connection.
+// reset empties r, keeping its array of ringSize for another connection.
 func (r *stampRing) reset() { r.n, r.nextOld = 0, 0 }
 
 // FrameAt returns the frame number of what side s's decoder reported at t: the segment
