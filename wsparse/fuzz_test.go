@@ -2,6 +2,7 @@ package wsparse
 
 import (
 	"bytes"
+	"sync"
 	"testing"
 	"unicode/utf8"
 
@@ -83,8 +84,23 @@ func FuzzHandshake(f *testing.F) {
 		if x, y := snapshot(c, ev), snapshot(c2, ev2); x != y {
 			t.Fatalf("one-byte feed changes the result:\n%s\nvs\n%s", x, y)
 		}
+		// A Conn of a Pool packs its handshake with the Pool's dictionary, which earlier
+		// inputs have filled: the same results.
+		fuzzPoolMu.Lock()
+		defer fuzzPoolMu.Unlock()
+		c3, ev3 := runOn(fuzzPool.Get, steps, whole, Options{})
+		if x, y := snapshot(c, ev), snapshot(c3, ev3); x != y {
+			t.Fatalf("a pooled Conn changes the result:\n%s\nvs\n%s", x, y)
+		}
+		fuzzPool.Put(c3)
 	})
 }
+
+// fuzzPool is the Pool of FuzzHandshake's pooled runs, shared by its inputs.
+var (
+	fuzzPool   Pool
+	fuzzPoolMu sync.Mutex
+)
 
 // FuzzUTF8 compares the incremental validator with unicode/utf8.
 func FuzzUTF8(f *testing.F) {
