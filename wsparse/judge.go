@@ -13,10 +13,15 @@ import (
 // websocketGUID is appended to the key to compute Sec-WebSocket-Accept (RFC 6455 4.2.2).
 const websocketGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
-// acceptKey returns base64(SHA-1(key + GUID)).
+// acceptKey returns base64(SHA-1(key + GUID)). It allocates only the result (a key of
+// the usual 24 bytes is joined to the GUID on the stack): the packed handshake works it
+// out again to check and rebuild a derived Accept.
 func acceptKey(key string) string {
-	h := sha1.Sum([]byte(key + websocketGUID))
-	return base64.StdEncoding.EncodeToString(h[:])
+	var in [32 + len(websocketGUID)]byte
+	h := sha1.Sum(append(append(in[:0], key...), websocketGUID...))
+	var out [28]byte // base64 of 20 bytes
+	base64.StdEncoding.Encode(out[:], h[:])
+	return string(out[:])
 }
 
 // judge applies RFC 6455 section 4.1 (the client's checks of the server's response) to the
