@@ -2,6 +2,7 @@ package layers
 
 import (
 	"time"
+	"unsafe"
 
 	"github.com/wsclosescan/wsclosescan/reassembly"
 	"github.com/wsclosescan/wsclosescan/wsparse"
@@ -19,12 +20,19 @@ const ringSize = 8
 // segment being fed, or, for bytes it held back (a lookahead after a gap, bytes before the
 // 101), one of the few before it.
 //
-// The ring grows with the segments (1, 2, 4, then ringSize stamps, as append grows it): a
-// connection that has sent a few segments, as most open ones have, holds only those.
+// The ring grows with the segments (1, 2, 3, 4, 6, then ringSize stamps; the allocator has
+// a size class for each): a connection that has sent a few segments, as most open ones
+// have, holds only those. It keeps its array by a
+// pointer to the first stamp and a one-byte length and capacity, so that both directions'
+// rings take 32 bytes, not 64.
 type stampRing struct {
-	s    []stamp // oldest first until ringSize are held; then a ring whose oldest is at next
-	next uint8
+	p       *stamp // the first of c stamps: oldest first until ringSize are held, then a ring
+	n, c    uint8  // stamps held, and the array's size
+	nextOld uint8  // with ringSize held: the oldest, written next
 }
+
+// ringGrowth is the size a ring's array of c stamps grows to.
+var ringGrowth = [ringSize]uint8{0: 1, 1: 2, 2: 3, 3: 4, 4: 6, 5: 6, 6: 8, 7: 8}
 
 // stamp is the frame number of a segment and its capture time (UnixNano).
 type stamp struct {
@@ -32,44 +40,60 @@ type stamp struct {
 	frame uint64
 }
 
-// latest returns the index in r.s of the i-th latest stamp (0: the latest).
-func (r *stampRing) latest(i int) int {
-	if n := len(r.s); n < ringSize {
-		return n - 1 - i
+// stamps returns the stamps held.
+func (r *stampRing) stamps() []stamp {
+	if r.p == nil {
+		return nil
 	}
-	return (int(r.next) + ringSize - 1 - i) % ringSize
+	return unsafe.Slice(r.p, r.c)[:r.n]
+}
+
+// latest returns the index in stamps of the i-th latest stamp (0: the latest).
+func (r *stampRing) latest(i int) int {
+	if r.n < ringSize {
+		return int(r.n) - 1 - i
+	}
+	return (int(r.nextOld) + ringSize - 1 - i) % ringSize
 }
 
 // add remembers the frame of a segment delivered at t.
 func (r *stampRing) add(at reassembly.Stamp) {
 	t := at.Time.UnixNano()
-	if len(r.s) > 0 {
-		if last := &r.s[r.latest(0)]; last.frame != 0 && last.unix == t {
+	s := r.stamps()
+	if len(s) > 0 {
+		if last := &s[r.latest(0)]; last.frame != 0 && last.unix == t {
 			last.frame = at.Frame // several segments at one time: the decoder sees the last
 			return
 		}
 	}
-	if len(r.s) < ringSize {
-		r.s = append(r.s, stamp{t, at.Frame})
+	if r.n < ringSize {
+		if r.n == r.c {
+			grown := make([]stamp, ringGrowth[r.c])
+			copy(grown, s)
+			r.p, r.c = &grown[0], uint8(len(grown))
+		}
+		unsafe.Slice(r.p, r.c)[r.n] = stamp{t, at.Frame}
+		r.n++
 		return
 	}
-	r.s[r.next] = stamp{t, at.Frame}
-	r.next = (r.next + 1) % ringSize
+	s[r.nextOld] = stamp{t, at.Frame}
+	r.nextOld = (r.nextOld + 1) % ringSize
 }
 
 // find returns the frame of the latest segment delivered at t, or 0.
 func (r *stampRing) find(t time.Time) uint64 {
 	u := t.UnixNano()
-	for i := range len(r.s) {
-		if s := &r.s[r.latest(i)]; s.frame != 0 && s.unix == u {
-			return s.frame
+	s := r.stamps()
+	for i := range len(s) {
+		if st := &s[r.latest(i)]; st.frame != 0 && st.unix == u {
+			return st.frame
 		}
 	}
 	return 0
 }
 
 // reset empties r, keeping its stamps' array for another connection.
-func (r *stampRing) reset() { r.s, r.next = r.s[:0], 0 }
+func (r *stampRing) reset() { r.n, r.nextOld = 0, 0 }
 
 // FrameAt returns the frame number of what side s's decoder reported at t: the segment
 // that delivered it, or 0 when it is no longer known. A stream's bytes are its TCP

@@ -2,6 +2,7 @@ package wsparse
 
 import (
 	"time"
+	"unsafe"
 )
 
 // Defaults for Options fields left at zero.
@@ -145,13 +146,12 @@ type Conn struct {
 	hsPacks     uint32 // how many times a handshake was packed into hsp (HandshakeVersion)
 
 	hs       *Handshake // the handshake being made, from the request until its response is judged
-	hsp      string     // else the judged handshake, packed (hspack.go)
+	hsp      *byte      // else the judged handshake, packed (hspack.go; packed)
 	reqQueue reqQueue   // requests awaiting a response, oldest first (bounded)
 
-	closes     [2]*CloseFrame // by true side
-	closeCount [2]int32
-	stats      [2]dirStats // by true side
-	notes      *notes      // nil until the first finding or ping
+	closes [2]*CloseFrame // by true side
+	stats  [2]dirStats    // by true side
+	notes  *notes         // nil until the first finding or ping
 
 	pool *Pool // nil for a Conn from NewConn
 }
@@ -161,7 +161,6 @@ type Conn struct {
 type notes struct {
 	findings []Finding
 	pings    []byte    // the ping and pong records, packed (pings.go)
-	nPings   int32     // how many
 	pl       *payloads // with Options.Payloads, from the first data message
 	far      *farTimes // nil until a time that a nanoTime cannot hold
 }
@@ -284,7 +283,7 @@ func (c *Conn) Handshake() *Handshake {
 	case c.hs != nil:
 		return c.hs
 	}
-	return unpack(c.hsp, c.dict())
+	return unpack(c.packed(), c.dict())
 }
 
 // HandshakeTimes returns what Handshake's RequestSeen, RequestTime, ResponseSeen and
@@ -296,13 +295,9 @@ func (c *Conn) HandshakeTimes() (reqSeen bool, req time.Time, respSeen bool, res
 	case c.hs != nil:
 		return c.hs.RequestSeen, c.hs.RequestTime, c.hs.ResponseSeen, c.hs.ResponseTime
 	}
-	flags := hspFlagsOf(c.hsp)
-	if flags&hspReqTimeSet != 0 {
-		req = hspTime(c.hsp, hspReqTime)
-	}
-	if flags&hspRespTimeSet != 0 {
-		resp = hspTime(c.hsp, hspRespTime)
-	}
+	p := c.packed()
+	flags := hspFlagsOf(p)
+	req, resp, _, _ = hspHeadOf(p)
 	return flags&hspRequestSeen != 0, req, flags&hspResponseSeen != 0, resp
 }
 
@@ -317,20 +312,34 @@ func (c *Conn) HandshakeVersion() (version uint32, settled bool) {
 // none was seen).
 func (c *Conn) handshake() *Handshake {
 	if c.hs == nil {
-		if c.hsp != "" {
-			c.hs = unpack(c.hsp, c.dict())
+		if c.hsp != nil {
+			c.hs = unpack(c.packed(), c.dict())
 		} else {
-			c.hs = new(Handshake)
+			c.hs = c.newHandshake()
 		}
-		c.hsp = ""
+		c.hsp = nil
 	}
 	return c.hs
 }
 
-// packHandshake keeps the judged handshake packed.
+// newHandshake returns a zero Handshake to fill, the Pool's when it has one.
+func (c *Conn) newHandshake() *Handshake {
+	if c.pool != nil {
+		return c.pool.hss.Get()
+	}
+	return new(Handshake)
+}
+
+// packHandshake keeps the judged handshake packed, and gives the Handshake back to the
+// Pool: nothing holds it (Handshake is called at the end, when no more is packed).
 func (c *Conn) packHandshake() {
 	c.deflate = c.hs.Deflate
-	c.hsp, c.hs = pack(c.hs, c.dict()), nil
+	c.hsp = unsafe.StringData(pack(c.hs, c.dict()))
+	if c.pool != nil {
+		*c.hs = Handshake{}
+		c.pool.hss.Put(c.hs, maxPooled)
+	}
+	c.hs = nil
 	c.hsPacks++
 }
 
@@ -347,7 +356,10 @@ func (c *Conn) CloseCount(side Side) int {
 	if side > Server {
 		return 0
 	}
-	return int(c.closeCount[side])
+	if c.closes[side] == nil {
+		return 0
+	}
+	return int(c.closes[side].count)
 }
 
 // Stats returns the frame counts of side.
@@ -398,7 +410,6 @@ func (c *Conn) setRole(fed, s Side) {
 		// Anything recorded before the decision was filed under the fed side.
 		c.stats[0], c.stats[1] = c.stats[1], c.stats[0]
 		c.closes[0], c.closes[1] = c.closes[1], c.closes[0]
-		c.closeCount[0], c.closeCount[1] = c.closeCount[1], c.closeCount[0]
 		for _, cf := range c.closes {
 			if cf != nil {
 				cf.Side = cf.Side.Other()

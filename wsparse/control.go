@@ -45,16 +45,18 @@ func (c *Conn) endFrame(d *direction, t time.Time, incomplete bool) {
 		}
 	case OpClose:
 		c.onClose(fs, s, t, incomplete)
+		c.dropCtrl(fs)
 	case OpPing, OpPong:
 		if !incomplete {
 			c.onPing(fs, s, t, st)
 		}
+		c.dropCtrl(fs)
 	}
 }
 
 // onClose records a close frame and judges its payload (RFC 6455 sections 5.5.1, 7.4).
 func (c *Conn) onClose(fs *frameState, s Side, t time.Time, incomplete bool) {
-	p := fs.ctrl
+	p := fs.ctrl.bytes()
 	cf := &CloseFrame{Side: s, Time: t, Frame: fs.idx(), PayloadLen: fs.length,
 		Incomplete: incomplete || fs.ctrlLost || int64(len(p)) < fs.length && len(p) < c.opts.MaxControlPayload}
 	if fs.length > 125 {
@@ -88,10 +90,10 @@ func (c *Conn) onClose(fs *frameState, s Side, t time.Time, incomplete bool) {
 			c.frameFinding(FindCloseReasonNotUTF8, s, fs, t, "has a reason that is not valid UTF-8")
 		}
 	}
-	c.closeCount[s]++
 	if c.closes[s] == nil {
 		c.closes[s] = cf
 	}
+	c.closes[s].count++
 	detail := "no status code"
 	if cf.HasCode {
 		detail = cf.Code.String()
@@ -111,8 +113,8 @@ func (c *Conn) onPing(fs *frameState, s Side, t time.Time, st *dirStats) {
 	} else {
 		st.Pings++
 	}
-	if n := c.getNotes(); int(n.nPings) < c.opts.MaxPings {
-		n.addPing(s, t, pong, fs.ctrl)
+	if n := c.getNotes(); n.pingCount() < c.opts.MaxPings {
+		n.addPing(s, t, pong, fs.ctrl.bytes())
 	}
 	c.emit(Event{Kind: kind, Side: s, Time: t, Frame: fs.idx(), Detail: strconv.Itoa(int(fs.length)) + "-byte payload"})
 }

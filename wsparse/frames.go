@@ -18,11 +18,48 @@ type frameState struct {
 	done   int64
 	next   int // index of the next frame; the current one is next-1 (idx)
 
-	ctrl []byte // control payload kept, unmasked
+	ctrl *ctrlBuf // control payload kept, unmasked; nil outside a control frame with one
 
 	msg       message
 	closeSent bool
 	hn        uint8 // bytes of hdr collected so far (at most maxHeaderLen)
+}
+
+// ctrlBuf holds the payload of the control frame being decoded. A direction holds one only
+// while such a frame carries a payload; then it goes back to the Pool.
+type ctrlBuf struct{ b []byte }
+
+// bytes returns the payload kept so far (nil for no buffer).
+func (cb *ctrlBuf) bytes() []byte {
+	if cb == nil {
+		return nil
+	}
+	return cb.b
+}
+
+// maxKeptCtrl bounds the control buffers a Pool keeps, and their size.
+const maxKeptCtrl = 2 * maxPooled
+
+// getCtrl returns an empty control buffer.
+func (c *Conn) getCtrl() *ctrlBuf {
+	if c.pool != nil {
+		return c.pool.ctrls.Get()
+	}
+	return new(ctrlBuf)
+}
+
+// dropCtrl gives the control buffer of fs back, once its frame is done.
+func (c *Conn) dropCtrl(fs *frameState) {
+	cb := fs.ctrl
+	if cb == nil {
+		return
+	}
+	fs.ctrl = nil
+	if c.pool == nil || cap(cb.b) > DefaultMaxControlPayload {
+		return
+	}
+	cb.b = cb.b[:0]
+	c.pool.ctrls.Put(cb, maxKeptCtrl)
 }
 
 // idx returns the index of the current frame (the one whose header was parsed last).
@@ -49,7 +86,7 @@ type textCheck struct {
 // on.
 func (fs *frameState) reset(afterGap bool) {
 	fs.hn, fs.inPayload = 0, false
-	fs.ctrl, fs.ctrlLost = fs.ctrl[:0], false
+	fs.ctrl, fs.ctrlLost = nil, false // a buffer dropped here is the collector's
 	fs.msg.frag = fragNone
 	if afterGap {
 		fs.msg.frag = fragUnknown
@@ -116,7 +153,7 @@ func (c *Conn) startFrame(d *direction, t time.Time) {
 	h := &fs.header
 	fs.next++
 	fs.done, fs.ctrlLost = 0, false
-	fs.ctrl = fs.ctrl[:0]
+	c.dropCtrl(fs)
 	s := c.trueSide(d.fed)
 	v := headerViolations(h, c.rules(d, s))
 	if v&vLengthTopBit != 0 {
@@ -211,17 +248,20 @@ func (c *Conn) payload(d *direction, p []byte) {
 		if fs.ctrlLost {
 			return
 		}
-		room := c.opts.MaxControlPayload - len(fs.ctrl)
+		room := c.opts.MaxControlPayload - len(fs.ctrl.bytes())
 		if room > len(p) {
 			room = len(p)
 		}
 		if room <= 0 {
 			return
 		}
-		start := len(fs.ctrl)
-		fs.ctrl = append(fs.ctrl, p[:room]...)
+		if fs.ctrl == nil {
+			fs.ctrl = c.getCtrl()
+		}
+		start := len(fs.ctrl.b)
+		fs.ctrl.b = append(fs.ctrl.b, p[:room]...)
 		if fs.masked {
-			unmask(fs.ctrl[start:], fs.key, fs.done)
+			unmask(fs.ctrl.b[start:], fs.key, fs.done)
 		}
 	case fs.msg.text.on && !fs.msg.text.bad && (fs.op == OpText || fs.op == OpContinuation):
 		tc := &fs.msg.text

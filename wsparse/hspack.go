@@ -1,11 +1,14 @@
 package wsparse
 
 import (
+	"encoding/base64"
 	"encoding/binary"
 	"iter"
+	"math"
 	"net/http"
 	"strings"
 	"time"
+	"unsafe"
 )
 
 // The packed handshake.
@@ -13,22 +16,27 @@ import (
 // Every WebSocket connection keeps its opening handshake until its record is made, and a
 // Handshake is 392 bytes of fields (string headers, slices, two time.Time) that point
 // into the allocations the HTTP parser made for the request's and the response's strings.
-// Once the response is judged, Conn keeps instead one string that holds all of it: a
-// fixed head (the two times, the status, the flags), then each string field as a uvarint
-// length and its bytes, and each list as a uvarint count (plus one; zero for nil) and its
-// items. A Sec-WebSocket-Accept that is the one the key asks for and a reason phrase that
-// is the standard one for the status are not stored but made again by unpack. Handshake
-// rebuilds the struct from it, its strings pointing into the packed one.
+// Once the response is judged, Conn keeps instead one string that holds all of it: a head
+// (the times, the status, the flags), then each string field as a uvarint and its bytes,
+// or the index of a string the Pool's connections share (hsDict), and each list as a
+// uvarint count (plus one; zero for nil) and its items. A Sec-WebSocket-Accept that is the
+// one the key asks for and a reason phrase that is the standard one for the status are not
+// stored but made again by unpack, and a Sec-WebSocket-Key is stored as the 16 bytes it
+// encodes. Handshake rebuilds the struct from it, its strings pointing into the packed one
+// or the dictionary.
 
-// Offsets of the packed head.
+// The packed head: its length (uint32: a Conn keeps only a pointer to the first byte), the
+// flags (uint16), then the request time when set (Unix seconds, int64, and nanoseconds,
+// uint32), the response time when set (the same, or with hspRespDelta nanoseconds after
+// the request's as a uint32), the status (uint16, or int64 with hspStatusWide). The fields
+// follow.
 const (
-	hspReqTime  = 0  // int64 Unix seconds, then uint32 nanoseconds
-	hspRespTime = 12 // the same
-	hspStatus   = 24 // int64
-	hspFlags    = 32 // uint16
-	hspHead     = 34 // the first field
+	hspLen   = 0 // offset of the length
+	hspFlags = 4 // offset of the flags
+	hspTimes = 6 // offset of the first time
 
 	hspStrings = 14 // string fields, before the four lists
+	hspKey     = 6  // the index of Key among them
 )
 
 // hspShared says which of the string fields, in their packed order, may be shared through
@@ -98,6 +106,9 @@ const (
 	hspStatusTextDerived // StatusText is http.StatusText(Status)
 	hspReqTimeSet        // RequestTime is not the zero time
 	hspRespTimeSet       // ResponseTime is not the zero time
+	hspRespDelta         // ResponseTime is stored as nanoseconds after RequestTime
+	hspStatusWide        // Status does not fit a uint16
+	hspKeyRaw            // Key is the base64 of the 16 bytes stored
 )
 
 // pack returns the packed form of h; strings found in (or added to) d are kept as its
@@ -122,7 +133,36 @@ func pack(h *Handshake, d *hsDict) string {
 	if statusText != "" && statusText == http.StatusText(h.Status) {
 		statusText, flags = "", flags|hspStatusTextDerived
 	}
-	strs := [...]string{h.Method, h.Path, h.Host, h.Origin, h.UserAgent, h.Version, h.Key,
+	key := h.Key
+	if raw, err := base64.StdEncoding.DecodeString(key); err == nil && len(raw) == 16 &&
+		base64.StdEncoding.EncodeToString(raw) == key {
+		key, flags = string(raw), flags|hspKeyRaw
+	}
+	var head [hspTimes + 12 + 12 + 8]byte
+	hn := hspTimes
+	if flags&hspReqTimeSet != 0 {
+		putTime(head[hn:], h.RequestTime)
+		hn += 12
+	}
+	if flags&hspRespTimeSet != 0 {
+		delta := h.ResponseTime.Sub(h.RequestTime)
+		if flags&hspReqTimeSet != 0 && delta >= 0 && delta <= math.MaxUint32 &&
+			hspTime(head[:], hspTimes).Add(delta) == h.ResponseTime {
+			binary.LittleEndian.PutUint32(head[hn:], uint32(delta))
+			hn, flags = hn+4, flags|hspRespDelta
+		} else {
+			putTime(head[hn:], h.ResponseTime)
+			hn += 12
+		}
+	}
+	if h.Status >= 0 && h.Status <= math.MaxUint16 {
+		binary.LittleEndian.PutUint16(head[hn:], uint16(h.Status))
+		hn += 2
+	} else {
+		binary.LittleEndian.PutUint64(head[hn:], uint64(int64(h.Status)))
+		hn, flags = hn+8, flags|hspStatusWide
+	}
+	strs := [...]string{h.Method, h.Path, h.Host, h.Origin, h.UserAgent, h.Version, key,
 		h.XForwardedFor, h.Forwarded, statusText, accept, h.Subprotocol, h.ServerVersions, h.Failure}
 	lists := [...][]string{h.Protocols, h.Extensions, h.ChosenExtensions, h.Unchecked}
 	// A field is a uvarint v and, when v is even, v/2 bytes; an odd v is the index v/2 of
@@ -133,7 +173,7 @@ func pack(h *Handshake, d *hsDict) string {
 		}
 		return uint64(len(s)) << 1, false
 	}
-	size := hspHead
+	size := hn
 	for i, s := range strs {
 		v, ref := field(s, hspShared[i])
 		size += uvarintLen(v)
@@ -151,14 +191,11 @@ func pack(h *Handshake, d *hsDict) string {
 			}
 		}
 	}
-	var head [hspHead]byte
-	putTime(head[hspReqTime:], h.RequestTime)
-	putTime(head[hspRespTime:], h.ResponseTime)
-	binary.LittleEndian.PutUint64(head[hspStatus:], uint64(int64(h.Status)))
+	binary.LittleEndian.PutUint32(head[hspLen:], uint32(size))
 	binary.LittleEndian.PutUint16(head[hspFlags:], flags)
 	var sb strings.Builder // one allocation, of the packed size
 	sb.Grow(size)
-	sb.Write(head[:])
+	sb.Write(head[:hn])
 	put := func(s string, shared bool) {
 		v, ref := field(s, shared)
 		writeUvarint(&sb, v)
@@ -191,14 +228,9 @@ func unpack(p string, d *hsDict) *Handshake {
 	h.Deflate, h.Tunnel = flags&hspDeflate != 0, flags&hspTunnel != 0
 	h.HeadersTruncated, h.Upgraded = flags&hspHeadersTruncated != 0, flags&hspUpgraded != 0
 	h.reqTruncated, h.respTruncated = flags&hspReqTruncated != 0, flags&hspRespTruncated != 0
-	if flags&hspReqTimeSet != 0 {
-		h.RequestTime = hspTime(p, hspReqTime)
-	}
-	if flags&hspRespTimeSet != 0 {
-		h.ResponseTime = hspTime(p, hspRespTime)
-	}
-	h.Status = int(int64(le64(p[hspStatus:])))
-	r := hspReader{p: p, at: hspHead, d: d}
+	var at int
+	h.RequestTime, h.ResponseTime, h.Status, at = hspHeadOf(p)
+	r := hspReader{p: p, at: at, d: d}
 	for _, s := range [...]*string{&h.Method, &h.Path, &h.Host, &h.Origin, &h.UserAgent, &h.Version, &h.Key,
 		&h.XForwardedFor, &h.Forwarded, &h.StatusText, &h.Accept, &h.Subprotocol, &h.ServerVersions, &h.Failure} {
 		*s = r.str()
@@ -225,6 +257,9 @@ func unpack(p string, d *hsDict) *Handshake {
 		}
 		*l = all[start:len(all):len(all)]
 	}
+	if flags&hspKeyRaw != 0 {
+		h.Key = base64.StdEncoding.EncodeToString([]byte(h.Key))
+	}
 	if flags&hspAcceptDerived != 0 {
 		h.Accept = acceptKey(h.Key)
 	}
@@ -234,16 +269,57 @@ func unpack(p string, d *hsDict) *Handshake {
 	return h
 }
 
+// packed returns c's packed handshake ("" for none).
+func (c *Conn) packed() string {
+	if c.hsp == nil {
+		return ""
+	}
+	n := unsafe.String(c.hsp, 4)
+	return unsafe.String(c.hsp, int(uint32(n[0])|uint32(n[1])<<8|uint32(n[2])<<16|uint32(n[3])<<24))
+}
+
 // hspFlagsOf returns the flags of the packed handshake p.
 func hspFlagsOf(p string) uint16 {
 	return uint16(p[hspFlags]) | uint16(p[hspFlags+1])<<8
 }
 
+// hspHeadOf returns the times and the status in the head of the packed handshake p, and
+// the offset of its first field.
+func hspHeadOf(p string) (req, resp time.Time, status, fields int) {
+	flags := hspFlagsOf(p)
+	at := hspTimes
+	if flags&hspReqTimeSet != 0 {
+		req, at = hspTime(p, at), at+12
+	}
+	switch {
+	case flags&hspRespTimeSet == 0:
+	case flags&hspRespDelta != 0:
+		resp, at = req.Add(time.Duration(le32(p[at:]))), at+4
+	default:
+		resp, at = hspTime(p, at), at+12
+	}
+	if flags&hspStatusWide != 0 {
+		status, at = int(int64(le64(p[at:]))), at+8
+	} else {
+		status, at = int(p[at])|int(p[at+1])<<8, at+2
+	}
+	return req, resp, status, at
+}
+
+// le32 reads a little-endian uint32 from the start of s.
+func le32(s string) uint32 {
+	return uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
+}
+
 // hspTime returns the time stored at off of the packed handshake p.
-func hspTime(p string, off int) time.Time {
-	n := p[off+8:]
-	nsec := uint32(n[0]) | uint32(n[1])<<8 | uint32(n[2])<<16 | uint32(n[3])<<24
-	return time.Unix(int64(le64(p[off:])), int64(nsec)).UTC()
+func hspTime[S string | []byte](p S, off int) time.Time {
+	b := p[off : off+12]
+	var sec uint64
+	for i := 7; i >= 0; i-- {
+		sec = sec<<8 | uint64(b[i])
+	}
+	nsec := uint32(b[8]) | uint32(b[9])<<8 | uint32(b[10])<<16 | uint32(b[11])<<24
+	return time.Unix(int64(sec), int64(nsec)).UTC()
 }
 
 // putTime stores t at the start of b: Unix seconds (8 bytes), then nanoseconds (4).
@@ -322,10 +398,12 @@ func (c *Conn) chosenExtensions() iter.Seq[string] {
 			}
 			return
 		}
-		if c.hsp == "" {
+		if c.hsp == nil {
 			return
 		}
-		r := hspReader{p: c.hsp, at: hspHead, d: c.dict()}
+		p := c.packed()
+		_, _, _, at := hspHeadOf(p)
+		r := hspReader{p: p, at: at, d: c.dict()}
 		for range hspStrings {
 			r.str()
 		}

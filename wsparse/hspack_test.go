@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // TestPackRoundTrip checks that a packed handshake unpacks to the one packed, whatever its
@@ -40,16 +41,26 @@ func TestPackRoundTrip(t *testing.T) {
 		{"426", Handshake{Status: 426, StatusText: "Upgrade Required", ServerVersions: "8, 13", Tunnel: true}},
 		{"long list", Handshake{Extensions: strings.Split(strings.Repeat("x-ext; p=1,", 300), ",")}},
 		{"negative status", Handshake{Status: -1}},
+		{"status beyond 16 bits", Handshake{Status: 70000, StatusText: "x"}},
+		{"response long after the request", Handshake{RequestTime: full.RequestTime, ResponseTime: full.RequestTime.Add(time.Hour)}},
+		{"response before the request", Handshake{RequestTime: full.RequestTime, ResponseTime: full.RequestTime.Add(-1)}},
+		{"response only, time set", Handshake{ResponseTime: full.ResponseTime, Status: 101}},
+		{"a key that is not base64", Handshake{Key: "not a key"}},
+		{"a key whose base64 is not canonical", Handshake{Key: "dGhlIHNhbXBsZSBub25jZR==", Accept: acceptKey("dGhlIHNhbXBsZSBub25jZR==")}},
+		{"a key of other than 16 bytes", Handshake{Key: "AAAA"}},
 	}
 	var pool Pool // its dictionary is shared by the cases, and each is packed twice
 	for _, tt := range tests {
 		for i, d := range []*hsDict{nil, &pool.dict, &pool.dict} {
 			p := pack(&tt.h, d)
+			if got := (&Conn{hsp: unsafe.StringData(p)}).packed(); got != p {
+				t.Errorf("%s: packed() returned %d bytes, want the %d packed", tt.name, len(got), len(p))
+			}
 			got := unpack(p, d)
 			if !reflect.DeepEqual(*got, tt.h) {
 				t.Errorf("%s, dictionary %d: unpack(pack(h)):\n got %#v\nwant %#v", tt.name, i, *got, tt.h)
 			}
-			c := &Conn{hsSeen: true, hsp: p}
+			c := &Conn{hsSeen: true, hsp: unsafe.StringData(p)}
 			if d != nil {
 				c.pool = &pool
 			}
@@ -94,12 +105,12 @@ func TestHandshakePackedAfterResponse(t *testing.T) {
 		"Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n"
 	c := NewConn(Options{})
 	c.Feed(Client, []byte(req), t0)
-	if c.hs == nil || c.hsp != "" {
-		t.Fatalf("after the request: hs %v, packed %q; want the Handshake unpacked", c.hs, c.hsp)
+	if c.hs == nil || c.hsp != nil {
+		t.Fatalf("after the request: hs %v, packed %q; want the Handshake unpacked", c.hs, c.packed())
 	}
 	c.Feed(Server, []byte(resp), t0.Add(time.Millisecond))
-	if c.hs != nil || c.hsp == "" {
-		t.Fatalf("after the 101: hs %v, packed %q; want it packed", c.hs, c.hsp)
+	if c.hs != nil || c.hsp == nil {
+		t.Fatalf("after the 101: hs %v, packed %q; want it packed", c.hs, c.packed())
 	}
 	h := c.Handshake()
 	want := Handshake{RequestSeen: true, ResponseSeen: true, RequestTime: t0, ResponseTime: t0.Add(time.Millisecond),

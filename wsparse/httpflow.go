@@ -217,9 +217,9 @@ func (c *Conn) onRequest(d *direction, r *http1.Request, t time.Time, truncated 
 		c.wsWanted = true
 		c.hsSeen = true
 		if c.hs == nil {
-			c.hs = new(Handshake)
+			c.hs = c.newHandshake()
 		}
-		c.hsp, c.deflate = "", false
+		c.hsp, c.deflate = nil, false
 		h := c.hs
 		*h = Handshake{RequestSeen: true, RequestTime: t, Method: r.Method, Path: r.Target, Host: r.Host,
 			Origin: r.Origin, UserAgent: r.UserAgent, Version: r.WSVersion, Key: r.WSKey,

@@ -8,8 +8,8 @@ import (
 // The ping records.
 //
 // A connection keeps up to MaxPings ping and pong records, and a Ping is 64 bytes plus an
-// allocation for its payload. The notes keep them instead as one byte string: per record
-// its time (a nanoTime, 8 bytes), a flag byte (the side, pong, the time kept in full in
+// allocation for its payload. The notes keep them instead as one byte string: their count
+// (4 bytes), then per record its time (a nanoTime, 8 bytes), a flag byte (the side, pong, the time kept in full in
 // the notes' far times) and the payload as a uvarint length and its bytes; 12 bytes for a
 // ping with a 2-byte payload. Pings builds the records from it.
 
@@ -47,20 +47,34 @@ func (n *notes) addPing(s Side, t time.Time, pong bool, payload []byte) {
 		if f.pings == nil {
 			f.pings = make(map[int]time.Time)
 		}
-		f.pings[int(n.nPings)] = t
+		f.pings[n.pingCount()] = t
 	}
+	if len(n.pings) == 0 {
+		n.pings = make([]byte, pingsHead, pingsHead+12)
+	}
+	binary.LittleEndian.PutUint32(n.pings, uint32(n.pingCount()+1))
 	n.pings = binary.LittleEndian.AppendUint64(n.pings, uint64(nt))
 	n.pings = append(n.pings, flags)
 	n.pings = binary.AppendUvarint(n.pings, uint64(len(payload)))
 	n.pings = append(n.pings, payload...)
-	n.nPings++
+}
+
+// pingsHead is the size of the count before the records.
+const pingsHead = 4
+
+// pingCount returns how many records the notes hold.
+func (n *notes) pingCount() int {
+	if len(n.pings) < pingsHead {
+		return 0
+	}
+	return int(binary.LittleEndian.Uint32(n.pings))
 }
 
 // eachPing calls fn with the offset of the flag byte, the time and the payload of every
 // record, in order.
 func (n *notes) eachPing(fn func(flagAt int, t time.Time, payload []byte)) {
 	b := n.pings
-	for i, at := 0, 0; at < len(b); i++ {
+	for i, at := 0, pingsHead; at < len(b); i++ {
 		nt := nanoTime(binary.LittleEndian.Uint64(b[at:]))
 		flagAt := at + 8
 		t := nt.time()
@@ -82,10 +96,10 @@ func (n *notes) eachPing(fn func(flagAt int, t time.Time, payload []byte)) {
 // Each call builds them; their payloads belong to the Conn.
 func (c *Conn) Pings() []Ping {
 	n := c.notes
-	if n == nil || n.nPings == 0 {
+	if n == nil || n.pingCount() == 0 {
 		return nil
 	}
-	out := make([]Ping, 0, n.nPings)
+	out := make([]Ping, 0, n.pingCount())
 	n.eachPing(func(flagAt int, t time.Time, payload []byte) {
 		f := n.pings[flagAt]
 		out = append(out, Ping{Side: Side(f & pingServer), Time: t, Pong: f&pingPong != 0, Payload: payload})

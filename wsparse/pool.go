@@ -13,7 +13,9 @@ const maxPooled = 64
 // be used from one goroutine.
 type Pool struct {
 	free  []*Conn
-	https freelist.List[httpDir] // the HTTP state of directions, for reuse
+	https freelist.List[httpDir]   // the HTTP state of directions, for reuse
+	ctrls freelist.List[ctrlBuf]   // control payload buffers, for reuse
+	hss   freelist.List[Handshake] // Handshakes being made, for reuse once packed
 	http  http1.Parser
 	// The inflaters of Options.Payloads: how many are in use, and idle ones for reuse.
 	inflating int
@@ -63,6 +65,7 @@ func (p *Pool) Put(c *Conn) {
 				c.dirs[i].http = nil
 				p.putHTTP(h)
 			}
+			c.dropCtrl(&c.dirs[i].fs)
 		}
 	}
 	if len(p.free) < maxPooled && c.pool == p {

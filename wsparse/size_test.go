@@ -3,15 +3,17 @@ package wsparse
 import (
 	"testing"
 	"unsafe"
+
+	"github.com/wsclosescan/wsclosescan/internal/wsframe"
 )
 
-// TestConnSize pins the size of a Conn, which every open connection holds: with the 8-byte
-// header the Go allocator puts before an object of more than 512 bytes that has pointers,
-// 568 bytes fill the 576-byte size class, and 9 bytes more would take the next one (640).
-// Grow it only knowingly, and put state that few connections need behind a pointer (the
-// judged handshake is packed into one string, hspack.go; the limits are the Pool's).
+// TestConnSize pins the size of a Conn, which every open connection holds: the Go allocator
+// puts an 8-byte header before an object with pointers of more than 512 bytes, so 512 (a
+// size class) is the most a Conn can have without one; a byte more takes 576 with it. Grow it only knowingly, and put state that few connections
+// need behind a pointer (the judged handshake is packed, hspack.go; the limits are the
+// Pool's; a control frame's payload buffer is held only during the frame).
 func TestConnSize(t *testing.T) {
-	if got, want := unsafe.Sizeof(Conn{}), uintptr(560); got > want {
+	if got, want := unsafe.Sizeof(Conn{}), uintptr(512); got > want {
 		t.Errorf("got a %d-byte Conn, want at most %d", got, want)
 	}
 }
@@ -60,5 +62,39 @@ func TestHTTPStateOnlyWhileHTTP(t *testing.T) {
 				t.Errorf("got %d spare HTTP states after Put, want %d", got, spare+held)
 			}
 		})
+	}
+}
+
+// TestCtrlOnlyInControlFrame checks that a direction holds a control payload buffer only
+// while a control frame with a payload is being decoded, that its Pool gets it back, and
+// that the ping's payload and the close frame's reason survive it.
+func TestCtrlOnlyInControlFrame(t *testing.T) {
+	var p Pool
+	c := p.Get(Options{})
+	c.Feed(Client, wsframe.Request("/chat", testKey), t0)
+	c.Feed(Server, wsframe.Response101(testKey), t0)
+	ping := cf(true, 9, []byte("heartbeat"))
+	c.Feed(Client, ping[:len(ping)-3], t0)
+	if c.dirs[Client].fs.ctrl == nil {
+		t.Fatal("no control buffer in the middle of a ping's payload")
+	}
+	c.Feed(Client, ping[len(ping)-3:], t0)
+	if c.dirs[Client].fs.ctrl != nil {
+		t.Error("the control buffer is still held after the ping")
+	}
+	if got := p.ctrls.Len(); got != 1 {
+		t.Errorf("got %d spare control buffers in the Pool, want 1", got)
+	}
+	c.Feed(Server, sf(true, 8, append([]byte{0x03, 0xe8}, "bye"...)), t0)
+	c.Feed(Server, sf(true, 8, []byte{0x03, 0xe8}), t0)
+	if pings := c.Pings(); len(pings) != 1 || string(pings[0].Payload) != "heartbeat" {
+		t.Errorf("got pings %+v, want one with payload heartbeat", pings)
+	}
+	if cl := c.Close(Server); cl == nil || string(cl.Reason) != "bye" || c.CloseCount(Server) != 2 || c.CloseCount(Client) != 0 {
+		t.Errorf("got close %+v, %d close frames from the server, %d from the client; want reason bye, 2, 0", cl,
+			c.CloseCount(Server), c.CloseCount(Client))
+	}
+	if c.dirs[Server].fs.ctrl != nil {
+		t.Error("the control buffer is still held after the close frames")
 	}
 }

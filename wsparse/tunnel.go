@@ -28,8 +28,11 @@ type TunnelRequest struct {
 func (c *Conn) StartTunnel(req TunnelRequest) {
 	c.ws, c.wsWanted, c.hsSeen, c.httpSeen = true, true, true, true
 	c.roleKnown = true
-	c.hsp, c.deflate = "", false
-	c.hs = &Handshake{RequestSeen: true, RequestTime: req.Time, Method: http.MethodConnect, Path: req.Path,
+	c.hsp, c.deflate = nil, false
+	if c.hs == nil {
+		c.hs = c.newHandshake()
+	}
+	*c.hs = Handshake{RequestSeen: true, RequestTime: req.Time, Method: http.MethodConnect, Path: req.Path,
 		Host: req.Authority, Origin: req.Origin, UserAgent: req.UserAgent, Version: req.Version,
 		Protocols: http1.CommaList([]string{req.Protocols}), Extensions: splitOffers(req.Extensions), Tunnel: true}
 	for i := range c.dirs {

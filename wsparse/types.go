@@ -104,6 +104,7 @@ type CloseFrame struct {
 	PayloadLen int64
 	// Incomplete is set when part of the payload is missing from the capture.
 	Incomplete bool
+	count      int32 // in the first close frame of a side: how many the side sent (CloseCount)
 	// Problems lists violations, e.g. "reason is 256 bytes (limit 123)". Empty when valid.
 	Problems []string
 }
