@@ -3,6 +3,7 @@ package reassembly
 import (
 	"net/netip"
 	"runtime"
+	"slices"
 	"testing"
 	"time"
 	"unsafe"
@@ -294,5 +295,40 @@ func TestHalfOpenTaker(t *testing.T) {
 			}
 			j++
 		}
+	}
+}
+
+// TestPrefetch: Prefetch, with flows of tracked, half-open and unknown connections, before
+// and after Flush has dropped the half-open index, changes nothing an assembler reports.
+func TestPrefetch(t *testing.T) {
+	segs := synFlood(3000)
+	more := []Segment{s(3000, "SA", 900, 6, ""), c(3000, "A", 6, 901, "hi")}
+	more[0].Src, more[0].Dst = segs[5].Dst, segs[5].Src
+	more[1].Src, more[1].Dst = segs[5].Src, segs[5].Dst
+	segs = append(segs, more...)
+	flows := make([]uint64, len(segs)+1)
+	for i := range segs {
+		flows[i] = FlowHash(segs[i].Src, segs[i].Dst)
+	}
+	flows[len(segs)] = 12345
+	r1, r2 := &recorder{t: t}, &recorder{t: t}
+	a, b := NewAssembler(r1, Options{}), NewAssembler(r2, Options{})
+	for i := range segs {
+		if i%256 == 0 {
+			b.Prefetch(flows[i:min(i+256, len(flows))])
+		}
+		x, y := segs[i], segs[i]
+		a.Add(&x)
+		b.Add(&y)
+	}
+	b.Prefetch(flows)
+	a.FlushSome(100)
+	b.FlushSome(100)
+	b.Prefetch(flows) // the half-open index is dropped now
+	a.Flush()
+	b.Flush()
+	b.Prefetch(flows)
+	if a.Stats() != b.Stats() || len(r1.streams) != len(r2.streams) || !slices.Equal(r1.log, r2.log) {
+		t.Errorf("with Prefetch: %+v, %d streams; without: %+v, %d streams", b.Stats(), len(r2.streams), a.Stats(), len(r1.streams))
 	}
 }

@@ -67,6 +67,7 @@ func newShard(idx int, opts Options) *shard {
 func (sh *shard) run(reports chan<- shardReport) {
 	for {
 		b := <-sh.in
+		sh.asm.Prefetch(b.flows)
 		for i := range b.segs {
 			seg := &b.segs[i]
 			sh.ord.clock = b.nows[i]

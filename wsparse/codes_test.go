@@ -1,6 +1,8 @@
 package wsparse
 
 import (
+	"crypto/sha1"
+	"encoding/base64"
 	"strings"
 	"testing"
 )
@@ -86,5 +88,23 @@ func TestExplainText(t *testing.T) {
 				t.Errorf("Explain(%d): got %q, want it to mention %q", tt.code, all, w)
 			}
 		}
+	}
+}
+
+// TestAcceptKey: RFC 6455's example key gives its accept value, and keys of every length
+// around the stack buffer's agree with the plain formula.
+func TestAcceptKey(t *testing.T) {
+	if got := acceptKey("dGhlIHNhbXBsZSBub25jZQ=="); got != "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" {
+		t.Errorf("acceptKey(RFC example) = %q", got)
+	}
+	for n := range 80 {
+		key := strings.Repeat("k", n)
+		h := sha1.Sum([]byte(key + websocketGUID))
+		if got, want := acceptKey(key), base64.StdEncoding.EncodeToString(h[:]); got != want {
+			t.Errorf("acceptKey(%d bytes) = %q, want %q", n, got, want)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = acceptKey("dGhlIHNhbXBsZSBub25jZQ==") }); n > 1 {
+		t.Errorf("acceptKey allocates %v times, want at most 1", n)
 	}
 }
