@@ -60,7 +60,7 @@ type factory struct {
 
 // NewStream implements reassembly.StreamFactory.
 func (f *factory) NewStream(info reassembly.ConnInfo) reassembly.Stream {
-	t := &tracked{Stream: f.layers.NewStream(info), o: f.o, start: info.Start}
+	t := &tracked{Stream: f.layers.NewStream(info), o: f.o, start: info.Start.UnixNano()}
 	heap.Push(&f.o.open, t)
 	return t
 }
@@ -85,8 +85,8 @@ func (f *skipFactory) TakeHalfOpens(n int, _ reassembly.EndReason) { f.skipped.A
 type tracked struct {
 	reassembly.Stream
 	o     *orderer
-	start time.Time
-	idx   int // index in the open heap
+	start int64 // the connection's start, UnixNano (as the assembler keeps it): 48 B, not 64
+	idx   int   // index in the open heap
 }
 
 // Keep implements reassembly.Keeper for the wrapped Stream.
@@ -136,8 +136,8 @@ func (o *orderer) bound() outKey {
 // startBound returns the earliest start a connection not yet finished can have.
 func (o *orderer) startBound() time.Time {
 	b := o.now
-	if len(o.open) > 0 && o.open[0].start.Before(b) {
-		b = o.open[0].start
+	if len(o.open) > 0 && !b.IsZero() && o.open[0].start < b.UnixNano() { // no start is before the zero time
+		b = time.Unix(0, o.open[0].start).UTC()
 	}
 	if o.halfOpen != nil {
 		if t, ok := o.halfOpen(); ok && t.Before(b) {
@@ -196,7 +196,7 @@ func (o *orderer) flush() {
 type openHeap []*tracked
 
 func (h openHeap) Len() int           { return len(h) }
-func (h openHeap) Less(i, j int) bool { return h[i].start.Before(h[j].start) }
+func (h openHeap) Less(i, j int) bool { return h[i].start < h[j].start }
 func (h openHeap) Swap(i, j int) {
 	h[i], h[j] = h[j], h[i]
 	h[i].idx, h[j].idx = i, j
