@@ -127,7 +127,7 @@ func pack(h *Handshake, d *hsDict) string {
 		}
 	}
 	accept, statusText := h.Accept, h.StatusText
-	if accept != "" && h.Key != "" && acceptMatches(h.Key, accept) {
+	if accept != "" && h.Key != "" && (h.acceptOK && accept == h.Accept || acceptMatches(h.Key, accept)) {
 		accept, flags = "", flags|hspAcceptDerived
 	}
 	if statusText != "" && statusText == http.StatusText(h.Status) {

@@ -52,7 +52,7 @@ func acceptMatches(key, accept string) bool {
 // three headers) will share.
 func (c *Conn) judge(r *http1.Response) {
 	h := c.hs
-	h.Upgraded, h.Failure, h.Unchecked, h.Deflate = false, "", nil, false
+	h.Upgraded, h.Failure, h.Unchecked, h.Deflate, h.acceptOK = false, "", nil, false, false
 	if !h.ResponseSeen {
 		return
 	}
@@ -101,8 +101,10 @@ func upgradeProblem(h *Handshake, r *http1.Response, full bool) string {
 	}
 	switch {
 	case r.HasAccept && h.RequestSeen && h.Key != "":
-		if fail == "" && !acceptMatches(h.Key, r.Accept) {
-			fail = "accept key does not match the request key"
+		if fail == "" {
+			if h.acceptOK = acceptMatches(h.Key, r.Accept); !h.acceptOK {
+				fail = "accept key does not match the request key"
+			}
 		}
 	case r.HasAccept:
 		h.Unchecked = append(h.Unchecked, "Sec-WebSocket-Accept")

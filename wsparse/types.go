@@ -86,6 +86,7 @@ type Handshake struct {
 	// the right Upgrade/Connection headers, accept key, subprotocol and extensions.
 	Upgraded                    bool
 	reqTruncated, respTruncated bool
+	acceptOK                    bool // judge found Accept to be the one Key asks for (pack needs no SHA-1)
 }
 
 // CloseFrame is a close frame as sent by Side, and what is wrong with it.
