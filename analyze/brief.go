@@ -28,13 +28,13 @@ func brief(c *layers.Conn) *report.Record {
 	client, server := c.Endpoints()
 	cs, ss := addrStrings(client, server)
 	return &report.Record{
-		File:       c.File,
+		File:       c.File(),
 		Client:     cs,
 		Server:     ss,
 		ClientAddr: client,
 		ServerAddr: server,
 		Start:      report.Time{Time: c.Info.Start},
-		End:        report.Time{Time: c.Last},
+		End:        report.Time{Time: c.Last()},
 		Handshake:  f.handshake,
 		Verdict:    f.verdict,
 	}

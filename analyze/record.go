@@ -57,7 +57,7 @@ func endOf(e *layers.TCPEnd) (time.Time, string) {
 // factsOf fills f (the caller's, so that it needs no allocation) from what the layers saw.
 func factsOf(c *layers.Conn, f *facts) {
 	ws := c.WS()
-	*f = facts{hs: ws.Handshake(), websocket: ws.IsWebSocket(), stream: c.Stream() != nil, start: c.Info.Start, last: c.Last,
+	*f = facts{hs: ws.Handshake(), websocket: ws.IsWebSocket(), stream: c.Stream() != nil, start: c.Info.Start, last: c.Last(),
 		released: c.Released}
 	f.damageFile, f.damage = c.Damage()
 	for _, s := range []wsparse.Side{wsparse.Client, wsparse.Server} {
@@ -344,7 +344,7 @@ func (a *Analyzer) record(c *layers.Conn) *report.Record {
 	cs, ss := addrStrings(client, server)
 	cid, filter := xrefStrings(client, server)
 	*r = report.Record{
-		File:           c.File,
+		File:           c.File(),
 		Client:         cs,
 		Server:         ss,
 		CommunityID:    cid,
@@ -352,8 +352,8 @@ func (a *Analyzer) record(c *layers.Conn) *report.Record {
 		ClientAddr:     client,
 		ServerAddr:     server,
 		Start:          report.Time{Time: c.Info.Start},
-		End:            report.Time{Time: c.Last},
-		DurationS:      seconds(c.Last.Sub(c.Info.Start)),
+		End:            report.Time{Time: c.Last()},
+		DurationS:      seconds(c.Last().Sub(c.Info.Start)),
 		WebSocket:      f.websocket,
 		Handshake:      f.handshake,
 		Verdict:        f.verdict,
@@ -381,7 +381,7 @@ func (a *Analyzer) record(c *layers.Conn) *report.Record {
 	frameNumbers(c, f, st)
 	if la := lastActivity(f); !la.IsZero() {
 		r.LastActivity = set(&st.lastActivity, report.Time{Time: la})
-		end := c.Last
+		end := c.Last()
 		if f.tcpEnded {
 			end = f.endTime
 		}

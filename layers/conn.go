@@ -1,6 +1,7 @@
 package layers
 
 import (
+	"math"
 	"net/netip"
 	"time"
 
@@ -56,14 +57,13 @@ type Gap struct {
 // assembler named it; SideOf and DirOf translate to the WebSocket sides, which the decoder
 // may have found swapped.
 type Conn struct {
-	// File is the capture file the connection was read from.
-	File string
+	file *string // the capture file the connection was read from (File), shared
 	// Info is the assembler's view of the connection: for a stream, its TCP connection's
 	// endpoints, and the stream's start.
 	Info reassembly.ConnInfo
-	// Last is the latest capture time seen on the connection, LastFrame the frame number
-	// of the latest segment at Last (0 for a stream).
-	Last      time.Time
+	// lastNs is Last as UnixNano (unless rare.lastFar); LastFrame the frame number of the
+	// latest segment at Last (0 for a stream).
+	lastNs    int64
 	LastFrame uint64
 	// Missing counts the bytes reported missing; Lost is set when an unknown amount was
 	// lost (a layer lost its framing). LastGap and Gaps tell the gaps themselves.
@@ -90,8 +90,80 @@ type Conn struct {
 	// Most connections have no gap, and a timeline only with Options.Timeline; an open
 	// one has sent no FIN or RST yet: their state is allocated on first use.
 	ends *[2]TCPEnd // by reassembly.Dir; the Factory's again after judge
-	gaps *gapNotes
-	tl   *timeline
+	rare *connRare
+}
+
+// connRare is what few connections need: gap notes, a timeline, a Last that lastNs cannot
+// hold. A Conn holds it by one pointer (288 bytes, not 320).
+type connRare struct {
+	gaps    *gapNotes
+	tl      *timeline
+	last    time.Time // Last, when lastFar
+	lastFar bool
+}
+
+// getRare returns c's rare state, allocating it on first use.
+func (c *Conn) getRare() *connRare {
+	if c.rare == nil {
+		c.rare = new(connRare)
+	}
+	return c.rare
+}
+
+// gapsOf returns c's gap notes, or nil.
+func (c *Conn) gapsOf() *gapNotes {
+	if c.rare == nil {
+		return nil
+	}
+	return c.rare.gaps
+}
+
+// tlOf returns c's timeline, or nil.
+func (c *Conn) tlOf() *timeline {
+	if c.rare == nil {
+		return nil
+	}
+	return c.rare.tl
+}
+
+// File returns the capture file the connection was read from.
+func (c *Conn) File() string {
+	if c.file == nil {
+		return ""
+	}
+	return *c.file
+}
+
+// Last returns the latest capture time seen on the connection.
+func (c *Conn) Last() time.Time {
+	if c.rare != nil && c.rare.lastFar {
+		return c.rare.last
+	}
+	return time.Unix(0, c.lastNs).UTC()
+}
+
+// nanoOf returns t as UnixNano, and false when time.Unix(0, n).UTC() would not give t back
+// (not in UTC, or out of UnixNano's range: before 1678 or after 2262). Capture times are
+// in UTC.
+func nanoOf(t time.Time) (int64, bool) {
+	const maxSec = math.MaxInt64/1_000_000_000 - 1
+	if sec := t.Unix(); sec < -maxSec || sec > maxSec || t.Location() != time.UTC {
+		return 0, false
+	}
+	return t.UnixNano(), true
+}
+
+// setLast makes t the connection's Last.
+func (c *Conn) setLast(t time.Time) {
+	if n, ok := nanoOf(t); ok {
+		c.lastNs = n
+		if c.rare != nil {
+			c.rare.lastFar = false
+		}
+		return
+	}
+	r := c.getRare()
+	r.last, r.lastFar = t, true
 }
 
 // End returns what the bytes sent in direction d showed of TCP's end: the zero TCPEnd
@@ -120,27 +192,28 @@ type gapNotes struct {
 
 // LastGap returns the latest gap of the bytes sent in direction d, the zero Gap if none.
 func (c *Conn) LastGap(d reassembly.Dir) Gap {
-	if c.gaps == nil {
+	if c.gapsOf() == nil {
 		return Gap{}
 	}
-	return c.gaps.last[d&1]
+	return c.gapsOf().last[d&1]
 }
 
 // Gaps returns the first MaxGapNotes gaps of a TCP connection in the order they were
 // found, and how many more there were (none for a stream: see LastGap).
 func (c *Conn) Gaps() (first []Gap, more int) {
-	if c.gaps == nil {
+	if c.gapsOf() == nil {
 		return nil, 0
 	}
-	return c.gaps.first, c.gaps.more
+	return c.gapsOf().first, c.gapsOf().more
 }
 
 // noteGap records g as the latest gap of its direction, and among the first ones if note.
 func (c *Conn) noteGap(g Gap, note bool) {
-	if c.gaps == nil {
-		c.gaps = new(gapNotes)
+	r := c.getRare()
+	if r.gaps == nil {
+		r.gaps = new(gapNotes)
 	}
-	n := c.gaps
+	n := r.gaps
 	n.last[g.Dir&1] = g
 	switch {
 	case !note:
@@ -171,7 +244,7 @@ func (c *Conn) Damage() (file, what string) {
 		return "", ""
 	}
 	for _, d := range c.f.damages {
-		if !c.Last.After(d.at) {
+		if !c.Last().After(d.at) {
 			return d.file, d.what
 		}
 	}
@@ -230,15 +303,30 @@ func (c *Conn) Endpoints() (client, server netip.AddrPort) {
 func (c *Conn) SideOf(d reassembly.Dir) wsparse.Side { return wsparse.Side(c.DirOf(wsparse.Side(d))) }
 
 func (c *Conn) touch(t time.Time) {
-	if t.After(c.Last) {
-		c.Last = t
+	if c.rare == nil || !c.rare.lastFar {
+		if n, ok := nanoOf(t); ok { // the common case: nanoseconds compare
+			c.lastNs = max(c.lastNs, n)
+			return
+		}
+	}
+	if t.After(c.Last()) {
+		c.setLast(t)
 	}
 }
 
 // touchAt is touch for a segment, whose frame number it keeps with the latest time.
 func (c *Conn) touchAt(at reassembly.Stamp) {
-	if !at.Time.Before(c.Last) {
-		c.Last, c.LastFrame = at.Time, at.Frame
+	if c.rare == nil || !c.rare.lastFar {
+		if n, ok := nanoOf(at.Time); ok { // the common case: nanoseconds compare
+			if n >= c.lastNs {
+				c.lastNs, c.LastFrame = n, at.Frame
+			}
+			return
+		}
+	}
+	if !at.Time.Before(c.Last()) {
+		c.setLast(at.Time)
+		c.LastFrame = at.Frame
 	}
 }
 
@@ -356,12 +444,12 @@ func (ts *tcpStream) End(stats reassembly.ConnStats) {
 	c.ready()
 	c.Released = stats.Reason
 	if c.tls != nil {
-		c.tls.Finish(c.Last)
+		c.tls.Finish(c.Last())
 	}
 	if c.h2 != nil {
-		c.h2.Finish(c.Last) // ends every stream still open
+		c.h2.Finish(c.Last()) // ends every stream still open
 	}
-	c.ws.Finish(c.Last)
+	c.ws.Finish(c.Last())
 	c.noteFrames()
 	for _, s := range c.Streams() {
 		s.finish(c)

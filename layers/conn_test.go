@@ -50,8 +50,8 @@ func TestFacts(t *testing.T) {
 		rst := at()                                                            // 5
 		s.Event(reassembly.Event{Kind: reassembly.EventRST, Dir: reassembly.ClientToServer, Time: rst.Time, Frame: rst.Frame, WithACK: true})
 	}, func(c *Conn) {
-		if c.Released != reassembly.EndClosed || !c.Last.Equal(t0.Add(ms(5))) || c.LastFrame != 5 {
-			t.Errorf("released %v, last %v frame %d", c.Released, c.Last, c.LastFrame)
+		if c.Released != reassembly.EndClosed || !c.Last().Equal(t0.Add(ms(5))) || c.LastFrame != 5 {
+			t.Errorf("released %v, last %v frame %d", c.Released, c.Last(), c.LastFrame)
 		}
 		e := c.End(reassembly.ClientToServer)
 		if e.RSTFrame != 5 || !e.RSTWithACK || !e.FIN.IsZero() {

@@ -119,7 +119,7 @@ func (c *Conn) frameAtDir(d reassembly.Dir, t time.Time) uint64 {
 	if f := c.stamps[d.Reverse()].find(t); f != 0 {
 		return f
 	}
-	if t.Equal(c.Last) {
+	if t.Equal(c.Last()) {
 		return c.LastFrame
 	}
 	return 0

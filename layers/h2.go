@@ -111,8 +111,9 @@ func (c *Conn) newStream(si *h2demux.StreamInfo) h2demux.Sink {
 	s := &Stream{Parent: c, Info: *si}
 	child := &s.Conn
 	// The stream has no frame rings of its own: its segments are the connection's (FrameAt).
-	*child = Conn{f: c.f, File: c.File, Last: si.Time, stream: s,
+	*child = Conn{f: c.f, file: c.file, stream: s,
 		Info: reassembly.ConnInfo{Client: c.Info.Client, Server: c.Info.Server, By: c.Info.By, Start: si.Time}}
+	child.setLast(si.Time)
 	child.ws = c.f.wsDecoder(child, nil)
 	child.ws.StartTunnel(wsparse.TunnelRequest{Time: si.Time, Path: si.Path, Authority: si.Authority, Origin: si.Origin,
 		Version: si.Version, Protocols: si.Protocols, Extensions: si.Extensions, UserAgent: si.UserAgent})
@@ -195,7 +196,7 @@ func (s *Stream) finish(p *Conn) {
 		}
 	}
 	if how := s.StreamEnd.How; how == h2demux.EndTCP || how == h2demux.EndGoAway || how == "" {
-		c.touch(p.Last) // it lasted as long as the TCP connection
+		c.touch(p.Last()) // it lasted as long as the TCP connection
 		for d := range reassembly.Dir(2) {
 			e := p.End(d)
 			if !e.FIN.IsZero() {
@@ -206,7 +207,7 @@ func (s *Stream) finish(p *Conn) {
 			}
 		}
 	}
-	c.ws.Finish(c.Last)
+	c.ws.Finish(c.Last())
 }
 
 // release gives the stream's decoder back to the pool.

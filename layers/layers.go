@@ -51,7 +51,7 @@ func (o Options) withDefaults() Options {
 // when the assembler releases it.
 type Factory struct {
 	opts  Options
-	file  string
+	file  *string // the name SetFile gave, shared by the Conns read from it
 	judge func(*Conn)
 	pool  wsparse.Pool // the decoders of ended connections, for reuse
 	// rings are the frame-number rings of ended connections, for reuse: a connection's
@@ -87,13 +87,15 @@ func New(opts Options, judge func(*Conn)) *Factory {
 }
 
 // SetFile names the capture file that new connections are attributed to.
-func (f *Factory) SetFile(name string) { f.file = name }
+func (f *Factory) SetFile(name string) { f.file = &name }
 
 // NewStream starts following a new connection.
 func (f *Factory) NewStream(info reassembly.ConnInfo) reassembly.Stream {
 	// The decoder and the frame rings are taken when the first byte or gap arrives: a
 	// connection that never carries data (a SYN flood's) costs only the Conn.
-	return (*tcpStream)(&Conn{f: f, File: f.file, Info: info, Last: info.Start})
+	c := &Conn{f: f, file: f.file, Info: info}
+	c.setLast(info.Start)
+	return (*tcpStream)(c)
 }
 
 func (f *Factory) getRings() *[2]stampRing { return f.rings.Get() }

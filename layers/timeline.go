@@ -68,7 +68,7 @@ func (c *Conn) Timeline() (entries []Entry, head, dropped int, ok bool) {
 	if !c.f.opts.Timeline {
 		return nil, 0, 0, false
 	}
-	tl := c.tl
+	tl := c.tlOf()
 	if tl == nil {
 		tl = &timeline{}
 	}
@@ -92,10 +92,11 @@ func (c *Conn) add(e Entry) {
 	if !c.f.opts.Timeline {
 		return
 	}
-	if c.tl == nil {
-		c.tl = new(timeline)
+	r := c.getRare()
+	if r.tl == nil {
+		r.tl = new(timeline)
 	}
-	tl := c.tl
+	tl := r.tl
 	max := c.f.opts.MaxTimeline
 	half := max / 2
 	switch {
@@ -112,7 +113,7 @@ func (c *Conn) add(e Entry) {
 
 // lastEntry returns the most recently added timeline entry, or nil.
 func (c *Conn) lastEntry() *Entry {
-	tl := c.tl
+	tl := c.tlOf()
 	switch {
 	case tl == nil:
 	case len(tl.tail) > 0:
