@@ -28,8 +28,8 @@ import (
 // The packed head: its length (uint32: a Conn keeps only a pointer to the first byte), the
 // flags (uint16), then the request time when set (Unix seconds, int64, and nanoseconds,
 // uint32), the response time when set (the same, or with hspRespDelta nanoseconds after
-// the request's as a uint32), the status (uint16, or int64 with hspStatusWide). The fields
-// follow.
+// the request's as a uint32), the status (none for 101, a uint16, or an int64 with
+// hspStatusWide), a mask of the string fields that are not empty. The fields follow.
 const (
 	hspLen   = 0 // offset of the length
 	hspFlags = 4 // offset of the flags
@@ -109,6 +109,7 @@ const (
 	hspRespDelta         // ResponseTime is stored as nanoseconds after RequestTime
 	hspStatusWide        // Status does not fit a uint16
 	hspKeyRaw            // Key is the base64 of the 16 bytes stored
+	hspStatus101         // Status is 101 (and not stored)
 )
 
 // pack returns the packed form of h; strings found in (or added to) d are kept as its
@@ -138,7 +139,7 @@ func pack(h *Handshake, d *hsDict) string {
 	if rawKey(&raw, key) {
 		key, flags = unsafe.String(&raw[0], 16), flags|hspKeyRaw
 	}
-	var head [hspTimes + 12 + 12 + 8]byte
+	var head [hspTimes + 12 + 12 + 8 + 2]byte
 	hn := hspTimes
 	if flags&hspReqTimeSet != 0 {
 		putTime(head[hn:], h.RequestTime)
@@ -155,15 +156,27 @@ func pack(h *Handshake, d *hsDict) string {
 			hn += 12
 		}
 	}
-	if h.Status >= 0 && h.Status <= math.MaxUint16 {
+	switch {
+	case h.Status == http.StatusSwitchingProtocols:
+		flags |= hspStatus101
+	case h.Status >= 0 && h.Status <= math.MaxUint16:
 		binary.LittleEndian.PutUint16(head[hn:], uint16(h.Status))
 		hn += 2
-	} else {
+	default:
 		binary.LittleEndian.PutUint64(head[hn:], uint64(int64(h.Status)))
 		hn, flags = hn+8, flags|hspStatusWide
 	}
 	strs := [...]string{h.Method, h.Path, h.Host, h.Origin, h.UserAgent, h.Version, key,
 		h.XForwardedFor, h.Forwarded, statusText, accept, h.Subprotocol, h.ServerVersions, h.Failure}
+	// Which string fields are not empty (an empty one takes no byte).
+	var present uint16
+	for i, s := range strs {
+		if s != "" {
+			present |= 1 << i
+		}
+	}
+	binary.LittleEndian.PutUint16(head[hn:], present)
+	hn += 2
 	lists := [...][]string{h.Protocols, h.Extensions, h.ChosenExtensions, h.Unchecked}
 	// A field is a uvarint v and, when v is even, v/2 bytes; an odd v is the index v/2 of
 	// d's strings. The first pass adds to d what it takes, so that the second finds it.
@@ -175,6 +188,9 @@ func pack(h *Handshake, d *hsDict) string {
 	}
 	size := hn
 	for i, s := range strs {
+		if s == "" {
+			continue
+		}
 		v, ref := field(s, hspShared[i])
 		size += uvarintLen(v)
 		if !ref {
@@ -204,7 +220,9 @@ func pack(h *Handshake, d *hsDict) string {
 		}
 	}
 	for i, s := range strs {
-		put(s, hspShared[i])
+		if s != "" {
+			put(s, hspShared[i])
+		}
 	}
 	for _, l := range lists {
 		if l == nil {
@@ -230,10 +248,13 @@ func unpack(p string, d *hsDict) *Handshake {
 	h.reqTruncated, h.respTruncated = flags&hspReqTruncated != 0, flags&hspRespTruncated != 0
 	var at int
 	h.RequestTime, h.ResponseTime, h.Status, at = hspHeadOf(p)
-	r := hspReader{p: p, at: at, d: d}
-	for _, s := range [...]*string{&h.Method, &h.Path, &h.Host, &h.Origin, &h.UserAgent, &h.Version, &h.Key,
+	present := uint16(p[at]) | uint16(p[at+1])<<8
+	r := hspReader{p: p, at: at + 2, d: d}
+	for i, s := range [...]*string{&h.Method, &h.Path, &h.Host, &h.Origin, &h.UserAgent, &h.Version, &h.Key,
 		&h.XForwardedFor, &h.Forwarded, &h.StatusText, &h.Accept, &h.Subprotocol, &h.ServerVersions, &h.Failure} {
-		*s = r.str()
+		if present&(1<<i) != 0 {
+			*s = r.str()
+		}
 	}
 	// The items of every list, counted on a copy of the reader, for one backing array.
 	total := 0
@@ -316,7 +337,7 @@ func rawKey(raw *[18]byte, key string) bool {
 }
 
 // hspHeadOf returns the times and the status in the head of the packed handshake p, and
-// the offset of its first field.
+// the offset of the mask of the string fields present (uint16), which the fields follow.
 func hspHeadOf(p string) (req, resp time.Time, status, fields int) {
 	flags := hspFlagsOf(p)
 	at := hspTimes
@@ -330,9 +351,12 @@ func hspHeadOf(p string) (req, resp time.Time, status, fields int) {
 	default:
 		resp, at = hspTime(p, at), at+12
 	}
-	if flags&hspStatusWide != 0 {
+	switch {
+	case flags&hspStatus101 != 0:
+		status = http.StatusSwitchingProtocols
+	case flags&hspStatusWide != 0:
 		status, at = int(int64(le64(p[at:]))), at+8
-	} else {
+	default:
 		status, at = int(p[at])|int(p[at+1])<<8, at+2
 	}
 	return req, resp, status, at
@@ -435,9 +459,12 @@ func (c *Conn) chosenExtensions() iter.Seq[string] {
 		}
 		p := c.packed()
 		_, _, _, at := hspHeadOf(p)
-		r := hspReader{p: p, at: at, d: c.dict()}
-		for range hspStrings {
-			r.str()
+		present := uint16(p[at]) | uint16(p[at+1])<<8
+		r := hspReader{p: p, at: at + 2, d: c.dict()}
+		for i := range hspStrings {
+			if present&(1<<i) != 0 {
+				r.str()
+			}
 		}
 		for range 2 { // Protocols, Extensions
 			for n := int(r.uvarint()) - 1; n > 0; n-- {
