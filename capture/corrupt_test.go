@@ -257,6 +257,23 @@ func TestCorruptPcapNG(t *testing.T) {
 	}
 }
 
+// TestPcapNGTimeOutOfRange: a packet whose timestamp no time in nanoseconds can hold (a
+// damaged clock, past 2262) is kept at the bound and counted; the others keep their times.
+func TestPcapNGTimeOutOfRange(t *testing.T) {
+	pkts := smallConversation()
+	data := mustCapture(t, pcapgen.Options{Format: pcapgen.FormatPcapNG, LinkType: pcapgen.LinkEthernet}, pkts)
+	blocks := ngBlocks(data)
+	binary.LittleEndian.PutUint32(data[blocks[3]+12:], 0x7fffffff) // packet 2, microseconds: the year 294,247
+	want := wantSegs(pkts)
+	want[1].Time = MaxTime
+	segs, st, err := readAll(t, data, Options{})
+	wantEOF(t, err)
+	compareSegs(t, segs, want)
+	if st.Clamped != 1 || st.FirstClamped != "packet 2 at 294247-01-10T03:43:06.135336Z" || len(st.Skipped) != 0 {
+		t.Errorf("clamped %d (%q), skipped %v; want 1 at packet 2, none skipped", st.Clamped, st.FirstClamped, st.Skipped)
+	}
+}
+
 // TestGzipCorrupt flips a byte inside the compressed stream: packets before it come out,
 // then a FileError that is not a truncation.
 func TestGzipCorrupt(t *testing.T) {

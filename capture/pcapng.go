@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"math"
 	"math/bits"
 	"slices"
 	"time"
@@ -345,6 +346,23 @@ func (r *Reader) packetBlock(typ uint32, body []byte, rec *record) bool {
 	rec.data = data[:caplen]
 	rec.origLen = int(origlen)
 	rec.ts = ifc.time(ts)
+	if rec.ts.Before(MinTime) || rec.ts.After(MaxTime) {
+		if r.stats.Clamped++; r.stats.Clamped == 1 {
+			r.stats.FirstClamped = fmt.Sprintf("packet %d at %s", r.stats.Packets, rec.ts.Format(time.RFC3339Nano))
+		}
+		if rec.ts.Before(MinTime) {
+			rec.ts = MinTime
+		} else {
+			rec.ts = MaxTime
+		}
+	}
 	rec.link = ifc.link
 	return true
 }
+
+// MinTime and MaxTime bound the packet times the reader returns: those a time in
+// nanoseconds since 1970 can hold (Stats.Clamped).
+var (
+	MinTime = time.Unix(0, math.MinInt64).UTC()
+	MaxTime = time.Unix(0, math.MaxInt64).UTC()
+)

@@ -94,6 +94,12 @@ type Stats struct {
 	// secrets run past the block (or whose trailing block length is wrong, or which are
 	// larger than 256 MiB), whose secrets are not passed to Options.Secrets.
 	SecretsBlocks, UnknownSecrets, BadSecrets int64
+	// Clamped counts the packets whose pcapng timestamp falls outside the years 1678-2262,
+	// which no capture was made in (a broken clock, or a damaged if_tsresol or
+	// if_tsoffset) and which a time in nanoseconds cannot hold, as every layer above keeps
+	// times: the packet is kept, at the nearest bound. FirstClamped describes the first.
+	Clamped      int64
+	FirstClamped string
 	// Skipped lists, in SkipKind order, the kinds of skipped packets seen at least once.
 	Skipped []SkipCount
 }

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-	"github.com/wsclosescan/wsclosescan/internal/wstest"
 	"io"
+	"strings"
 	"testing"
 
+	"github.com/wsclosescan/wsclosescan/capture"
 	"github.com/wsclosescan/wsclosescan/internal/pcapgen"
+	"github.com/wsclosescan/wsclosescan/internal/wstest"
 	"github.com/wsclosescan/wsclosescan/report"
 )
 
@@ -139,5 +141,29 @@ func TestHugePcapngBlocks(t *testing.T) {
 	}
 	if alloc > 8*mib {
 		t.Errorf("allocated %d bytes to skip %d bytes of blocks, want at most %d", alloc, 2*blockLen, 8*mib)
+	}
+}
+
+// TestTimesOutOfRange: packets dated past 2262 (a broken clock) are analysed at that
+// bound, with a warning that says so, not dated before 1970 by a wrapped nanosecond count.
+func TestTimesOutOfRange(t *testing.T) {
+	c := cleanConv("10.0.0.1:50000")
+	for i := range c.Packets {
+		c.Packets[i].Time = c.Packets[i].Time.AddDate(300, 0, 0)
+	}
+	data := mkCapture(t, pcapgen.Options{Format: pcapgen.FormatPcapNG}, c.Packets)
+	res := scanBytes("far.pcapng", data, DefaultOptions())
+	// The frames are decoded as ever; which side ended TCP first, told by time, is not
+	// known when every packet has the same time.
+	if res.err != nil || len(res.recs) != 1 || res.recs[0].Verdict != report.VerdictClean ||
+		res.recs[0].Frames != (report.PerSide{Client: 2, Server: 2}) {
+		t.Fatalf("error %v, %d records %+v, want one clean with 2 frames each way", res.err, len(res.recs), res.recs)
+	}
+	if r := res.recs[0]; !r.Start.Equal(capture.MaxTime) || r.DurationS != 0 {
+		t.Errorf("start %v, duration %v s, want %v and 0", r.Start, r.DurationS, capture.MaxTime)
+	}
+	want := fmt.Sprintf("far.pcapng: %d packet(s) have a timestamp outside the years 1678-2262 (first: packet 1 at ", len(c.Packets))
+	if len(res.info.Warnings) != 1 || !strings.HasPrefix(res.info.Warnings[0], want) {
+		t.Errorf("warnings %q, want one starting with %q", res.info.Warnings, want)
 	}
 }

@@ -228,6 +228,11 @@ func (s *Scanner) Read(name string, src io.Reader) (report.FileInfo, error) {
 	for _, sk := range st.Skipped {
 		info.Warnings = append(info.Warnings, fmt.Sprintf("%s: skipped %d packet(s): %s (first: %s)", name, sk.Count, sk.Kind, sk.First))
 	}
+	if st.Clamped > 0 {
+		info.Warnings = append(info.Warnings, fmt.Sprintf("%s: %d packet(s) have a timestamp outside the years 1678-2262 "+
+			"(first: %s): a broken clock or a damaged interface block; they are analysed at the nearest of those bounds, "+
+			"so their times, and the durations measured with them, are not the capture's", name, st.Clamped, st.FirstClamped))
+	}
 	if st.BadSecrets > 0 {
 		info.Warnings = append(info.Warnings, fmt.Sprintf("%s: %d pcapng decryption secrets block(s) are damaged; "+
 			"their keys were not read", name, st.BadSecrets))
