@@ -92,3 +92,31 @@ func TestNewPreview(t *testing.T) {
 		}
 	}
 }
+
+// FuzzRedactText checks RedactText against the four rules applied unconditionally: the
+// checks that skip a rule must never skip one that would match.
+func FuzzRedactText(f *testing.F) {
+	for _, s := range []string{
+		"server sent close 1011 then reset the connection 0.2 ms later",
+		"GET /chat?token=abc HTTP/1.1", "Authorization: Bearer abcdefghijkl", "cookie=xyz",
+		"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl", "BASIC  dXNlcjpwYXNzd29yZA==",
+		"x-api-KEY: 1", "ba\u017fic abcdefghijkl", "set-coo\u212Aie: a", "/a#b",
+	} {
+		f.Add(s, "")
+	}
+	f.Add("the reason was secret-value here", "secret-value")
+	f.Fuzz(func(t *testing.T, s, secret string) {
+		secrets := []string{secret}
+		want := s
+		if secret != "" {
+			want = strings.ReplaceAll(want, secret, Redacted)
+		}
+		want = jwtRe.ReplaceAllString(want, Redacted)
+		want = headerRe.ReplaceAllString(want, "${1}${2}"+Redacted)
+		want = bearerRe.ReplaceAllString(want, "${1}${2}"+Redacted)
+		want = queryRe.ReplaceAllString(want, "${1}?"+Redacted)
+		if got := RedactText(s, secrets); got != want {
+			t.Errorf("RedactText(%q, %q) = %q, want %q", s, secret, got, want)
+		}
+	})
+}
