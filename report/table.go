@@ -384,17 +384,7 @@ func fitColumns(rows []tableLine, width int) []column {
 // costs no copy of its rows (tablewriter, which drew it before, held every cell again
 // with its own bookkeeping: twice the peak memory and most of the time on large tables).
 func renderGroup(w io.Writer, rows []tableLine, idx []int, cols []column, opts TableOptions) error {
-	cell := func(i int, c column) string {
-		v := rows[i].cellOrNum(c.col, i)
-		if utf8.RuneCountInString(v) > c.max {
-			if c.col == colClient || c.col == colServer {
-				v = shortenMiddle(v, c.max)
-			} else {
-				v = Shorten(v, c.max)
-			}
-		}
-		return v
-	}
+	cell := func(i int, c column) string { return fitCell(rows[i].cellOrNum(c.col, i), c) }
 	widths := make([]int, len(cols))
 	for j, c := range cols {
 		widths[j] = cellWidth(termHeader[c.col])
@@ -452,6 +442,18 @@ func renderGroup(w io.Writer, rows []tableLine, idx []int, cols []column, opts T
 		rule()
 	}
 	return flush()
+}
+
+// fitCell shortens v, a cell of column c, to the column's maximum: an address in the
+// middle (keeping its port), the others at the end.
+func fitCell(v string, c column) string {
+	if utf8.RuneCountInString(v) <= c.max {
+		return v
+	}
+	if c.col == colClient || c.col == colServer {
+		return shortenMiddle(v, c.max)
+	}
+	return Shorten(v, c.max)
 }
 
 // cellWidth is the width of a cell on a terminal: its length for printable ASCII, else

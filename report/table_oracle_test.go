@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"strings"
 	"testing"
-	"unicode/utf8"
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/renderer"
@@ -32,14 +31,7 @@ func tablewriterGroup(t testing.TB, rows []tableLine, idx []int, cols []column, 
 	for _, i := range idx {
 		cells := make([]string, len(cols))
 		for j, c := range cols {
-			v := rows[i].cellOrNum(c.col, i)
-			if utf8.RuneCountInString(v) > c.max {
-				if c.col == colClient || c.col == colServer {
-					v = shortenMiddle(v, c.max)
-				} else {
-					v = Shorten(v, c.max)
-				}
-			}
+			v := fitCell(rows[i].cellOrNum(c.col, i), c)
 			if c.col == colVerdict && opts.Color {
 				v = colorVerdict(v)
 			}

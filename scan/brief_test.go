@@ -63,11 +63,9 @@ func cutGET(t *testing.T) []byte {
 	return mkCapture(t, pcapgen.Options{Snaplen: 200}, c.Packets)
 }
 
-// TestBriefRecords runs the pipeline with and without analyze.Options.Brief: the records
-// come in the same order, and a record that differs is cut to its brief fields, of a
-// connection that a caller not listing plain connections would never list (not WebSocket,
-// "websocket" not unknown, not TLS, no hint that it may have been an upgrade).
-func TestBriefRecords(t *testing.T) {
+// briefCaptures returns the captures the brief-record tests scan, by name: plain
+// connections, a GET cut before its Upgrade header, the fuzz seeds and testdata/pcaps.
+func briefCaptures(t *testing.T) map[string][]byte {
 	caps := map[string][]byte{"plain": plainConns(t), "cut-get": cutGET(t)}
 	for name, data := range fuzzSeeds(t) {
 		caps["seed-"+name] = data
@@ -80,6 +78,15 @@ func TestBriefRecords(t *testing.T) {
 		}
 		caps[filepath.Base(p)] = data
 	}
+	return caps
+}
+
+// TestBriefRecords runs the pipeline with and without analyze.Options.Brief: the records
+// come in the same order, and a record that differs is cut to its brief fields, of a
+// connection that a caller not listing plain connections would never list (not WebSocket,
+// "websocket" not unknown, not TLS, no hint that it may have been an upgrade).
+func TestBriefRecords(t *testing.T) {
+	caps := briefCaptures(t)
 	cut := 0
 	for name, data := range caps {
 		for _, order := range []Order{OrderStart, OrderEnd} {
@@ -119,18 +126,7 @@ func TestBriefRecords(t *testing.T) {
 // not list (SYNs only: not WebSocket, nothing carried), which SkippedHalfOpen counts; the
 // reassemblers release as many connections, for the same reasons.
 func TestSkipHalfOpen(t *testing.T) {
-	caps := map[string][]byte{"plain": plainConns(t), "cut-get": cutGET(t)}
-	for name, data := range fuzzSeeds(t) {
-		caps["seed-"+name] = data
-	}
-	paths, _ := filepath.Glob(filepath.Join("..", "testdata", "pcaps", "*.pcap*"))
-	for _, p := range paths {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		caps[filepath.Base(p)] = data
-	}
+	caps := briefCaptures(t)
 	skipped := 0
 	for name, data := range caps {
 		for _, order := range []Order{OrderStart, OrderEnd} {

@@ -514,39 +514,23 @@ func TestWriteErrors(t *testing.T) {
 	}
 }
 
-// TestCPUProfile: --cpuprofile writes a (gzip-compressed) pprof profile, and a path that
-// cannot be created is a usage error.
-func TestCPUProfile(t *testing.T) {
+// TestProfiles: --cpuprofile and --memprofile write a (gzip-compressed) pprof profile, and
+// a path that cannot be created is a usage error before anything is read.
+func TestProfiles(t *testing.T) {
 	mixed, _ := twoCaptures(t)
-	path := filepath.Join(t.TempDir(), "cpu.prof")
-	if r := runCLI(t, nil, "--cpuprofile", path, mixed); r.code != 0 || r.stderr != "" {
-		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
-	}
-	b, err := os.ReadFile(path)
-	if err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
-		t.Fatalf("profile: %v, %d bytes, want a gzip-compressed profile", err, len(b))
-	}
-	bad := filepath.Join(t.TempDir(), "missing", "cpu.prof")
-	if r := runCLI(t, nil, "--cpuprofile", bad, mixed); r.code != exitUsage || !strings.Contains(r.stderr, "wsclosescan: error: --cpuprofile: open "+bad) {
-		t.Errorf("bad path: exit %d, stderr %q", r.code, r.stderr)
-	}
-}
-
-// TestMemProfile: --memprofile writes a (gzip-compressed) pprof heap profile, and a path
-// that cannot be created is a usage error before anything is read.
-func TestMemProfile(t *testing.T) {
-	mixed, _ := twoCaptures(t)
-	path := filepath.Join(t.TempDir(), "heap.prof")
-	if r := runCLI(t, nil, "--memprofile", path, mixed); r.code != 0 || r.stderr != "" {
-		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
-	}
-	b, err := os.ReadFile(path)
-	if err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
-		t.Fatalf("profile: %v, %d bytes, want a gzip-compressed profile", err, len(b))
-	}
-	bad := filepath.Join(t.TempDir(), "missing", "heap.prof")
-	if r := runCLI(t, nil, "--memprofile", bad, mixed); r.code != exitUsage || r.stdout != "" ||
-		!strings.Contains(r.stderr, "wsclosescan: error: --memprofile: open "+bad) {
-		t.Errorf("bad path: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	for _, flag := range []string{"--cpuprofile", "--memprofile"} {
+		path := filepath.Join(t.TempDir(), "x.prof")
+		if r := runCLI(t, nil, flag, path, mixed); r.code != 0 || r.stderr != "" {
+			t.Fatalf("%s: exit %d, stderr %q", flag, r.code, r.stderr)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+			t.Fatalf("%s: profile: %v, %d bytes, want a gzip-compressed profile", flag, err, len(b))
+		}
+		bad := filepath.Join(t.TempDir(), "missing", "x.prof")
+		if r := runCLI(t, nil, flag, bad, mixed); r.code != exitUsage || r.stdout != "" ||
+			!strings.Contains(r.stderr, "wsclosescan: error: "+flag+": open "+bad) {
+			t.Errorf("%s, bad path: exit %d, stdout %q, stderr %q", flag, r.code, r.stdout, r.stderr)
+		}
 	}
 }
