@@ -219,8 +219,8 @@ func (m *Legs) pairAs(h *leg, asBackend bool) bool {
 	}
 	a.paired, b.paired = true, true
 	story := Story(a.r, b.r, m.opts.IdleHint)
-	a.r.Proxy = &report.Proxy{Leg: "client", MatchedBy: evidenceNames[best], Other: legOf(b.r), Story: story}
-	b.r.Proxy = &report.Proxy{Leg: "backend", MatchedBy: evidenceNames[best], Other: legOf(a.r), Story: story}
+	a.r.Proxy = &report.Proxy{Leg: "client", MatchedBy: evidenceNames[best], Other: b.r.Leg(), Story: story}
+	b.r.Proxy = &report.Proxy{Leg: "backend", MatchedBy: evidenceNames[best], Other: a.r.Leg(), Story: story}
 	return true
 }
 
@@ -352,9 +352,4 @@ func (m *Legs) level(a, b *leg) int {
 		return byTiming
 	}
 	return byNothing
-}
-
-// legOf names a record's connection.
-func legOf(r *report.Record) report.ProxyLeg {
-	return report.ProxyLeg{Client: r.Client, Server: r.Server, CommunityID: r.CommunityID, Start: r.Start}
 }

@@ -193,6 +193,11 @@ type ProxyLeg struct {
 	Start       Time   `json:"start"`
 }
 
+// Leg identifies r's connection.
+func (r *Record) Leg() ProxyLeg {
+	return ProxyLeg{Client: r.Client, Server: r.Server, CommunityID: r.CommunityID, Start: r.Start}
+}
+
 // TLS is what the capture shows of a connection's TLS session.
 type TLS struct {
 	Version     string   `json:"version"`      // "TLS 1.3", "TLS 1.2"; "" when not seen

@@ -136,20 +136,19 @@ type pairJSON struct {
 	Findings      []string   `json:"findings"`
 }
 
+// pairLegJS is one side's connection: its file, addresses, Community ID and start (as a
+// record's proxy object names the other leg), and its verdict.
 type pairLegJS struct {
-	File        string         `json:"file"`
-	Client      string         `json:"client"`
-	Server      string         `json:"server"`
-	CommunityID string         `json:"community_id"`
-	Start       report.Time    `json:"start"`
-	Verdict     report.Verdict `json:"verdict"`
+	File string `json:"file"`
+	report.ProxyLeg
+	Verdict report.Verdict `json:"verdict"`
 }
 
 func legJSON(r *report.Record) *pairLegJS {
 	if r == nil {
 		return nil
 	}
-	return &pairLegJS{File: r.File, Client: r.Client, Server: r.Server, CommunityID: r.CommunityID, Start: r.Start, Verdict: r.Verdict}
+	return &pairLegJS{File: r.File, ProxyLeg: r.Leg(), Verdict: r.Verdict}
 }
 
 func (pw *pairWriter) write(m match.Match) {
