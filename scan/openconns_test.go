@@ -19,7 +19,12 @@ var openConns = flag.Int("open-conns", 20000, "connections held open by TestOpen
 // writeOpenConns writes n WebSocket connections that complete the upgrade and stay open,
 // one after the other, 10 µs apart.
 func writeOpenConns(write func([]pcapgen.Packet) error, n int) error {
-	req, resp := wsframe.Request("/chat", wstest.Key), wsframe.Response101(wstest.Key)
+	return writeConns(write, n, wsframe.Request("/chat", wstest.Key), wsframe.Response101(wstest.Key))
+}
+
+// writeConns writes n connections, 10 µs apart, that send req and resp, then the frames
+// in turn from the client and the server, and stay open.
+func writeConns(write func([]pcapgen.Packet) error, n int, req, resp []byte, frames ...[]byte) error {
 	start := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
 	for i := 0; i < n; i++ {
 		c := pcapgen.NewConn(addrFor(i), serverAddr)
@@ -27,6 +32,13 @@ func writeOpenConns(write func([]pcapgen.Packet) error, n int) error {
 		p := c.Handshake()
 		p = append(p, c.Send(c2s, req)...)
 		p = append(p, c.Send(s2c, resp)...)
+		for j, f := range frames {
+			dir := c2s
+			if j%2 == 1 {
+				dir = s2c
+			}
+			p = append(p, c.Send(dir, f)...)
+		}
 		if err := write(p); err != nil {
 			return err
 		}

@@ -3,7 +3,6 @@ package scan
 import (
 	"flag"
 	"testing"
-	"time"
 
 	"github.com/wsclosescan/wsclosescan/internal/pcapgen"
 	"github.com/wsclosescan/wsclosescan/internal/wsframe"
@@ -30,22 +29,7 @@ func writeBrowserConns(write func([]pcapgen.Packet) error, n int) error {
 		wsframe.Frame{Fin: true, Op: wsframe.OpPing, Masked: true, Key: [4]byte{5, 6, 7, 8}, Payload: []byte("hb")}.Bytes(),
 		wsframe.Frame{Fin: true, Op: wsframe.OpPong, Payload: []byte("hb")}.Bytes(),
 	}
-	start := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
-	for i := 0; i < n; i++ {
-		c := pcapgen.NewConn(addrFor(i), serverAddr)
-		c.Time, c.Step = start.Add(time.Duration(i)*10*time.Microsecond), time.Microsecond
-		p := c.Handshake()
-		p = append(p, c.Send(c2s, req)...)
-		p = append(p, c.Send(s2c, resp)...)
-		p = append(p, c.Send(c2s, frames[0])...)
-		p = append(p, c.Send(s2c, frames[1])...)
-		p = append(p, c.Send(c2s, frames[2])...)
-		p = append(p, c.Send(s2c, frames[3])...)
-		if err := write(p); err != nil {
-			return err
-		}
-	}
-	return nil
+	return writeConns(write, n, req, resp, frames[0], frames[1], frames[2], frames[3])
 }
 
 // TestOpenBrowserConnections holds -open-conns browser-like connections (see
