@@ -138,3 +138,37 @@ func BenchmarkDeflatedMessages(b *testing.B) {
 		b.Fatalf("last message %+v", m)
 	}
 }
+
+// TestPooledSplitHeaderAllocs checks that a header block that comes in pieces costs a
+// pooled connection no more allocations than one that comes whole, once the Pool is warm:
+// the buffer it was gathered in goes back to the Pool when the side leaves HTTP, for the
+// next connection's blocks.
+func TestPooledSplitHeaderAllocs(t *testing.T) {
+	req := wsframe.Request("/chat", testKey, "Cookie: "+string(bytes.Repeat([]byte("k=v; "), 120)))
+	resp := wsframe.Response101(testKey)
+	var p Pool
+	conn := func(pieces int) func() {
+		return func() {
+			c := p.Get(Options{})
+			n := len(req) / pieces
+			for i := range pieces {
+				end := (i + 1) * n
+				if i == pieces-1 {
+					end = len(req)
+				}
+				c.Feed(Client, req[i*n:end], t0)
+			}
+			c.Feed(Server, resp, t0)
+			if h := c.Handshake(); h == nil || !h.Upgraded {
+				t.Fatal("handshake failed")
+			}
+			p.Put(c)
+		}
+	}
+	conn(3)() // warm the Pool
+	whole := testing.AllocsPerRun(50, conn(1))
+	split := testing.AllocsPerRun(50, conn(3))
+	if split > whole {
+		t.Errorf("a request in 3 pieces costs %v allocations per connection, a whole one %v", split, whole)
+	}
+}

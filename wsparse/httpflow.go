@@ -147,10 +147,18 @@ func (c *Conn) headerEnd(d *direction, t time.Time, truncated bool) {
 		block, d.http.hdr = d.http.hdr, nil // parseBlock may start the next block
 	}
 	c.parseBlock(d, block, t, truncated)
-	// The buffer is kept for the next block only while the side still speaks HTTP: an
-	// upgraded connection stays open for hours and would carry it to the end.
-	if cap(block) <= maxKeptHeader && d.hdrBytes() == nil && d.speaksHTTP() {
-		c.httpOf(d).hdr = block[:0]
+	// The buffer is kept for the next block while the side still speaks HTTP; else it goes
+	// back to the Pool with the side's HTTP state (dropHTTP), for the next connection's
+	// header blocks: an upgraded connection stays open for hours and would carry it to the
+	// end, and a buffer dropped here was one more allocation for every header block that
+	// came in pieces (a browser's upgrade with its cookies often does).
+	if cap(block) <= maxKeptHeader && d.hdrBytes() == nil {
+		switch {
+		case d.speaksHTTP():
+			c.httpOf(d).hdr = block[:0]
+		case d.http != nil:
+			d.http.hdr = block[:0]
+		}
 	}
 	c.dropHTTP()
 }
