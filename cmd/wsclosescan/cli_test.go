@@ -15,6 +15,7 @@ import (
 
 	"github.com/wsclosescan/wsclosescan/reassembly"
 	"github.com/wsclosescan/wsclosescan/report"
+	"github.com/wsclosescan/wsclosescan/scan"
 )
 
 // cliResult is what one invocation of run produced.
@@ -531,6 +532,38 @@ func TestProfiles(t *testing.T) {
 		if r := runCLI(t, nil, flag, bad, mixed); r.code != exitUsage || r.stdout != "" ||
 			!strings.Contains(r.stderr, "wsclosescan: error: "+flag+": open "+bad) {
 			t.Errorf("%s, bad path: exit %d, stdout %q, stderr %q", flag, r.code, r.stdout, r.stderr)
+		}
+	}
+}
+
+// TestMemProfileBeforeFlush: --memprofile profiles the heap while the last file's
+// connections are still open (both of mixed's are tracked at its end), or all the merged
+// files', not once they have been let go.
+func TestMemProfileBeforeFlush(t *testing.T) {
+	mixed, refused := twoCaptures(t)
+	orig := writeHeapProfile
+	t.Cleanup(func() { writeHeapProfile = orig })
+	for _, tc := range []struct {
+		args     []string
+		released int64 // connections let go when the profile is taken
+	}{
+		{[]string{mixed}, 0},
+		{[]string{refused, mixed}, 1}, // refused's one connection, flushed with its file
+		{[]string{"--merge", refused, mixed}, 0},
+	} {
+		calls, released := 0, int64(-1)
+		writeHeapProfile = func(f *os.File, sc *scan.Scanner) error {
+			n := sc.Released()
+			calls, released = calls+1, n.Flushed+n.Closed+n.Reused+n.Idle+n.Evicted
+			return f.Close()
+		}
+		args := append([]string{"--memprofile", filepath.Join(t.TempDir(), "heap.prof")}, tc.args...)
+		if r := runCLI(t, nil, args...); r.code > 1 || strings.Contains(r.stderr, "error") {
+			t.Fatalf("%v: exit %d, stderr %q", tc.args, r.code, r.stderr) // the merge warns of overlap
+		}
+		if calls != 1 || released != tc.released {
+			t.Errorf("%v: profile taken %d times, with %d connections let go; want once, with %d", tc.args, calls,
+				released, tc.released)
 		}
 	}
 }

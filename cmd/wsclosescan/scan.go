@@ -139,8 +139,19 @@ func (c *cli) scan(cfg *config) int {
 	if cfg.merge {
 		files = naturalSort(files)
 	}
+	// profile writes the heap profile once, when the capture is read and its connections
+	// still open hold what they hold: before the last file's Flush (or the merged files').
+	profile := func() {
+		if memProf == nil {
+			return
+		}
+		if err := writeHeapProfile(memProf, sc); err != nil {
+			c.errorf("--memprofile: %v", err)
+		}
+		memProf = nil
+	}
 	stdinUsed, interrupted := false, false
-	for _, name := range files {
+	for i, name := range files {
 		if name == "-" && stdinUsed {
 			c.errorf("standard input (-) can be read only once")
 			res.unreadable = true
@@ -159,6 +170,9 @@ func (c *cli) scan(cfg *config) int {
 			break
 		}
 		if !cfg.merge {
+			if i == len(files)-1 {
+				profile() // before the last file's open connections are let go
+			}
 			sc.Flush()
 			legs.Flush()
 		}
@@ -166,11 +180,7 @@ func (c *cli) scan(cfg *config) int {
 			cont.nextFile()
 		}
 	}
-	if memProf != nil {
-		if err := writeHeapProfile(memProf); err != nil {
-			c.errorf("--memprofile: %v", err)
-		}
-	}
+	profile()
 	sc.Flush()
 	legs.Flush()
 	if res.prog != nil {
@@ -435,8 +445,8 @@ func startCPUProfile(path string) (stop func() error, err error) {
 
 // writeHeapProfile writes a profile of the live heap to f and closes it: taken when the
 // capture has been read and before the connections still open are let go, it shows what
-// they hold.
-func writeHeapProfile(f *os.File) error {
+// they hold. sc is the scanner that holds them (a variable, so that a test can look).
+var writeHeapProfile = func(f *os.File, _ *scan.Scanner) error {
 	runtime.GC() // the profile is of the heap as of the last collection
 	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
 		return err
