@@ -152,13 +152,8 @@ func (c *Conn) headerEnd(d *direction, t time.Time, truncated bool) {
 	// header blocks: an upgraded connection stays open for hours and would carry it to the
 	// end, and a buffer dropped here was one more allocation for every header block that
 	// came in pieces (a browser's upgrade with its cookies often does).
-	if cap(block) <= maxKeptHeader && d.hdrBytes() == nil {
-		switch {
-		case d.speaksHTTP():
-			c.httpOf(d).hdr = block[:0]
-		case d.http != nil:
-			d.http.hdr = block[:0]
-		}
+	if cap(block) <= maxKeptHeader && d.hdrBytes() == nil && (d.http != nil || d.speaksHTTP()) {
+		c.httpOf(d).hdr = block[:0]
 	}
 	c.dropHTTP()
 }
