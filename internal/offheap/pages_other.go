@@ -1,0 +1,7 @@
+//go:build !unix
+
+package offheap
+
+func mapPage() []byte { return make([]byte, pageBytes) }
+
+func unmapPage([]byte) {}
