@@ -35,6 +35,7 @@ type Assembler struct {
 	tracked    int
 	memory     int64 // estimated memory of the tracked connections (Options.MaxMemory)
 	last       *conn // the conn of the previous segment, nil if released
+	hand       *conn // the next conn sweep looks at (nil: the first)
 	stats      AssemblerStats
 	sink       uint64 // what Prefetch read, so that the reads are not optimized away
 }
@@ -86,6 +87,30 @@ func (a *Assembler) add(seg *Segment, flow uint64, haveFlow bool) {
 	c.onSegment(seg, d)
 	if c.buffered > a.opts.MaxBufferedPerConn || a.stats.Buffered > a.opts.MaxBufferedTotal {
 		a.enforceLimits(c, seg.Stamp())
+	}
+	if a.opts.SleepFrom > 0 && a.tracked >= a.opts.SleepFrom {
+		a.sweep()
+	}
+}
+
+// sweep looks at the next connection in creation order, going round, and puts its Stream
+// to sleep (Sleeper) if the connection has been idle for SleepIdle segments: an open one,
+// or a closed one lingering (ClosedLinger), as a server's thousands do once they close
+// together.
+func (a *Assembler) sweep() {
+	c := a.hand
+	if c == nil {
+		if c = a.all.head; c == nil {
+			return
+		}
+	}
+	a.hand = c.links[slotAll].next
+	if c.asleep || a.stats.Segments-c.lastSeq < a.opts.SleepIdle {
+		return
+	}
+	if s, ok := c.stream.(Sleeper); ok && s.Sleep() {
+		c.asleep = true
+		a.stats.Slept++
 	}
 }
 
@@ -373,6 +398,7 @@ func pickClient(seg *Segment) (srcIsClient bool, by ClientBy) {
 // list.
 func (a *Assembler) touch(c *conn) {
 	c.lastSeen, c.lastSeq = a.now.UnixNano(), a.stats.Segments
+	c.asleep = false // the segment may wake the Stream
 	if c.closed {
 		a.closed.moveToBack(c)
 	}
@@ -498,6 +524,9 @@ func (a *Assembler) release(c *conn, reason EndReason) {
 	a.conns.remove(c.hash, c)
 	if a.last == c {
 		a.last = nil
+	}
+	if a.hand == c {
+		a.hand = c.links[slotAll].next
 	}
 	a.all.remove(c)
 	a.closed.remove(c)

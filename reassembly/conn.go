@@ -23,6 +23,7 @@ type conn struct {
 	idleIdx   int32  // index in the idle heap, -1 when not in it
 	closed    bool   // FIN seen both ways, or an in-window RST
 	rst       bool   // an in-window RST was seen
+	asleep    bool   // the Stream went to sleep (Sleeper) and no segment came since
 	by        ClientBy
 }
 

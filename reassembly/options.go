@@ -13,6 +13,12 @@ const (
 	// included) and what a half-open one costs (BenchmarkHalfOpen, with headroom).
 	DefaultConnCost     = 4 << 10
 	DefaultHalfOpenCost = 200
+	// DefaultSleepFrom and DefaultSleepIdle are the defaults of Options.SleepFrom and
+	// Options.SleepIdle: a capture with thousands of connections open at once (a busy
+	// server's) keeps them all awake; one with a hundred thousand (BENCHMARKS.md, the mass
+	// shape) lets the idle ones sleep.
+	DefaultSleepFrom = 16384
+	DefaultSleepIdle = 4096
 )
 
 // maxSegmentSpan bounds the sequence space one segment may claim (payload plus Missing), so
@@ -50,6 +56,14 @@ type Options struct {
 	MaxMemory int64
 	// ConnCost and HalfOpenCost are the estimates MaxMemory counts (0: the defaults).
 	ConnCost, HalfOpenCost int
+	// SleepFrom is how many connections must be tracked before idle Streams are put to
+	// sleep (see Sleeper): 0 takes DefaultSleepFrom, a negative value means never.
+	SleepFrom int
+	// SleepIdle is how many segments (of any connection) must pass without one of a
+	// connection before its Stream is put to sleep: 0 takes DefaultSleepIdle, a negative
+	// value means none. The assembler looks at one connection per segment, in creation
+	// order, so a connection also waits for its turn.
+	SleepIdle int64
 }
 
 // DefaultOptions returns 4 MiB per connection, 64 MiB in total, a 10 s closed linger and no
@@ -88,6 +102,15 @@ func (o Options) withDefaults() Options {
 	if o.HalfOpenCost <= 0 {
 		o.HalfOpenCost = DefaultHalfOpenCost
 	}
+	if o.SleepFrom == 0 {
+		o.SleepFrom = DefaultSleepFrom
+	}
+	switch {
+	case o.SleepIdle == 0:
+		o.SleepIdle = DefaultSleepIdle
+	case o.SleepIdle < 0:
+		o.SleepIdle = 0
+	}
 	return o
 }
 
@@ -102,6 +125,7 @@ type AssemblerStats struct {
 	Memory       int64 // estimated memory of the connections tracked now (see MaxMemory)
 	Buffered     int   // out-of-order bytes buffered now
 	PeakBuffered int   // most out-of-order bytes buffered at once
+	Slept        int64 // times a Stream went to sleep (Sleeper)
 	// ConnLimitGaps and TotalLimitGaps count the holes declared because of
 	// MaxBufferedPerConn and MaxBufferedTotal.
 	ConnLimitGaps  int64

@@ -130,6 +130,12 @@ func (w *AckWatch) Watch(dir Dir) {
 	h.watch, h.watching = h.next, true
 }
 
+// Info returns the ConnInfo the connection's Stream was created with (Acks is w), for a
+// Stream that rebuilds its state (see Sleeper).
+func (w *AckWatch) Info() ConnInfo {
+	return ConnInfo{Client: w.info.Client, Server: w.info.Server, By: w.by, Start: time.Unix(0, w.info.start).UTC(), Acks: w}
+}
+
 // EventKind names a TCP event.
 type EventKind uint8
 
@@ -245,6 +251,16 @@ type Stream interface {
 	// End is called exactly once, when the assembler releases the connection (closed and
 	// idle, port reused, or flushed at the end of the capture). No calls follow it.
 	End(stats ConnStats)
+}
+
+// Sleeper is a Stream that can make its state small while its connection is idle, when
+// many connections are tracked (Options.SleepFrom, SleepIdle). Sleep is called from the
+// goroutine that calls Add, between segments, and reports whether the Stream went to
+// sleep; the Stream wakes by itself when any of its methods is called next, and
+// must then behave exactly as if it had never slept. Sleep is not called again until
+// another segment of the connection has been seen.
+type Sleeper interface {
+	Sleep() bool
 }
 
 // StreamFactory creates the Stream for a new connection.
