@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/wsclosescan/wsclosescan/internal/freelist"
+	"github.com/wsclosescan/wsclosescan/internal/offheap"
 	"github.com/wsclosescan/wsclosescan/reassembly"
 	"github.com/wsclosescan/wsclosescan/tlsdec"
 	"github.com/wsclosescan/wsclosescan/wsparse"
@@ -60,6 +61,11 @@ type Factory struct {
 	ends  freelist.List[[2]TCPEnd] // the TCP ends of ended connections, for reuse, likewise
 	// damages are the damage that ended files read since ClearDamage, in reading order.
 	damages []damage
+	// The sleeping connections (sleep.go): their packed state, the file names SetFile
+	// gave (which a Nap names by index), and a buffer to pack into.
+	naps   offheap.Store
+	files  []*string
+	napBuf []byte
 }
 
 // damage is what ended a file early, and the latest capture time read before it.
@@ -87,7 +93,10 @@ func New(opts Options, judge func(*Conn)) *Factory {
 }
 
 // SetFile names the capture file that new connections are attributed to.
-func (f *Factory) SetFile(name string) { f.file = &name }
+func (f *Factory) SetFile(name string) {
+	f.file = &name
+	f.files = append(f.files, f.file)
+}
 
 // NewStream starts following a new connection.
 func (f *Factory) NewStream(info reassembly.ConnInfo) reassembly.Stream {
@@ -122,10 +131,15 @@ const maxFreeRings = 1024
 // wsDecoder returns a WebSocket decoder for c from the pool; h, if not nil, takes the bytes
 // after an upgrade to h2c.
 func (f *Factory) wsDecoder(c *Conn, h wsparse.Handoff) *wsparse.Conn {
+	return f.pool.Get(f.wsOptions(c, h))
+}
+
+// wsOptions returns the Options of c's WebSocket decoder.
+func (f *Factory) wsOptions(c *Conn, h wsparse.Handoff) wsparse.Options {
 	wsOpts := f.opts.WS
 	if f.opts.Timeline {
 		wsOpts.OnEvent = c.wsEvent
 	}
 	wsOpts.Handoff = h
-	return f.pool.Get(wsOpts)
+	return wsOpts
 }

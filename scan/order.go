@@ -60,7 +60,7 @@ type factory struct {
 
 // NewStream implements reassembly.StreamFactory.
 func (f *factory) NewStream(info reassembly.ConnInfo) reassembly.Stream {
-	t := &tracked{Stream: f.layers.NewStream(info), o: f.o, start: info.Start.UnixNano()}
+	t := &tracked{Stream: f.layers.NewStream(info), f: f, start: info.Start.UnixNano(), acks: info.Acks}
 	heap.Push(&f.o.open, t)
 	return t
 }
@@ -81,26 +81,84 @@ func (f *skipFactory) TakeHalfOpen(reassembly.ConnInfo, reassembly.EndReason) bo
 // TakeHalfOpens implements reassembly.HalfOpenCounter.
 func (f *skipFactory) TakeHalfOpens(n int, _ reassembly.EndReason) { f.skipped.Add(int64(n)) }
 
-// tracked is an open connection's stream, remembered in the orderer's open heap.
+// tracked is an open connection's stream, remembered in the orderer's open heap. While the
+// connection sleeps (reassembly.Sleeper), Stream is an asleep value and nap holds its
+// state; the next call wakes it.
 type tracked struct {
 	reassembly.Stream
-	o     *orderer
-	start int64 // the connection's start, UnixNano (as the assembler keeps it): 48 B, not 64
-	idx   int   // index in the open heap
+	f     *factory
+	start int64 // the connection's start, UnixNano (as the assembler keeps it)
+	acks  *reassembly.AckWatch
+	idx   int32 // index in the open heap
+	nap   layers.Nap
+}
+
+// asleep stands for the Stream of a sleeping connection, and says whether it keeps
+// (reassembly.Keeper), which sleep cannot change. Its methods are never called.
+type asleep bool
+
+func (asleep) Data(reassembly.Dir, []byte, reassembly.Stamp) {
+	panic("scan: a sleeping stream was fed")
+}
+func (asleep) Gap(reassembly.Dir, int64, int64, reassembly.GapCause, reassembly.Stamp) {
+	panic("scan: a sleeping stream was fed")
+}
+func (asleep) Event(reassembly.Event)   { panic("scan: a sleeping stream was fed") }
+func (asleep) End(reassembly.ConnStats) { panic("scan: a sleeping stream was ended") }
+
+// awake returns the Stream, waking it first if it sleeps.
+func (t *tracked) awake() reassembly.Stream {
+	if _, ok := t.Stream.(asleep); ok {
+		t.Stream = t.f.layers.Wake(t.nap, t.acks)
+		t.nap = 0
+	}
+	return t.Stream
+}
+
+// Sleep implements reassembly.Sleeper.
+func (t *tracked) Sleep() bool {
+	if _, ok := t.Stream.(asleep); ok {
+		return true
+	}
+	keep := t.Keep()
+	n, ok := t.f.layers.Sleep(t.Stream)
+	if ok {
+		t.Stream, t.nap = asleep(keep), n
+	}
+	return ok
 }
 
 // Keep implements reassembly.Keeper for the wrapped Stream.
 func (t *tracked) Keep() bool {
-	k, ok := t.Stream.(reassembly.Keeper)
-	return !ok || k.Keep()
+	switch s := t.Stream.(type) {
+	case asleep:
+		return bool(s)
+	case reassembly.Keeper:
+		return s.Keep()
+	}
+	return true
 }
+
+// Data implements reassembly.Stream.
+func (t *tracked) Data(dir reassembly.Dir, data []byte, at reassembly.Stamp) {
+	t.awake().Data(dir, data, at)
+}
+
+// Gap implements reassembly.Stream.
+func (t *tracked) Gap(dir reassembly.Dir, offset, length int64, cause reassembly.GapCause, at reassembly.Stamp) {
+	t.awake().Gap(dir, offset, length, cause, at)
+}
+
+// Event implements reassembly.Stream.
+func (t *tracked) Event(e reassembly.Event) { t.awake().Event(e) }
 
 // End implements reassembly.Stream: the analyzer emits the record (into the orderer's
 // ready heap), then the connection stops bounding the output.
 func (t *tracked) End(stats reassembly.ConnStats) {
-	t.o.releasedAt = stats.At
-	t.Stream.End(stats)
-	heap.Remove(&t.o.open, t.idx)
+	o := t.f.o
+	o.releasedAt = stats.At
+	t.awake().End(stats)
+	heap.Remove(&o.open, int(t.idx))
 }
 
 // add holds a finished record until it can be emitted. Records are normally released
@@ -199,12 +257,12 @@ func (h openHeap) Len() int           { return len(h) }
 func (h openHeap) Less(i, j int) bool { return h[i].start < h[j].start }
 func (h openHeap) Swap(i, j int) {
 	h[i], h[j] = h[j], h[i]
-	h[i].idx, h[j].idx = i, j
+	h[i].idx, h[j].idx = int32(i), int32(j)
 }
 
 func (h *openHeap) Push(x any) {
 	t := x.(*tracked)
-	t.idx = len(*h)
+	t.idx = int32(len(*h))
 	*h = append(*h, t)
 }
 

@@ -66,7 +66,7 @@ type Options struct {
 	// addresses), each reassembled and analysed on its own goroutine while another decodes
 	// the capture. 0 means DefaultWorkers, whatever the number of processors, so that the
 	// output is the same on every machine. The records do not depend on it, except that
-	// Reassembly.MaxBufferedTotal, Reassembly.MaxConns, Reassembly.MaxMemory and MaxWaiting are divided evenly
+	// Reassembly.MaxBufferedTotal, Reassembly.MaxConns, Reassembly.MaxMemory, Reassembly.SleepFrom and MaxWaiting are divided evenly
 	// between the shards, so their limits are reached per shard: which records come out
 	// late (see MaxWaiting) depends on the number of shards.
 	Workers int
@@ -177,6 +177,12 @@ func New(opts Options, emit func(*report.Record)) *Scanner {
 	if opts.Reassembly.MaxMemory > 0 {
 		sopts.Reassembly.MaxMemory = max(opts.Reassembly.MaxMemory/int64(n), 1)
 	}
+	switch from := opts.Reassembly.SleepFrom; {
+	case from == 0:
+		sopts.Reassembly.SleepFrom = max(reassembly.DefaultSleepFrom/n, 1)
+	case from > 0:
+		sopts.Reassembly.SleepFrom = max(from/n, 1)
+	}
 	switch {
 	case opts.MaxWaiting == 0:
 		sopts.MaxWaiting = max(DefaultMaxWaiting/n, 1)
@@ -279,6 +285,16 @@ func (s *Scanner) Released() Released {
 		n.Idle += e[reassembly.EndIdle]
 		n.Evicted += e[reassembly.EndEvicted]
 		n.AfterRelease += sh.asm.Stats().AfterRelease
+	}
+	return n
+}
+
+// Slept returns how many times a connection's state was packed while it was idle
+// (reassembly.Options.SleepFrom). Call it after Flush.
+func (s *Scanner) Slept() int64 {
+	var n int64
+	for _, sh := range s.shards {
+		n += sh.asm.Stats().Slept
 	}
 	return n
 }
