@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wsclosescan/wsclosescan/internal/gencap"
 	"github.com/wsclosescan/wsclosescan/report"
@@ -44,7 +45,8 @@ func scanFile(t *testing.T, path string, opts Options) (lines []string, slept in
 
 // TestSleepChangesNothing: a connection that sleeps between segments reports exactly what
 // it reports awake, on every recorded capture and on generated traffic with fragments,
-// permessage-deflate, pings, loss and reordering, with and without Payloads.
+// permessage-deflate, pings, loss and reordering, with and without Payloads, and when
+// connections are released early (MaxConns, IdleTimeout).
 func TestSleepChangesNothing(t *testing.T) {
 	paths, err := filepath.Glob("../testdata/pcaps/*.pcap*")
 	if err != nil {
@@ -59,27 +61,37 @@ func TestSleepChangesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	paths = append(paths, gen)
+	variants := []struct {
+		name string
+		set  func(*Options)
+	}{
+		{"defaults", func(*Options) {}},
+		{"payloads", func(o *Options) { o.Analyze.Payloads, o.Layers.WS.Payloads = true, true }},
+		// Connections released early: sleeping ones by their Keep, the idle by their time.
+		{"max-conns 4", func(o *Options) { o.Reassembly.MaxConns, o.Workers = 4, 1 }},
+		{"idle-timeout 1s", func(o *Options) { o.Reassembly.IdleTimeout = time.Second }},
+	}
 	var total int64
-	for _, payloads := range []bool{false, true} {
+	for _, v := range variants {
 		for _, path := range paths {
 			opts := DefaultOptions()
-			opts.Analyze.Payloads, opts.Layers.WS.Payloads = payloads, payloads
+			v.set(&opts)
 			want, _ := scanFile(t, path, opts)
 			got, slept := scanFile(t, path, sleepy(opts))
 			total += slept
 			name := filepath.Base(path)
 			if len(got) != len(want) {
-				t.Errorf("%s (payloads %v): %d records asleep, %d awake", name, payloads, len(got), len(want))
+				t.Errorf("%s (%s): %d records asleep, %d awake", name, v.name, len(got), len(want))
 				continue
 			}
 			for i := range got {
 				if got[i] != want[i] {
-					t.Errorf("%s (payloads %v), record %d, %d sleeps:\nasleep %s\nawake  %s", name, payloads, i, slept, got[i], want[i])
+					t.Errorf("%s (%s), record %d, %d sleeps:\nasleep %s\nawake  %s", name, v.name, i, slept, got[i], want[i])
 					break
 				}
 			}
-			if strings.HasPrefix(name, "gencap") && !payloads && slept < 1000 {
-				t.Errorf("%s (payloads %v): %d sleeps, want the generated connections to sleep often", name, payloads, slept)
+			if strings.HasPrefix(name, "gencap") && v.name != "payloads" && slept < 500 {
+				t.Errorf("%s (%s): %d sleeps, want the generated connections to sleep often", name, v.name, slept)
 			}
 		}
 	}

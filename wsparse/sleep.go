@@ -195,6 +195,10 @@ func (p *Pool) Wake(opts Options, b []byte, base int64) (c *Conn, rest []byte, o
 		return nil, b, false
 	}
 	if len(hsp) > 0 {
+		if len(hsp) < 4 || int(binary.LittleEndian.Uint32(hsp)) != len(hsp) {
+			p.Put(c) // a packed handshake says its length
+			return nil, b, false
+		}
 		c.hsp = unsafe.StringData(string(hsp))
 	}
 	if len(pings) > 0 || findings != nil {

@@ -132,3 +132,41 @@ func TestAppendSleepRefuses(t *testing.T) {
 		t.Errorf("a valid close frame, no events: AppendSleep refused")
 	}
 }
+
+// FuzzWake: Wake reads any bytes without a panic, and a state it accepts, put to sleep
+// again, wakes and sleeps to the same bytes (the input need not be in the canonical form
+// AppendSleep writes).
+func FuzzWake(f *testing.F) {
+	var p Pool
+	c := p.Get(Options{})
+	for i, st := range append(handshake(nil, nil), feed(Client, cf(true, 0x9, []byte("hi"))), feed(Server, sf(true, 0x8, wsframe.Close(1001, "away")))) {
+		c.Feed(st.side, st.data, t0.Add(time.Duration(i)*time.Second))
+	}
+	b, ok := c.AppendSleep(nil, t0.UnixNano())
+	if !ok {
+		f.Fatal("the seed Conn does not sleep")
+	}
+	f.Add(b)
+	f.Add([]byte{})
+	base := t0.UnixNano()
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, _, ok := p.Wake(Options{}, b, base)
+		if !ok {
+			return
+		}
+		once, ok := c.AppendSleep(nil, base)
+		p.Put(c)
+		if !ok {
+			return
+		}
+		c, rest, ok := p.Wake(Options{}, once, base)
+		if !ok || len(rest) != 0 {
+			t.Fatalf("a state AppendSleep wrote does not wake: ok %v, %d bytes left", ok, len(rest))
+		}
+		twice, ok := c.AppendSleep(nil, base)
+		p.Put(c)
+		if !ok || string(twice) != string(once) {
+			t.Errorf("woken and put to sleep again, the state changed (ok %v): %d bytes, then %d", ok, len(once), len(twice))
+		}
+	})
+}
