@@ -35,6 +35,15 @@
 // without a Stream (HalfOpenTaker). HalfOpenStart tells a caller that orders records by
 // start time how far back such a connection goes.
 //
+// # Sleeping Streams
+//
+// While many connections are tracked (Options.SleepFrom), the assembler looks at one per
+// segment, going round in creation order, and asks the Stream of one that has carried no
+// segment for Options.SleepIdle segments, open or closed, to make its state small
+// (Sleeper). It is a request, between two segments: a Stream that cannot sleep refuses, and
+// one that slept wakes by itself on its next call. Nothing else changes: the calls a Stream
+// gets, and their order, are the same.
+//
 // # Streams
 //
 // Each direction is a byte stream named by its sender. Its offset 0 is the byte after the
