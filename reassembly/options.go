@@ -125,7 +125,7 @@ type AssemblerStats struct {
 	Memory       int64 // estimated memory of the connections tracked now (see MaxMemory)
 	Buffered     int   // out-of-order bytes buffered now
 	PeakBuffered int   // most out-of-order bytes buffered at once
-	Slept        int64 // times a Stream went to sleep (Sleeper)
+	Slept        int64 // Sleeper.Sleep calls that reported true
 	// ConnLimitGaps and TotalLimitGaps count the holes declared because of
 	// MaxBufferedPerConn and MaxBufferedTotal.
 	ConnLimitGaps  int64
