@@ -1,7 +1,6 @@
 package wsparse
 
 import (
-	"math/rand"
 	"testing"
 	"time"
 
@@ -58,25 +57,7 @@ func runSleeping(p *Pool, steps []step, split splitter, opts Options, events, sl
 func TestSleepInvariance(t *testing.T) {
 	total := 0
 	for seed := int64(0); seed < 60; seed++ {
-		r := rand.New(rand.NewSource(seed))
-		steps := handshake(nil, []string{"Sec-WebSocket-Extensions: permessage-deflate"})
-		if seed%4 == 0 {
-			steps = nil // mid-stream
-		}
-		for range 12 {
-			side := Side(r.Intn(2))
-			var data []byte
-			for range 1 + r.Intn(4) {
-				data = append(data, randomFrame(r, side == Client)...)
-			}
-			switch r.Intn(8) {
-			case 0:
-				steps = append(steps, gapOf(side, int64(r.Intn(50))))
-			case 1:
-				data = data[r.Intn(len(data)):]
-			}
-			steps = append(steps, feed(side, data))
-		}
+		steps := randomScript(seed)
 		opts := Options{Payloads: seed%3 == 0}
 		var awake, asleep Pool
 		for _, sp := range []splitter{whole, randomSplit(seed)} {

@@ -40,29 +40,35 @@ func randomFrame(r *rand.Rand, masked bool) []byte {
 	return f.Bytes()
 }
 
+// randomScript returns a random script for seed: an upgrade (mid-stream for every fourth
+// seed), then 12 steps of random frames, gaps and cuts.
+func randomScript(seed int64) []step {
+	r := rand.New(rand.NewSource(seed))
+	steps := handshake(nil, []string{"Sec-WebSocket-Extensions: permessage-deflate"})
+	if seed%4 == 0 {
+		steps = nil // mid-stream
+	}
+	for i := 0; i < 12; i++ {
+		side := Side(r.Intn(2))
+		var data []byte
+		for j := 0; j < 1+r.Intn(4); j++ {
+			data = append(data, randomFrame(r, side == Client)...)
+		}
+		switch r.Intn(8) {
+		case 0:
+			steps = append(steps, gapOf(side, int64(r.Intn(50))))
+		case 1:
+			data = data[r.Intn(len(data)):]
+		}
+		steps = append(steps, feed(side, data))
+	}
+	return steps
+}
+
 // TestSplitInvariance runs random scripts (frames, gaps, cuts) whole, byte by byte and at
 // random split points.
 func TestSplitInvariance(t *testing.T) {
 	for seed := int64(0); seed < 40; seed++ {
-		r := rand.New(rand.NewSource(seed))
-		steps := handshake(nil, []string{"Sec-WebSocket-Extensions: permessage-deflate"})
-		if seed%4 == 0 {
-			steps = nil // mid-stream
-		}
-		for i := 0; i < 12; i++ {
-			side := Side(r.Intn(2))
-			var data []byte
-			for j := 0; j < 1+r.Intn(4); j++ {
-				data = append(data, randomFrame(r, side == Client)...)
-			}
-			switch r.Intn(8) {
-			case 0:
-				steps = append(steps, gapOf(side, int64(r.Intn(50))))
-			case 1:
-				data = data[r.Intn(len(data)):]
-			}
-			steps = append(steps, feed(side, data))
-		}
-		runAll(t, steps, Options{})
+		runAll(t, randomScript(seed), Options{})
 	}
 }
