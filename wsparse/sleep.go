@@ -23,17 +23,18 @@ var (
 	findingPlan = statepack.New(reflect.TypeFor[Finding](), "Code", "Detail")
 )
 
-// maxSleepPings bounds the ping records a sleeping Conn keeps: one with more stays awake.
-const maxSleepPings = 256
+// maxSleepPings bounds the packed ping records (bytes) a sleeping Conn keeps: one with more
+// stays awake.
+const maxSleepPings = 512
 
 // AppendSleep appends the state of c, a Conn of a Pool, to b, so that the Pool's Wake
-// can rebuild it, and reports whether it could: not while c is making a handshake,
-// holds bytes back, speaks HTTP, is inside a control frame with a payload, or has seen an
-// invalid close frame (or any close frame, with Options.OnEvent: the Event holds it), a
-// time a nanoTime cannot hold or (with Options.Payloads) a message, nor when it kept many
-// pings. base is a time near the connection's (its start,
-// UnixNano), which keeps the times short. c is not changed; once its state is kept, the
-// caller gives c back to its Pool (Put) and uses it no more.
+// can rebuild it, and reports whether it could: not while c is making a handshake, holds
+// bytes back, speaks HTTP, is inside a control frame with a payload, or has seen an invalid
+// close frame (or any close frame, with Options.OnEvent: the Event holds it), a time a
+// nanoTime cannot hold or (with Options.Payloads) a message, nor when it kept many pings.
+// base is a time near the connection's (its start, UnixNano), which keeps the times short.
+// c is not changed; once its state is kept, the caller gives c back to its Pool (Put) and
+// uses it no more.
 func (c *Conn) AppendSleep(b []byte, base int64) ([]byte, bool) {
 	if c.pool == nil || c.hs != nil {
 		return b, false
