@@ -151,3 +151,30 @@ func FuzzWake(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkSleepWake puts an upgraded Conn with a message each way, a ping and its pong to
+// sleep and wakes it, once per iteration; it reports the packed state's size.
+func BenchmarkSleepWake(b *testing.B) {
+	var p Pool
+	c := p.Get(Options{})
+	steps := append(handshake(nil, []string{"Sec-WebSocket-Extensions: permessage-deflate"}),
+		feed(Client, cf(true, 0x1, []byte(`{"type":"subscribe"}`)), cf(true, 0x9, []byte("hb"))),
+		feed(Server, sf(true, 0x1, []byte(`{"type":"update"}`)), sf(true, 0xA, []byte("hb"))))
+	for i, st := range steps {
+		c.Feed(st.side, st.data, t0.Add(time.Duration(i)*time.Second))
+	}
+	base := t0.UnixNano()
+	var buf []byte
+	b.ReportAllocs()
+	for b.Loop() {
+		var ok bool
+		if buf, ok = c.AppendSleep(buf[:0], base); !ok {
+			b.Fatal("the Conn does not sleep")
+		}
+		p.Put(c)
+		if c, _, ok = p.Wake(Options{}, buf, base); !ok {
+			b.Fatal("the Conn does not wake")
+		}
+	}
+	b.ReportMetric(float64(len(buf)), "bytes/state")
+}

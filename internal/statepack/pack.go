@@ -179,13 +179,11 @@ func (f *field) get(v unsafe.Pointer) (u uint64, zero, ok bool) {
 		ns := t.UnixNano()
 		return uint64(ns), false, time.Unix(0, ns).UTC() == t
 	case f.bools:
-		for k := range uintptr(f.size) {
-			u |= uint64(*(*uint8)(unsafe.Add(at, k))&1) << k
-		}
+		u = boolBits(unsafe.Slice((*byte)(at), f.size))
 	case f.bytes:
-		for k := range uintptr(f.size) {
-			u |= uint64(*(*uint8)(unsafe.Add(at, k))) << (8 * k)
-		}
+		var w [8]byte
+		copy(w[:], unsafe.Slice((*byte)(at), f.size))
+		u = binary.LittleEndian.Uint64(w[:])
 	case f.size == 1:
 		u = uint64(*(*uint8)(at))
 	case f.size == 2:
@@ -259,16 +257,14 @@ func (f *field) set(v unsafe.Pointer, u uint64) bool {
 		if f.size < 64 && u >= 1<<f.size {
 			return false
 		}
-		for k := range uintptr(f.size) {
-			*(*uint8)(unsafe.Add(at, k)) = uint8(u >> k & 1)
-		}
+		setBools(unsafe.Slice((*byte)(at), f.size), u)
 	case f.bytes:
 		if f.size < 8 && u >= 1<<(8*f.size) {
 			return false
 		}
-		for k := range uintptr(f.size) {
-			*(*uint8)(unsafe.Add(at, k)) = uint8(u >> (8 * k))
-		}
+		var w [8]byte
+		binary.LittleEndian.PutUint64(w[:], u)
+		copy(unsafe.Slice((*byte)(at), f.size), w[:])
 	case f.size == 1:
 		if u > 0xff || (f.isBool && u > 1) {
 			return false
@@ -282,6 +278,31 @@ func (f *field) set(v unsafe.Pointer, u uint64) bool {
 		*(*uint64)(at) = u
 	}
 	return true
+}
+
+// boolBits returns the bools of b (each byte 0 or 1) as a bit mask, bit i for b[i], eight
+// at a time: multiplying a word of 0/1 bytes by 0x0102040810204080 gathers them in its top
+// byte.
+func boolBits(b []byte) uint64 {
+	var u uint64
+	for i := 0; i < len(b); i += 8 {
+		var w [8]byte
+		copy(w[:], b[i:])
+		u |= (binary.LittleEndian.Uint64(w[:]) & 0x0101010101010101 * 0x0102040810204080 >> 56) << i
+	}
+	return u
+}
+
+// setBools undoes boolBits: each byte of a word gets its bit (the byte copies of the
+// mask's low byte, each kept to its own bit, made 0 or 1).
+func setBools(b []byte, u uint64) {
+	for i := 0; i < len(b); i += 8 {
+		m := (u >> i & 0xff) * 0x0101010101010101 & 0x8040201008040201
+		m = (m + 0x7f7f7f7f7f7f7f7f) >> 7 & 0x0101010101010101
+		var w [8]byte
+		binary.LittleEndian.PutUint64(w[:], m)
+		copy(b[i:], w[:])
+	}
 }
 
 // zig returns the value to write of a field of the given bits: a signed one zigzag-encoded,
